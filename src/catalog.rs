@@ -1,0 +1,471 @@
+//! The tool catalog: what `GET /api/tools` says the device offers.
+//!
+//! Nothing about a particular tool is hard-coded anywhere in pplay; the
+//! catalog is read from the server (or a pinned file) and every check is
+//! driven by its JSON Schemas. Schemas are compiled once, when the catalog is
+//! loaded, never per call.
+//!
+//! Producer Pal's schemas come from zod, which lists a property that has a
+//! `default` under `required` too, although the server fills the default in.
+//! The catalog therefore validates against a *client schema* in which such
+//! properties are optional, so `{}` is a valid body for `ppal-read-live-set`.
+
+use std::collections::HashMap;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::LocationSegment;
+use serde_json::{Map, Value};
+
+/// A catalog that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("the tool list is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the tool list has no `tools` array")]
+    NoTools,
+    #[error("tool `{tool}` has an input schema that does not compile: {message}")]
+    Schema { tool: String, message: String },
+}
+
+/// One tool as `/api/tools` lists it, with its compiled validator.
+pub struct Tool {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub read_only: bool,
+    pub destructive: bool,
+    /// The schema exactly as the server published it.
+    pub input_schema: Value,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for Tool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tool").field("name", &self.name).finish()
+    }
+}
+
+/// All tools the device offers, in the order it lists them.
+#[derive(Debug)]
+pub struct Catalog {
+    tools: Vec<Tool>,
+    index: HashMap<String, usize>,
+    /// The `{"tools": [...]}` document as read.
+    pub raw: Value,
+}
+
+impl Catalog {
+    pub fn from_json(text: &str) -> Result<Self, CatalogError> {
+        Self::from_value(serde_json::from_str(text)?)
+    }
+
+    pub fn from_value(raw: Value) -> Result<Self, CatalogError> {
+        let list = raw
+            .get("tools")
+            .and_then(Value::as_array)
+            .ok_or(CatalogError::NoTools)?;
+        let mut tools = Vec::with_capacity(list.len());
+        for t in list {
+            let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
+            if name.is_empty() {
+                continue;
+            }
+            let text = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let hint = |k: &str| {
+                t.pointer(&format!("/annotations/{k}"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            };
+            let input_schema = t
+                .get("inputSchema")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({"type": "object"}));
+            let validator = jsonschema::draft202012::new(&client_schema(&input_schema))
+                .map_err(|e| CatalogError::Schema {
+                    tool: name.to_owned(),
+                    message: e.to_string(),
+                })?;
+            tools.push(Tool {
+                name: name.to_owned(),
+                title: text("title"),
+                description: text("description"),
+                read_only: hint("readOnlyHint"),
+                destructive: hint("destructiveHint"),
+                input_schema,
+                validator,
+            });
+        }
+        let index = tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect();
+        Ok(Catalog { tools, index, raw })
+    }
+
+    /// The catalog pinned in this crate: Producer Pal 1.4.6, descriptions in
+    /// pplay's own words.
+    pub fn pinned() -> Self {
+        Self::from_json(PINNED).expect("the pinned catalog is valid")
+    }
+
+    /// A catalog with no tools (for work that needs none).
+    pub fn empty() -> Self {
+        Catalog { tools: Vec::new(), index: HashMap::new(), raw: serde_json::json!({"tools": []}) }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Tool> {
+        self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tools.iter().map(|t| t.name.as_str())
+    }
+}
+
+/// The pinned 1.4.6 catalog, as shipped in `schemas/`.
+pub const PINNED: &str = include_str!("../schemas/producer-pal-1.4.6.json");
+
+/// The published schema with defaulted properties taken out of `required`,
+/// at every depth.
+pub fn client_schema(schema: &Value) -> Value {
+    let mut s = schema.clone();
+    relax(&mut s);
+    s
+}
+
+fn relax(v: &mut Value) {
+    match v {
+        Value::Object(obj) => {
+            let defaulted: Vec<String> = obj
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|props| {
+                    props
+                        .iter()
+                        .filter(|(_, p)| p.get("default").is_some())
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Array(req)) = obj.get_mut("required") {
+                req.retain(|r| !r.as_str().is_some_and(|r| defaulted.iter().any(|d| d == r)));
+            }
+            obj.values_mut().for_each(relax);
+        }
+        Value::Array(items) => items.iter_mut().for_each(relax),
+        _ => {}
+    }
+}
+
+/// A step in a path into an argument value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// One way an argument object breaks its tool's schema, worded for people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgIssue {
+    /// Where in the args the problem is (empty: the args object itself).
+    pub path: Vec<PathSeg>,
+    /// For an unknown key: the key itself, so the label can sit on it.
+    pub key: Option<String>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Tool {
+    /// The names of the tool's parameters.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.input_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
+    }
+
+    pub fn param(&self, name: &str) -> Option<&Value> {
+        self.input_schema.get("properties")?.get(name)
+    }
+
+    /// Is `name` required with no default, i.e. must the caller send it?
+    pub fn is_required(&self, name: &str) -> bool {
+        let listed = self
+            .input_schema
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(|v| v.as_str() == Some(name)));
+        listed && self.param(name).is_some_and(|p| p.get("default").is_none())
+    }
+
+    pub fn is_valid(&self, args: &Value) -> bool {
+        self.validator.is_valid(args)
+    }
+
+    /// Every way `args` breaks the schema. `present` names arguments that are
+    /// there but not known yet (templated): they satisfy `required` and are
+    /// not validated.
+    pub fn check_args(&self, args: &Value, present: &[&str]) -> Vec<ArgIssue> {
+        if self.validator.is_valid(args) {
+            return Vec::new();
+        }
+        let mut issues = Vec::new();
+        for err in self.validator.iter_errors(args) {
+            let path: Vec<PathSeg> = err
+                .instance_path()
+                .iter()
+                .map(|s| match s {
+                    LocationSegment::Property(p) => PathSeg::Key(p.to_string()),
+                    LocationSegment::Index(i) => PathSeg::Index(i),
+                })
+                .collect();
+            let instance = err.instance().as_ref();
+            let subschema = schema_at(&self.input_schema, &path);
+            let mut issue = ArgIssue {
+                path: path.clone(),
+                key: None,
+                message: String::new(),
+                help: None,
+            };
+            let what = describe_path(&path);
+            match err.kind() {
+                ValidationErrorKind::Required { property } => {
+                    let p = property.as_str().unwrap_or_default();
+                    if path.is_empty() && present.contains(&p) {
+                        continue;
+                    }
+                    issue.message = if path.is_empty() {
+                        format!("missing required argument `{p}`")
+                    } else {
+                        format!("{what} is missing the required key `{p}`")
+                    };
+                    if let Some(ty) = subschema
+                        .and_then(|s| s.pointer(&format!("/properties/{p}/type")))
+                        .and_then(Value::as_str)
+                    {
+                        issue.help = Some(format!("`{p}` takes {}", article(ty)));
+                    }
+                }
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let known: Vec<&str> = subschema
+                        .and_then(|s| s.get("properties"))
+                        .and_then(Value::as_object)
+                        .map(|m| m.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    for key in unexpected {
+                        let mut path = path.clone();
+                        path.push(PathSeg::Key(key.clone()));
+                        issues.push(ArgIssue {
+                            path,
+                            key: Some(key.clone()),
+                            message: if issue.path.is_empty() {
+                                format!("unknown argument `{key}` for `{}`", self.name)
+                            } else {
+                                format!("unknown key `{key}` in {what}")
+                            },
+                            help: crate::diagnostic::suggestion(key, known.iter().copied())
+                                .or_else(|| Some(format!("known: {}", known.join(", ")))),
+                        });
+                    }
+                    continue;
+                }
+                ValidationErrorKind::Type { kind } => {
+                    let expected = match kind {
+                        TypeKind::Single(t) => article(&t.to_string()),
+                        TypeKind::Multiple(set) => set
+                            .iter()
+                            .map(|t| article(&t.to_string()))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                    };
+                    issue.message =
+                        format!("{what} must be {expected}, found {}", show_value(instance));
+                    let wants_string = matches!(kind, TypeKind::Single(t) if t.to_string() == "string");
+                    if wants_string && (instance.is_number() || instance.is_boolean()) {
+                        issue.help = Some(format!(
+                            "quote it (\"{instance}\") to send it as a string"
+                        ));
+                    } else if instance.is_string()
+                        && matches!(kind, TypeKind::Single(t) if matches!(t.to_string().as_str(), "integer" | "number" | "boolean"))
+                    {
+                        issue.help = Some(
+                            "remove the quotes, or write \"{{ value }}\" to keep a template's type"
+                                .to_owned(),
+                        );
+                    }
+                }
+                ValidationErrorKind::Enum { options } => {
+                    let opts: Vec<&str> = options
+                        .as_array()
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    issue.message = format!(
+                        "{what} must be one of {}, found {}",
+                        opts.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "),
+                        show_value(instance)
+                    );
+                    issue.help = instance
+                        .as_str()
+                        .and_then(|s| crate::diagnostic::suggestion(s, opts.iter().copied()));
+                }
+                ValidationErrorKind::Minimum { limit } => {
+                    issue.message = format!(
+                        "{what} is {instance}, below the minimum of {limit}"
+                    );
+                    issue.help = range_help(subschema);
+                }
+                ValidationErrorKind::Maximum { limit } => {
+                    issue.message = format!(
+                        "{what} is {instance}, above the maximum of {limit}"
+                    );
+                    issue.help = range_help(subschema);
+                }
+                ValidationErrorKind::MinItems { limit } => {
+                    issue.message = format!("{what} needs at least {limit} item(s)");
+                }
+                ValidationErrorKind::MaxItems { limit } => {
+                    issue.message = format!("{what} takes at most {limit} item(s)");
+                }
+                ValidationErrorKind::MaxLength { limit } => {
+                    issue.message = format!("{what} is longer than {limit} characters");
+                }
+                ValidationErrorKind::AnyOf { .. } => {
+                    let forms: Vec<String> = subschema
+                        .and_then(|s| s.get("anyOf"))
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|f| f.get("type").and_then(Value::as_str))
+                                .map(article)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    issue.message = format!(
+                        "{what} must be {}, found {}",
+                        forms.join(" or "),
+                        show_value(instance)
+                    );
+                }
+                _ => issue.message = format!("{what}: {err}"),
+            }
+            issues.push(issue);
+        }
+        issues
+    }
+}
+
+fn range_help(schema: Option<&Value>) -> Option<String> {
+    let s = schema?;
+    let min = s.get("minimum");
+    let max = s.get("maximum").filter(|m| m.as_f64() != Some(9007199254740991.0));
+    match (min, max) {
+        (Some(a), Some(b)) => Some(format!("allowed: {a} to {b}")),
+        (Some(a), None) => Some(format!("allowed: {a} or more")),
+        (None, Some(b)) => Some(format!("allowed: up to {b}")),
+        _ => None,
+    }
+}
+
+/// The subschema that describes the value at `path`.
+pub fn schema_at<'a>(schema: &'a Value, path: &[PathSeg]) -> Option<&'a Value> {
+    let mut s = schema;
+    for seg in path {
+        s = match seg {
+            PathSeg::Key(k) => s.get("properties")?.get(k)?,
+            PathSeg::Index(_) => s.get("items")?,
+        };
+    }
+    Some(s)
+}
+
+/// `argument `x``, ``x[2].type``: how a message names a place in the args.
+pub fn describe_path(path: &[PathSeg]) -> String {
+    if path.is_empty() {
+        return "the arguments".to_owned();
+    }
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) if s.is_empty() => s.push_str(k),
+            PathSeg::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            PathSeg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    format!("`{s}`")
+}
+
+fn article(ty: &str) -> String {
+    match ty {
+        "integer" | "array" | "object" => format!("an {ty}"),
+        "null" => "null".to_owned(),
+        _ => format!("a {ty}"),
+    }
+}
+
+/// A value as a message shows it: its kind and, when short, itself.
+pub fn show_value(v: &Value) -> String {
+    let kind = match v {
+        Value::Null => return "null".to_owned(),
+        Value::Bool(_) => "the boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "the integer",
+        Value::Number(_) => "the number",
+        Value::String(_) => "the string",
+        Value::Array(_) => return "an array".to_owned(),
+        Value::Object(_) => return "an object".to_owned(),
+    };
+    let text = v.to_string();
+    if text.chars().count() > 40 {
+        return format!("a long {}", kind.trim_start_matches("the "));
+    }
+    format!("{kind} {text}")
+}
+
+/// Parameter type as `describe` and messages print it: `integer 0..16`,
+/// `string (a|b)`, `array of string`.
+pub fn type_summary(p: &Value) -> String {
+    let mut s = match p.get("type").and_then(Value::as_str) {
+        Some("array") => {
+            let inner = p.get("items").map(type_summary).unwrap_or_else(|| "any".into());
+            format!("array of {inner}")
+        }
+        Some(t) => t.to_owned(),
+        None => match p.get("anyOf").and_then(Value::as_array) {
+            Some(a) => a.iter().map(type_summary).collect::<Vec<_>>().join(" | "),
+            None => "any".to_owned(),
+        },
+    };
+    if let Some(e) = p.get("enum").and_then(Value::as_array) {
+        let vals: Vec<String> = e
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        s.push_str(&format!(" ({})", vals.join("|")));
+    }
+    let min = p.get("minimum").and_then(Value::as_f64);
+    let max = p
+        .get("maximum")
+        .and_then(Value::as_f64)
+        .filter(|m| *m < 9007199254740991.0);
+    match (min, max) {
+        (Some(a), Some(b)) => s.push_str(&format!(" {a}..{b}")),
+        (Some(a), None) => s.push_str(&format!(" >= {a}")),
+        (None, Some(b)) => s.push_str(&format!(" <= {b}")),
+        _ => {}
+    }
+    if let Some(n) = p.get("maxLength") {
+        s.push_str(&format!(" (max {n} chars)"));
+    }
+    s
+}
+
+/// Keep the JSON object type handy for callers building args.
+pub type Args = Map<String, Value>;

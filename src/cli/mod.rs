@@ -1,0 +1,232 @@
+//! The command line: argument definitions and dispatch. Each command's work
+//! lives in its own file; the binary only calls [`main`].
+
+mod catalog_cmds;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::Format;
+use crate::report::ColorChoice;
+
+#[derive(Debug, Parser)]
+#[command(name = "pplay", version, about = "Run YAML playbooks against Ableton Live through Producer Pal's REST API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the tool catalog comes from.
+#[derive(Debug, Clone, Args)]
+pub struct Source {
+    /// Producer Pal base URL [default: the playbook's `url`, else http://localhost:3350]
+    #[arg(long, env = "PPAL_URL", global = true)]
+    pub url: Option<String>,
+    /// Read the tool catalog from this file instead of `GET /api/tools`
+    #[arg(long, value_name = "FILE", global = true)]
+    pub tools: Option<PathBuf>,
+}
+
+/// Output settings shared by the commands that report.
+#[derive(Debug, Clone, Args)]
+pub struct Output {
+    /// When to colour the output (NO_COLOR and CLICOLOR_FORCE are honoured)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Print failures and the summary only
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// -v: show request bodies and results; -vv: HTTP detail too
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VarArgs {
+    /// Set a variable (VALUE is read as a YAML scalar: 130 is a number)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a YAML mapping (before --var)
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_files: Vec<PathBuf>,
+    /// Refuse loops longer than this
+    #[arg(long, default_value_t = crate::check::DEFAULT_MAX_ITERATIONS)]
+    pub max_iterations: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a playbook, then run it
+    Run {
+        file: PathBuf,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        vars: VarArgs,
+        /// Run against the built-in simulator (started in-process)
+        #[arg(long)]
+        sim: bool,
+        /// Check, expand loops and print the calls without sending any
+        #[arg(long)]
+        dry_run: bool,
+        /// Write JSON Lines events to stdout (human output moves to stderr)
+        #[arg(long)]
+        json: bool,
+        /// Write a JUnit XML report to FILE
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Check playbooks against the tool catalog without sending any call
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        vars: VarArgs,
+        /// Write the problems as JSON Lines to stdout
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Serve the Producer Pal simulator
+    Sim {
+        #[arg(long, default_value_t = 3350)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Serve this catalog instead of the pinned 1.4.6 one
+        #[arg(long, value_name = "FILE")]
+        tools: Option<PathBuf>,
+        /// The format when a call has no ?format
+        #[arg(long, value_enum, default_value_t = Format::Compact)]
+        default_format: Format,
+        /// Delay every tool call by this many milliseconds
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Make this tool answer isError (repeatable)
+        #[arg(long = "fail-tool", value_name = "NAME")]
+        fail_tools: Vec<String>,
+        /// Disable this tool: 404 and gone from the list (repeatable)
+        #[arg(long = "disable-tool", value_name = "NAME")]
+        disable_tools: Vec<String>,
+        /// Behave like Producer Pal 1.4.6: ignore ?format and ?timeoutMs, answer strings
+        #[arg(long)]
+        legacy: bool,
+    },
+    /// List the tools the device offers
+    Tools {
+        #[command(flatten)]
+        source: Source,
+        /// Print the list as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tool's parameters
+    Describe {
+        tool: String,
+        #[command(flatten)]
+        source: Source,
+    },
+    /// Call one tool, after checking the args against its schema
+    Call {
+        tool: String,
+        /// The args as a JSON object
+        #[arg(default_value = "{}")]
+        args: String,
+        #[command(flatten)]
+        source: Source,
+        #[arg(long, value_name = "N")]
+        timeout_ms: Option<u64>,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+    /// Pull, compare and publish tool schemas
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
+    /// Write a starter playbook
+    Init {
+        #[arg(default_value = "playbook.yaml")]
+        file: PathBuf,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Save the live catalog (GET /api/tools) as pretty JSON
+    Pull {
+        #[command(flatten)]
+        source: Source,
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Compare two catalogs, and show which playbook steps the changes touch
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long = "playbook", value_name = "FILE")]
+        playbooks: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Write the JSON Schema for playbooks that editors use
+    Playbook {
+        #[command(flatten)]
+        source: Source,
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Parses the command line, runs the command and returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    rt.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run { file, source, vars, sim, dry_run, json, junit, output } => {
+            run::run(run::RunArgs { file, source, vars, sim, dry_run, json, junit, output }).await
+        }
+        Command::Check { files, source, vars, json, output } => run::check(files, source, vars, json, output).await,
+        Command::Sim { port, host, tools, default_format, latency_ms, fail_tools, disable_tools, legacy } => {
+            catalog_cmds::sim(port, host, tools, default_format, latency_ms, fail_tools, disable_tools, legacy).await
+        }
+        Command::Tools { source, json } => catalog_cmds::tools(source, json).await,
+        Command::Describe { tool, source } => catalog_cmds::describe(tool, source).await,
+        Command::Call { tool, args, source, timeout_ms, format } => {
+            catalog_cmds::call(tool, args, source, timeout_ms, format).await
+        }
+        Command::Schema { command } => match command {
+            SchemaCommand::Pull { source, output } => catalog_cmds::pull(source, output).await,
+            SchemaCommand::Diff { old, new, playbooks, color } => catalog_cmds::diff(old, new, playbooks, color),
+            SchemaCommand::Playbook { source, output } => catalog_cmds::playbook_schema(source, output).await,
+        },
+        Command::Init { file, force } => catalog_cmds::init(file, force),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "pplay", &mut std::io::stdout());
+            0
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The HTTP client for Producer Pal's REST API.
+//!
+//! One pooled keep-alive `reqwest::Client` serves a whole run. Every call asks
+//! for `?format=json` so results come back parsed; answers from older servers
+//! (string results, inline `WARNING: ` lines) are normalised here, so nothing
+//! above this module knows which server version it talks to.
+
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+/// How long the client waits beyond a step's `timeoutMs` before giving up on
+/// its own, so a server that ignores `timeoutMs` cannot hang a run.
+pub const GRACE: Duration = Duration::from_millis(3000);
+
+/// The client's deadline for a call without `timeoutMs`: the longest timeout
+/// Producer Pal accepts, plus the grace.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(60_000 + 3000);
+
+/// The default Producer Pal address.
+pub const DEFAULT_URL: &str = "http://localhost:3350";
+
+/// The response format asked for on a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Json,
+    Compact,
+}
+
+/// What a call came back with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `200`: the tool ran; `is_error` says whether it failed inside Live.
+    Tool {
+        result: Json,
+        warnings: Vec<String>,
+        is_error: bool,
+    },
+    /// Any other status, with the server's `error` text and, for a 400,
+    /// its validation `details`.
+    Http {
+        status: u16,
+        error: String,
+        details: Option<Json>,
+    },
+}
+
+impl Reply {
+    pub fn status(&self) -> u16 {
+        match self {
+            Reply::Tool { .. } => 200,
+            Reply::Http { status, .. } => *status,
+        }
+    }
+}
+
+/// A call that did not get an HTTP answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "could not reach Producer Pal at {url}: {message}. Is Ableton Live running with the Producer Pal device?"
+    )]
+    Unreachable { url: String, message: String },
+    #[error("no answer from {url} within {after_ms} ms")]
+    Timeout { url: String, after_ms: u64 },
+    #[error("the connection to {url} failed: {message}")]
+    Transport { url: String, message: String },
+    #[error("{url} answered something that is not Producer Pal's JSON: {message}")]
+    Protocol { url: String, message: String },
+}
+
+impl ClientError {
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClientError::Unreachable { .. })
+    }
+}
+
+/// A Producer Pal server at one base URL.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    pub fn new(base_url: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(4)
+            .tcp_nodelay(true)
+            .no_proxy()
+            .build()
+            .expect("the HTTP client builds with static settings");
+        Client {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /api/tools`, as the raw JSON document.
+    pub async fn list_tools(&self) -> Result<Json, ClientError> {
+        let url = format!("{}/api/tools", self.base);
+        let resp = self
+            .http
+            .get(&url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| classify(&self.base, &url, e, 30_000))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| classify(&self.base, &url, e, 30_000))?;
+        if !status.is_success() {
+            return Err(ClientError::Protocol {
+                url,
+                message: format!("HTTP {status}"),
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+            url,
+            message: e.to_string(),
+        })
+    }
+
+    /// `POST /api/tools/{tool}?format=json[&timeoutMs=N]` with `args` as body.
+    pub async fn call(
+        &self,
+        tool: &str,
+        args: &Json,
+        timeout_ms: Option<u64>,
+    ) -> Result<Reply, ClientError> {
+        self.call_with_format(tool, args, timeout_ms, Format::Json).await
+    }
+
+    pub async fn call_with_format(
+        &self,
+        tool: &str,
+        args: &Json,
+        timeout_ms: Option<u64>,
+        format: Format,
+    ) -> Result<Reply, ClientError> {
+        let fmt = match format {
+            Format::Json => "json",
+            Format::Compact => "compact",
+        };
+        let url = match timeout_ms {
+            Some(t) => format!("{}/api/tools/{tool}?format={fmt}&timeoutMs={t}", self.base),
+            None => format!("{}/api/tools/{tool}?format={fmt}", self.base),
+        };
+        let deadline = timeout_ms.map_or(DEFAULT_DEADLINE, |t| Duration::from_millis(t) + GRACE);
+        let body = serde_json::to_vec(args).expect("JSON values serialise");
+        let resp = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(deadline)
+            .send()
+            .await
+            .map_err(|e| classify(&self.base, &url, e, deadline.as_millis() as u64))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| classify(&self.base, &url, e, deadline.as_millis() as u64))?;
+        let body: Json = serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+            url: url.clone(),
+            message: format!("HTTP {status}: {e}"),
+        })?;
+        Ok(parse_reply(status, body, format))
+    }
+}
+
+fn classify(base: &str, url: &str, e: reqwest::Error, after_ms: u64) -> ClientError {
+    if e.is_timeout() {
+        ClientError::Timeout {
+            url: url.to_owned(),
+            after_ms,
+        }
+    } else if e.is_connect() {
+        let mut message = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            message = s.to_string();
+            src = s.source();
+        }
+        ClientError::Unreachable {
+            url: base.to_owned(),
+            message,
+        }
+    } else {
+        ClientError::Transport {
+            url: url.to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Turns a response body into a [`Reply`], whatever the server's version.
+pub fn parse_reply(status: u16, mut body: Json, format: Format) -> Reply {
+    if status != 200 {
+        let error = body
+            .get("error")
+            .and_then(Json::as_str)
+            .map_or_else(|| body.to_string(), str::to_owned);
+        return Reply::Http {
+            status,
+            error,
+            details: body.get_mut("details").map(Json::take),
+        };
+    }
+    let is_error = body.get("isError").and_then(Json::as_bool).unwrap_or(false);
+    let result = body.get_mut("result").map(Json::take).unwrap_or(Json::Null);
+    let mut warnings: Vec<String> = body
+        .get("warnings")
+        .and_then(Json::as_array)
+        .map(|w| w.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let result = match result {
+        Json::String(text) if !is_error && format == Format::Json => {
+            let (rest, inline) = split_warnings(&text);
+            warnings.extend(inline);
+            parse_result_text(&rest)
+        }
+        Json::String(text) if is_error => Json::String(text),
+        other => other,
+    };
+    Reply::Tool {
+        result,
+        warnings,
+        is_error,
+    }
+}
+
+/// Separates inline `WARNING: ` lines from the rest of a result text.
+pub fn split_warnings(text: &str) -> (String, Vec<String>) {
+    if !text.contains("WARNING: ") {
+        return (text.to_owned(), Vec::new());
+    }
+    let mut rest = Vec::new();
+    let mut warnings = Vec::new();
+    for line in text.lines() {
+        match line.strip_prefix("WARNING: ") {
+            Some(w) => warnings.push(w.to_owned()),
+            None => rest.push(line),
+        }
+    }
+    (rest.join("\n"), warnings)
+}
+
+/// A string result: JSON, else the compact JavaScript-literal syntax, else
+/// the text itself.
+pub fn parse_result_text(text: &str) -> Json {
+    let t = text.trim();
+    if let Ok(v) = serde_json::from_str(t) {
+        return v;
+    }
+    if let Ok(v) = json5::from_str::<Json>(t) {
+        return v;
+    }
+    Json::String(text.to_owned())
+}

@@ -1,0 +1,12 @@
+pub mod catalog;
+pub mod check;
+pub mod cli;
+pub mod client;
+pub mod diagnostic;
+pub mod event;
+pub mod playbook;
+pub mod report;
+pub mod runner;
+pub mod sim;
+pub mod template;
+pub mod yaml;

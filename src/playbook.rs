@@ -1,0 +1,656 @@
+//! The playbook model, loaded from YAML with a span on every node.
+//!
+//! Loading checks the *shape* of a playbook (known keys, types of the
+//! step settings, ids, includes) and reports every problem it finds at once.
+//! What depends on the tool catalog or on templates is checked later, in
+//! [`crate::check`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, SourceFile, suggestion};
+use crate::yaml::{self, Key, Node, Span, Value};
+
+/// A value together with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// What a step does when its call fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    #[default]
+    Fail,
+    Continue,
+}
+
+/// Settings every step inherits unless it sets its own.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    pub timeout_ms: Option<Node>,
+    pub retries: Option<Spanned<u32>>,
+    pub retry_delay_ms: Option<Spanned<u64>>,
+    pub on_error: Option<Spanned<OnError>>,
+}
+
+#[derive(Debug)]
+pub struct Playbook {
+    pub file: Arc<SourceFile>,
+    pub name: Node,
+    pub description: Option<String>,
+    pub url: Option<Node>,
+    pub vars: Vec<(Key, Node)>,
+    pub defaults: Defaults,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    /// Call one tool with the rendered args.
+    Call { tool: Spanned<String>, args: Node },
+    /// Run another playbook's steps here.
+    Include {
+        path: Spanned<String>,
+        vars: Vec<(Key, Node)>,
+        playbook: Box<Playbook>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Step {
+    pub file: Arc<SourceFile>,
+    /// The whole step mapping.
+    pub span: Span,
+    pub action: Action,
+    pub name: Option<Node>,
+    pub id: Option<Spanned<String>>,
+    pub timeout_ms: Option<Node>,
+    pub capture: Vec<(Key, Node)>,
+    pub when: Option<Node>,
+    pub loop_: Option<Node>,
+    pub expect: Vec<Node>,
+    pub retries: Option<Spanned<u32>>,
+    pub retry_delay_ms: Option<Spanned<u64>>,
+    pub on_error: Option<Spanned<OnError>>,
+}
+
+impl Step {
+    pub fn tool(&self) -> Option<&str> {
+        match &self.action {
+            Action::Call { tool, .. } => Some(&tool.value),
+            Action::Include { .. } => None,
+        }
+    }
+
+    /// How reports name the step before its name template is rendered.
+    pub fn label(&self) -> String {
+        if let Some(n) = self.name.as_ref().and_then(Node::as_str) {
+            return n.to_owned();
+        }
+        match &self.action {
+            Action::Call { tool, .. } => tool.value.clone(),
+            Action::Include { path, .. } => format!("include {}", path.value),
+        }
+    }
+}
+
+const TOP_KEYS: &[&str] = &["name", "description", "url", "vars", "defaults", "steps"];
+const DEFAULT_KEYS: &[&str] = &["timeoutMs", "retries", "retryDelayMs", "onError"];
+const STEP_KEYS: &[&str] = &[
+    "tool",
+    "args",
+    "name",
+    "id",
+    "timeoutMs",
+    "capture",
+    "when",
+    "loop",
+    "expect",
+    "retries",
+    "retryDelayMs",
+    "onError",
+    "include",
+    "vars",
+];
+/// Keys that make sense on an `include` step.
+const INCLUDE_KEYS: &[&str] = &["include", "vars", "name", "when"];
+
+/// The most a `timeoutMs` may be, as Producer Pal accepts it.
+pub const MAX_TIMEOUT_MS: i64 = 60_000;
+
+/// Loads a playbook file and every file it includes.
+pub fn load(path: &Path) -> Result<Playbook, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::error(
+            "pplay::io",
+            format!("cannot read playbook {}: {e}", path.display()),
+        )]
+    })?;
+    let file = SourceFile::new(path, text);
+    let mut chain = vec![canonical(path)];
+    parse_file(file, &mut chain)
+}
+
+/// Loads a playbook from text; `path` names it in reports and anchors includes.
+pub fn parse_str(path: impl Into<PathBuf>, text: &str) -> Result<Playbook, Vec<Diagnostic>> {
+    let path = path.into();
+    let mut chain = vec![canonical(&path)];
+    parse_file(SourceFile::new(path, text.to_owned()), &mut chain)
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn parse_file(file: Arc<SourceFile>, chain: &mut Vec<PathBuf>) -> Result<Playbook, Vec<Diagnostic>> {
+    let root = yaml::parse(file.text()).map_err(|e| vec![syntax_error(&file, &e)])?;
+    let mut l = Loader {
+        file: file.clone(),
+        diags: Vec::new(),
+    };
+    l.duplicates(&root);
+    let pb = l.playbook(&root, chain);
+    match pb {
+        Some(pb) if l.diags.is_empty() => Ok(pb),
+        _ => Err(l.diags),
+    }
+}
+
+fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {
+    let mut d = Diagnostic::error("pplay::yaml", "the playbook is not valid YAML").in_file(file);
+    let msg = e.to_string();
+    let msg = msg.lines().next().unwrap_or_default().to_owned();
+    match e.location() {
+        Some(loc) if loc.line() > 0 => {
+            let offset = loc
+                .span()
+                .byte_offset()
+                .map(|o| o as usize)
+                .unwrap_or_else(|| offset_of(file.text(), loc.line() as usize, loc.column() as usize));
+            d = d.label(Span::new(offset.min(file.text().len()), 1), msg);
+        }
+        _ => d.message = format!("the playbook is not valid YAML: {msg}"),
+    }
+    d
+}
+
+fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let rest = &text[start.min(text.len())..];
+    start + rest.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum::<usize>()
+}
+
+struct Loader {
+    file: Arc<SourceFile>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Loader {
+    fn err(&mut self, code: &'static str, msg: impl Into<String>, span: Span, label: impl Into<String>) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::error(code, msg).in_file(&self.file).label(span, label));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    /// Duplicate keys anywhere in the document, each shown with the first one.
+    fn duplicates(&mut self, node: &Node) {
+        match &node.value {
+            Value::Map(entries) => {
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if let Some((first, _)) = entries[..i].iter().find(|(f, _)| f.name == k.name) {
+                        let (line, _) = self.file.line_col(first.span.offset);
+                        let d = Diagnostic::error(
+                            "pplay::duplicate-key",
+                            format!("duplicate key `{}`", k.name),
+                        )
+                        .in_file(&self.file)
+                        .label(k.span, "written again here")
+                        .label(first.span, "first written here")
+                        .help(format!("keep one of the two (the first is on line {line})"));
+                        self.diags.push(d);
+                    }
+                    self.duplicates(v);
+                }
+            }
+            Value::Seq(items) => items.iter().for_each(|n| self.duplicates(n)),
+            _ => {}
+        }
+    }
+
+    /// The entries of a mapping node, flagging keys outside `allowed`.
+    fn entries<'n>(&mut self, node: &'n Node, allowed: &[&str], what: &str) -> &'n [(Key, Node)] {
+        let Some(entries) = node.as_map() else {
+            self.err(
+                "pplay::type",
+                format!("{what} must be a mapping"),
+                node.span,
+                format!("found {}", node.kind()),
+            );
+            return &[];
+        };
+        for (k, _) in entries {
+            if !allowed.contains(&k.name.as_str()) {
+                let help = suggestion(&k.name, allowed.iter().copied())
+                    .unwrap_or_else(|| format!("allowed here: {}", allowed.join(", ")));
+                self.err(
+                    "pplay::unknown-key",
+                    format!("unknown key `{}` in {what}", k.name),
+                    k.span,
+                    "not a known key",
+                )
+                .help = Some(help);
+            }
+        }
+        entries
+    }
+
+    fn playbook(&mut self, root: &Node, chain: &mut Vec<PathBuf>) -> Option<Playbook> {
+        let entries = self.entries(root, TOP_KEYS, "the playbook");
+        if root.as_map().is_none() {
+            return None;
+        }
+        let get = |name: &str| entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v);
+        let name = match get("name") {
+            Some(n) if n.as_str().is_some() => n.clone(),
+            Some(n) => {
+                self.err("pplay::type", "`name` must be a string", n.span, format!("found {}", n.kind()));
+                n.clone()
+            }
+            None => {
+                self.err(
+                    "pplay::missing-key",
+                    "the playbook has no `name`",
+                    Span::new(0, 0),
+                    "a playbook starts with `name: ...`",
+                );
+                Node { value: Value::Str(String::new()), span: Span::default() }
+            }
+        };
+        let description = get("description").and_then(|d| {
+            let s = d.as_str().map(str::to_owned);
+            if s.is_none() {
+                self.err("pplay::type", "`description` must be a string", d.span, format!("found {}", d.kind()));
+            }
+            s
+        });
+        let url = get("url").cloned();
+        if let Some(u) = &url {
+            if u.as_str().is_none() {
+                self.err("pplay::type", "`url` must be a string", u.span, format!("found {}", u.kind()));
+            }
+        }
+        let vars = get("vars").map(|v| self.entries_any(v, "`vars`")).unwrap_or_default();
+        let defaults = get("defaults")
+            .map(|d| self.defaults(d))
+            .unwrap_or_default();
+        let mut steps = Vec::new();
+        match get("steps") {
+            None => {
+                self.err(
+                    "pplay::missing-key",
+                    "the playbook has no `steps`",
+                    root.span.min_start(),
+                    "add a `steps:` list",
+                );
+            }
+            Some(s) => match &s.value {
+                Value::Seq(items) if items.is_empty() => {
+                    self.err("pplay::empty-steps", "`steps` is empty", s.span, "add at least one step");
+                }
+                Value::Seq(items) => {
+                    for item in items {
+                        if let Some(step) = self.step(item, chain) {
+                            steps.push(step);
+                        }
+                    }
+                }
+                _ => {
+                    self.err("pplay::type", "`steps` must be a sequence of steps", s.span, format!("found {}", s.kind()));
+                }
+            },
+        }
+        self.unique_ids(&steps);
+        Some(Playbook {
+            file: self.file.clone(),
+            name,
+            description,
+            url,
+            vars,
+            defaults,
+            steps,
+        })
+    }
+
+    /// A mapping whose keys are free names (vars, capture).
+    fn entries_any(&mut self, node: &Node, what: &str) -> Vec<(Key, Node)> {
+        match node.as_map() {
+            Some(m) => m.to_vec(),
+            None if matches!(node.value, Value::Null) => Vec::new(),
+            None => {
+                self.err("pplay::type", format!("{what} must be a mapping"), node.span, format!("found {}", node.kind()));
+                Vec::new()
+            }
+        }
+    }
+
+    fn defaults(&mut self, node: &Node) -> Defaults {
+        let entries = self.entries(node, DEFAULT_KEYS, "`defaults`");
+        let mut d = Defaults::default();
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "timeoutMs" => d.timeout_ms = self.timeout(v),
+                "retries" => d.retries = self.count(v, "retries").map(|s| Spanned { value: s.value as u32, span: s.span }),
+                "retryDelayMs" => d.retry_delay_ms = self.count(v, "retryDelayMs"),
+                "onError" => d.on_error = self.on_error(v),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    fn timeout(&mut self, v: &Node) -> Option<Node> {
+        match &v.value {
+            Value::Int(n) if (1..=MAX_TIMEOUT_MS).contains(n) => Some(v.clone()),
+            Value::Int(n) => {
+                self.err(
+                    "pplay::timeout-range",
+                    format!("`timeoutMs` is {n}, outside 1..{MAX_TIMEOUT_MS}"),
+                    v.span,
+                    "out of range",
+                )
+                .help = Some("Producer Pal accepts a timeout from 1 to 60000 milliseconds".into());
+                None
+            }
+            Value::Str(s) if s.contains("{{") || s.contains("{%") => Some(v.clone()),
+            _ => {
+                self.err(
+                    "pplay::type",
+                    "`timeoutMs` must be an integer from 1 to 60000",
+                    v.span,
+                    format!("found {}", v.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, v: &Node, key: &str) -> Option<Spanned<u64>> {
+        match &v.value {
+            Value::Int(n) if *n >= 0 && (key != "retries" || *n <= 100) => Some(Spanned { value: *n as u64, span: v.span }),
+            _ => {
+                let range = if key == "retries" { "from 0 to 100" } else { ">= 0" };
+                self.err(
+                    "pplay::type",
+                    format!("`{key}` must be an integer {range}"),
+                    v.span,
+                    format!("found {}", describe(v)),
+                );
+                None
+            }
+        }
+    }
+
+    fn on_error(&mut self, v: &Node) -> Option<Spanned<OnError>> {
+        match v.as_str() {
+            Some("fail") => Some(Spanned { value: OnError::Fail, span: v.span }),
+            Some("continue") => Some(Spanned { value: OnError::Continue, span: v.span }),
+            other => {
+                let help = other.and_then(|o| suggestion(o, ["fail", "continue"]));
+                self.err("pplay::on-error", "`onError` must be `fail` or `continue`", v.span, format!("found {}", describe(v)))
+                    .help = help;
+                None
+            }
+        }
+    }
+
+    fn step(&mut self, node: &Node, chain: &mut Vec<PathBuf>) -> Option<Step> {
+        let entries = self.entries(node, STEP_KEYS, "a step");
+        node.as_map()?;
+        let get = |name: &str| entries.iter().find(|(k, _)| k.name == name);
+        let is_include = get("include").is_some();
+        if is_include {
+            for (k, _) in entries {
+                if STEP_KEYS.contains(&k.name.as_str()) && !INCLUDE_KEYS.contains(&k.name.as_str()) {
+                    self.err(
+                        "pplay::include-key",
+                        format!("`{}` cannot be used on an `include` step", k.name),
+                        k.span,
+                        "not allowed with include",
+                    )
+                    .help = Some(format!("an include step takes: {}", INCLUDE_KEYS.join(", ")));
+                }
+            }
+        } else if let Some((k, _)) = get("vars") {
+            self.err(
+                "pplay::step-vars",
+                "`vars` on a step goes with `include`",
+                k.span,
+                "only include steps take vars",
+            )
+            .help = Some("set variables in the top-level `vars`, or with `capture`".into());
+        }
+        let string = |l: &mut Self, key: &str| -> Option<Spanned<String>> {
+            let (_, v) = get(key)?;
+            match v.as_str() {
+                Some(s) => Some(Spanned { value: s.to_owned(), span: v.span }),
+                None => {
+                    l.err("pplay::type", format!("`{key}` must be a string"), v.span, format!("found {}", v.kind()));
+                    None
+                }
+            }
+        };
+        let action = if is_include {
+            let path = string(self, "include")?;
+            let vars = get("vars").map(|(_, v)| self.entries_any(v, "`vars`")).unwrap_or_default();
+            let playbook = self.include(&path, chain)?;
+            Action::Include { path, vars, playbook: Box::new(playbook) }
+        } else {
+            let Some(tool) = string(self, "tool") else {
+                if get("tool").is_none() {
+                    self.err(
+                        "pplay::missing-key",
+                        "this step has no `tool`",
+                        node.span.min_start(),
+                        "a step needs `tool:` (or `include:`)",
+                    );
+                }
+                return None;
+            };
+            let args = match get("args") {
+                Some((_, a)) if a.as_map().is_some() => a.clone(),
+                Some((_, a)) if matches!(a.value, Value::Null) => Node { value: Value::Map(Vec::new()), span: a.span },
+                Some((_, a)) => {
+                    self.err("pplay::type", "`args` must be a mapping", a.span, format!("found {}", a.kind()));
+                    return None;
+                }
+                None => Node { value: Value::Map(Vec::new()), span: tool.span },
+            };
+            Action::Call { tool, args }
+        };
+        let id = string(self, "id");
+        if let Some(id) = &id {
+            if !valid_id(&id.value) {
+                self.err(
+                    "pplay::id",
+                    format!("`{}` is not a valid step id", id.value),
+                    id.span,
+                    "ids match [a-z_][a-z0-9_]*",
+                )
+                .help = Some("use lower-case letters, digits and `_`, not starting with a digit".into());
+            }
+        }
+        let name = get("name").map(|(_, v)| v.clone());
+        if let Some(n) = &name {
+            if n.as_str().is_none() {
+                self.err("pplay::type", "`name` must be a string", n.span, format!("found {}", n.kind()));
+            }
+        }
+        let expect = match get("expect") {
+            None => Vec::new(),
+            Some((_, v)) => match &v.value {
+                Value::Seq(items) => items.clone(),
+                _ => vec![v.clone()],
+            },
+        };
+        for e in &expect {
+            if !matches!(e.value, Value::Str(_) | Value::Bool(_)) {
+                self.err("pplay::type", "an `expect` entry must be an expression", e.span, format!("found {}", e.kind()));
+            }
+        }
+        let capture = get("capture").map(|(_, v)| self.entries_any(v, "`capture`")).unwrap_or_default();
+        for (k, v) in &capture {
+            if v.as_str().is_none() {
+                self.err("pplay::type", format!("capture `{}` must be an expression", k.name), v.span, format!("found {}", v.kind()));
+            }
+            if !valid_id(&k.name) && !valid_var(&k.name) {
+                self.err("pplay::capture-name", format!("`{}` is not a valid variable name", k.name), k.span, "not a name");
+            }
+        }
+        let when = get("when").map(|(_, v)| v.clone());
+        if let Some(w) = &when {
+            if !matches!(w.value, Value::Str(_) | Value::Bool(_)) {
+                self.err("pplay::type", "`when` must be an expression", w.span, format!("found {}", w.kind()));
+            }
+        }
+        let loop_ = get("loop").map(|(_, v)| v.clone());
+        if let Some(l) = &loop_ {
+            if !matches!(l.value, Value::Str(_) | Value::Seq(_)) {
+                self.err(
+                    "pplay::loop-type",
+                    "`loop` must be a sequence or an expression that gives one",
+                    l.span,
+                    format!("found {}", l.kind()),
+                );
+            }
+        }
+        Some(Step {
+            file: self.file.clone(),
+            span: node.span,
+            action,
+            name,
+            id,
+            timeout_ms: get("timeoutMs").and_then(|(_, v)| self.timeout(v)),
+            capture,
+            when,
+            loop_,
+            expect,
+            retries: get("retries")
+                .and_then(|(_, v)| self.count(v, "retries"))
+                .map(|s| Spanned { value: s.value as u32, span: s.span }),
+            retry_delay_ms: get("retryDelayMs").and_then(|(_, v)| self.count(v, "retryDelayMs")),
+            on_error: get("onError").and_then(|(_, v)| self.on_error(v)),
+        })
+    }
+
+    fn include(&mut self, path: &Spanned<String>, chain: &mut Vec<PathBuf>) -> Option<Playbook> {
+        let base = self.file.path().parent().unwrap_or(Path::new("."));
+        let full = base.join(&path.value);
+        let key = canonical(&full);
+        if let Some(pos) = chain.iter().position(|p| *p == key) {
+            let names: Vec<String> = chain[pos..]
+                .iter()
+                .chain(std::iter::once(&key))
+                .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned()))
+                .collect();
+            self.err(
+                "pplay::include-cycle",
+                format!("include cycle: {}", names.join(" -> ")),
+                path.span,
+                "includes a file that is already being included",
+            );
+            return None;
+        }
+        let text = match std::fs::read_to_string(&full) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(
+                    "pplay::include-missing",
+                    format!("cannot read included playbook {}: {e}", full.display()),
+                    path.span,
+                    "this file",
+                )
+                .help = Some("an include path is relative to the file that includes it".into());
+                return None;
+            }
+        };
+        chain.push(key);
+        let display = pathdiff(&full);
+        let result = parse_file(SourceFile::new(display, text), chain);
+        chain.pop();
+        match result {
+            Ok(pb) => Some(pb),
+            Err(d) => {
+                self.diags.extend(d);
+                None
+            }
+        }
+    }
+
+    fn unique_ids(&mut self, steps: &[Step]) {
+        for (i, s) in steps.iter().enumerate() {
+            let Some(id) = &s.id else { continue };
+            if let Some(first) = steps[..i].iter().filter_map(|p| p.id.as_ref()).find(|p| p.value == id.value) {
+                self.diags.push(
+                    Diagnostic::error("pplay::duplicate-id", format!("step id `{}` is used twice", id.value))
+                        .in_file(&self.file)
+                        .label(id.span, "used again here")
+                        .label(first.span, "first used here"),
+                );
+            }
+        }
+    }
+}
+
+/// A path shown relative to the working directory when it is below it.
+fn pathdiff(p: &Path) -> PathBuf {
+    let cleaned: PathBuf = p.components().collect();
+    match std::env::current_dir() {
+        Ok(cwd) => cleaned.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(cleaned),
+        Err(_) => cleaned,
+    }
+}
+
+fn describe(v: &Node) -> String {
+    match &v.value {
+        Value::Str(s) => format!("\"{s}\""),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => v.kind().to_owned(),
+    }
+}
+
+/// Step ids: `[a-z_][a-z0-9_]*`.
+pub fn valid_id(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z' | '_'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+/// Variable names: identifiers as templates read them.
+pub fn valid_var(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl Span {
+    /// The first character of the span, for labels on a whole mapping.
+    pub fn min_start(self) -> Span {
+        Span::new(self.offset, 0)
+    }
+}
+
+/// Every step in run order, included files expanded, for checks that walk
+/// the whole playbook.
+pub fn walk_steps<'a>(steps: &'a [Step], f: &mut dyn FnMut(&'a Step)) {
+    for s in steps {
+        f(s);
+        if let Action::Include { playbook, .. } = &s.action {
+            walk_steps(&playbook.steps, f);
+        }
+    }
+}

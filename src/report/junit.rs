@@ -1,0 +1,98 @@
+//! `--junit FILE`: a JUnit XML report, one testcase per step (per iteration
+//! in loops). A failure carries its message and `file:line:col`; steps that
+//! never ran are reported as skipped.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::event::{Event, Sink, StepRef, StepStatus};
+
+#[derive(Default)]
+pub struct JunitReporter {
+    name: String,
+    file: String,
+    outline: Vec<StepRef>,
+    ran: BTreeSet<usize>,
+    cases: Vec<TestCase>,
+    time: Duration,
+}
+
+impl JunitReporter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn case_name(step: &StepRef) -> String {
+        match step.iteration {
+            Some(it) => format!("{} [{}/{}]", step.name, it.index0 + 1, it.length),
+            None => step.name.clone(),
+        }
+    }
+
+    /// The XML document for everything seen so far.
+    pub fn to_xml(&self) -> String {
+        let mut report = Report::new("pplay");
+        let mut suite = TestSuite::new(self.name.clone());
+        suite.add_test_cases(self.cases.iter().cloned());
+        for step in self.outline.iter().filter(|s| !self.ran.contains(&s.index)) {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message("not run: the run stopped before this step");
+            let mut case = TestCase::new(Self::case_name(step), status);
+            case.set_classname(self.file.clone());
+            suite.add_test_case(case);
+        }
+        suite.set_time(self.time);
+        report.add_test_suite(suite);
+        report.set_time(self.time);
+        report.to_string().unwrap_or_default()
+    }
+}
+
+impl Sink for JunitReporter {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { name, file, outline, .. } => {
+                self.name = name.clone();
+                self.file = file.clone();
+                self.outline = outline.clone();
+            }
+            Event::StepFinished { step, status, duration_ms, message, diagnostic } => {
+                self.ran.insert(step.index);
+                let mut st = match status {
+                    StepStatus::Ok | StepStatus::Planned => TestCaseStatus::success(),
+                    StepStatus::Skipped | StepStatus::NotRun => TestCaseStatus::skipped(),
+                    StepStatus::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                    StepStatus::Ignored => TestCaseStatus::skipped(),
+                };
+                let location = diagnostic
+                    .as_ref()
+                    .and_then(|d| d.location())
+                    .unwrap_or_else(|| step.location.clone());
+                if let Some(m) = message {
+                    let text = match status {
+                        StepStatus::Ignored => format!("ignored (onError: continue): {m} at {location}"),
+                        StepStatus::Failed => format!("{m} at {location}"),
+                        _ => m.clone(),
+                    };
+                    st.set_message(text);
+                }
+                if *status == StepStatus::Failed {
+                    st.set_type("step failed");
+                    if let Some(d) = diagnostic {
+                        st.set_description(d.render(false, 100));
+                    }
+                }
+                let mut case = TestCase::new(Self::case_name(step), st);
+                case.set_classname(self.file.clone());
+                case.set_time(Duration::from_secs_f64(duration_ms / 1000.0));
+                self.cases.push(case);
+            }
+            Event::RunFinished { summary, .. } => {
+                self.time = Duration::from_secs_f64(summary.duration_ms / 1000.0);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The terminal reporter: a line per step, miette reports for warnings and
+//! failures, a closing summary, and (on a terminal only) a progress bar on
+//! stderr that is cleared at the end.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Verbosity;
+use crate::event::{Event, Sink, StepRef, StepStatus, Summary};
+
+pub struct TerminalReporter<W: Write> {
+    out: W,
+    color: bool,
+    verbosity: Verbosity,
+    width: usize,
+    progress: Option<ProgressBar>,
+    want_progress: bool,
+}
+
+impl<W: Write> TerminalReporter<W> {
+    /// `progress`: draw a progress bar on stderr (the caller has checked
+    /// that stderr is a terminal).
+    pub fn new(out: W, color: bool, verbosity: Verbosity, progress: bool) -> Self {
+        TerminalReporter {
+            out,
+            color,
+            verbosity,
+            width: 100,
+            progress: None,
+            want_progress: progress && verbosity > Verbosity::Quiet,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        let out = &mut self.out;
+        match &self.progress {
+            Some(pb) => pb.suspend(|| {
+                let _ = writeln!(out, "{text}");
+                let _ = out.flush();
+            }),
+            None => {
+                let _ = writeln!(out, "{text}");
+                let _ = out.flush();
+            }
+        }
+    }
+
+    fn step_line(&mut self, step: &StepRef, status: StepStatus, duration_ms: f64, note: Option<&str>) {
+        let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
+        let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+        let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
+        let dim = Style::new().dimmed();
+        let mark = match status {
+            StepStatus::Ok => self.paint(green, "✓"),
+            StepStatus::Failed => self.paint(red, "✗"),
+            StepStatus::Skipped | StepStatus::NotRun => self.paint(yellow, "↷"),
+            StepStatus::Ignored => self.paint(yellow, "✗"),
+            StepStatus::Planned => self.paint(dim, "→"),
+        };
+        let mut text = format!("{mark} {}", step.name);
+        if let Some(it) = step.iteration {
+            text.push_str(&format!(" [{}/{}]", it.index0 + 1, it.length));
+        }
+        if let Some(tool) = &step.tool {
+            if *tool != step.name {
+                text.push_str(&format!("  {}", self.paint(dim, tool)));
+            }
+        }
+        if matches!(status, StepStatus::Ok | StepStatus::Failed | StepStatus::Ignored) {
+            text.push_str(&format!("  {}", self.paint(dim, &format_duration(duration_ms))));
+        }
+        match status {
+            StepStatus::Skipped => text.push_str(&format!("  {}", self.paint(yellow, &format!("skipped ({})", note.unwrap_or("when was false"))))),
+            StepStatus::Ignored => text.push_str(&format!("  {}", self.paint(yellow, "ignored (onError: continue)"))),
+            _ => {}
+        }
+        self.line(&text);
+    }
+
+    fn start_progress(&mut self, total: Option<usize>) {
+        if !self.want_progress {
+            return;
+        }
+        let pb = match total {
+            Some(n) => ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stderr()),
+            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+        };
+        let template = if total.is_some() {
+            "{bar:30.cyan/blue} {pos}/{len} calls  {per_sec}  {eta} left  {msg}"
+        } else {
+            "{spinner} {pos} calls  {per_sec}  {msg}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.enable_steady_tick(Duration::from_millis(120));
+        self.progress = Some(pb);
+    }
+}
+
+/// `41 ms`, `2.3 s`.
+pub fn format_duration(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 1000.0 {
+        format!("{} ms", ms.round() as u64)
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+}
+
+/// `5 steps, 5 calls, 1 warning, 0 failed, 0 skipped in 41 ms`.
+pub fn summary_line(s: &Summary) -> String {
+    let mut text = format!(
+        "{}, {}, {}, {} failed, {} skipped",
+        plural(s.steps, "step"),
+        plural(s.calls, "call"),
+        plural(s.warnings, "warning"),
+        s.failed,
+        s.skipped
+    );
+    if s.ignored > 0 {
+        text.push_str(&format!(", {} ignored", s.ignored));
+    }
+    text.push_str(&format!(" in {}", format_duration(s.duration_ms)));
+    text
+}
+
+fn truncate(s: String, max: usize) -> String {
+    if s.chars().count() <= max { s } else { format!("{}…", s.chars().take(max).collect::<String>()) }
+}
+
+impl<W: Write> Sink for TerminalReporter<W> {
+    fn emit(&mut self, event: &Event) {
+        let dim = Style::new().dimmed();
+        match event {
+            Event::RunStarted { name, url, planned_calls, dry_run, .. } => {
+                if self.verbosity > Verbosity::Quiet {
+                    let head = if *dry_run { format!("{name} (dry run: nothing is sent)") } else { format!("{name} → {url}") };
+                    let text = self.paint(Style::new().bold(), &head);
+                    self.line(&text);
+                }
+                if !dry_run && planned_calls.is_none_or(|n| n > 1) {
+                    self.start_progress(*planned_calls);
+                }
+            }
+            Event::CallSent { tool, url, args, timeout_ms, attempt, .. } => {
+                if self.verbosity >= Verbosity::Debug {
+                    let q = timeout_ms.map(|t| format!("&timeoutMs={t}")).unwrap_or_default();
+                    let line = format!("    POST {url}/api/tools/{tool}?format=json{q} (attempt {attempt})");
+                    let text = self.paint(dim, &line);
+                    self.line(&text);
+                }
+                if self.verbosity >= Verbosity::Verbose {
+                    let text = self.paint(dim, &format!("    → {args}"));
+                    self.line(&text);
+                }
+            }
+            Event::CallFinished { status, duration_ms, result, error, is_error, .. } => {
+                if self.verbosity >= Verbosity::Debug {
+                    let st = status.map_or_else(|| "no answer".to_owned(), |s| format!("HTTP {s}"));
+                    let text = self.paint(dim, &format!("    {st} in {}{}", format_duration(*duration_ms), if *is_error { ", isError" } else { "" }));
+                    self.line(&text);
+                }
+                if self.verbosity >= Verbosity::Verbose {
+                    let body = match (result, error) {
+                        (Some(r), _) => truncate(r.to_string(), 2000),
+                        (None, Some(e)) => e.clone(),
+                        _ => String::new(),
+                    };
+                    let text = self.paint(dim, &format!("    ← {body}"));
+                    self.line(&text);
+                }
+            }
+            Event::CallPlanned { tool, args, timeout_ms, step } => {
+                let t = timeout_ms.map(|t| format!("  timeoutMs={t}")).unwrap_or_default();
+                let it = step.iteration.map(|i| format!(" [{}/{}]", i.index0 + 1, i.length)).unwrap_or_default();
+                let line = format!("→ {}{it}  {tool} {args}{t}", step.name);
+                self.line(&line);
+            }
+            Event::Retry { attempt, retries, delay_ms, reason, step } => {
+                if self.verbosity > Verbosity::Quiet {
+                    let text = self.paint(
+                        Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                        &format!("  ↻ {}: retry {attempt} of {retries} in {delay_ms} ms ({reason})", step.name),
+                    );
+                    self.line(&text);
+                }
+            }
+            Event::Warning { diagnostic, .. } => {
+                if self.verbosity > Verbosity::Quiet {
+                    let text = diagnostic.render(self.color, self.width);
+                    self.line(text.trim_end());
+                }
+            }
+            Event::StepStarted { .. } => {}
+            Event::StepFinished { step, status, duration_ms, message, diagnostic } => {
+                if let Some(pb) = &self.progress {
+                    if *status != StepStatus::Skipped {
+                        pb.inc(1);
+                    }
+                    pb.set_message(step.name.clone());
+                }
+                let show_line = match status {
+                    StepStatus::Failed | StepStatus::Ignored => true,
+                    StepStatus::Planned => false,
+                    _ => self.verbosity > Verbosity::Quiet,
+                };
+                if show_line {
+                    self.step_line(step, *status, *duration_ms, message.as_deref());
+                }
+                if matches!(status, StepStatus::Failed | StepStatus::Ignored) {
+                    if let Some(d) = diagnostic {
+                        let text = d.render(self.color, self.width);
+                        self.line(text.trim_end());
+                    }
+                }
+            }
+            Event::RunFinished { summary, interrupted, error, .. } => {
+                if let Some(pb) = self.progress.take() {
+                    pb.finish_and_clear();
+                }
+                if *interrupted {
+                    let text = self.paint(Style::new().fg_color(Some(AnsiColor::Yellow.into())), "interrupted: stopped after the call in flight");
+                    self.line(&text);
+                }
+                if let Some(e) = error {
+                    let text = self.paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), &format!("error: {e}"));
+                    self.line(&text);
+                }
+                let style = if summary.failed > 0 || error.is_some() {
+                    Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
+                } else {
+                    Style::new().fg_color(Some(AnsiColor::Green.into())).bold()
+                };
+                let text = self.paint(style, &summary_line(summary));
+                self.line(&text);
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! A YAML document as a tree of spanned nodes.
+//!
+//! serde-saphyr parses the text (with its budget against alias bombs and its
+//! panic-free parser); this module keeps *where* every key and value came from,
+//! so that any later stage can point a diagnostic at the exact node.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub fn new(offset: usize, len: usize) -> Self {
+        Span { offset, len }
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        (s.offset, s.len).into()
+    }
+}
+
+/// A mapping key: always a string in a playbook, with its own span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub span: Span,
+}
+
+/// One YAML node and its place in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+fn span_of(loc: &serde_saphyr::Location) -> Span {
+    let s = loc.span();
+    Span::new(
+        s.byte_offset().unwrap_or(0) as usize,
+        s.byte_len().unwrap_or(0) as usize,
+    )
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(d)?;
+        Ok(Node {
+            span: span_of(&spanned.referenced),
+            value: spanned.value,
+        })
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Int)
+            .or(Ok(Value::Float(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(n) = seq.next_element::<Node>()? {
+            items.push(n);
+        }
+        Ok(Value::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        while let Some(k) = map.next_key::<Node>()? {
+            let name = match k.value {
+                Value::Str(s) => s,
+                Value::Seq(_) | Value::Map(_) => {
+                    return Err(de::Error::custom("a mapping key must be a plain value"));
+                }
+                // A plain key such as `n` or `1` stays the text the author wrote;
+                // the text is filled in from the span once parsing is done.
+                _ => String::new(),
+            };
+            let v = map.next_value::<Node>()?;
+            entries.push((Key { name, span: k.span }, v));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+/// Parses one YAML document.
+///
+/// Duplicate keys are passed through so that the loader can point at both
+/// occurrences; aliases are capped so an alias bomb fails fast instead of
+/// eating memory; only YAML 1.2 booleans are booleans (`no` stays a string).
+pub fn parse(src: &str) -> Result<Node, serde_saphyr::Error> {
+    let opts = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+        budget: serde_saphyr::budget! {
+            max_events: 1_000_000,
+            max_aliases: 10_000,
+            max_nodes: 500_000,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 200_000,
+        },
+    };
+    let mut root: Node = serde_saphyr::from_str_with_options(src, opts)?;
+    root.fix_spans(src);
+    Ok(root)
+}
+
+impl Node {
+    /// Block collections arrive with an empty span; give them the range of
+    /// their children so a label on a whole step covers the step.
+    fn fix_spans(&mut self, src: &str) {
+        let mut lo = usize::MAX;
+        let mut hi = 0;
+        match &mut self.value {
+            Value::Seq(items) => {
+                for n in items {
+                    n.fix_spans(src);
+                    lo = lo.min(n.span.offset);
+                    hi = hi.max(n.span.offset + n.span.len);
+                }
+            }
+            Value::Map(entries) => {
+                for (k, n) in entries {
+                    if k.name.is_empty() && k.span.len > 0 {
+                        k.name = src[k.span.offset..k.span.offset + k.span.len].to_owned();
+                    }
+                    n.fix_spans(src);
+                    lo = lo.min(k.span.offset);
+                    hi = hi.max(n.span.offset + n.span.len);
+                }
+            }
+            _ => return,
+        }
+        if lo == usize::MAX {
+            return;
+        }
+        if self.span.len > 0 {
+            lo = lo.min(self.span.offset);
+        }
+        // Flow collections: extend to the closing bracket.
+        let mut end = hi;
+        if self.span.len > 0 {
+            let close = if matches!(self.value, Value::Seq(_)) { ']' } else { '}' };
+            if let Some(i) = src[hi..].find(close) {
+                if src[hi..hi + i].trim().trim_end_matches(',').trim().is_empty() {
+                    end = hi + i + 1;
+                }
+            }
+        }
+        self.span = Span::new(lo, end - lo);
+    }
+
+    /// The node as plain JSON, dropping spans.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect(),
+            ),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// A short name of the node's kind, for messages.
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a sequence",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn spans() {
+        let src = "name: x\nsteps:\n  - tool: a\n    args: {n: \"12\", m: 3, l: [1, 2]}\n  - tool: a\n    tool: b\nk: |\n  block\n  text\n";
+        let n = parse(src).unwrap();
+        fn dump(src: &str, n: &Node, depth: usize) {
+            let t = &src[n.span.offset..n.span.offset + n.span.len];
+            println!("{:w$}{:?} [{:?}]", "", std::mem::discriminant(&n.value), t, w = depth * 2);
+            match &n.value {
+                Value::Seq(s) => s.iter().for_each(|c| dump(src, c, depth + 1)),
+                Value::Map(m) => m.iter().for_each(|(k, c)| {
+                    println!("{:w$}key {} [{:?}]", "", k.name, &src[k.span.offset..k.span.offset + k.span.len], w = depth * 2 + 2);
+                    dump(src, c, depth + 2)
+                }),
+                v => println!("{:w$}{:?}", "", v, w = depth * 2 + 2),
+            }
+        }
+        dump(src, &n, 0);
+    }
+}
