@@ -291,13 +291,20 @@ impl Tool {
                         issue.help = Some(format!(
                             "quote it (\"{instance}\") to send it as a string"
                         ));
-                    } else if instance.is_string()
-                        && matches!(kind, TypeKind::Single(t) if matches!(t.to_string().as_str(), "integer" | "number" | "boolean"))
-                    {
-                        issue.help = Some(
-                            "remove the quotes, or write \"{{ value }}\" to keep a template's type"
-                                .to_owned(),
-                        );
+                    } else if let (Some(text), TypeKind::Single(t)) = (instance.as_str(), kind) {
+                        let unquoted = match t.to_string().as_str() {
+                            "integer" => text.trim().parse::<i64>().is_ok(),
+                            "number" => text.trim().parse::<f64>().is_ok(),
+                            "boolean" => matches!(text.trim(), "true" | "false"),
+                            _ => false,
+                        };
+                        issue.help = Some(if unquoted {
+                            format!("remove the quotes: {}", text.trim())
+                        } else if t.to_string() == "boolean" {
+                            "write true or false, without quotes".to_owned()
+                        } else {
+                            format!("write {} without quotes", article(&t.to_string()))
+                        });
                     }
                 }
                 ValidationErrorKind::Enum { options } => {

@@ -3,6 +3,8 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod diagnostic;
+pub mod diff;
+pub mod editor_schema;
 pub mod event;
 pub mod playbook;
 pub mod report;

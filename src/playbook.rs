@@ -123,15 +123,26 @@ pub const MAX_TIMEOUT_MS: i64 = 60_000;
 
 /// Loads a playbook file and every file it includes.
 pub fn load(path: &Path) -> Result<Playbook, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::error(
-            "pplay::io",
-            format!("cannot read playbook {}: {e}", path.display()),
-        )]
-    })?;
+    match load_partial(path) {
+        (Some(pb), d) if d.is_empty() => Ok(pb),
+        (_, d) => Err(d),
+    }
+}
+
+/// Like [`load`], but also returns what could be loaded despite problems, so
+/// that a check can report the catalog and template problems of the valid
+/// steps in the same pass.
+pub fn load_partial(path: &Path) -> (Option<Playbook>, Vec<Diagnostic>) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diagnostic::error("pplay::io", format!("cannot read playbook {}: {e}", path.display()));
+            return (None, vec![d]);
+        }
+    };
     let file = SourceFile::new(path, text);
     let mut chain = vec![canonical(path)];
-    parse_file(file, &mut chain)
+    parse_partial(file, &mut chain)
 }
 
 /// Loads a playbook from text; `path` names it in reports and anchors includes.
@@ -146,17 +157,24 @@ fn canonical(p: &Path) -> PathBuf {
 }
 
 fn parse_file(file: Arc<SourceFile>, chain: &mut Vec<PathBuf>) -> Result<Playbook, Vec<Diagnostic>> {
-    let root = yaml::parse(file.text()).map_err(|e| vec![syntax_error(&file, &e)])?;
+    match parse_partial(file, chain) {
+        (Some(pb), d) if d.is_empty() => Ok(pb),
+        (_, d) => Err(d),
+    }
+}
+
+fn parse_partial(file: Arc<SourceFile>, chain: &mut Vec<PathBuf>) -> (Option<Playbook>, Vec<Diagnostic>) {
+    let root = match yaml::parse(file.text()) {
+        Ok(r) => r,
+        Err(e) => return (None, vec![syntax_error(&file, &e)]),
+    };
     let mut l = Loader {
         file: file.clone(),
         diags: Vec::new(),
     };
     l.duplicates(&root);
     let pb = l.playbook(&root, chain);
-    match pb {
-        Some(pb) if l.diags.is_empty() => Ok(pb),
-        _ => Err(l.diags),
-    }
+    (pb, l.diags)
 }
 
 fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {

@@ -117,6 +117,16 @@ pub async fn load_catalog(tools: Option<&Path>, client: &Client) -> Result<Catal
     }
 }
 
+/// Problems in file order, then position.
+fn sorted(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by_key(|d| {
+        let file = d.file.as_ref().map(|f| f.name().to_owned()).unwrap_or_default();
+        let at = d.labels.first().map_or(0, |l| l.span.offset);
+        (file, at)
+    });
+    diags
+}
+
 fn fail(diags: &[Diagnostic], color: report::ColorChoice, json: bool, file: &Path) -> i32 {
     if json {
         print_json_diagnostics(diags, file);
@@ -143,12 +153,11 @@ pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: boo
     let mut worst = exit::OK;
     let mut catalogs: Vec<(String, Catalog)> = Vec::new();
     for file in &files {
-        let pb = match playbook::load(file) {
-            Ok(pb) => pb,
-            Err(d) => {
-                worst = worst.max(fail(&d, output.color, json, file));
-                continue;
-            }
+        // Shape problems and catalog problems are reported together.
+        let (pb, mut problems) = playbook::load_partial(file);
+        let Some(pb) = pb else {
+            worst = worst.max(fail(&problems, output.color, json, file));
+            continue;
         };
         let url = match resolve_url(&source, Some(&pb), &opts) {
             Ok(u) => u,
@@ -166,7 +175,12 @@ pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: boo
         }
         let catalog = &catalogs.iter().find(|(k, _)| *k == key).expect("loaded above").1;
         let env = crate::template::environment();
-        match check::check(&env, &pb, catalog, &opts) {
+        let checked = check::check(&env, &pb, catalog, &opts);
+        if let Err(d) = &checked {
+            problems.extend(d.iter().cloned());
+        }
+        let checked = if problems.is_empty() { checked } else { Err(sorted(problems)) };
+        match checked {
             Ok(c) => {
                 if json {
                     println!("{}", serde_json::json!({"event": "checked", "file": file.display().to_string(), "steps": c.step_count, "problems": 0}));
@@ -182,9 +196,10 @@ pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: boo
 
 pub async fn run(args: RunArgs) -> i32 {
     let RunArgs { file, source, vars, sim: use_sim, dry_run, json, junit, output } = args;
-    let pb = match playbook::load(&file) {
-        Ok(pb) => pb,
-        Err(d) => return fail(&d, output.color, json, &file),
+    let (pb, load_problems) = playbook::load_partial(&file);
+    let pb = match pb {
+        Some(pb) => pb,
+        None => return fail(&load_problems, output.color, json, &file),
     };
     let overrides = match overrides(&vars) {
         Ok(o) => o,
@@ -228,8 +243,9 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     let env = crate::template::environment();
     let checked = match check::check(&env, &pb, &catalog, &opts) {
-        Ok(c) => c,
-        Err(d) => return fail(&d, output.color, json, &file),
+        Ok(c) if load_problems.is_empty() => c,
+        Ok(_) => return fail(&load_problems, output.color, json, &file),
+        Err(d) => return fail(&sorted(load_problems.into_iter().chain(d).collect()), output.color, json, &file),
     };
 
     let cancel = Arc::new(AtomicBool::new(false));
