@@ -100,17 +100,16 @@ pub fn check<'e, 's>(
     let vars = c.top_vars(pb);
     let steps = c.steps(pb, &pb.steps, &pb.file);
     if c.diags.is_empty() {
-        Ok(Checked {
+        return Ok(Checked {
             playbook: pb,
             vars,
             steps,
             step_count: c.index,
             planned_calls: c.planned,
             max_iterations: opts.max_iterations,
-        })
-    } else {
-        Err(c.diags)
+        });
     }
+    Err(crate::diagnostic::in_file_order(c.diags))
 }
 
 /// The playbook's `url`, rendered with its vars (it may be a template), so
@@ -478,7 +477,8 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 }
                 (c, Some(items.len()))
             }
-            _ => {
+            // The loader has reported a loop that is neither.
+            Value::Str(_) => {
                 let Some(c) = self.compile_expr(file, node, "`loop`") else {
                     return (None, None);
                 };
@@ -521,6 +521,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                     }
                 }
             }
+            _ => (None, None),
         }
     }
 

@@ -81,6 +81,7 @@ impl ClientError {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    grace: Duration,
 }
 
 impl Client {
@@ -94,7 +95,14 @@ impl Client {
         Client {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
+            grace: GRACE,
         }
+    }
+
+    /// Changes the grace beyond `timeoutMs` (tests use a short one).
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -150,7 +158,7 @@ impl Client {
             Some(t) => format!("{}/api/tools/{tool}?format={fmt}&timeoutMs={t}", self.base),
             None => format!("{}/api/tools/{tool}?format={fmt}", self.base),
         };
-        let deadline = timeout_ms.map_or(DEFAULT_DEADLINE, |t| Duration::from_millis(t) + GRACE);
+        let deadline = timeout_ms.map_or(DEFAULT_DEADLINE - GRACE + self.grace, |t| Duration::from_millis(t) + self.grace);
         let body = serde_json::to_vec(args).expect("JSON values serialise");
         let resp = self
             .http

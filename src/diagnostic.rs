@@ -217,3 +217,14 @@ pub fn did_you_mean<'a>(
 pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     did_you_mean(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
+
+/// Sorts diagnostics by file, then by place in the file, so a report reads
+/// top to bottom.
+pub fn in_file_order(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by_key(|d| {
+        let file = d.file.as_ref().map(|f| f.name().to_owned()).unwrap_or_default();
+        let at = d.labels.iter().map(|l| l.span.offset).min().unwrap_or(0);
+        (file, at)
+    });
+    diags
+}

@@ -174,7 +174,7 @@ fn parse_partial(file: Arc<SourceFile>, chain: &mut Vec<PathBuf>) -> (Option<Pla
     };
     l.duplicates(&root);
     let pb = l.playbook(&root, chain);
-    (pb, l.diags)
+    (pb, crate::diagnostic::in_file_order(l.diags))
 }
 
 fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {

@@ -117,16 +117,6 @@ pub async fn load_catalog(tools: Option<&Path>, client: &Client) -> Result<Catal
     }
 }
 
-/// Problems in file order, then position.
-fn sorted(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    diags.sort_by_key(|d| {
-        let file = d.file.as_ref().map(|f| f.name().to_owned()).unwrap_or_default();
-        let at = d.labels.first().map_or(0, |l| l.span.offset);
-        (file, at)
-    });
-    diags
-}
-
 fn fail(diags: &[Diagnostic], color: report::ColorChoice, json: bool, file: &Path) -> i32 {
     if json {
         print_json_diagnostics(diags, file);
@@ -179,7 +169,7 @@ pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: boo
         if let Err(d) = &checked {
             problems.extend(d.iter().cloned());
         }
-        let checked = if problems.is_empty() { checked } else { Err(sorted(problems)) };
+        let checked = if problems.is_empty() { checked } else { Err(crate::diagnostic::in_file_order(problems)) };
         match checked {
             Ok(c) => {
                 if json {
@@ -245,7 +235,7 @@ pub async fn run(args: RunArgs) -> i32 {
     let checked = match check::check(&env, &pb, &catalog, &opts) {
         Ok(c) if load_problems.is_empty() => c,
         Ok(_) => return fail(&load_problems, output.color, json, &file),
-        Err(d) => return fail(&sorted(load_problems.into_iter().chain(d).collect()), output.color, json, &file),
+        Err(d) => return fail(&crate::diagnostic::in_file_order(load_problems.into_iter().chain(d).collect()), output.color, json, &file),
     };
 
     let cancel = Arc::new(AtomicBool::new(false));

@@ -1,0 +1,235 @@
+//! Load and check problems, each at its place in the file. The wording and
+//! the spans are reviewed as insta snapshots.
+
+mod common;
+
+use common::Test;
+use insta::assert_snapshot;
+
+fn problems(yaml: &str) -> String {
+    Test::new(yaml).check().expect_err("the playbook should have problems")
+}
+
+#[test]
+fn unknown_keys_at_every_level_with_hints() {
+    assert_snapshot!(problems(
+        "name: x\nstep: []\ndefaults:\n  timeout: 10\nsteps:\n  - tool: ppal-connect\n    captur: {}\n"
+    ));
+}
+
+#[test]
+fn duplicate_keys_point_at_both() {
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-update-live-set\n    args:\n      tempo: 120\n      tempo: 130\n"
+    ));
+}
+
+#[test]
+fn yaml_syntax_error_has_line_and_column() {
+    let out = problems("name: x\nsteps:\n  - tool: ppal-connect\n   args: [1, 2\n");
+    assert!(out.contains("playbook.yaml:"), "{out}");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn alias_bomb_is_refused() {
+    let mut y = String::from("name: bomb\na: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut prev = 'a';
+    for c in 'b'..='k' {
+        y.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        prev = c;
+    }
+    y.push_str("steps:\n  - tool: ppal-connect\n");
+    let out = problems(&y);
+    assert!(out.contains("not valid YAML"), "{out}");
+}
+
+#[test]
+fn every_mistake_at_once() {
+    assert_snapshot!(problems(
+        r#"name: Mistakes
+vars:
+  tempo: 124
+steps:
+  - tool: ppal-update-live-set
+    args:
+      tempo: 2000
+      timeSignatur: 4/4
+  - tool: ppal-update-track
+    args:
+      ids: 12
+      mute: "yes"
+  - tool: ppal-create-trak
+    args: { name: x }
+  - tool: ppal-create-clip
+    timeoutMs: 70000
+    args:
+      slot: "{{ tempoo }}/0"
+  - tool: ppal-duplicate
+    args: { type: tracks }
+"#
+    ));
+}
+
+#[test]
+fn ids_as_a_number_gets_the_quoting_hint() {
+    let out = problems("name: x\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12, mute: true }\n");
+    assert!(out.contains("quote it (\"12\")"), "{out}");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn defaults_are_not_required() {
+    // `include` is listed as required by the published schema, but has a default.
+    let n = Test::new("name: x\nsteps:\n  - tool: ppal-read-live-set\n    args: {}\n  - tool: ppal-read-live-set\n")
+        .check()
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn missing_required_argument() {
+    assert_snapshot!(problems("name: x\nsteps:\n  - tool: ppal-playback\n    args: { startTime: \"1|1\" }\n"));
+}
+
+#[test]
+fn templated_values_count_as_present_and_are_not_validated() {
+    let n = Test::new(
+        "name: x\nvars: { ids: \"1,2\", on: true }\nsteps:\n  - tool: ppal-update-track\n    args: { ids: \"{{ ids }}\", mute: \"{{ on }}\" }\n",
+    )
+    .check()
+    .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn undefined_names_with_did_you_mean() {
+    assert_snapshot!(problems(
+        r#"name: x
+vars:
+  tempo: 120
+steps:
+  - id: first
+    tool: ppal-create-track
+    capture:
+      kick_track: result.trackIndex
+  - name: "{{ tempp }}"
+    tool: ppal-create-clip
+    args:
+      slot: "{{ kick_trak }}/0"
+      name: "{{ steps.frist.result.id }}"
+  - tool: ppal-read-live-set
+    expect: result.tempo == temp
+"#
+    ));
+}
+
+#[test]
+fn names_are_defined_in_order() {
+    // A capture is only defined after its step.
+    let out = problems(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args: { slot: \"{{ t }}/0\" }\n  - tool: ppal-create-track\n    capture: { t: result.trackIndex }\n",
+    );
+    assert!(out.contains("`t` is not defined"), "{out}");
+}
+
+#[test]
+fn timeout_out_of_range_and_bad_settings() {
+    assert_snapshot!(problems(
+        "name: x\ndefaults:\n  timeoutMs: 0\n  onError: ignore\nsteps:\n  - tool: ppal-connect\n    timeoutMs: 60001\n    retries: -1\n    id: Bad-Id\n"
+    ));
+}
+
+#[test]
+fn unparsable_when_and_expect() {
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-connect\n    when: \"result ==\"\n    expect: [\"result.trackCount >=\"]\n"
+    ));
+}
+
+#[test]
+fn loop_that_is_not_a_sequence() {
+    assert_snapshot!(problems("name: x\nvars: { n: 3 }\nsteps:\n  - tool: ppal-connect\n    loop: n\n  - tool: ppal-connect\n    loop: 5\n"));
+}
+
+#[test]
+fn loop_longer_than_the_limit_is_refused_at_check_time() {
+    let out = Test::new("name: x\nsteps:\n  - tool: ppal-connect\n    loop: range(20)\n").max_iterations(10).check().unwrap_err();
+    assert_snapshot!(out);
+}
+
+#[test]
+fn template_syntax_errors() {
+    assert_snapshot!(problems("name: x\nsteps:\n  - tool: ppal-create-track\n    args: { name: \"{{ oops( }}\" }\n"));
+}
+
+#[test]
+fn step_without_tool_and_empty_steps() {
+    assert_snapshot!(problems("description: no name\nsteps:\n  - args: {}\n"));
+    assert_snapshot!(problems("name: x\nsteps: []\n"));
+}
+
+#[test]
+fn include_problems_point_into_the_included_file() {
+    let out = Test::new("name: x\nsteps:\n  - include: parts/a.yaml\n")
+        .file("parts/a.yaml", "name: a\nsteps:\n  - tool: ppal-create-track\n    args: { nme: x }\n")
+        .check()
+        .unwrap_err();
+    assert!(out.contains("parts/a.yaml:4:"), "{out}");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn include_cycle_shows_the_chain() {
+    let out = Test::new("name: x\nsteps:\n  - include: a.yaml\n")
+        .file("a.yaml", "name: a\nsteps:\n  - include: b.yaml\n")
+        .file("b.yaml", "name: b\nsteps:\n  - include: a.yaml\n")
+        .check()
+        .unwrap_err();
+    assert!(out.contains("a.yaml -> b.yaml -> a.yaml"), "{out}");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn names_from_included_files_and_loop_captures_are_known() {
+    let n = Test::new(
+        "name: x\nsteps:\n  - include: part.yaml\n    vars: { label: Lead }\n  - tool: ppal-create-clip\n    args: { slot: \"{{ made }}/{{ last }}\" }\n",
+    )
+    .file(
+        "part.yaml",
+        "name: part\nvars: { label: Default }\nsteps:\n  - tool: ppal-create-track\n    loop: range(2)\n    args: { name: \"{{ label }} {{ item }}\" }\n    capture: { made: result.trackIndex, last: loop.index0 }\n",
+    )
+    .check()
+    .unwrap();
+    assert_eq!(n, 3);
+}
+
+#[test]
+fn var_overrides_replace_yaml_values() {
+    let out = Test::new("name: x\nvars: { n: 3 }\nsteps:\n  - tool: ppal-connect\n    loop: range(n)\n")
+        .var("n", serde_json::json!(50))
+        .max_iterations(10)
+        .check()
+        .unwrap_err();
+    assert!(out.contains("50 iterations"), "{out}");
+}
+
+#[test]
+fn unknown_arguments_in_nested_objects() {
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-raw-live-api\n    args:\n      operations:\n        - { type: get, propery: tempo }\n        - { type: fetch }\n"
+    ));
+}
+
+#[test]
+fn parse_var_reads_yaml_scalars() {
+    use pplay::check::parse_var;
+    use serde_json::json;
+    assert_eq!(parse_var("tempo=130").unwrap(), ("tempo".into(), json!(130)));
+    assert_eq!(parse_var("on=true").unwrap(), ("on".into(), json!(true)));
+    assert_eq!(parse_var("name=Kick drum").unwrap(), ("name".into(), json!("Kick drum")));
+    assert_eq!(parse_var("ids=\"12\"").unwrap(), ("ids".into(), json!("12")));
+    assert_eq!(parse_var("x=").unwrap(), ("x".into(), json!("")));
+    assert!(parse_var("novalue").is_err());
+    assert!(parse_var("9x=1").is_err());
+}
