@@ -640,9 +640,9 @@ fn http_diagnostic(
     details: Option<&Json>,
 ) -> Diagnostic {
     match status {
-        404 => Diagnostic::error("pplay::tool-unavailable", format!("Producer Pal says `{tool}` is unknown or disabled: {error}"))
+        404 => Diagnostic::error("pplay::tool-unavailable", format!("`{tool}` is unknown or disabled on the device"))
             .in_file(file)
-            .label(anchor, "not available on the device")
+            .label(anchor, format!("HTTP 404: {error}"))
             .help("enable the tool in the Producer Pal device, or run `pplay tools` to see what it offers"),
         400 => {
             let mut d = Diagnostic::error("pplay::rejected", format!("Producer Pal rejected the arguments of `{tool}`: {error}")).in_file(file);

@@ -1,0 +1,448 @@
+//! Running playbooks over loopback HTTP, against the simulator or the
+//! scripted test server.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Answer, Test, TestServer};
+use insta::assert_snapshot;
+use pplay::event::{Event, StepStatus};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_single_expression_keeps_its_type() {
+    let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({"ok": true}))).await);
+    let out = Test::new(
+        r#"name: types
+vars:
+  n: 3
+  xs: [a, b]
+  on: true
+  tempo: 124
+  label: "{{ n }} parts"
+steps:
+  - tool: ppal-update-live-set
+    args:
+      tempo: "{{ tempo }}"
+      timeSignature: "{{ n }}/4"
+  - tool: ppal-raw-live-api
+    args:
+      path: "{{ label }}"
+      operations:
+        - { type: call, method: m, args: "{{ xs }}" }
+        - { type: set, property: p, value: " {{ on }} " }
+"#,
+    )
+    .server(server.clone())
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    let reqs = server.requests();
+    assert_eq!(reqs[0].body, json!({"tempo": 124, "timeSignature": "3/4"}));
+    assert_eq!(
+        reqs[1].body,
+        json!({"path": "3 parts", "operations": [
+            {"type": "call", "method": "m", "args": ["a", "b"]},
+            {"type": "set", "property": "p", "value": true}
+        ]})
+    );
+    // Every call asks for JSON; timeoutMs only when the step has one.
+    assert_eq!(reqs[0].query, "format=json");
+}
+
+#[tokio::test]
+async fn timeout_ms_goes_on_the_query() {
+    let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({}))).await);
+    let out = Test::new(
+        "name: t\ndefaults: { timeoutMs: 5000 }\nsteps:\n  - tool: ppal-connect\n  - tool: ppal-connect\n    timeoutMs: 250\n",
+    )
+    .server(server.clone())
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0);
+    let q: Vec<String> = server.requests().into_iter().map(|r| r.query).collect();
+    assert_eq!(q, ["format=json&timeoutMs=5000", "format=json&timeoutMs=250"]);
+}
+
+#[tokio::test]
+async fn captures_and_step_outcomes_flow_to_later_steps() {
+    let out = Test::new(
+        r#"name: flow
+steps:
+  - id: kick
+    tool: ppal-create-track
+    args: { name: Kick }
+    capture:
+      kick_track: result.trackIndex
+      kick_id: result.id
+  - tool: ppal-create-track
+    args: { name: Bass }
+  - tool: ppal-create-clip
+    args:
+      slot: "{{ kick_track }}/0"
+      notes: C1 1|1 1|2
+  - tool: ppal-update-track
+    args:
+      ids: "{{ steps.kick.result.id }}"
+      name: "Kick {{ steps.kick.isError }} {{ steps.kick.warnings | length }}"
+"#,
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    let sent = out.sent();
+    assert_eq!(sent[2].1, json!({"slot": "0/0", "notes": "C1 1|1 1|2"}));
+    assert_eq!(sent[3].1["ids"], json!(out.live_set.as_ref().unwrap().tracks[0].id));
+    assert_eq!(out.live_set.unwrap().tracks[0].name, "Kick False 0");
+}
+
+#[tokio::test]
+async fn vars_use_earlier_vars_and_overrides_win() {
+    let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({}))).await);
+    let out = Test::new(
+        "name: v\nvars:\n  base: 100\n  tempo: \"{{ base + 20 }}\"\n  title: \"At {{ tempo }}\"\nsteps:\n  - tool: ppal-update-live-set\n    args: { tempo: \"{{ tempo }}\", scale: \"{{ title }}\" }\n",
+    )
+    .var("base", json!(110))
+    .server(server.clone())
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    assert_eq!(server.requests()[0].body, json!({"tempo": 130, "scale": "At 130"}));
+}
+
+#[tokio::test]
+async fn loops_expose_item_and_loop_and_keep_a_list_of_outcomes() {
+    let out = Test::new(
+        r#"name: loops
+vars:
+  names: [A, B, C]
+steps:
+  - id: made
+    tool: ppal-create-track
+    loop: "{{ names }}"
+    args:
+      name: "{{ item }}-{{ loop.index0 }}-{{ loop.index }}-{{ loop.first }}-{{ loop.last }}-{{ loop.length }}"
+  - tool: ppal-create-clip
+    loop: zip(steps.made, [0, 1])
+    args: { slot: "{{ item[0].result.trackIndex }}/{{ item[1] }}" }
+  - tool: ppal-create-scene
+    loop: product([1, 2], ["x"])
+    args: { sceneIndex: 0, name: "{{ item[0] }}{{ item[1] }}" }
+"#,
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    let set = out.live_set.unwrap();
+    let names: Vec<&str> = set.tracks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["A-0-1-True-False-3", "B-1-2-False-False-3", "C-2-3-False-True-3"]);
+    assert_eq!(set.clip_count(), 2);
+    assert_eq!(set.scenes[0].name, "2x");
+    assert_eq!(out.summary.calls, 7);
+}
+
+#[tokio::test]
+async fn a_loop_too_long_at_run_time_is_refused_before_sending() {
+    let out = Test::new(
+        "name: l\nsteps:\n  - id: list\n    tool: ppal-read-live-set\n    args: { include: [scenes] }\n  - tool: ppal-read-scene\n    loop: steps.list.result.scenes\n    args: { sceneIndex: 0 }\n",
+    )
+    .max_iterations(5)
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(out.summary.calls, 1);
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn when_skips_and_reports_the_condition() {
+    let out = Test::new(
+        "name: w\nvars: { ready: false }\nsteps:\n  - tool: ppal-connect\n    when: ready\n  - tool: ppal-connect\n    when: \"{{ not ready }}\"\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(out.summary.skipped, 1);
+    let skipped = out.events.iter().find_map(|e| match e {
+        Event::StepFinished { status: StepStatus::Skipped, message, .. } => message.clone(),
+        _ => None,
+    });
+    assert_eq!(skipped.as_deref(), Some("when: ready"));
+}
+
+#[tokio::test]
+async fn a_false_expectation_shows_the_values_it_read() {
+    let out = Test::new(
+        "name: e\nsteps:\n  - tool: ppal-create-track\n  - tool: ppal-read-live-set\n    expect:\n      - result.tempo == 120\n      - result.trackCount >= 2\n  - tool: ppal-connect\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1);
+    assert!(out.report.contains("result.trackCount was 1"), "{}", out.report);
+    assert_eq!(out.summary.calls, 2, "nothing is sent after a failure");
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn retries_after_5xx_with_a_retry_event_each() {
+    let server = Arc::new(
+        TestServer::start(|_, n| {
+            if n < 2 { Answer::status(503, json!({"error": "Internal server error"})) } else { Answer::ok(json!({"id": "1"})) }
+        })
+        .await,
+    );
+    let out = Test::new("name: r\nsteps:\n  - tool: ppal-connect\n    retries: 2\n    retryDelayMs: 5\n")
+        .server(server.clone())
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    assert_eq!(server.requests().len(), 3);
+    let retries: Vec<(u32, u64)> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retry { attempt, delay_ms, .. } => Some((*attempt, *delay_ms)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries.len(), 2);
+    // Doubling with up to a quarter of jitter.
+    assert!((5..=6).contains(&retries[0].1) && (10..=12).contains(&retries[1].1), "{retries:?}");
+}
+
+#[tokio::test]
+async fn no_retry_after_a_4xx_or_a_tool_error() {
+    let server = Arc::new(
+        TestServer::start(|r, _| {
+            if r.tool == "ppal-connect" {
+                Answer::status(400, json!({"error": "Validation failed", "details": []}))
+            } else {
+                Answer::status(200, json!({"result": "boom", "isError": true}))
+            }
+        })
+        .await,
+    );
+    for tool in ["ppal-connect", "ppal-create-track"] {
+        let out = Test::new(&format!("name: r\nsteps:\n  - tool: {tool}\n    retries: 3\n    retryDelayMs: 1\n"))
+            .server(server.clone())
+            .run()
+            .await;
+        assert_eq!(out.exit_code, 1);
+        assert_eq!(out.summary.calls, 1);
+    }
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_timeout_ms_cannot_hang_the_run() {
+    let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({})).delayed(5_000)).await);
+    let started = std::time::Instant::now();
+    let out = Test::new("name: t\nsteps:\n  - tool: ppal-connect\n    timeoutMs: 100\n    retries: 1\n    retryDelayMs: 1\n")
+        .server(server.clone())
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(server.requests().len(), 2, "a timeout is retried");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    assert!(out.report.contains("no answer from"), "{}", out.report);
+}
+
+#[tokio::test]
+async fn on_error_continue_reports_ignored_and_goes_on() {
+    let out = Test::new(
+        "name: c\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n    onError: continue\n  - tool: ppal-connect\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(out.steps()[0].1, StepStatus::Ignored);
+    assert_eq!(out.steps()[1].1, StepStatus::Ok);
+    assert_eq!(out.summary.ignored, 1);
+}
+
+#[tokio::test]
+async fn defaults_apply_and_a_step_wins() {
+    let server = Arc::new(TestServer::start(|_, _| Answer::status(500, json!({"error": "down"}))).await);
+    let out = Test::new(
+        "name: d\ndefaults: { retries: 1, retryDelayMs: 1, onError: continue, timeoutMs: 700 }\nsteps:\n  - tool: ppal-connect\n  - tool: ppal-connect\n    retries: 0\n    timeoutMs: 900\n    onError: fail\n  - tool: ppal-connect\n",
+    )
+    .server(server.clone())
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1);
+    let q: Vec<String> = server.requests().into_iter().map(|r| r.query).collect();
+    assert_eq!(q, ["format=json&timeoutMs=700", "format=json&timeoutMs=700", "format=json&timeoutMs=900"]);
+    assert_eq!(out.steps().iter().map(|s| s.1).collect::<Vec<_>>(), [StepStatus::Ignored, StepStatus::Failed]);
+}
+
+#[tokio::test]
+async fn tool_error_fails_the_step_with_the_server_text() {
+    let out = Test::new("name: x\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n  - tool: ppal-connect\n")
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(out.summary.calls, 1);
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn validation_details_land_on_the_arg_nodes() {
+    let server = Arc::new(
+        TestServer::start(|_, _| {
+            Answer::status(
+                400,
+                json!({"error": "Validation failed", "details": [
+                    {"code": "too_big", "path": ["tempo"], "message": "Too big: expected number to be <=999"},
+                    {"code": "custom", "path": ["locatorName"], "message": "Unknown locator"}
+                ]}),
+            )
+        })
+        .await,
+    );
+    let out = Test::new("name: x\nsteps:\n  - tool: ppal-update-live-set\n    args:\n      tempo: 120\n      locatorName: Verse\n")
+        .server(server)
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 1);
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn a_404_says_unknown_or_disabled() {
+    let out = Test::new("name: x\nsteps:\n  - tool: ppal-playback\n    args: { action: stop }\n")
+        .server(Arc::new(TestServer::start(|r, _| Answer::status(404, json!({"error": format!("Unknown or disabled tool: {}", r.tool)}))).await))
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 1);
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn warnings_are_shown_and_counted() {
+    let out = Test::new(
+        "name: w\nsteps:\n  - id: t\n    tool: ppal-create-track\n    capture: { id: result.id }\n  - tool: ppal-update-track\n    args: { ids: \"{{ id }},999\", mute: true }\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(out.summary.warnings, 1);
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn rendered_args_are_validated_before_sending() {
+    let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({}))).await);
+    let out = Test::new("name: x\nvars: { t: 5000 }\nsteps:\n  - tool: ppal-update-live-set\n    args: { tempo: \"{{ t }}\" }\n")
+        .server(server.clone())
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 1);
+    assert!(server.requests().is_empty(), "nothing was sent");
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_exit_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = Test::new("name: x\nsteps:\n  - tool: ppal-connect\n  - tool: ppal-connect\n")
+        .url(&format!("http://127.0.0.1:{port}"))
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 3);
+    let error = out
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::RunFinished { error, .. } => error.clone(),
+            _ => None,
+        })
+        .expect("the run says why it stopped");
+    assert!(error.contains(&format!("http://127.0.0.1:{port}")), "{error}");
+    assert!(error.contains("Is Ableton Live running with the Producer Pal device?"), "{error}");
+    assert_eq!(out.summary.calls, 1, "nothing after the refused call");
+}
+
+#[tokio::test]
+async fn a_legacy_server_with_string_results_and_inline_warnings() {
+    let out = Test::new(
+        "name: legacy\nsteps:\n  - tool: ppal-create-track\n    capture: { idx: result.trackIndex, id: result.id }\n  - tool: ppal-update-track\n    args: { ids: \"{{ id }},77\", name: x }\n    capture: { w: warnings }\n  - tool: ppal-create-clip\n    args: { slot: \"{{ idx }}/0\", notes: C1 1|1 }\n    expect: result.noteCount == 1\n",
+    )
+    .sim(|o| o.legacy = true)
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    assert_eq!(out.summary.warnings, 1);
+}
+
+#[tokio::test]
+async fn stop_after_the_call_in_flight_when_cancelled() {
+    let out = Test::new("name: c\nsteps:\n  - tool: ppal-connect\n    loop: range(10)\n  - tool: ppal-connect\n")
+        .cancel_after_calls(3)
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 130);
+    assert_eq!(out.summary.calls, 3);
+    assert!(matches!(out.events.last(), Some(Event::RunFinished { interrupted: true, .. })));
+}
+
+#[tokio::test]
+async fn dry_run_renders_calls_with_placeholders_and_sends_nothing() {
+    let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({}))).await);
+    let out = Test::new(
+        r#"name: dry
+vars: { tempo: 124 }
+steps:
+  - tool: ppal-update-live-set
+    args: { tempo: "{{ tempo }}" }
+  - id: kick
+    tool: ppal-create-track
+    capture: { kick_track: result.trackIndex }
+  - tool: ppal-create-clip
+    loop: range(2)
+    timeoutMs: 20000
+    args:
+      slot: "{{ kick_track }}/{{ item }}"
+      name: "{{ steps.kick.result.id }}"
+"#,
+    )
+    .server(server.clone())
+    .dry_run()
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0);
+    assert!(server.requests().is_empty());
+    let planned = out.planned();
+    assert_eq!(planned.len(), 4);
+    assert_eq!(planned[0].1, json!({"tempo": 124}));
+    assert_eq!(planned[2].1, json!({"slot": "<steps.kick.result.trackIndex>/0", "name": "<steps.kick.result.id>"}));
+    assert_eq!(planned[3].2, Some(20000));
+}
+
+#[tokio::test]
+async fn includes_run_with_their_vars_and_share_captures() {
+    let out = Test::new(
+        "name: main\nsteps:\n  - include: parts/track.yaml\n    vars: { label: Lead }\n  - include: parts/track.yaml\n  - tool: ppal-create-clip\n    args: { slot: \"{{ made }}/0\" }\n",
+    )
+    .file(
+        "parts/track.yaml",
+        "name: part\nvars: { label: Pad }\nsteps:\n  - tool: ppal-create-track\n    args: { name: \"{{ label }}\" }\n    capture: { made: result.trackIndex }\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    let set = out.live_set.unwrap();
+    let names: Vec<&str> = set.tracks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Lead", "Pad"]);
+    assert!(set.tracks[1].slots[0].is_some());
+}
+
+#[tokio::test]
+async fn a_failure_inside_an_include_points_into_that_file() {
+    let out = Test::new("name: main\nsteps:\n  - include: part.yaml\n")
+        .file("part.yaml", "name: part\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n")
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 1);
+    assert!(out.report.contains("part.yaml:3:"), "{}", out.report);
+}
