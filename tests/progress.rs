@@ -1,0 +1,90 @@
+//! The progress bar: drawn under a pseudo-terminal, absent when piped.
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `pplay sim` with some latency, in its own process, so a run takes a while.
+struct SlowSim(std::process::Child, String);
+
+impl SlowSim {
+    fn start() -> Self {
+        let port = free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+            .args(["sim", "--port", &port.to_string(), "--latency-ms", "60"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the simulator did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        SlowSim(child, format!("http://127.0.0.1:{port}"))
+    }
+}
+
+impl Drop for SlowSim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
+    let sim = SlowSim::start();
+    let pair = native_pty_system()
+        .openpty(PtySize { rows: 30, cols: 120, pixel_width: 0, pixel_height: 0 })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pplay"));
+    cmd.args(["run", "playbooks/quickstart.yaml", "--url", &sim.1]);
+    cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("NO_COLOR");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let collector = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    });
+    let status = child.wait().unwrap();
+    drop(pair.master);
+    let out = String::from_utf8_lossy(&collector.join().unwrap()).into_owned();
+    assert!(status.success(), "{out}");
+    // The bar counts calls of the known total, and is redrawn in place.
+    assert!(out.contains("/10 calls"), "{out:?}");
+    assert!(out.contains('\r') || out.contains("\x1b["), "{out:?}");
+    // The bar is gone before the summary is printed.
+    let bar = out.rfind("/10 calls").unwrap();
+    let summary = out.rfind("10 steps, 10 calls").expect("summary");
+    assert!(bar < summary, "{out:?}");
+}
+
+#[test]
+fn no_progress_bar_when_piped() {
+    let sim = SlowSim::start();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "playbooks/quickstart.yaml", "--url", &sim.1])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for stream in [&out.stdout, &out.stderr] {
+        let s = String::from_utf8_lossy(stream);
+        assert!(!s.contains("calls  ") && !s.contains('\r') && !s.contains('\x1b'), "{s:?}");
+    }
+}
