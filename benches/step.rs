@@ -1,0 +1,129 @@
+//! `cargo bench`: what a pplay step costs next to a bare keep-alive client,
+//! and how many calls per second the simulator serves.
+//!
+//! The simulator runs on its own thread and runtime, so client and server
+//! each have a core of this two-core machine. Both clients send the same
+//! call to the same tool; the difference is pplay's own cost per step:
+//! render the args, validate them against the compiled schema, call,
+//! capture, check an expectation, and report the events as JSON lines.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use pplay::catalog::Catalog;
+use pplay::check::{self, CheckOptions};
+use pplay::client::Client;
+use pplay::report::json::JsonReporter;
+use pplay::runner::{self, RunOptions};
+use pplay::sim::{self, SimOptions};
+
+const CALLS: usize = 4000;
+const ROUNDS: usize = 5;
+
+fn start_sim() -> String {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let s = sim::start(SimOptions::default()).await.unwrap();
+            tx.send(s.url()).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+async fn bare(url: &str, n: usize) -> Duration {
+    let http = reqwest::Client::new();
+    let endpoint = format!("{url}/api/tools/ppal-select?format=json");
+    let t0 = Instant::now();
+    for i in 0..n {
+        let body = format!(r#"{{"view":"session","sceneIndex":{}}}"#, i % 8);
+        let r = http.post(&endpoint).header("content-type", "application/json").body(body).send().await.unwrap();
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["isError"], false);
+    }
+    t0.elapsed()
+}
+
+const PLAYBOOK: &str = r#"name: bench
+vars:
+  view: session
+steps:
+  - id: sel
+    tool: ppal-select
+    loop: range(n)
+    args:
+      view: "{{ view }}"
+      sceneIndex: "{{ item % 8 }}"
+    capture:
+      last: result.sceneIndex
+    expect: result.view == view
+"#;
+
+async fn pplay_steps(url: &str, n: usize) -> Duration {
+    let pb = pplay::playbook::parse_str("bench.yaml", PLAYBOOK).unwrap();
+    let client = Client::new(url);
+    let catalog = Catalog::from_value(client.list_tools().await.unwrap()).unwrap();
+    let env = pplay::template::environment();
+    let opts = CheckOptions { overrides: vec![("n".into(), serde_json::json!(n))], ..CheckOptions::default() };
+    let checked = check::check(&env, &pb, &catalog, &opts).unwrap();
+    let mut sink = JsonReporter::new(std::io::sink());
+    let t0 = Instant::now();
+    let out = runner::run(&checked, &client, &RunOptions::default(), &mut sink).await;
+    let elapsed = t0.elapsed();
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(out.summary.calls, n);
+    elapsed
+}
+
+async fn sim_throughput(url: &str, tasks: usize, per_task: usize) -> f64 {
+    let t0 = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let endpoint = format!("{url}/api/tools/ppal-read-live-set?format=json");
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                for _ in 0..per_task {
+                    let r = http.post(&endpoint).header("content-type", "application/json").body("{}").send().await.unwrap();
+                    let _ = r.bytes().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    (tasks * per_task) as f64 / t0.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench -- --quick` for a short run (CI smoke).
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (calls, rounds) = if quick { (300, 2) } else { (CALLS, ROUNDS) };
+    let url = start_sim();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        // Warm up connections and caches.
+        bare(&url, 200).await;
+        pplay_steps(&url, 200).await;
+        let (mut b, mut p) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            b.push(bare(&url, calls).await.as_secs_f64() * 1e6 / calls as f64);
+            p.push(pplay_steps(&url, calls).await.as_secs_f64() * 1e6 / calls as f64);
+        }
+        let (b, p) = (median(b), median(p));
+        println!("bare keep-alive client: {b:7.1} µs per call  (median of {rounds} x {calls})");
+        println!("pplay step:             {p:7.1} µs per step  (render, validate, call, capture, expect, JSON events)");
+        println!("ratio:                  {:7.2}x  (target: within 1.30x)", p / b);
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let per_task = if quick { 500 } else { 5000 };
+    let rate = rt.block_on(sim_throughput(&url, 8, per_task));
+    println!("simulator:              {rate:7.0} calls/s  (8 keep-alive clients, target: >= 20000)");
+}
