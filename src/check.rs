@@ -44,6 +44,8 @@ pub struct CheckedStep<'e, 's> {
     pub step: &'s Step,
     /// Position in run order, includes expanded.
     pub index: usize,
+    /// How events name the step, before its name is rendered.
+    pub origin: crate::event::StepRef,
     pub tool: Option<&'s Tool>,
     pub name: Option<Compiled<'e, 's>>,
     pub args: Option<Compiled<'e, 's>>,
@@ -372,6 +374,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         let mut checked = CheckedStep {
             step,
             index,
+            origin: crate::event::StepRef::for_step(step, index),
             tool: None,
             name,
             args: None,

@@ -128,7 +128,7 @@ impl Diagnostic {
             .first()
             .map_or((0, 0), |l| file.line_col(l.span.offset));
         Some(Location {
-            file: file.name().to_owned(),
+            file: Arc::from(file.name()),
             line,
             column,
         })
@@ -153,7 +153,7 @@ impl Diagnostic {
 /// Where a diagnostic points, as people and CI tools read it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
-    pub file: String,
+    pub file: Arc<str>,
     pub line: usize,
     pub column: usize,
 }

@@ -7,7 +7,10 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use std::sync::Arc;
+
 use crate::diagnostic::{Diagnostic, Location};
+use crate::playbook::{Action, Step};
 
 /// Anything that consumes events.
 pub trait Sink {
@@ -39,13 +42,33 @@ pub struct StepRef {
     /// The rendered name, or the tool.
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool: Option<String>,
+    pub tool: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
     pub location: Location,
     /// The iteration, in a loop.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iteration: Option<Iteration>,
+}
+
+impl StepRef {
+    /// The reference for a step before anything is rendered; computed once
+    /// per step, then cloned per iteration.
+    pub fn for_step(step: &Step, index: usize) -> Self {
+        let anchor = match &step.action {
+            Action::Call { tool, .. } => step.name.as_ref().map_or(tool.span, |n| n.span),
+            Action::Include { path, .. } => path.span,
+        };
+        let (line, column) = step.file.line_col(anchor.offset);
+        StepRef {
+            index,
+            name: step.label(),
+            tool: step.tool().map(Arc::from),
+            id: step.id.as_ref().map(|i| Arc::from(i.value.as_str())),
+            location: Location { file: Arc::from(step.file.name()), line, column },
+            iteration: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -157,49 +180,100 @@ pub enum Event {
 impl Event {
     /// The event as one JSON object, for `--json`.
     pub fn to_json(&self) -> Json {
-        use serde_json::json;
-        let diag = |d: &Diagnostic| {
-            json!({
-                "severity": if d.is_error() { "error" } else { "warning" },
-                "code": d.code,
-                "message": d.message,
-                "help": d.help,
-                "location": d.location(),
-            })
-        };
+        serde_json::to_value(self.view()).expect("events serialise")
+    }
+
+    /// Writes the event as one line of JSON, without building a tree first.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *out, &self.view())?;
+        out.write_all(b"\n")
+    }
+
+    fn view(&self) -> View<'_> {
         match self {
-            Event::RunStarted { name, file, url, steps, planned_calls, dry_run, .. } => json!({
-                "event": "run_started", "name": name, "file": file, "url": url,
-                "steps": steps, "plannedCalls": planned_calls, "dryRun": dry_run,
-            }),
-            Event::StepStarted { step } => json!({"event": "step_started", "step": step}),
-            Event::CallSent { step, tool, url, args, timeout_ms, attempt } => json!({
-                "event": "call_sent", "step": step, "tool": tool, "url": url,
-                "args": args, "timeoutMs": timeout_ms, "attempt": attempt,
-            }),
-            Event::CallFinished { step, tool, status, duration_ms, result, warnings, is_error, error } => json!({
-                "event": "call_finished", "step": step, "tool": tool, "status": status,
-                "durationMs": duration_ms, "result": result, "warnings": warnings,
-                "isError": is_error, "error": error,
-            }),
-            Event::CallPlanned { step, tool, args, timeout_ms } => json!({
-                "event": "call_planned", "step": step, "tool": tool, "args": args, "timeoutMs": timeout_ms,
-            }),
-            Event::Retry { step, attempt, retries, delay_ms, reason } => json!({
-                "event": "retry", "step": step, "attempt": attempt, "retries": retries,
-                "delayMs": delay_ms, "reason": reason,
-            }),
-            Event::Warning { step, diagnostic } => json!({
-                "event": "warning", "step": step, "diagnostic": diag(diagnostic),
-            }),
-            Event::StepFinished { step, status, duration_ms, message, diagnostic } => json!({
-                "event": "step_finished", "step": step, "status": status, "durationMs": duration_ms,
-                "message": message, "diagnostic": diagnostic.as_ref().map(diag),
-            }),
-            Event::RunFinished { summary, exit_code, interrupted, error } => json!({
-                "event": "run_finished", "summary": summary, "exitCode": exit_code,
-                "interrupted": interrupted, "error": error,
-            }),
+            Event::RunStarted { name, file, url, steps, planned_calls, dry_run, .. } => {
+                View::RunStarted { name, file, url, steps: *steps, planned_calls: *planned_calls, dry_run: *dry_run }
+            }
+            Event::StepStarted { step } => View::StepStarted { step },
+            Event::CallSent { step, tool, url, args, timeout_ms, attempt } => {
+                View::CallSent { step, tool, url, args, timeout_ms: *timeout_ms, attempt: *attempt }
+            }
+            Event::CallFinished { step, tool, status, duration_ms, result, warnings, is_error, error } => View::CallFinished {
+                step,
+                tool,
+                status: *status,
+                duration_ms: *duration_ms,
+                result: result.as_ref(),
+                warnings,
+                is_error: *is_error,
+                error: error.as_deref(),
+            },
+            Event::CallPlanned { step, tool, args, timeout_ms } => View::CallPlanned { step, tool, args, timeout_ms: *timeout_ms },
+            Event::Retry { step, attempt, retries, delay_ms, reason } => {
+                View::Retry { step, attempt: *attempt, retries: *retries, delay_ms: *delay_ms, reason }
+            }
+            Event::Warning { step, diagnostic } => View::Warning { step, diagnostic: DiagnosticView::of(diagnostic) },
+            Event::StepFinished { step, status, duration_ms, message, diagnostic } => View::StepFinished {
+                step,
+                status: *status,
+                duration_ms: *duration_ms,
+                message: message.as_deref(),
+                diagnostic: diagnostic.as_ref().map(DiagnosticView::of),
+            },
+            Event::RunFinished { summary, exit_code, interrupted, error } => {
+                View::RunFinished { summary, exit_code: *exit_code, interrupted: *interrupted, error: error.as_deref() }
+            }
+        }
+    }
+}
+
+/// The JSON Lines shape of an event (documented in the README).
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case", rename_all_fields = "camelCase")]
+enum View<'a> {
+    RunStarted { name: &'a str, file: &'a str, url: &'a str, steps: usize, planned_calls: Option<usize>, dry_run: bool },
+    StepStarted { step: &'a StepRef },
+    CallSent { step: &'a StepRef, tool: &'a str, url: &'a str, args: &'a Json, timeout_ms: Option<u64>, attempt: u32 },
+    CallFinished {
+        step: &'a StepRef,
+        tool: &'a str,
+        status: Option<u16>,
+        duration_ms: f64,
+        result: Option<&'a Json>,
+        warnings: &'a [String],
+        is_error: bool,
+        error: Option<&'a str>,
+    },
+    CallPlanned { step: &'a StepRef, tool: &'a str, args: &'a Json, timeout_ms: Option<u64> },
+    Retry { step: &'a StepRef, attempt: u32, retries: u32, delay_ms: u64, reason: &'a str },
+    Warning { step: &'a StepRef, diagnostic: DiagnosticView<'a> },
+    StepFinished {
+        step: &'a StepRef,
+        status: StepStatus,
+        duration_ms: f64,
+        message: Option<&'a str>,
+        diagnostic: Option<DiagnosticView<'a>>,
+    },
+    RunFinished { summary: &'a Summary, exit_code: i32, interrupted: bool, error: Option<&'a str> },
+}
+
+#[derive(Serialize)]
+struct DiagnosticView<'a> {
+    severity: &'static str,
+    code: &'static str,
+    message: &'a str,
+    help: Option<&'a str>,
+    location: Option<Location>,
+}
+
+impl<'a> DiagnosticView<'a> {
+    fn of(d: &'a Diagnostic) -> Self {
+        DiagnosticView {
+            severity: if d.is_error() { "error" } else { "warning" },
+            code: d.code,
+            message: &d.message,
+            help: d.help.as_deref(),
+            location: d.location(),
         }
     }
 }

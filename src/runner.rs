@@ -164,20 +164,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn step_ref(cs: &CheckedStep<'_, '_>, name: String, iteration: Option<Iteration>) -> StepRef {
-    let step = cs.step;
-    let anchor = match &step.action {
-        Action::Call { tool, .. } => step.name.as_ref().map_or(tool.span, |n| n.span),
-        Action::Include { path, .. } => path.span,
-    };
-    let (line, column) = step.file.line_col(anchor.offset);
-    StepRef {
-        index: cs.index,
-        name,
-        tool: step.tool().map(str::to_owned),
-        id: step.id.as_ref().map(|i| i.value.clone()),
-        location: crate::diagnostic::Location { file: step.file.name().to_owned(), line, column },
-        iteration,
-    }
+    StepRef { name, iteration, ..cs.origin.clone() }
 }
 
 fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &str) -> Diagnostic {
@@ -298,7 +285,10 @@ impl Runner<'_> {
             }
             Some(items) => {
                 let length = items.len();
-                let mut outcomes = Vec::with_capacity(length);
+                let outcomes = Arc::new(crate::template::Outcomes::default());
+                if let Some(id) = &step.id {
+                    self.scope.set_step(&id.value, MjValue::from_dyn_object(outcomes.clone()));
+                }
                 for (index0, item) in items.into_iter().enumerate() {
                     if self.stop.is_some() || self.cancelled() {
                         break;
@@ -313,12 +303,6 @@ impl Runner<'_> {
                     if let Some(o) = self.iteration(cs, ctx, it).await {
                         outcomes.push(o);
                     }
-                    if let Some(id) = &step.id {
-                        self.scope.set_step(&id.value, MjValue::from(outcomes.clone()));
-                    }
-                }
-                if let (Some(id), 0) = (&step.id, length) {
-                    self.scope.set_step(&id.value, MjValue::from(Vec::<MjValue>::new()));
                 }
             }
         }
@@ -499,7 +483,14 @@ impl Runner<'_> {
                 .label(anchor, "Producer Pal warned here");
             self.sink.emit(&Event::Warning { step: sr.clone(), diagnostic: d });
         }
-        let outcome = outcome_value(&call);
+        let result = from_json(&call.result);
+        let warnings = MjValue::from_serialize(&call.warnings);
+        let outcome = context! {
+            result => result.clone(),
+            warnings => warnings.clone(),
+            isError => call.is_error,
+            durationMs => call.duration_ms,
+        };
         if call.is_error {
             let text = call.result.as_str().map_or_else(|| call.result.to_string(), str::to_owned);
             let d = Diagnostic::error("pplay::tool-error", format!("{} failed: {text}", tool.value))
@@ -509,7 +500,7 @@ impl Runner<'_> {
             return Some(outcome);
         }
         // capture, then expect, with `result` and `warnings` in scope.
-        let after = context! { result => from_json(&call.result), warnings => call.warnings.clone(), ..ctx };
+        let after = context! { result => result, warnings => warnings, ..ctx };
         for (name, c) in &cs.capture {
             match c.eval(&after) {
                 Ok(v) if !v.is_undefined() => self.scope.set(name, v),
@@ -591,15 +582,6 @@ pub fn backoff(base_ms: u64, attempt: u32) -> u64 {
     h.write_u32(attempt);
     let jitter = if delay >= 4 { h.finish() % (delay / 4 + 1) } else { 0 };
     delay + jitter
-}
-
-fn outcome_value(call: &CallResult) -> MjValue {
-    context! {
-        result => from_json(&call.result),
-        warnings => call.warnings.clone(),
-        isError => call.is_error,
-        durationMs => call.duration_ms,
-    }
 }
 
 fn short(v: &Json) -> String {

@@ -298,3 +298,31 @@ impl Object for Placeholder {
 pub fn placeholder(path: impl Into<String>) -> MjValue {
     MjValue::from_object(Placeholder(path.into()))
 }
+
+/// The outcomes of a looped step, kept as `steps.<id>`: a list that grows
+/// one iteration at a time without being copied.
+#[derive(Debug, Default)]
+pub struct Outcomes(std::sync::Mutex<Vec<MjValue>>);
+
+impl Outcomes {
+    pub fn push(&self, v: MjValue) {
+        self.0.lock().expect("outcomes lock").push(v);
+    }
+}
+
+impl Object for Outcomes {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        let list = self.0.lock().expect("outcomes lock");
+        let i = key.as_i64()?;
+        let i = if i < 0 { list.len() as i64 + i } else { i };
+        list.get(usize::try_from(i).ok()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Seq(self.0.lock().expect("outcomes lock").len())
+    }
+}

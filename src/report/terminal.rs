@@ -77,7 +77,7 @@ impl<W: Write> TerminalReporter<W> {
             text.push_str(&format!(" [{}/{}]", it.index0 + 1, it.length));
         }
         if let Some(tool) = &step.tool {
-            if *tool != step.name {
+            if **tool != *step.name {
                 text.push_str(&format!("  {}", self.paint(dim, tool)));
             }
         }
