@@ -23,7 +23,10 @@ const ROUNDS: usize = 7;
 fn start_sim() -> String {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let s = sim::start(SimOptions::default()).await.unwrap();
             tx.send(s.url()).unwrap();
@@ -39,7 +42,13 @@ async fn bare(url: &str, n: usize) -> Duration {
     let t0 = Instant::now();
     for i in 0..n {
         let body = format!(r#"{{"view":"session","sceneIndex":{}}}"#, i % 8);
-        let r = http.post(&endpoint).header("content-type", "application/json").body(body).send().await.unwrap();
+        let r = http
+            .post(&endpoint)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(v["isError"], false);
     }
@@ -53,7 +62,13 @@ async fn client_only(url: &str, n: usize) -> Duration {
     for i in 0..n {
         let args = serde_json::json!({"view": "session", "sceneIndex": i % 8});
         let r = client.call("ppal-select", &args, None).await.unwrap();
-        assert!(matches!(r, pplay::client::Reply::Tool { is_error: false, .. }));
+        assert!(matches!(
+            r,
+            pplay::client::Reply::Tool {
+                is_error: false,
+                ..
+            }
+        ));
     }
     t0.elapsed()
 }
@@ -88,7 +103,10 @@ async fn pplay_steps_to(url: &str, n: usize, sink: &mut dyn pplay::event::Sink) 
     let client = Client::new(url);
     let catalog = Catalog::from_value(client.list_tools().await.unwrap()).unwrap();
     let env = pplay::template::environment();
-    let opts = CheckOptions { overrides: vec![("n".into(), serde_json::json!(n))], ..CheckOptions::default() };
+    let opts = CheckOptions {
+        overrides: vec![("n".into(), serde_json::json!(n))],
+        ..CheckOptions::default()
+    };
     let checked = check::check(&env, &pb, &catalog, &opts).unwrap();
     let t0 = Instant::now();
     let out = runner::run(&checked, &client, &RunOptions::default(), sink).await;
@@ -106,7 +124,13 @@ async fn sim_throughput(url: &str, tasks: usize, per_task: usize) -> f64 {
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 for _ in 0..per_task {
-                    let r = http.post(&endpoint).header("content-type", "application/json").body("{}").send().await.unwrap();
+                    let r = http
+                        .post(&endpoint)
+                        .header("content-type", "application/json")
+                        .body("{}")
+                        .send()
+                        .await
+                        .unwrap();
                     let _ = r.bytes().await.unwrap();
                 }
             })
@@ -133,7 +157,10 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (calls, rounds) = if quick { (300, 2) } else { (CALLS, ROUNDS) };
     let url = start_sim();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     // `cargo bench -- --profile-pplay`: only pplay steps, for a profiler.
     if std::env::args().any(|a| a == "--profile-pplay") {
         rt.block_on(pplay_steps(&url, 9_000));
@@ -158,8 +185,14 @@ fn main() {
         println!("  of which reporting:   {:7.1} µs per step  (the same run with no reporter: {q:.1} µs)", p - q);
         println!("ratio:                  {:7.2}x  median, {:.2}x best round  (target: within 1.30x)", p / b, pb / bb);
     });
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let per_task = if quick { 500 } else { 5000 };
     let rate = rt.block_on(sim_throughput(&url, 8, per_task));
-    println!("simulator:              {rate:7.0} calls/s  (8 keep-alive clients, target: >= 20000)");
+    println!(
+        "simulator:              {rate:7.0} calls/s  (8 keep-alive clients, target: >= 20000)"
+    );
 }

@@ -70,7 +70,12 @@ impl Catalog {
             if name.is_empty() {
                 continue;
             }
-            let text = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let text = |k: &str| {
+                t.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             let hint = |k: &str| {
                 t.pointer(&format!("/annotations/{k}"))
                     .and_then(Value::as_bool)
@@ -80,10 +85,12 @@ impl Catalog {
                 .get("inputSchema")
                 .cloned()
                 .unwrap_or_else(|| serde_json::json!({"type": "object"}));
-            let validator = jsonschema::draft202012::new(&client_schema(&input_schema))
-                .map_err(|e| CatalogError::Schema {
-                    tool: name.to_owned(),
-                    message: e.to_string(),
+            let validator =
+                jsonschema::draft202012::new(&client_schema(&input_schema)).map_err(|e| {
+                    CatalogError::Schema {
+                        tool: name.to_owned(),
+                        message: e.to_string(),
+                    }
                 })?;
             tools.push(Tool {
                 name: name.to_owned(),
@@ -111,7 +118,11 @@ impl Catalog {
 
     /// A catalog with no tools (for work that needs none).
     pub fn empty() -> Self {
-        Catalog { tools: Vec::new(), index: HashMap::new(), raw: serde_json::json!({"tools": []}) }
+        Catalog {
+            tools: Vec::new(),
+            index: HashMap::new(),
+            raw: serde_json::json!({"tools": []}),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Tool> {
@@ -286,11 +297,11 @@ impl Tool {
                     };
                     issue.message =
                         format!("{what} must be {expected}, found {}", show_value(instance));
-                    let wants_string = matches!(kind, TypeKind::Single(t) if t.to_string() == "string");
+                    let wants_string =
+                        matches!(kind, TypeKind::Single(t) if t.to_string() == "string");
                     if wants_string && (instance.is_number() || instance.is_boolean()) {
-                        issue.help = Some(format!(
-                            "quote it (\"{instance}\") to send it as a string"
-                        ));
+                        issue.help =
+                            Some(format!("quote it (\"{instance}\") to send it as a string"));
                     } else if let (Some(text), TypeKind::Single(t)) = (instance.as_str(), kind) {
                         let unquoted = match t.to_string().as_str() {
                             "integer" => text.trim().parse::<i64>().is_ok(),
@@ -314,7 +325,10 @@ impl Tool {
                         .unwrap_or_default();
                     issue.message = format!(
                         "{what} must be one of {}, found {}",
-                        opts.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "),
+                        opts.iter()
+                            .map(|o| format!("`{o}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         show_value(instance)
                     );
                     issue.help = instance
@@ -322,15 +336,11 @@ impl Tool {
                         .and_then(|s| crate::diagnostic::suggestion(s, opts.iter().copied()));
                 }
                 ValidationErrorKind::Minimum { limit } => {
-                    issue.message = format!(
-                        "{what} is {instance}, below the minimum of {limit}"
-                    );
+                    issue.message = format!("{what} is {instance}, below the minimum of {limit}");
                     issue.help = range_help(subschema);
                 }
                 ValidationErrorKind::Maximum { limit } => {
-                    issue.message = format!(
-                        "{what} is {instance}, above the maximum of {limit}"
-                    );
+                    issue.message = format!("{what} is {instance}, above the maximum of {limit}");
                     issue.help = range_help(subschema);
                 }
                 ValidationErrorKind::MinItems { limit } => {
@@ -370,7 +380,9 @@ impl Tool {
 fn range_help(schema: Option<&Value>) -> Option<String> {
     let s = schema?;
     let min = s.get("minimum");
-    let max = s.get("maximum").filter(|m| m.as_f64() != Some(9007199254740991.0));
+    let max = s
+        .get("maximum")
+        .filter(|m| m.as_f64() != Some(9007199254740991.0));
     match (min, max) {
         (Some(a), Some(b)) => Some(format!("allowed: {a} to {b}")),
         (Some(a), None) => Some(format!("allowed: {a} or more")),
@@ -441,7 +453,10 @@ pub fn show_value(v: &Value) -> String {
 pub fn type_summary(p: &Value) -> String {
     let mut s = match p.get("type").and_then(Value::as_str) {
         Some("array") => {
-            let inner = p.get("items").map(type_summary).unwrap_or_else(|| "any".into());
+            let inner = p
+                .get("items")
+                .map(type_summary)
+                .unwrap_or_else(|| "any".into());
             format!("array of {inner}")
         }
         Some(t) => t.to_owned(),

@@ -118,7 +118,9 @@ pub fn check<'e, 's>(
 /// the catalog can be fetched before the full check.
 pub fn playbook_url(pb: &Playbook, opts: &CheckOptions) -> Result<Option<String>, Vec<Diagnostic>> {
     let Some(node) = &pb.url else { return Ok(None) };
-    let Some(text) = node.as_str() else { return Ok(None) };
+    let Some(text) = node.as_str() else {
+        return Ok(None);
+    };
     if !crate::template::is_template(text) {
         return Ok(Some(text.to_owned()));
     }
@@ -147,14 +149,20 @@ pub fn playbook_url(pb: &Playbook, opts: &CheckOptions) -> Result<Option<String>
     match compiled.map(|u| u.render(&ctx)) {
         Some(Ok(Json::String(s))) => Ok(Some(s)),
         Some(Ok(other)) => Err(vec![
-            Diagnostic::error("pplay::url", format!("`url` must render to a string, not {other}"))
-                .in_file(&pb.file)
-                .label(node.span, "here"),
+            Diagnostic::error(
+                "pplay::url",
+                format!("`url` must render to a string, not {other}"),
+            )
+            .in_file(&pb.file)
+            .label(node.span, "here"),
         ]),
         Some(Err(e)) => Err(vec![
-            Diagnostic::error("pplay::url", format!("`url` cannot be rendered: {}", e.message))
-                .in_file(&pb.file)
-                .label(e.span, "here"),
+            Diagnostic::error(
+                "pplay::url",
+                format!("`url` cannot be rendered: {}", e.message),
+            )
+            .in_file(&pb.file)
+            .label(e.span, "here"),
         ]),
         None => Ok(None),
     }
@@ -182,18 +190,30 @@ pub fn parse_var(arg: &str) -> Result<(String, Json), String> {
 /// Reads a `--vars-file`: a YAML mapping of names to values.
 pub fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Json)>, Diagnostic> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("pplay::vars-file", format!("cannot read vars file {}: {e}", path.display()))
+        Diagnostic::error(
+            "pplay::vars-file",
+            format!("cannot read vars file {}: {e}", path.display()),
+        )
     })?;
     let file = SourceFile::new(path, text);
     let node = crate::yaml::parse(file.text()).map_err(|e| {
-        Diagnostic::error("pplay::vars-file", format!("vars file {} is not valid YAML: {e}", path.display()))
+        Diagnostic::error(
+            "pplay::vars-file",
+            format!("vars file {} is not valid YAML: {e}", path.display()),
+        )
     })?;
     match &node.value {
-        Value::Map(entries) => Ok(entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect()),
+        Value::Map(entries) => Ok(entries
+            .iter()
+            .map(|(k, v)| (k.name.clone(), v.to_json()))
+            .collect()),
         Value::Null => Ok(Vec::new()),
-        _ => Err(Diagnostic::error("pplay::vars-file", "a vars file must be a mapping of names to values")
-            .in_file(&file)
-            .label(node.span, format!("found {}", node.kind()))),
+        _ => Err(Diagnostic::error(
+            "pplay::vars-file",
+            "a vars file must be a mapping of names to values",
+        )
+        .in_file(&file)
+        .label(node.span, format!("found {}", node.kind()))),
     }
 }
 
@@ -233,15 +253,23 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
     }
 
-    fn compile_expr(&mut self, file: &Arc<SourceFile>, node: &'s Node, what: &str) -> Option<Compiled<'e, 's>> {
+    fn compile_expr(
+        &mut self,
+        file: &Arc<SourceFile>,
+        node: &'s Node,
+        what: &str,
+    ) -> Option<Compiled<'e, 's>> {
         match Compiled::expression(self.env, node) {
             Ok(c) => Some(c),
             Err(e) => {
                 self.diags.push(
-                    Diagnostic::error("pplay::expression", format!("this {what} does not parse: {}", e.message))
-                        .in_file(file)
-                        .label(e.span, "not a valid expression")
-                        .help("write a MiniJinja expression such as `result.trackCount >= 1`"),
+                    Diagnostic::error(
+                        "pplay::expression",
+                        format!("this {what} does not parse: {}", e.message),
+                    )
+                    .in_file(file)
+                    .label(e.span, "not a valid expression")
+                    .help("write a MiniJinja expression such as `result.trackCount >= 1`"),
                 );
                 None
             }
@@ -259,18 +287,27 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                     if !self.ids.iter().any(|i| i == id) {
                         let help = did_you_mean(id, self.ids.iter().map(String::as_str))
                             .map(|s| format!("did you mean `steps.{s}`?"))
-                            .unwrap_or_else(|| "`steps.<id>` reads the outcome of an earlier step with that `id`".into());
+                            .unwrap_or_else(|| {
+                                "`steps.<id>` reads the outcome of an earlier step with that `id`"
+                                    .into()
+                            });
                         self.diags.push(
-                            Diagnostic::error("pplay::undefined", format!("no earlier step has the id `{id}`"))
-                                .in_file(file)
-                                .label(span, format!("`steps.{id}` is used here"))
-                                .help(help),
+                            Diagnostic::error(
+                                "pplay::undefined",
+                                format!("no earlier step has the id `{id}`"),
+                            )
+                            .in_file(file)
+                            .label(span, format!("`steps.{id}` is used here"))
+                            .help(help),
                         );
                     }
                 }
                 continue;
             }
-            if self.known.iter().any(|k| k == top) || extra.contains(&top) || FUNCTIONS.contains(&top) {
+            if self.known.iter().any(|k| k == top)
+                || extra.contains(&top)
+                || FUNCTIONS.contains(&top)
+            {
                 continue;
             }
             let candidates = self
@@ -281,7 +318,9 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 .chain(["steps"]);
             let help = did_you_mean(top, candidates)
                 .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| "define it under `vars`, capture it from an earlier step, or pass --var".into());
+                .unwrap_or_else(|| {
+                    "define it under `vars`, capture it from an earlier step, or pass --var".into()
+                });
             self.diags.push(
                 Diagnostic::error("pplay::undefined", format!("`{top}` is not defined"))
                     .in_file(file)
@@ -300,15 +339,22 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
     fn top_vars(&mut self, pb: &'s Playbook) -> BTreeMap<String, MjValue> {
         let file = &pb.file;
         let mut values = BTreeMap::new();
-        let overrides: BTreeMap<&str, &Json> =
-            self.opts.overrides.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let overrides: BTreeMap<&str, &Json> = self
+            .opts
+            .overrides
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
         for (k, node) in &pb.vars {
             if !crate::playbook::valid_var(&k.name) {
                 self.diags.push(
-                    Diagnostic::error("pplay::var-name", format!("`{}` is not a valid variable name", k.name))
-                        .in_file(file)
-                        .label(k.span, "not a name")
-                        .help("use letters, digits and `_`, not starting with a digit"),
+                    Diagnostic::error(
+                        "pplay::var-name",
+                        format!("`{}` is not a valid variable name", k.name),
+                    )
+                    .in_file(file)
+                    .label(k.span, "not a name")
+                    .help("use letters, digits and `_`, not starting with a digit"),
                 );
                 continue;
             }
@@ -319,15 +365,22 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             }
             if let Some(c) = self.compile(file, node) {
                 self.names(file, &c, &[]);
-                let ctx = MjValue::from_iter(values.iter().map(|(k, v): (&String, &MjValue)| (k.clone(), v.clone())));
+                let ctx = MjValue::from_iter(
+                    values
+                        .iter()
+                        .map(|(k, v): (&String, &MjValue)| (k.clone(), v.clone())),
+                );
                 match c.eval(&ctx) {
                     Ok(v) => {
                         values.insert(k.name.clone(), v);
                     }
                     Err(e) if self.diags.is_empty() => self.diags.push(
-                        Diagnostic::error("pplay::template", format!("var `{}` cannot be evaluated: {}", k.name, e.message))
-                            .in_file(file)
-                            .label(e.span, "here"),
+                        Diagnostic::error(
+                            "pplay::template",
+                            format!("var `{}` cannot be evaluated: {}", k.name, e.message),
+                        )
+                        .in_file(file)
+                        .label(e.span, "here"),
                     ),
                     Err(_) => {}
                 }
@@ -344,17 +397,38 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         values
     }
 
-    fn steps(&mut self, pb: &'s Playbook, steps: &'s [Step], file: &Arc<SourceFile>) -> Vec<CheckedStep<'e, 's>> {
+    fn steps(
+        &mut self,
+        pb: &'s Playbook,
+        steps: &'s [Step],
+        file: &Arc<SourceFile>,
+    ) -> Vec<CheckedStep<'e, 's>> {
         steps.iter().map(|s| self.step(pb, s, file)).collect()
     }
 
-    fn step(&mut self, pb: &'s Playbook, step: &'s Step, file: &Arc<SourceFile>) -> CheckedStep<'e, 's> {
+    fn step(
+        &mut self,
+        pb: &'s Playbook,
+        step: &'s Step,
+        file: &Arc<SourceFile>,
+    ) -> CheckedStep<'e, 's> {
         let index = self.index;
         self.index += 1;
-        let loop_extra: &[&str] = if step.loop_.is_some() { &["item", "loop"] } else { &[] };
-        let after_extra: Vec<&str> = loop_extra.iter().copied().chain(["result", "warnings"]).collect();
+        let loop_extra: &[&str] = if step.loop_.is_some() {
+            &["item", "loop"]
+        } else {
+            &[]
+        };
+        let after_extra: Vec<&str> = loop_extra
+            .iter()
+            .copied()
+            .chain(["result", "warnings"])
+            .collect();
 
-        let when = step.when.as_ref().and_then(|w| self.compile_expr(file, w, "`when` condition"));
+        let when = step
+            .when
+            .as_ref()
+            .and_then(|w| self.compile_expr(file, w, "`when` condition"));
         if let Some(w) = &when {
             self.names(file, w, loop_extra);
         }
@@ -386,13 +460,22 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             expect: Vec::new(),
             include_vars: Vec::new(),
             include_steps: Vec::new(),
-            retries: step.retries.as_ref().or(pb.defaults.retries.as_ref()).map_or(0, |r| r.value),
+            retries: step
+                .retries
+                .as_ref()
+                .or(pb.defaults.retries.as_ref())
+                .map_or(0, |r| r.value),
             retry_delay_ms: step
                 .retry_delay_ms
                 .as_ref()
                 .or(pb.defaults.retry_delay_ms.as_ref())
                 .map_or(DEFAULT_RETRY_DELAY_MS, |r| r.value),
-            on_error: step.on_error.as_ref().or(pb.defaults.on_error.as_ref()).map(|o| o.value).unwrap_or_default(),
+            on_error: step
+                .on_error
+                .as_ref()
+                .or(pb.defaults.on_error.as_ref())
+                .map(|o| o.value)
+                .unwrap_or_default(),
             default_timeout: None,
         };
         match &step.action {
@@ -416,12 +499,17 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                     None => {
                         let help = did_you_mean(&tool.value, self.catalog.names())
                             .map(|s| format!("did you mean `{s}`?"))
-                            .unwrap_or_else(|| "`pplay tools` lists the tools the device offers".into());
+                            .unwrap_or_else(|| {
+                                "`pplay tools` lists the tools the device offers".into()
+                            });
                         self.diags.push(
-                            Diagnostic::error("pplay::unknown-tool", format!("unknown tool `{}`", tool.value))
-                                .in_file(file)
-                                .label(tool.span, "not in the tool list")
-                                .help(help),
+                            Diagnostic::error(
+                                "pplay::unknown-tool",
+                                format!("unknown tool `{}`", tool.value),
+                            )
+                            .in_file(file)
+                            .label(tool.span, "not in the tool list")
+                            .help(help),
                         );
                     }
                 }
@@ -444,7 +532,13 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             }
             Action::Include { vars, playbook, .. } => {
                 let inc_file = &playbook.file;
-                for (k, v) in playbook.vars.iter().map(|(k, v)| (k, v, inc_file)).chain(vars.iter().map(|(k, v)| (k, v, file))).map(|(k, v, f)| ((k, f), v)) {
+                for (k, v) in playbook
+                    .vars
+                    .iter()
+                    .map(|(k, v)| (k, v, inc_file))
+                    .chain(vars.iter().map(|(k, v)| (k, v, file)))
+                    .map(|(k, v, f)| ((k, f), v))
+                {
                     let (k, f) = k;
                     if let Some(c) = self.compile(f, v) {
                         self.names(f, &c, &[]);
@@ -461,13 +555,20 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         checked
     }
 
-    fn loop_(&mut self, file: &Arc<SourceFile>, node: &'s Node) -> (Option<Compiled<'e, 's>>, Option<usize>) {
+    fn loop_(
+        &mut self,
+        file: &Arc<SourceFile>,
+        node: &'s Node,
+    ) -> (Option<Compiled<'e, 's>>, Option<usize>) {
         let max = self.opts.max_iterations;
         let too_long = |n: usize| {
-            Diagnostic::error("pplay::loop-too-long", format!("this loop has {n} iterations, more than the limit of {max}"))
-                .in_file(file)
-                .label(node.span, format!("{n} iterations"))
-                .help("split the job, or raise the limit with --max-iterations")
+            Diagnostic::error(
+                "pplay::loop-too-long",
+                format!("this loop has {n} iterations, more than the limit of {max}"),
+            )
+            .in_file(file)
+            .label(node.span, format!("{n} iterations"))
+            .help("split the job, or raise the limit with --max-iterations")
         };
         match &node.value {
             Value::Seq(items) => {
@@ -495,7 +596,8 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 if !knowable {
                     return (Some(c), None);
                 }
-                let ctx = MjValue::from_iter(self.var_values.iter().map(|(k, v)| (k.clone(), v.clone())));
+                let ctx =
+                    MjValue::from_iter(self.var_values.iter().map(|(k, v)| (k.clone(), v.clone())));
                 match c.eval(&ctx) {
                     Ok(v) => match loop_items(&v) {
                         Ok(items) => {
@@ -506,19 +608,25 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                         }
                         Err(kind) => {
                             self.diags.push(
-                                Diagnostic::error("pplay::loop-type", format!("`loop` must give a sequence, but this gives {kind}"))
-                                    .in_file(file)
-                                    .label(node.span, format!("this is {kind}"))
-                                    .help("use a list, `range(n)`, `zip(a, b)` or `product(a, b)`"),
+                                Diagnostic::error(
+                                    "pplay::loop-type",
+                                    format!("`loop` must give a sequence, but this gives {kind}"),
+                                )
+                                .in_file(file)
+                                .label(node.span, format!("this is {kind}"))
+                                .help("use a list, `range(n)`, `zip(a, b)` or `product(a, b)`"),
                             );
                             (None, None)
                         }
                     },
                     Err(e) => {
                         self.diags.push(
-                            Diagnostic::error("pplay::loop", format!("`loop` cannot be evaluated: {}", e.message))
-                                .in_file(file)
-                                .label(node.span, "here"),
+                            Diagnostic::error(
+                                "pplay::loop",
+                                format!("`loop` cannot be evaluated: {}", e.message),
+                            )
+                            .in_file(file)
+                            .label(node.span, "here"),
                         );
                         (None, None)
                     }
@@ -529,7 +637,14 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
     }
 
     /// Unknown, missing and ill-typed arguments, from what is literal.
-    fn args(&mut self, file: &Arc<SourceFile>, tool: &Tool, tool_span: Span, node: &Node, compiled: &Compiled<'e, 's>) {
+    fn args(
+        &mut self,
+        file: &Arc<SourceFile>,
+        tool: &Tool,
+        tool_span: Span,
+        node: &Node,
+        compiled: &Compiled<'e, 's>,
+    ) {
         let Some(entries) = node.as_map() else { return };
         let templated = compiled.templated_keys();
         let literal: serde_json::Map<String, Json> = entries
@@ -546,7 +661,8 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
         let issues = tool.check_args(&Json::Object(with_unknown), &templated);
         for issue in issues {
-            self.diags.push(arg_diagnostic(file, &tool.name, tool_span, node, &issue));
+            self.diags
+                .push(arg_diagnostic(file, &tool.name, tool_span, node, &issue));
         }
     }
 }
@@ -554,7 +670,10 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
 /// The items of a loop value, or the kind of value it is instead.
 pub fn loop_items(v: &MjValue) -> Result<Vec<MjValue>, &'static str> {
     match v.kind() {
-        ValueKind::Seq | ValueKind::Iterable => v.try_iter().map(|i| i.collect()).map_err(|_| "a value that cannot be iterated"),
+        ValueKind::Seq | ValueKind::Iterable => v
+            .try_iter()
+            .map(|i| i.collect())
+            .map_err(|_| "a value that cannot be iterated"),
         ValueKind::Map => Err("a mapping"),
         ValueKind::String => Err("a string"),
         ValueKind::Number => Err("a number"),
@@ -565,7 +684,13 @@ pub fn loop_items(v: &MjValue) -> Result<Vec<MjValue>, &'static str> {
 }
 
 /// A schema problem in the args, labelled at the node it concerns.
-pub fn arg_diagnostic(file: &Arc<SourceFile>, tool: &str, tool_span: Span, args: &Node, issue: &ArgIssue) -> Diagnostic {
+pub fn arg_diagnostic(
+    file: &Arc<SourceFile>,
+    tool: &str,
+    tool_span: Span,
+    args: &Node,
+    issue: &ArgIssue,
+) -> Diagnostic {
     let code = if issue.key.is_some() {
         "pplay::unknown-arg"
     } else if issue.message.starts_with("missing") {
@@ -574,8 +699,22 @@ pub fn arg_diagnostic(file: &Arc<SourceFile>, tool: &str, tool_span: Span, args:
         "pplay::arg"
     };
     let (span, label) = match locate(args, &issue.path, issue.key.is_some()) {
-        Some(span) if !issue.path.is_empty() => (span, if issue.key.is_some() { "unknown" } else { "this value" }),
-        _ => (tool_span, if issue.message.starts_with("missing") { "needs it" } else { "here" }),
+        Some(span) if !issue.path.is_empty() => (
+            span,
+            if issue.key.is_some() {
+                "unknown"
+            } else {
+                "this value"
+            },
+        ),
+        _ => (
+            tool_span,
+            if issue.message.starts_with("missing") {
+                "needs it"
+            } else {
+                "here"
+            },
+        ),
     };
     let label = if issue.message.starts_with("missing") {
         format!("`{tool}` needs it")
@@ -606,5 +745,9 @@ pub fn locate(args: &Node, path: &[PathSeg], key: bool) -> Option<Span> {
             _ => return None,
         }
     }
-    if key { key_span.or(Some(node.span)) } else { Some(node.span) }
+    if key {
+        key_span.or(Some(node.span))
+    } else {
+        Some(node.span)
+    }
 }

@@ -120,7 +120,10 @@ impl Client {
             .await
             .map_err(|e| classify(&self.base, &url, e, 30_000))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| classify(&self.base, &url, e, 30_000))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| classify(&self.base, &url, e, 30_000))?;
         if !status.is_success() {
             return Err(ClientError::Protocol {
                 url,
@@ -140,7 +143,8 @@ impl Client {
         args: &Json,
         timeout_ms: Option<u64>,
     ) -> Result<Reply, ClientError> {
-        self.call_with_format(tool, args, timeout_ms, Format::Json).await
+        self.call_with_format(tool, args, timeout_ms, Format::Json)
+            .await
     }
 
     pub async fn call_with_format(
@@ -158,7 +162,9 @@ impl Client {
             Some(t) => format!("{}/api/tools/{tool}?format={fmt}&timeoutMs={t}", self.base),
             None => format!("{}/api/tools/{tool}?format={fmt}", self.base),
         };
-        let deadline = timeout_ms.map_or(DEFAULT_DEADLINE - GRACE + self.grace, |t| Duration::from_millis(t) + self.grace);
+        let deadline = timeout_ms.map_or(DEFAULT_DEADLINE - GRACE + self.grace, |t| {
+            Duration::from_millis(t) + self.grace
+        });
         let body = serde_json::to_vec(args).expect("JSON values serialise");
         let resp = self
             .http
@@ -225,7 +231,11 @@ pub fn parse_reply(status: u16, mut body: Json, format: Format) -> Reply {
     let mut warnings: Vec<String> = body
         .get("warnings")
         .and_then(Json::as_array)
-        .map(|w| w.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|w| {
+            w.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let result = match result {
         Json::String(text) if !is_error && format == Format::Json => {

@@ -193,9 +193,11 @@ impl miette::Diagnostic for Diagnostic {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.file.as_ref()?;
-        Some(Box::new(self.labels.iter().map(|l| {
-            LabeledSpan::new_with_span(l.text.clone(), l.span)
-        })))
+        Some(Box::new(
+            self.labels
+                .iter()
+                .map(|l| LabeledSpan::new_with_span(l.text.clone(), l.span)),
+        ))
     }
 }
 
@@ -222,7 +224,11 @@ pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>)
 /// top to bottom.
 pub fn in_file_order(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags.sort_by_key(|d| {
-        let file = d.file.as_ref().map(|f| f.name().to_owned()).unwrap_or_default();
+        let file = d
+            .file
+            .as_ref()
+            .map(|f| f.name().to_owned())
+            .unwrap_or_default();
         let at = d.labels.iter().map(|l| l.span.offset).min().unwrap_or(0);
         (file, at)
     });

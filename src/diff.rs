@@ -13,13 +13,33 @@ use crate::playbook::{Action, Playbook, walk_steps};
 /// One difference between two catalogs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    ToolAdded { tool: String },
-    ToolRemoved { tool: String },
-    ParamAdded { tool: String, param: String, required: bool },
-    ParamRemoved { tool: String, param: String },
+    ToolAdded {
+        tool: String,
+    },
+    ToolRemoved {
+        tool: String,
+    },
+    ParamAdded {
+        tool: String,
+        param: String,
+        required: bool,
+    },
+    ParamRemoved {
+        tool: String,
+        param: String,
+    },
     /// Type, enum or range changed: old and new summaries.
-    ParamChanged { tool: String, param: String, old: String, new: String },
-    RequiredChanged { tool: String, param: String, required: bool },
+    ParamChanged {
+        tool: String,
+        param: String,
+        old: String,
+        new: String,
+    },
+    RequiredChanged {
+        tool: String,
+        param: String,
+        required: bool,
+    },
 }
 
 impl Change {
@@ -50,15 +70,36 @@ impl fmt::Display for Change {
         match self {
             Change::ToolAdded { tool } => write!(f, "+ tool {tool}"),
             Change::ToolRemoved { tool } => write!(f, "- tool {tool}"),
-            Change::ParamAdded { tool, param, required } => {
-                write!(f, "+ {tool}.{param}{}", if *required { " (required)" } else { "" })
+            Change::ParamAdded {
+                tool,
+                param,
+                required,
+            } => {
+                write!(
+                    f,
+                    "+ {tool}.{param}{}",
+                    if *required { " (required)" } else { "" }
+                )
             }
             Change::ParamRemoved { tool, param } => write!(f, "- {tool}.{param}"),
-            Change::ParamChanged { tool, param, old, new } => write!(f, "~ {tool}.{param}: {old} -> {new}"),
-            Change::RequiredChanged { tool, param, required } => write!(
+            Change::ParamChanged {
+                tool,
+                param,
+                old,
+                new,
+            } => write!(f, "~ {tool}.{param}: {old} -> {new}"),
+            Change::RequiredChanged {
+                tool,
+                param,
+                required,
+            } => write!(
                 f,
                 "~ {tool}.{param}: {}",
-                if *required { "now required" } else { "no longer required" }
+                if *required {
+                    "now required"
+                } else {
+                    "no longer required"
+                }
             ),
         }
     }
@@ -69,12 +110,16 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Vec<Change> {
     let mut out = Vec::new();
     for t in old.tools() {
         if new.get(&t.name).is_none() {
-            out.push(Change::ToolRemoved { tool: t.name.clone() });
+            out.push(Change::ToolRemoved {
+                tool: t.name.clone(),
+            });
         }
     }
     for t in new.tools() {
         match old.get(&t.name) {
-            None => out.push(Change::ToolAdded { tool: t.name.clone() }),
+            None => out.push(Change::ToolAdded {
+                tool: t.name.clone(),
+            }),
             Some(o) => out.extend(diff_tool(o, t)),
         }
     }
@@ -87,21 +132,37 @@ fn diff_tool(old: &Tool, new: &Tool) -> Vec<Change> {
     let old_params: BTreeSet<&str> = old.params().map(|(k, _)| k).collect();
     for (name, _) in old.params() {
         if new.param(name).is_none() {
-            out.push(Change::ParamRemoved { tool: tool.clone(), param: name.to_owned() });
+            out.push(Change::ParamRemoved {
+                tool: tool.clone(),
+                param: name.to_owned(),
+            });
         }
     }
     for (name, p) in new.params() {
         if !old_params.contains(name) {
-            out.push(Change::ParamAdded { tool: tool.clone(), param: name.to_owned(), required: new.is_required(name) });
+            out.push(Change::ParamAdded {
+                tool: tool.clone(),
+                param: name.to_owned(),
+                required: new.is_required(name),
+            });
             continue;
         }
         let op = old.param(name).unwrap_or(&Value::Null);
         let (a, b) = (type_summary(op), type_summary(p));
         if a != b || op.get("items") != p.get("items") {
-            out.push(Change::ParamChanged { tool: tool.clone(), param: name.to_owned(), old: a, new: b });
+            out.push(Change::ParamChanged {
+                tool: tool.clone(),
+                param: name.to_owned(),
+                old: a,
+                new: b,
+            });
         }
         if old.is_required(name) != new.is_required(name) {
-            out.push(Change::RequiredChanged { tool: tool.clone(), param: name.to_owned(), required: new.is_required(name) });
+            out.push(Change::RequiredChanged {
+                tool: tool.clone(),
+                param: name.to_owned(),
+                required: new.is_required(name),
+            });
         }
     }
     out
@@ -111,25 +172,51 @@ fn diff_tool(old: &Tool, new: &Tool) -> Vec<Change> {
 pub fn affected(pb: &Playbook, changes: &[Change]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     walk_steps(&pb.steps, &mut |step| {
-        let Action::Call { tool, args } = &step.action else { return };
-        let keys: Vec<(&str, crate::yaml::Span)> =
-            args.as_map().map(|m| m.iter().map(|(k, _)| (k.name.as_str(), k.span)).collect()).unwrap_or_default();
+        let Action::Call { tool, args } = &step.action else {
+            return;
+        };
+        let keys: Vec<(&str, crate::yaml::Span)> = args
+            .as_map()
+            .map(|m| m.iter().map(|(k, _)| (k.name.as_str(), k.span)).collect())
+            .unwrap_or_default();
         for c in changes.iter().filter(|c| c.tool() == tool.value) {
             let d = match c {
-                Change::ToolRemoved { .. } => Some((tool.span, format!("`{}` is removed in the new catalog", tool.value))),
-                Change::ParamRemoved { param, .. } => keys
-                    .iter()
-                    .find(|(k, _)| k == param)
-                    .map(|(_, s)| (*s, format!("`{param}` is no longer a parameter of `{}`", tool.value))),
-                Change::ParamChanged { param, old, new, .. } => keys
-                    .iter()
-                    .find(|(k, _)| k == param)
-                    .map(|(_, s)| (*s, format!("`{}.{param}` changed: {old} -> {new}", tool.value))),
-                Change::ParamAdded { param, required: true, .. } | Change::RequiredChanged { param, required: true, .. }
-                    if !keys.iter().any(|(k, _)| k == param) =>
-                {
-                    Some((tool.span, format!("`{}` now requires `{param}`, which this step does not send", tool.value)))
+                Change::ToolRemoved { .. } => Some((
+                    tool.span,
+                    format!("`{}` is removed in the new catalog", tool.value),
+                )),
+                Change::ParamRemoved { param, .. } => {
+                    keys.iter().find(|(k, _)| k == param).map(|(_, s)| {
+                        (
+                            *s,
+                            format!("`{param}` is no longer a parameter of `{}`", tool.value),
+                        )
+                    })
                 }
+                Change::ParamChanged {
+                    param, old, new, ..
+                } => keys.iter().find(|(k, _)| k == param).map(|(_, s)| {
+                    (
+                        *s,
+                        format!("`{}.{param}` changed: {old} -> {new}", tool.value),
+                    )
+                }),
+                Change::ParamAdded {
+                    param,
+                    required: true,
+                    ..
+                }
+                | Change::RequiredChanged {
+                    param,
+                    required: true,
+                    ..
+                } if !keys.iter().any(|(k, _)| k == param) => Some((
+                    tool.span,
+                    format!(
+                        "`{}` now requires `{param}`, which this step does not send",
+                        tool.value
+                    ),
+                )),
                 _ => None,
             };
             if let Some((span, msg)) = d {

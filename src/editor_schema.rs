@@ -100,7 +100,10 @@ fn args_schema(input: &Value) -> Value {
         .map(|m| m.iter().map(|(k, v)| (k.clone(), templatable(v))).collect())
         .unwrap_or_default();
     out.insert("properties".into(), Value::Object(props));
-    if let Some(r) = input.get("required").filter(|r| r.as_array().is_some_and(|a| !a.is_empty())) {
+    if let Some(r) = input
+        .get("required")
+        .filter(|r| r.as_array().is_some_and(|a| !a.is_empty()))
+    {
         out.insert("required".into(), r.clone());
     }
     Value::Object(out)

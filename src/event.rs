@@ -65,7 +65,11 @@ impl StepRef {
             name: step.label(),
             tool: step.tool().map(Arc::from),
             id: step.id.as_ref().map(|i| Arc::from(i.value.as_str())),
-            location: Location { file: Arc::from(step.file.name()), line, column },
+            location: Location {
+                file: Arc::from(step.file.name()),
+                line,
+                column,
+            },
             iteration: None,
         }
     }
@@ -191,14 +195,48 @@ impl Event {
 
     fn view(&self) -> View<'_> {
         match self {
-            Event::RunStarted { name, file, url, steps, planned_calls, dry_run, .. } => {
-                View::RunStarted { name, file, url, steps: *steps, planned_calls: *planned_calls, dry_run: *dry_run }
-            }
+            Event::RunStarted {
+                name,
+                file,
+                url,
+                steps,
+                planned_calls,
+                dry_run,
+                ..
+            } => View::RunStarted {
+                name,
+                file,
+                url,
+                steps: *steps,
+                planned_calls: *planned_calls,
+                dry_run: *dry_run,
+            },
             Event::StepStarted { step } => View::StepStarted { step },
-            Event::CallSent { step, tool, url, args, timeout_ms, attempt } => {
-                View::CallSent { step, tool, url, args, timeout_ms: *timeout_ms, attempt: *attempt }
-            }
-            Event::CallFinished { step, tool, status, duration_ms, result, warnings, is_error, error } => View::CallFinished {
+            Event::CallSent {
+                step,
+                tool,
+                url,
+                args,
+                timeout_ms,
+                attempt,
+            } => View::CallSent {
+                step,
+                tool,
+                url,
+                args,
+                timeout_ms: *timeout_ms,
+                attempt: *attempt,
+            },
+            Event::CallFinished {
+                step,
+                tool,
+                status,
+                duration_ms,
+                result,
+                warnings,
+                is_error,
+                error,
+            } => View::CallFinished {
                 step,
                 tool,
                 status: *status,
@@ -208,32 +246,89 @@ impl Event {
                 is_error: *is_error,
                 error: error.as_deref(),
             },
-            Event::CallPlanned { step, tool, args, timeout_ms } => View::CallPlanned { step, tool, args, timeout_ms: *timeout_ms },
-            Event::Retry { step, attempt, retries, delay_ms, reason } => {
-                View::Retry { step, attempt: *attempt, retries: *retries, delay_ms: *delay_ms, reason }
-            }
-            Event::Warning { step, diagnostic } => View::Warning { step, diagnostic: DiagnosticView::of(diagnostic) },
-            Event::StepFinished { step, status, duration_ms, message, diagnostic } => View::StepFinished {
+            Event::CallPlanned {
+                step,
+                tool,
+                args,
+                timeout_ms,
+            } => View::CallPlanned {
+                step,
+                tool,
+                args,
+                timeout_ms: *timeout_ms,
+            },
+            Event::Retry {
+                step,
+                attempt,
+                retries,
+                delay_ms,
+                reason,
+            } => View::Retry {
+                step,
+                attempt: *attempt,
+                retries: *retries,
+                delay_ms: *delay_ms,
+                reason,
+            },
+            Event::Warning { step, diagnostic } => View::Warning {
+                step,
+                diagnostic: DiagnosticView::of(diagnostic),
+            },
+            Event::StepFinished {
+                step,
+                status,
+                duration_ms,
+                message,
+                diagnostic,
+            } => View::StepFinished {
                 step,
                 status: *status,
                 duration_ms: *duration_ms,
                 message: message.as_deref(),
                 diagnostic: diagnostic.as_ref().map(DiagnosticView::of),
             },
-            Event::RunFinished { summary, exit_code, interrupted, error } => {
-                View::RunFinished { summary, exit_code: *exit_code, interrupted: *interrupted, error: error.as_deref() }
-            }
+            Event::RunFinished {
+                summary,
+                exit_code,
+                interrupted,
+                error,
+            } => View::RunFinished {
+                summary,
+                exit_code: *exit_code,
+                interrupted: *interrupted,
+                error: error.as_deref(),
+            },
         }
     }
 }
 
 /// The JSON Lines shape of an event (documented in the README).
 #[derive(Serialize)]
-#[serde(tag = "event", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "event",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 enum View<'a> {
-    RunStarted { name: &'a str, file: &'a str, url: &'a str, steps: usize, planned_calls: Option<usize>, dry_run: bool },
-    StepStarted { step: &'a StepRef },
-    CallSent { step: &'a StepRef, tool: &'a str, url: &'a str, args: &'a Json, timeout_ms: Option<u64>, attempt: u32 },
+    RunStarted {
+        name: &'a str,
+        file: &'a str,
+        url: &'a str,
+        steps: usize,
+        planned_calls: Option<usize>,
+        dry_run: bool,
+    },
+    StepStarted {
+        step: &'a StepRef,
+    },
+    CallSent {
+        step: &'a StepRef,
+        tool: &'a str,
+        url: &'a str,
+        args: &'a Json,
+        timeout_ms: Option<u64>,
+        attempt: u32,
+    },
     CallFinished {
         step: &'a StepRef,
         tool: &'a str,
@@ -244,9 +339,23 @@ enum View<'a> {
         is_error: bool,
         error: Option<&'a str>,
     },
-    CallPlanned { step: &'a StepRef, tool: &'a str, args: &'a Json, timeout_ms: Option<u64> },
-    Retry { step: &'a StepRef, attempt: u32, retries: u32, delay_ms: u64, reason: &'a str },
-    Warning { step: &'a StepRef, diagnostic: DiagnosticView<'a> },
+    CallPlanned {
+        step: &'a StepRef,
+        tool: &'a str,
+        args: &'a Json,
+        timeout_ms: Option<u64>,
+    },
+    Retry {
+        step: &'a StepRef,
+        attempt: u32,
+        retries: u32,
+        delay_ms: u64,
+        reason: &'a str,
+    },
+    Warning {
+        step: &'a StepRef,
+        diagnostic: DiagnosticView<'a>,
+    },
     StepFinished {
         step: &'a StepRef,
         status: StepStatus,
@@ -254,7 +363,12 @@ enum View<'a> {
         message: Option<&'a str>,
         diagnostic: Option<DiagnosticView<'a>>,
     },
-    RunFinished { summary: &'a Summary, exit_code: i32, interrupted: bool, error: Option<&'a str> },
+    RunFinished {
+        summary: &'a Summary,
+        exit_code: i32,
+        interrupted: bool,
+        error: Option<&'a str>,
+    },
 }
 
 #[derive(Serialize)]

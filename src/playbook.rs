@@ -136,7 +136,10 @@ pub fn load_partial(path: &Path) -> (Option<Playbook>, Vec<Diagnostic>) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            let d = Diagnostic::error("pplay::io", format!("cannot read playbook {}: {e}", path.display()));
+            let d = Diagnostic::error(
+                "pplay::io",
+                format!("cannot read playbook {}: {e}", path.display()),
+            );
             return (None, vec![d]);
         }
     };
@@ -156,14 +159,20 @@ fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn parse_file(file: Arc<SourceFile>, chain: &mut Vec<PathBuf>) -> Result<Playbook, Vec<Diagnostic>> {
+fn parse_file(
+    file: Arc<SourceFile>,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Playbook, Vec<Diagnostic>> {
     match parse_partial(file, chain) {
         (Some(pb), d) if d.is_empty() => Ok(pb),
         (_, d) => Err(d),
     }
 }
 
-fn parse_partial(file: Arc<SourceFile>, chain: &mut Vec<PathBuf>) -> (Option<Playbook>, Vec<Diagnostic>) {
+fn parse_partial(
+    file: Arc<SourceFile>,
+    chain: &mut Vec<PathBuf>,
+) -> (Option<Playbook>, Vec<Diagnostic>) {
     let root = match yaml::parse(file.text()) {
         Ok(r) => r,
         Err(e) => return (None, vec![syntax_error(&file, &e)]),
@@ -187,7 +196,9 @@ fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {
                 .span()
                 .byte_offset()
                 .map(|o| o as usize)
-                .unwrap_or_else(|| offset_of(file.text(), loc.line() as usize, loc.column() as usize));
+                .unwrap_or_else(|| {
+                    offset_of(file.text(), loc.line() as usize, loc.column() as usize)
+                });
             d = d.label(Span::new(offset.min(file.text().len()), 1), msg);
         }
         _ => d.message = format!("the playbook is not valid YAML: {msg}"),
@@ -196,9 +207,18 @@ fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {
 }
 
 fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     let rest = &text[start.min(text.len())..];
-    start + rest.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum::<usize>()
+    start
+        + rest
+            .chars()
+            .take(col.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum::<usize>()
 }
 
 struct Loader {
@@ -207,9 +227,18 @@ struct Loader {
 }
 
 impl Loader {
-    fn err(&mut self, code: &'static str, msg: impl Into<String>, span: Span, label: impl Into<String>) -> &mut Diagnostic {
-        self.diags
-            .push(Diagnostic::error(code, msg).in_file(&self.file).label(span, label));
+    fn err(
+        &mut self,
+        code: &'static str,
+        msg: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diags.push(
+            Diagnostic::error(code, msg)
+                .in_file(&self.file)
+                .label(span, label),
+        );
         self.diags.last_mut().expect("just pushed")
     }
 
@@ -274,7 +303,12 @@ impl Loader {
         let name = match get("name") {
             Some(n) if n.as_str().is_some() => n.clone(),
             Some(n) => {
-                self.err("pplay::type", "`name` must be a string", n.span, format!("found {}", n.kind()));
+                self.err(
+                    "pplay::type",
+                    "`name` must be a string",
+                    n.span,
+                    format!("found {}", n.kind()),
+                );
                 n.clone()
             }
             None => {
@@ -284,23 +318,38 @@ impl Loader {
                     Span::new(0, 0),
                     "a playbook starts with `name: ...`",
                 );
-                Node { value: Value::Str(String::new()), span: Span::default() }
+                Node {
+                    value: Value::Str(String::new()),
+                    span: Span::default(),
+                }
             }
         };
         let description = get("description").and_then(|d| {
             let s = d.as_str().map(str::to_owned);
             if s.is_none() {
-                self.err("pplay::type", "`description` must be a string", d.span, format!("found {}", d.kind()));
+                self.err(
+                    "pplay::type",
+                    "`description` must be a string",
+                    d.span,
+                    format!("found {}", d.kind()),
+                );
             }
             s
         });
         let url = get("url").cloned();
         if let Some(u) = &url {
             if u.as_str().is_none() {
-                self.err("pplay::type", "`url` must be a string", u.span, format!("found {}", u.kind()));
+                self.err(
+                    "pplay::type",
+                    "`url` must be a string",
+                    u.span,
+                    format!("found {}", u.kind()),
+                );
             }
         }
-        let vars = get("vars").map(|v| self.entries_any(v, "`vars`")).unwrap_or_default();
+        let vars = get("vars")
+            .map(|v| self.entries_any(v, "`vars`"))
+            .unwrap_or_default();
         let defaults = get("defaults")
             .map(|d| self.defaults(d))
             .unwrap_or_default();
@@ -316,7 +365,12 @@ impl Loader {
             }
             Some(s) => match &s.value {
                 Value::Seq(items) if items.is_empty() => {
-                    self.err("pplay::empty-steps", "`steps` is empty", s.span, "add at least one step");
+                    self.err(
+                        "pplay::empty-steps",
+                        "`steps` is empty",
+                        s.span,
+                        "add at least one step",
+                    );
                 }
                 Value::Seq(items) => {
                     for item in items {
@@ -326,7 +380,12 @@ impl Loader {
                     }
                 }
                 _ => {
-                    self.err("pplay::type", "`steps` must be a sequence of steps", s.span, format!("found {}", s.kind()));
+                    self.err(
+                        "pplay::type",
+                        "`steps` must be a sequence of steps",
+                        s.span,
+                        format!("found {}", s.kind()),
+                    );
                 }
             },
         }
@@ -348,7 +407,12 @@ impl Loader {
             Some(m) => m.to_vec(),
             None if matches!(node.value, Value::Null) => Vec::new(),
             None => {
-                self.err("pplay::type", format!("{what} must be a mapping"), node.span, format!("found {}", node.kind()));
+                self.err(
+                    "pplay::type",
+                    format!("{what} must be a mapping"),
+                    node.span,
+                    format!("found {}", node.kind()),
+                );
                 Vec::new()
             }
         }
@@ -360,7 +424,12 @@ impl Loader {
         for (k, v) in entries {
             match k.name.as_str() {
                 "timeoutMs" => d.timeout_ms = self.timeout(v),
-                "retries" => d.retries = self.count(v, "retries").map(|s| Spanned { value: s.value as u32, span: s.span }),
+                "retries" => {
+                    d.retries = self.count(v, "retries").map(|s| Spanned {
+                        value: s.value as u32,
+                        span: s.span,
+                    })
+                }
                 "retryDelayMs" => d.retry_delay_ms = self.count(v, "retryDelayMs"),
                 "onError" => d.on_error = self.on_error(v),
                 _ => {}
@@ -397,9 +466,16 @@ impl Loader {
 
     fn count(&mut self, v: &Node, key: &str) -> Option<Spanned<u64>> {
         match &v.value {
-            Value::Int(n) if *n >= 0 && (key != "retries" || *n <= 100) => Some(Spanned { value: *n as u64, span: v.span }),
+            Value::Int(n) if *n >= 0 && (key != "retries" || *n <= 100) => Some(Spanned {
+                value: *n as u64,
+                span: v.span,
+            }),
             _ => {
-                let range = if key == "retries" { "from 0 to 100" } else { ">= 0" };
+                let range = if key == "retries" {
+                    "from 0 to 100"
+                } else {
+                    ">= 0"
+                };
                 self.err(
                     "pplay::type",
                     format!("`{key}` must be an integer {range}"),
@@ -413,12 +489,23 @@ impl Loader {
 
     fn on_error(&mut self, v: &Node) -> Option<Spanned<OnError>> {
         match v.as_str() {
-            Some("fail") => Some(Spanned { value: OnError::Fail, span: v.span }),
-            Some("continue") => Some(Spanned { value: OnError::Continue, span: v.span }),
+            Some("fail") => Some(Spanned {
+                value: OnError::Fail,
+                span: v.span,
+            }),
+            Some("continue") => Some(Spanned {
+                value: OnError::Continue,
+                span: v.span,
+            }),
             other => {
                 let help = other.and_then(|o| suggestion(o, ["fail", "continue"]));
-                self.err("pplay::on-error", "`onError` must be `fail` or `continue`", v.span, format!("found {}", describe(v)))
-                    .help = help;
+                self.err(
+                    "pplay::on-error",
+                    "`onError` must be `fail` or `continue`",
+                    v.span,
+                    format!("found {}", describe(v)),
+                )
+                .help = help;
                 None
             }
         }
@@ -431,14 +518,18 @@ impl Loader {
         let is_include = get("include").is_some();
         if is_include {
             for (k, _) in entries {
-                if STEP_KEYS.contains(&k.name.as_str()) && !INCLUDE_KEYS.contains(&k.name.as_str()) {
+                if STEP_KEYS.contains(&k.name.as_str()) && !INCLUDE_KEYS.contains(&k.name.as_str())
+                {
                     self.err(
                         "pplay::include-key",
                         format!("`{}` cannot be used on an `include` step", k.name),
                         k.span,
                         "not allowed with include",
                     )
-                    .help = Some(format!("an include step takes: {}", INCLUDE_KEYS.join(", ")));
+                    .help = Some(format!(
+                        "an include step takes: {}",
+                        INCLUDE_KEYS.join(", ")
+                    ));
                 }
             }
         } else if let Some((k, _)) = get("vars") {
@@ -453,18 +544,32 @@ impl Loader {
         let string = |l: &mut Self, key: &str| -> Option<Spanned<String>> {
             let (_, v) = get(key)?;
             match v.as_str() {
-                Some(s) => Some(Spanned { value: s.to_owned(), span: v.span }),
+                Some(s) => Some(Spanned {
+                    value: s.to_owned(),
+                    span: v.span,
+                }),
                 None => {
-                    l.err("pplay::type", format!("`{key}` must be a string"), v.span, format!("found {}", v.kind()));
+                    l.err(
+                        "pplay::type",
+                        format!("`{key}` must be a string"),
+                        v.span,
+                        format!("found {}", v.kind()),
+                    );
                     None
                 }
             }
         };
         let action = if is_include {
             let path = string(self, "include")?;
-            let vars = get("vars").map(|(_, v)| self.entries_any(v, "`vars`")).unwrap_or_default();
+            let vars = get("vars")
+                .map(|(_, v)| self.entries_any(v, "`vars`"))
+                .unwrap_or_default();
             let playbook = self.include(&path, chain)?;
-            Action::Include { path, vars, playbook: Box::new(playbook) }
+            Action::Include {
+                path,
+                vars,
+                playbook: Box::new(playbook),
+            }
         } else {
             let Some(tool) = string(self, "tool") else {
                 if get("tool").is_none() {
@@ -479,12 +584,23 @@ impl Loader {
             };
             let args = match get("args") {
                 Some((_, a)) if a.as_map().is_some() => a.clone(),
-                Some((_, a)) if matches!(a.value, Value::Null) => Node { value: Value::Map(Vec::new()), span: a.span },
+                Some((_, a)) if matches!(a.value, Value::Null) => Node {
+                    value: Value::Map(Vec::new()),
+                    span: a.span,
+                },
                 Some((_, a)) => {
-                    self.err("pplay::type", "`args` must be a mapping", a.span, format!("found {}", a.kind()));
+                    self.err(
+                        "pplay::type",
+                        "`args` must be a mapping",
+                        a.span,
+                        format!("found {}", a.kind()),
+                    );
                     return None;
                 }
-                None => Node { value: Value::Map(Vec::new()), span: tool.span },
+                None => Node {
+                    value: Value::Map(Vec::new()),
+                    span: tool.span,
+                },
             };
             Action::Call { tool, args }
         };
@@ -497,13 +613,20 @@ impl Loader {
                     id.span,
                     "ids match [a-z_][a-z0-9_]*",
                 )
-                .help = Some("use lower-case letters, digits and `_`, not starting with a digit".into());
+                .help = Some(
+                    "use lower-case letters, digits and `_`, not starting with a digit".into(),
+                );
             }
         }
         let name = get("name").map(|(_, v)| v.clone());
         if let Some(n) = &name {
             if n.as_str().is_none() {
-                self.err("pplay::type", "`name` must be a string", n.span, format!("found {}", n.kind()));
+                self.err(
+                    "pplay::type",
+                    "`name` must be a string",
+                    n.span,
+                    format!("found {}", n.kind()),
+                );
             }
         }
         let expect = match get("expect") {
@@ -515,22 +638,44 @@ impl Loader {
         };
         for e in &expect {
             if !matches!(e.value, Value::Str(_) | Value::Bool(_)) {
-                self.err("pplay::type", "an `expect` entry must be an expression", e.span, format!("found {}", e.kind()));
+                self.err(
+                    "pplay::type",
+                    "an `expect` entry must be an expression",
+                    e.span,
+                    format!("found {}", e.kind()),
+                );
             }
         }
-        let capture = get("capture").map(|(_, v)| self.entries_any(v, "`capture`")).unwrap_or_default();
+        let capture = get("capture")
+            .map(|(_, v)| self.entries_any(v, "`capture`"))
+            .unwrap_or_default();
         for (k, v) in &capture {
             if v.as_str().is_none() {
-                self.err("pplay::type", format!("capture `{}` must be an expression", k.name), v.span, format!("found {}", v.kind()));
+                self.err(
+                    "pplay::type",
+                    format!("capture `{}` must be an expression", k.name),
+                    v.span,
+                    format!("found {}", v.kind()),
+                );
             }
             if !valid_id(&k.name) && !valid_var(&k.name) {
-                self.err("pplay::capture-name", format!("`{}` is not a valid variable name", k.name), k.span, "not a name");
+                self.err(
+                    "pplay::capture-name",
+                    format!("`{}` is not a valid variable name", k.name),
+                    k.span,
+                    "not a name",
+                );
             }
         }
         let when = get("when").map(|(_, v)| v.clone());
         if let Some(w) = &when {
             if !matches!(w.value, Value::Str(_) | Value::Bool(_)) {
-                self.err("pplay::type", "`when` must be an expression", w.span, format!("found {}", w.kind()));
+                self.err(
+                    "pplay::type",
+                    "`when` must be an expression",
+                    w.span,
+                    format!("found {}", w.kind()),
+                );
             }
         }
         let loop_ = get("loop").map(|(_, v)| v.clone());
@@ -557,7 +702,10 @@ impl Loader {
             expect,
             retries: get("retries")
                 .and_then(|(_, v)| self.count(v, "retries"))
-                .map(|s| Spanned { value: s.value as u32, span: s.span }),
+                .map(|s| Spanned {
+                    value: s.value as u32,
+                    span: s.span,
+                }),
             retry_delay_ms: get("retryDelayMs").and_then(|(_, v)| self.count(v, "retryDelayMs")),
             on_error: get("onError").and_then(|(_, v)| self.on_error(v)),
         })
@@ -571,7 +719,12 @@ impl Loader {
             let names: Vec<String> = chain[pos..]
                 .iter()
                 .chain(std::iter::once(&key))
-                .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned()))
+                .map(|p| {
+                    p.file_name().map_or_else(
+                        || p.display().to_string(),
+                        |f| f.to_string_lossy().into_owned(),
+                    )
+                })
                 .collect();
             self.err(
                 "pplay::include-cycle",
@@ -610,12 +763,19 @@ impl Loader {
     fn unique_ids(&mut self, steps: &[Step]) {
         for (i, s) in steps.iter().enumerate() {
             let Some(id) = &s.id else { continue };
-            if let Some(first) = steps[..i].iter().filter_map(|p| p.id.as_ref()).find(|p| p.value == id.value) {
+            if let Some(first) = steps[..i]
+                .iter()
+                .filter_map(|p| p.id.as_ref())
+                .find(|p| p.value == id.value)
+            {
                 self.diags.push(
-                    Diagnostic::error("pplay::duplicate-id", format!("step id `{}` is used twice", id.value))
-                        .in_file(&self.file)
-                        .label(id.span, "used again here")
-                        .label(first.span, "first used here"),
+                    Diagnostic::error(
+                        "pplay::duplicate-id",
+                        format!("step id `{}` is used twice", id.value),
+                    )
+                    .in_file(&self.file)
+                    .label(id.span, "used again here")
+                    .label(first.span, "first used here"),
                 );
             }
         }
@@ -626,7 +786,10 @@ impl Loader {
 fn pathdiff(p: &Path) -> PathBuf {
     let cleaned: PathBuf = p.components().collect();
     match std::env::current_dir() {
-        Ok(cwd) => cleaned.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(cleaned),
+        Ok(cwd) => cleaned
+            .strip_prefix(&cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or(cleaned),
         Err(_) => cleaned,
     }
 }

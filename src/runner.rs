@@ -50,7 +50,12 @@ pub struct RunOutcome {
 }
 
 /// Runs `checked` against `client` (ignored for a dry run).
-pub async fn run(checked: &Checked<'_, '_>, client: &Client, opts: &RunOptions, sink: &mut dyn Sink) -> RunOutcome {
+pub async fn run(
+    checked: &Checked<'_, '_>,
+    client: &Client,
+    opts: &RunOptions,
+    sink: &mut dyn Sink,
+) -> RunOutcome {
     let started = Instant::now();
     let pb = checked.playbook;
     sink.emit(&Event::RunStarted {
@@ -81,7 +86,12 @@ pub async fn run(checked: &Checked<'_, '_>, client: &Client, opts: &RunOptions, 
     };
     r.summary.duration_ms = ms(started.elapsed());
     let summary = r.summary;
-    r.sink.emit(&Event::RunFinished { summary, exit_code, interrupted, error });
+    r.sink.emit(&Event::RunFinished {
+        summary,
+        exit_code,
+        interrupted,
+        error,
+    });
     RunOutcome { summary, exit_code }
 }
 
@@ -111,7 +121,11 @@ struct Scope {
 
 impl Scope {
     fn new(vars: BTreeMap<String, MjValue>) -> Self {
-        Scope { vars, steps: BTreeMap::new(), ctx: None }
+        Scope {
+            vars,
+            steps: BTreeMap::new(),
+            ctx: None,
+        }
     }
 
     fn set(&mut self, name: &str, v: MjValue) {
@@ -164,11 +178,17 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn step_ref(cs: &CheckedStep<'_, '_>, name: String, iteration: Option<Iteration>) -> StepRef {
-    StepRef { name, iteration, ..cs.origin.clone() }
+    StepRef {
+        name,
+        iteration,
+        ..cs.origin.clone()
+    }
 }
 
 fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &str) -> Diagnostic {
-    Diagnostic::error(code, format!("{what}: {}", e.message)).in_file(file).label(e.span, "here")
+    Diagnostic::error(code, format!("{what}: {}", e.message))
+        .in_file(file)
+        .label(e.span, "here")
 }
 
 /// The span that stands for a whole step in reports: its `tool:` value.
@@ -181,10 +201,16 @@ fn step_anchor(step: &Step) -> Span {
 
 impl Runner<'_> {
     fn cancelled(&self) -> bool {
-        self.opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::SeqCst))
+        self.opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
     }
 
-    fn steps<'b>(&'b mut self, steps: &'b [CheckedStep<'_, '_>]) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'b>> {
+    fn steps<'b>(
+        &'b mut self,
+        steps: &'b [CheckedStep<'_, '_>],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'b>> {
         Box::pin(async move {
             for cs in steps {
                 if self.stop.is_some() || self.cancelled() {
@@ -201,7 +227,11 @@ impl Runner<'_> {
         let ctx = self.scope.ctx();
         if let Some(w) = &cs.when {
             match w.eval(&ctx) {
-                Ok(v) if !v.is_true() && v.downcast_object_ref::<crate::template::Placeholder>().is_none() => {
+                Ok(v)
+                    if !v.is_true()
+                        && v.downcast_object_ref::<crate::template::Placeholder>()
+                            .is_none() =>
+                {
                     let cond = w.source().unwrap_or("false").to_owned();
                     let sr = step_ref(cs, self.label(cs, &ctx), None);
                     self.summary.skipped += 1;
@@ -231,7 +261,12 @@ impl Runner<'_> {
                 match c.eval(&ctx) {
                     Ok(v) => self.scope.set(name, v),
                     Err(e) => {
-                        let d = err_at(file, "pplay::template", &e, &format!("var `{name}` cannot be evaluated"));
+                        let d = err_at(
+                            file,
+                            "pplay::template",
+                            &e,
+                            &format!("var `{name}` cannot be evaluated"),
+                        );
                         self.fail_before_call(cs, None, d, &ctx);
                         return;
                     }
@@ -244,13 +279,22 @@ impl Runner<'_> {
         let items: Option<Vec<MjValue>> = match &cs.loop_ {
             None => None,
             Some(l) => match l.eval(&ctx) {
-                Ok(v) if v.downcast_object_ref::<crate::template::Placeholder>().is_some() => Some(vec![placeholder("item")]),
+                Ok(v)
+                    if v.downcast_object_ref::<crate::template::Placeholder>()
+                        .is_some() =>
+                {
+                    Some(vec![placeholder("item")])
+                }
                 Ok(v) => match loop_items(&v) {
                     Ok(items) if items.len() > self.max_iterations => {
                         let span = step.loop_.as_ref().map_or(step.span, |n| n.span);
                         let d = Diagnostic::error(
                             "pplay::loop-too-long",
-                            format!("this loop has {} iterations, more than the limit of {}", items.len(), self.max_iterations),
+                            format!(
+                                "this loop has {} iterations, more than the limit of {}",
+                                items.len(),
+                                self.max_iterations
+                            ),
                         )
                         .in_file(file)
                         .label(span, format!("{} iterations", items.len()))
@@ -261,9 +305,12 @@ impl Runner<'_> {
                     Ok(items) => Some(items),
                     Err(kind) => {
                         let span = step.loop_.as_ref().map_or(step.span, |n| n.span);
-                        let d = Diagnostic::error("pplay::loop-type", format!("`loop` must give a sequence, but this gives {kind}"))
-                            .in_file(file)
-                            .label(span, format!("this is {kind}"));
+                        let d = Diagnostic::error(
+                            "pplay::loop-type",
+                            format!("`loop` must give a sequence, but this gives {kind}"),
+                        )
+                        .in_file(file)
+                        .label(span, format!("this is {kind}"));
                         self.fail_before_call(cs, None, d, &ctx);
                         return;
                     }
@@ -287,7 +334,8 @@ impl Runner<'_> {
                 let length = items.len();
                 let outcomes = Arc::new(crate::template::Outcomes::default());
                 if let Some(id) = &step.id {
-                    self.scope.set_step(&id.value, MjValue::from_dyn_object(outcomes.clone()));
+                    self.scope
+                        .set_step(&id.value, MjValue::from_dyn_object(outcomes.clone()));
                 }
                 for (index0, item) in items.into_iter().enumerate() {
                     if self.stop.is_some() || self.cancelled() {
@@ -320,13 +368,25 @@ impl Runner<'_> {
     }
 
     /// A step that fails before anything is sent (render, loop, schema).
-    fn fail_before_call(&mut self, cs: &CheckedStep<'_, '_>, it: Option<Iteration>, d: Diagnostic, ctx: &MjValue) {
+    fn fail_before_call(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        it: Option<Iteration>,
+        d: Diagnostic,
+        ctx: &MjValue,
+    ) {
         let sr = step_ref(cs, self.label(cs, ctx), it);
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
         self.finish_failed(cs, sr, 0.0, d);
     }
 
-    fn finish_failed(&mut self, cs: &CheckedStep<'_, '_>, sr: StepRef, duration_ms: f64, d: Diagnostic) {
+    fn finish_failed(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        sr: StepRef,
+        duration_ms: f64,
+        d: Diagnostic,
+    ) {
         self.summary.steps += 1;
         let status = if cs.on_error == OnError::Continue {
             self.summary.ignored += 1;
@@ -346,10 +406,21 @@ impl Runner<'_> {
     }
 
     /// One call of a step: returns the outcome kept as `steps.<id>`.
-    async fn iteration(&mut self, cs: &CheckedStep<'_, '_>, ctx: MjValue, it: Option<Iteration>) -> Option<MjValue> {
+    async fn iteration(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        ctx: MjValue,
+        it: Option<Iteration>,
+    ) -> Option<MjValue> {
         let step = cs.step;
         let file = &step.file;
-        let Action::Call { tool, args: args_node } = &step.action else { return None };
+        let Action::Call {
+            tool,
+            args: args_node,
+        } = &step.action
+        else {
+            return None;
+        };
         let sr = step_ref(cs, self.label(cs, &ctx), it);
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
         let started = Instant::now();
@@ -357,7 +428,12 @@ impl Runner<'_> {
         let args = match cs.args.as_ref().map(|a| a.render(&ctx)) {
             Some(Ok(a)) => a,
             Some(Err(e)) if !self.opts.dry_run => {
-                let d = err_at(file, "pplay::template", &e, "an argument cannot be rendered");
+                let d = err_at(
+                    file,
+                    "pplay::template",
+                    &e,
+                    "an argument cannot be rendered",
+                );
                 self.finish_failed(cs, sr, 0.0, d);
                 return None;
             }
@@ -365,18 +441,28 @@ impl Runner<'_> {
         };
         let timeout_ms = match cs.timeout_ms.as_ref().map(|t| t.render(&ctx)) {
             None => None,
-            Some(Ok(Json::Number(n))) if n.as_u64().is_some_and(|n| (1..=60_000).contains(&n)) => n.as_u64(),
+            Some(Ok(Json::Number(n))) if n.as_u64().is_some_and(|n| (1..=60_000).contains(&n)) => {
+                n.as_u64()
+            }
             Some(Ok(other)) if self.opts.dry_run => other.as_u64(),
             Some(Ok(other)) => {
                 let span = step.timeout_ms.as_ref().map_or(step.span, |n| n.span);
-                let d = Diagnostic::error("pplay::timeout-range", format!("`timeoutMs` rendered to {other}, not an integer from 1 to 60000"))
-                    .in_file(file)
-                    .label(span, "here");
+                let d = Diagnostic::error(
+                    "pplay::timeout-range",
+                    format!("`timeoutMs` rendered to {other}, not an integer from 1 to 60000"),
+                )
+                .in_file(file)
+                .label(span, "here");
                 self.finish_failed(cs, sr, 0.0, d);
                 return None;
             }
             Some(Err(e)) => {
-                let d = err_at(file, "pplay::template", &e, "`timeoutMs` cannot be rendered");
+                let d = err_at(
+                    file,
+                    "pplay::template",
+                    &e,
+                    "`timeoutMs` cannot be rendered",
+                );
                 self.finish_failed(cs, sr, 0.0, d);
                 return None;
             }
@@ -391,7 +477,10 @@ impl Runner<'_> {
                 let mut d = issues
                     .first()
                     .map(|i| arg_diagnostic(file, &t.name, tool.span, args_node, i))
-                    .unwrap_or_else(|| Diagnostic::error("pplay::arg", "the arguments do not fit the schema").in_file(file));
+                    .unwrap_or_else(|| {
+                        Diagnostic::error("pplay::arg", "the arguments do not fit the schema")
+                            .in_file(file)
+                    });
                 d.message = format!("{} (after rendering; nothing was sent)", d.message);
                 for extra in issues.iter().skip(1) {
                     let e = arg_diagnostic(file, &t.name, tool.span, args_node, extra);
@@ -421,8 +510,20 @@ impl Runner<'_> {
             let dur = ms(t0.elapsed());
             self.summary.calls += 1;
             let (status, result, warnings, is_error, error) = match &res {
-                Ok(Reply::Tool { result, warnings, is_error }) => (Some(200), Some(result.clone()), warnings.clone(), *is_error, None),
-                Ok(Reply::Http { status, error, .. }) => (Some(*status), None, Vec::new(), true, Some(error.clone())),
+                Ok(Reply::Tool {
+                    result,
+                    warnings,
+                    is_error,
+                }) => (
+                    Some(200),
+                    Some(result.clone()),
+                    warnings.clone(),
+                    *is_error,
+                    None,
+                ),
+                Ok(Reply::Http { status, error, .. }) => {
+                    (Some(*status), None, Vec::new(), true, Some(error.clone()))
+                }
                 Err(e) => (None, None, Vec::new(), true, Some(e.to_string())),
             };
             self.sink.emit(&Event::CallFinished {
@@ -459,29 +560,57 @@ impl Runner<'_> {
         let anchor = step_anchor(step);
         let call = match reply {
             Err(e @ ClientError::Unreachable { .. }) => {
-                let d = Diagnostic::error("pplay::unreachable", e.to_string()).in_file(file).label(anchor, "this call was not sent");
+                let d = Diagnostic::error("pplay::unreachable", e.to_string())
+                    .in_file(file)
+                    .label(anchor, "this call was not sent");
                 self.finish_failed(cs, sr, duration_ms, d);
                 self.stop = Some(Stop::Unreachable(e));
                 return None;
             }
             Err(e) => {
-                let d = Diagnostic::error("pplay::transport", e.to_string()).in_file(file).label(anchor, "this call");
+                let d = Diagnostic::error("pplay::transport", e.to_string())
+                    .in_file(file)
+                    .label(anchor, "this call");
                 self.finish_failed(cs, sr, duration_ms, d);
                 return None;
             }
-            Ok(Reply::Http { status, error, details }) => {
-                let d = http_diagnostic(file, anchor, args_node, &tool.value, status, &error, details.as_ref());
+            Ok(Reply::Http {
+                status,
+                error,
+                details,
+            }) => {
+                let d = http_diagnostic(
+                    file,
+                    anchor,
+                    args_node,
+                    &tool.value,
+                    status,
+                    &error,
+                    details.as_ref(),
+                );
                 self.finish_failed(cs, sr, duration_ms, d);
                 return None;
             }
-            Ok(Reply::Tool { result, warnings, is_error }) => CallResult { result, warnings, is_error, duration_ms },
+            Ok(Reply::Tool {
+                result,
+                warnings,
+                is_error,
+            }) => CallResult {
+                result,
+                warnings,
+                is_error,
+                duration_ms,
+            },
         };
         for w in &call.warnings {
             self.summary.warnings += 1;
             let d = Diagnostic::warning("pplay::tool-warning", format!("{}: {w}", tool.value))
                 .in_file(file)
                 .label(anchor, "Producer Pal warned here");
-            self.sink.emit(&Event::Warning { step: sr.clone(), diagnostic: d });
+            self.sink.emit(&Event::Warning {
+                step: sr.clone(),
+                diagnostic: d,
+            });
         }
         let result = from_json(&call.result);
         let warnings = MjValue::from_serialize(&call.warnings);
@@ -492,10 +621,16 @@ impl Runner<'_> {
             durationMs => call.duration_ms,
         };
         if call.is_error {
-            let text = call.result.as_str().map_or_else(|| call.result.to_string(), str::to_owned);
-            let d = Diagnostic::error("pplay::tool-error", format!("{} failed: {text}", tool.value))
-                .in_file(file)
-                .label(anchor, "the tool reported an error");
+            let text = call
+                .result
+                .as_str()
+                .map_or_else(|| call.result.to_string(), str::to_owned);
+            let d = Diagnostic::error(
+                "pplay::tool-error",
+                format!("{} failed: {text}", tool.value),
+            )
+            .in_file(file)
+            .label(anchor, "the tool reported an error");
             self.finish_failed(cs, sr, duration_ms, d);
             return Some(outcome);
         }
@@ -505,17 +640,29 @@ impl Runner<'_> {
             match c.eval(&after) {
                 Ok(v) if !v.is_undefined() => self.scope.set(name, v),
                 Ok(_) => {
-                    let span = step.capture.iter().find(|(k, _)| k.name == *name).map_or(anchor, |(_, v)| v.span);
-                    let d = Diagnostic::error("pplay::capture", format!("capture `{name}` is undefined in this result"))
-                        .in_file(file)
-                        .label(span, "this expression")
-                        .help(format!("the result was: {}", short(&call.result)));
+                    let span = step
+                        .capture
+                        .iter()
+                        .find(|(k, _)| k.name == *name)
+                        .map_or(anchor, |(_, v)| v.span);
+                    let d = Diagnostic::error(
+                        "pplay::capture",
+                        format!("capture `{name}` is undefined in this result"),
+                    )
+                    .in_file(file)
+                    .label(span, "this expression")
+                    .help(format!("the result was: {}", short(&call.result)));
                     self.finish_failed(cs, sr, duration_ms, d);
                     return Some(outcome);
                 }
                 Err(e) => {
-                    let d = err_at(file, "pplay::capture", &e, &format!("capture `{name}` failed"))
-                        .help(format!("the result was: {}", short(&call.result)));
+                    let d = err_at(
+                        file,
+                        "pplay::capture",
+                        &e,
+                        &format!("capture `{name}` failed"),
+                    )
+                    .help(format!("the result was: {}", short(&call.result)));
                     self.finish_failed(cs, sr, duration_ms, d);
                     return Some(outcome);
                 }
@@ -525,7 +672,12 @@ impl Runner<'_> {
             let passed = match c.eval(&after) {
                 Ok(v) => v.is_true(),
                 Err(e) => {
-                    let d = err_at(file, "pplay::expect", &e, "the expectation cannot be evaluated");
+                    let d = err_at(
+                        file,
+                        "pplay::expect",
+                        &e,
+                        "the expectation cannot be evaluated",
+                    );
                     self.finish_failed(cs, sr, duration_ms, d);
                     return Some(outcome);
                 }
@@ -535,18 +687,38 @@ impl Runner<'_> {
                 let values = explain(c, &after);
                 let d = Diagnostic::error("pplay::expect", format!("expectation failed: {src}"))
                     .in_file(file)
-                    .label(node.span, if values.is_empty() { "this is false".to_owned() } else { values.join(", ") });
+                    .label(
+                        node.span,
+                        if values.is_empty() {
+                            "this is false".to_owned()
+                        } else {
+                            values.join(", ")
+                        },
+                    );
                 self.finish_failed(cs, sr, duration_ms, d);
                 return Some(outcome);
             }
         }
         self.summary.steps += 1;
-        self.sink.emit(&Event::StepFinished { step: sr, status: StepStatus::Ok, duration_ms, message: None, diagnostic: None });
+        self.sink.emit(&Event::StepFinished {
+            step: sr,
+            status: StepStatus::Ok,
+            duration_ms,
+            message: None,
+            diagnostic: None,
+        });
         Some(outcome)
     }
 
     /// `--dry-run`: report the call, and let later steps see placeholders.
-    fn plan(&mut self, cs: &CheckedStep<'_, '_>, sr: StepRef, tool: String, args: Json, timeout_ms: Option<u64>) -> MjValue {
+    fn plan(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        sr: StepRef,
+        tool: String,
+        args: Json,
+        timeout_ms: Option<u64>,
+    ) -> MjValue {
         let step = cs.step;
         let base = match &step.id {
             Some(id) => format!("steps.{}", id.value),
@@ -561,9 +733,20 @@ impl Runner<'_> {
             };
             self.scope.set(name, v);
         }
-        self.sink.emit(&Event::CallPlanned { step: sr.clone(), tool, args, timeout_ms });
+        self.sink.emit(&Event::CallPlanned {
+            step: sr.clone(),
+            tool,
+            args,
+            timeout_ms,
+        });
         self.summary.steps += 1;
-        self.sink.emit(&Event::StepFinished { step: sr, status: StepStatus::Planned, duration_ms: 0.0, message: None, diagnostic: None });
+        self.sink.emit(&Event::StepFinished {
+            step: sr,
+            status: StepStatus::Planned,
+            duration_ms: 0.0,
+            message: None,
+            diagnostic: None,
+        });
         context! {
             result => placeholder(format!("{base}.result")),
             warnings => placeholder(format!("{base}.warnings")),
@@ -580,13 +763,21 @@ pub fn backoff(base_ms: u64, attempt: u32) -> u64 {
     let delay = base_ms.saturating_mul(1u64 << (attempt.saturating_sub(1)).min(16));
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(attempt);
-    let jitter = if delay >= 4 { h.finish() % (delay / 4 + 1) } else { 0 };
+    let jitter = if delay >= 4 {
+        h.finish() % (delay / 4 + 1)
+    } else {
+        0
+    };
     delay + jitter
 }
 
 fn short(v: &Json) -> String {
     let s = v.to_string();
-    if s.chars().count() > 200 { format!("{}…", s.chars().take(200).collect::<String>()) } else { s }
+    if s.chars().count() > 200 {
+        format!("{}…", s.chars().take(200).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// `result.trackCount was 2`: the values of the names an expectation read.

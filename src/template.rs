@@ -17,7 +17,15 @@ use crate::yaml::{Node, Span, Value};
 
 /// Functions the playbook templates can call, besides the variables.
 pub const FUNCTIONS: &[&str] = &[
-    "range", "dict", "namespace", "debug", "zip", "product", "lipsum", "cycler", "joiner",
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "zip",
+    "product",
+    "lipsum",
+    "cycler",
+    "joiner",
 ];
 
 /// The environment every playbook template runs in: strict about undefined
@@ -66,7 +74,9 @@ fn product(args: minijinja::value::Rest<MjValue>) -> Result<MjValue, minijinja::
     if lists.is_empty() {
         out.clear();
     }
-    Ok(MjValue::from(out.into_iter().map(MjValue::from).collect::<Vec<_>>()))
+    Ok(MjValue::from(
+        out.into_iter().map(MjValue::from).collect::<Vec<_>>(),
+    ))
 }
 
 /// A template problem at a node.
@@ -131,7 +141,11 @@ impl<'e, 's> Compiled<'e, 's> {
     pub fn new(env: &'e Environment<'s>, node: &'s Node) -> Result<Self, Vec<TemplateError>> {
         let mut errors = Vec::new();
         let c = Self::build(env, node, &mut errors);
-        if errors.is_empty() { Ok(c) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(errors)
+        }
     }
 
     fn build(env: &'e Environment<'s>, node: &'s Node, errors: &mut Vec<TemplateError>) -> Self {
@@ -140,13 +154,22 @@ impl<'e, 's> Compiled<'e, 's> {
                 if let Some(src) = single_expression(s) {
                     match env.compile_expression(src) {
                         Ok(expr) => {
-                            return Compiled::Expr { expr, source: src, span: node.span };
+                            return Compiled::Expr {
+                                expr,
+                                source: src,
+                                span: node.span,
+                            };
                         }
                         Err(e) => errors.push(TemplateError::from_mj(node.span, &e)),
                     }
                 } else {
                     match env.template_from_str(s) {
-                        Ok(tpl) => return Compiled::Text { tpl, span: node.span },
+                        Ok(tpl) => {
+                            return Compiled::Text {
+                                tpl,
+                                span: node.span,
+                            };
+                        }
                         Err(e) => errors.push(TemplateError::from_mj(node.span, &e)),
                     }
                 }
@@ -171,7 +194,11 @@ impl<'e, 's> Compiled<'e, 's> {
             Value::Str(s) => {
                 let src = expression_source(s);
                 env.compile_expression(src)
-                    .map(|expr| Compiled::Expr { expr, source: src, span: node.span })
+                    .map(|expr| Compiled::Expr {
+                        expr,
+                        source: src,
+                        span: node.span,
+                    })
                     .map_err(|e| TemplateError::from_mj(node.span, &e))
             }
             _ => Ok(Compiled::Literal(node.to_json())),
@@ -185,9 +212,9 @@ impl<'e, 's> Compiled<'e, 's> {
     /// Evaluates to a MiniJinja value (used for expressions and loops).
     pub fn eval(&self, ctx: &MjValue) -> Result<MjValue, TemplateError> {
         match self {
-            Compiled::Expr { expr, span, .. } => {
-                expr.eval(ctx).map_err(|e| TemplateError::from_mj(*span, &e))
-            }
+            Compiled::Expr { expr, span, .. } => expr
+                .eval(ctx)
+                .map_err(|e| TemplateError::from_mj(*span, &e)),
             other => other.render(ctx).map(|j| MjValue::from_serialize(&j)),
         }
     }
@@ -197,14 +224,20 @@ impl<'e, 's> Compiled<'e, 's> {
         match self {
             Compiled::Literal(j) => Ok(j.clone()),
             Compiled::Expr { expr, span, .. } => {
-                let v = expr.eval(ctx).map_err(|e| TemplateError::from_mj(*span, &e))?;
+                let v = expr
+                    .eval(ctx)
+                    .map_err(|e| TemplateError::from_mj(*span, &e))?;
                 to_json(&v, *span)
             }
             Compiled::Text { tpl, span } => tpl
                 .render(ctx)
                 .map(Json::String)
                 .map_err(|e| TemplateError::from_mj(*span, &e)),
-            Compiled::Seq(items) => items.iter().map(|c| c.render(ctx)).collect::<Result<_, _>>().map(Json::Array),
+            Compiled::Seq(items) => items
+                .iter()
+                .map(|c| c.render(ctx))
+                .collect::<Result<_, _>>()
+                .map(Json::Array),
             Compiled::Map(entries) => {
                 let mut m = serde_json::Map::with_capacity(entries.len());
                 for (k, c) in entries {
@@ -232,7 +265,11 @@ impl<'e, 's> Compiled<'e, 's> {
     /// For a map: the keys whose values are templates.
     pub fn templated_keys(&self) -> Vec<&'s str> {
         match self {
-            Compiled::Map(entries) => entries.iter().filter(|(_, c)| !c.is_literal()).map(|(k, _)| *k).collect(),
+            Compiled::Map(entries) => entries
+                .iter()
+                .filter(|(_, c)| !c.is_literal())
+                .map(|(k, _)| *k)
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -266,9 +303,15 @@ pub fn to_json(v: &MjValue, span: Span) -> Result<Json, TemplateError> {
         return Ok(Json::String(format!("<{}>", p.0)));
     }
     if v.is_undefined() {
-        return Err(TemplateError { span, message: "the expression is undefined".into() });
+        return Err(TemplateError {
+            span,
+            message: "the expression is undefined".into(),
+        });
     }
-    serde_json::to_value(v).map_err(|e| TemplateError { span, message: format!("cannot turn the value into JSON: {e}") })
+    serde_json::to_value(v).map_err(|e| TemplateError {
+        span,
+        message: format!("cannot turn the value into JSON: {e}"),
+    })
 }
 
 /// A JSON value as a template variable.

@@ -197,9 +197,18 @@ impl Node {
         // Flow collections: extend to the closing bracket.
         let mut end = hi;
         if self.span.len > 0 {
-            let close = if matches!(self.value, Value::Seq(_)) { ']' } else { '}' };
+            let close = if matches!(self.value, Value::Seq(_)) {
+                ']'
+            } else {
+                '}'
+            };
             if let Some(i) = src[hi..].find(close) {
-                if src[hi..hi + i].trim().trim_end_matches(',').trim().is_empty() {
+                if src[hi..hi + i]
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .is_empty()
+                {
                     end = hi + i + 1;
                 }
             }
@@ -214,11 +223,16 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
-                entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -260,11 +274,23 @@ mod tests {
         let n = parse(src).unwrap();
         fn dump(src: &str, n: &Node, depth: usize) {
             let t = &src[n.span.offset..n.span.offset + n.span.len];
-            println!("{:w$}{:?} [{:?}]", "", std::mem::discriminant(&n.value), t, w = depth * 2);
+            println!(
+                "{:w$}{:?} [{:?}]",
+                "",
+                std::mem::discriminant(&n.value),
+                t,
+                w = depth * 2
+            );
             match &n.value {
                 Value::Seq(s) => s.iter().for_each(|c| dump(src, c, depth + 1)),
                 Value::Map(m) => m.iter().for_each(|(k, c)| {
-                    println!("{:w$}key {} [{:?}]", "", k.name, &src[k.span.offset..k.span.offset + k.span.len], w = depth * 2 + 2);
+                    println!(
+                        "{:w$}key {} [{:?}]",
+                        "",
+                        k.name,
+                        &src[k.span.offset..k.span.offset + k.span.len],
+                        w = depth * 2 + 2
+                    );
                     dump(src, c, depth + 2)
                 }),
                 v => println!("{:w$}{:?}", "", v, w = depth * 2 + 2),

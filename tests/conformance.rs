@@ -19,9 +19,13 @@ fn strip_descriptions(v: &mut Value, out: &mut Vec<String>) {
 
 #[test]
 fn pinned_catalog_matches_producer_pal_1_4_6() {
-    let upstream = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/producer-pal/tools-1.4.6.json");
+    let upstream = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/producer-pal/tools-1.4.6.json");
     let Ok(text) = std::fs::read_to_string(&upstream) else {
-        eprintln!("SKIPPED: {} is not there; the pinned catalog was not compared", upstream.display());
+        eprintln!(
+            "SKIPPED: {} is not there; the pinned catalog was not compared",
+            upstream.display()
+        );
         return;
     };
     let mut theirs: Value = serde_json::from_str(&text).unwrap();
@@ -29,10 +33,20 @@ fn pinned_catalog_matches_producer_pal_1_4_6() {
     let (mut their_text, mut our_text) = (Vec::new(), Vec::new());
     strip_descriptions(&mut theirs, &mut their_text);
     strip_descriptions(&mut ours, &mut our_text);
-    assert_eq!(ours, theirs, "names, titles, types, enums, ranges, defaults, required lists and annotations must match");
-    assert_eq!(our_text.len(), their_text.len(), "every description is replaced, none dropped");
+    assert_eq!(
+        ours, theirs,
+        "names, titles, types, enums, ranges, defaults, required lists and annotations must match"
+    );
+    assert_eq!(
+        our_text.len(),
+        their_text.len(),
+        "every description is replaced, none dropped"
+    );
     for d in &our_text {
-        assert!(!their_text.contains(d), "description copied from Producer Pal: {d}");
+        assert!(
+            !their_text.contains(d),
+            "description copied from Producer Pal: {d}"
+        );
     }
     eprintln!("compared the pinned catalog with {}", upstream.display());
 }

@@ -7,7 +7,9 @@ use common::Test;
 use insta::assert_snapshot;
 
 fn problems(yaml: &str) -> String {
-    Test::new(yaml).check().expect_err("the playbook should have problems")
+    Test::new(yaml)
+        .check()
+        .expect_err("the playbook should have problems")
 }
 
 #[test]
@@ -73,7 +75,9 @@ steps:
 
 #[test]
 fn ids_as_a_number_gets_the_quoting_hint() {
-    let out = problems("name: x\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12, mute: true }\n");
+    let out = problems(
+        "name: x\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12, mute: true }\n",
+    );
     assert!(out.contains("quote it (\"12\")"), "{out}");
     assert_snapshot!(out);
 }
@@ -89,7 +93,9 @@ fn defaults_are_not_required() {
 
 #[test]
 fn missing_required_argument() {
-    assert_snapshot!(problems("name: x\nsteps:\n  - tool: ppal-playback\n    args: { startTime: \"1|1\" }\n"));
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-playback\n    args: { startTime: \"1|1\" }\n"
+    ));
 }
 
 #[test]
@@ -149,18 +155,25 @@ fn unparsable_when_and_expect() {
 
 #[test]
 fn loop_that_is_not_a_sequence() {
-    assert_snapshot!(problems("name: x\nvars: { n: 3 }\nsteps:\n  - tool: ppal-connect\n    loop: n\n  - tool: ppal-connect\n    loop: 5\n"));
+    assert_snapshot!(problems(
+        "name: x\nvars: { n: 3 }\nsteps:\n  - tool: ppal-connect\n    loop: n\n  - tool: ppal-connect\n    loop: 5\n"
+    ));
 }
 
 #[test]
 fn loop_longer_than_the_limit_is_refused_at_check_time() {
-    let out = Test::new("name: x\nsteps:\n  - tool: ppal-connect\n    loop: range(20)\n").max_iterations(10).check().unwrap_err();
+    let out = Test::new("name: x\nsteps:\n  - tool: ppal-connect\n    loop: range(20)\n")
+        .max_iterations(10)
+        .check()
+        .unwrap_err();
     assert_snapshot!(out);
 }
 
 #[test]
 fn template_syntax_errors() {
-    assert_snapshot!(problems("name: x\nsteps:\n  - tool: ppal-create-track\n    args: { name: \"{{ oops( }}\" }\n"));
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-create-track\n    args: { name: \"{{ oops( }}\" }\n"
+    ));
 }
 
 #[test]
@@ -172,7 +185,10 @@ fn step_without_tool_and_empty_steps() {
 #[test]
 fn include_problems_point_into_the_included_file() {
     let out = Test::new("name: x\nsteps:\n  - include: parts/a.yaml\n")
-        .file("parts/a.yaml", "name: a\nsteps:\n  - tool: ppal-create-track\n    args: { nme: x }\n")
+        .file(
+            "parts/a.yaml",
+            "name: a\nsteps:\n  - tool: ppal-create-track\n    args: { nme: x }\n",
+        )
         .check()
         .unwrap_err();
     assert!(out.contains("parts/a.yaml:4:"), "{out}");
@@ -206,11 +222,12 @@ fn names_from_included_files_and_loop_captures_are_known() {
 
 #[test]
 fn var_overrides_replace_yaml_values() {
-    let out = Test::new("name: x\nvars: { n: 3 }\nsteps:\n  - tool: ppal-connect\n    loop: range(n)\n")
-        .var("n", serde_json::json!(50))
-        .max_iterations(10)
-        .check()
-        .unwrap_err();
+    let out =
+        Test::new("name: x\nvars: { n: 3 }\nsteps:\n  - tool: ppal-connect\n    loop: range(n)\n")
+            .var("n", serde_json::json!(50))
+            .max_iterations(10)
+            .check()
+            .unwrap_err();
     assert!(out.contains("50 iterations"), "{out}");
 }
 
@@ -225,10 +242,19 @@ fn unknown_arguments_in_nested_objects() {
 fn parse_var_reads_yaml_scalars() {
     use pplay::check::parse_var;
     use serde_json::json;
-    assert_eq!(parse_var("tempo=130").unwrap(), ("tempo".into(), json!(130)));
+    assert_eq!(
+        parse_var("tempo=130").unwrap(),
+        ("tempo".into(), json!(130))
+    );
     assert_eq!(parse_var("on=true").unwrap(), ("on".into(), json!(true)));
-    assert_eq!(parse_var("name=Kick drum").unwrap(), ("name".into(), json!("Kick drum")));
-    assert_eq!(parse_var("ids=\"12\"").unwrap(), ("ids".into(), json!("12")));
+    assert_eq!(
+        parse_var("name=Kick drum").unwrap(),
+        ("name".into(), json!("Kick drum"))
+    );
+    assert_eq!(
+        parse_var("ids=\"12\"").unwrap(),
+        ("ids".into(), json!("12"))
+    );
     assert_eq!(parse_var("x=").unwrap(), ("x".into(), json!("")));
     assert!(parse_var("novalue").is_err());
     assert!(parse_var("9x=1").is_err());

@@ -7,7 +7,11 @@ use std::time::{Duration, Instant};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `pplay sim` with some latency, in its own process, so a run takes a while.
@@ -41,7 +45,12 @@ impl Drop for SlowSim {
 fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
     let sim = SlowSim::start();
     let pair = native_pty_system()
-        .openpty(PtySize { rows: 30, cols: 120, pixel_width: 0, pixel_height: 0 })
+        .openpty(PtySize {
+            rows: 30,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pplay"));
     cmd.args(["run", "playbooks/quickstart.yaml", "--url", &sim.1]);
@@ -85,6 +94,9 @@ fn no_progress_bar_when_piped() {
     assert!(out.status.success());
     for stream in [&out.stdout, &out.stderr] {
         let s = String::from_utf8_lossy(stream);
-        assert!(!s.contains("calls  ") && !s.contains('\r') && !s.contains('\x1b'), "{s:?}");
+        assert!(
+            !s.contains("calls  ") && !s.contains('\r') && !s.contains('\x1b'),
+            "{s:?}"
+        );
     }
 }

@@ -62,7 +62,10 @@ async fn timeout_ms_goes_on_the_query() {
     .await;
     assert_eq!(out.exit_code, 0);
     let q: Vec<String> = server.requests().into_iter().map(|r| r.query).collect();
-    assert_eq!(q, ["format=json&timeoutMs=5000", "format=json&timeoutMs=250"]);
+    assert_eq!(
+        q,
+        ["format=json&timeoutMs=5000", "format=json&timeoutMs=250"]
+    );
 }
 
 #[tokio::test]
@@ -93,7 +96,10 @@ steps:
     assert_eq!(out.exit_code, 0, "{}", out.report);
     let sent = out.sent();
     assert_eq!(sent[2].1, json!({"slot": "0/0", "notes": "C1 1|1 1|2"}));
-    assert_eq!(sent[3].1["ids"], json!(out.live_set.as_ref().unwrap().tracks[0].id));
+    assert_eq!(
+        sent[3].1["ids"],
+        json!(out.live_set.as_ref().unwrap().tracks[0].id)
+    );
     assert_eq!(out.live_set.unwrap().tracks[0].name, "Kick False 0");
 }
 
@@ -108,7 +114,10 @@ async fn vars_use_earlier_vars_and_overrides_win() {
     .run()
     .await;
     assert_eq!(out.exit_code, 0, "{}", out.report);
-    assert_eq!(server.requests()[0].body, json!({"tempo": 130, "scale": "At 130"}));
+    assert_eq!(
+        server.requests()[0].body,
+        json!({"tempo": 130, "scale": "At 130"})
+    );
 }
 
 #[tokio::test]
@@ -136,7 +145,14 @@ steps:
     assert_eq!(out.exit_code, 0, "{}", out.report);
     let set = out.live_set.unwrap();
     let names: Vec<&str> = set.tracks.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["A-0-1-True-False-3", "B-1-2-False-False-3", "C-2-3-False-True-3"]);
+    assert_eq!(
+        names,
+        [
+            "A-0-1-True-False-3",
+            "B-1-2-False-False-3",
+            "C-2-3-False-True-3"
+        ]
+    );
     assert_eq!(set.clip_count(), 2);
     assert_eq!(set.scenes[0].name, "2x");
     assert_eq!(out.summary.calls, 7);
@@ -165,7 +181,11 @@ async fn when_skips_and_reports_the_condition() {
     assert_eq!(out.exit_code, 0);
     assert_eq!(out.summary.skipped, 1);
     let skipped = out.events.iter().find_map(|e| match e {
-        Event::StepFinished { status: StepStatus::Skipped, message, .. } => message.clone(),
+        Event::StepFinished {
+            status: StepStatus::Skipped,
+            message,
+            ..
+        } => message.clone(),
         _ => None,
     });
     assert_eq!(skipped.as_deref(), Some("when: ready"));
@@ -179,7 +199,11 @@ async fn a_false_expectation_shows_the_values_it_read() {
     .run()
     .await;
     assert_eq!(out.exit_code, 1);
-    assert!(out.report.contains("result.trackCount was 1"), "{}", out.report);
+    assert!(
+        out.report.contains("result.trackCount was 1"),
+        "{}",
+        out.report
+    );
     assert_eq!(out.summary.calls, 2, "nothing is sent after a failure");
     assert_snapshot!(out.report);
 }
@@ -188,27 +212,37 @@ async fn a_false_expectation_shows_the_values_it_read() {
 async fn retries_after_5xx_with_a_retry_event_each() {
     let server = Arc::new(
         TestServer::start(|_, n| {
-            if n < 2 { Answer::status(503, json!({"error": "Internal server error"})) } else { Answer::ok(json!({"id": "1"})) }
+            if n < 2 {
+                Answer::status(503, json!({"error": "Internal server error"}))
+            } else {
+                Answer::ok(json!({"id": "1"}))
+            }
         })
         .await,
     );
-    let out = Test::new("name: r\nsteps:\n  - tool: ppal-connect\n    retries: 2\n    retryDelayMs: 5\n")
-        .server(server.clone())
-        .run()
-        .await;
+    let out =
+        Test::new("name: r\nsteps:\n  - tool: ppal-connect\n    retries: 2\n    retryDelayMs: 5\n")
+            .server(server.clone())
+            .run()
+            .await;
     assert_eq!(out.exit_code, 0, "{}", out.report);
     assert_eq!(server.requests().len(), 3);
     let retries: Vec<(u32, u64)> = out
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Retry { attempt, delay_ms, .. } => Some((*attempt, *delay_ms)),
+            Event::Retry {
+                attempt, delay_ms, ..
+            } => Some((*attempt, *delay_ms)),
             _ => None,
         })
         .collect();
     assert_eq!(retries.len(), 2);
     // Doubling with up to a quarter of jitter.
-    assert!((5..=6).contains(&retries[0].1) && (10..=12).contains(&retries[1].1), "{retries:?}");
+    assert!(
+        (5..=6).contains(&retries[0].1) && (10..=12).contains(&retries[1].1),
+        "{retries:?}"
+    );
 }
 
 #[tokio::test]
@@ -224,10 +258,12 @@ async fn no_retry_after_a_4xx_or_a_tool_error() {
         .await,
     );
     for tool in ["ppal-connect", "ppal-create-track"] {
-        let out = Test::new(&format!("name: r\nsteps:\n  - tool: {tool}\n    retries: 3\n    retryDelayMs: 1\n"))
-            .server(server.clone())
-            .run()
-            .await;
+        let out = Test::new(&format!(
+            "name: r\nsteps:\n  - tool: {tool}\n    retries: 3\n    retryDelayMs: 1\n"
+        ))
+        .server(server.clone())
+        .run()
+        .await;
         assert_eq!(out.exit_code, 1);
         assert_eq!(out.summary.calls, 1);
     }
@@ -263,7 +299,8 @@ async fn on_error_continue_reports_ignored_and_goes_on() {
 
 #[tokio::test]
 async fn defaults_apply_and_a_step_wins() {
-    let server = Arc::new(TestServer::start(|_, _| Answer::status(500, json!({"error": "down"}))).await);
+    let server =
+        Arc::new(TestServer::start(|_, _| Answer::status(500, json!({"error": "down"}))).await);
     let out = Test::new(
         "name: d\ndefaults: { retries: 1, retryDelayMs: 1, onError: continue, timeoutMs: 700 }\nsteps:\n  - tool: ppal-connect\n  - tool: ppal-connect\n    retries: 0\n    timeoutMs: 900\n    onError: fail\n  - tool: ppal-connect\n",
     )
@@ -272,8 +309,18 @@ async fn defaults_apply_and_a_step_wins() {
     .await;
     assert_eq!(out.exit_code, 1);
     let q: Vec<String> = server.requests().into_iter().map(|r| r.query).collect();
-    assert_eq!(q, ["format=json&timeoutMs=700", "format=json&timeoutMs=700", "format=json&timeoutMs=900"]);
-    assert_eq!(out.steps().iter().map(|s| s.1).collect::<Vec<_>>(), [StepStatus::Ignored, StepStatus::Failed]);
+    assert_eq!(
+        q,
+        [
+            "format=json&timeoutMs=700",
+            "format=json&timeoutMs=700",
+            "format=json&timeoutMs=900"
+        ]
+    );
+    assert_eq!(
+        out.steps().iter().map(|s| s.1).collect::<Vec<_>>(),
+        [StepStatus::Ignored, StepStatus::Failed]
+    );
 }
 
 #[tokio::test]
@@ -311,7 +358,15 @@ async fn validation_details_land_on_the_arg_nodes() {
 #[tokio::test]
 async fn a_404_says_unknown_or_disabled() {
     let out = Test::new("name: x\nsteps:\n  - tool: ppal-playback\n    args: { action: stop }\n")
-        .server(Arc::new(TestServer::start(|r, _| Answer::status(404, json!({"error": format!("Unknown or disabled tool: {}", r.tool)}))).await))
+        .server(Arc::new(
+            TestServer::start(|r, _| {
+                Answer::status(
+                    404,
+                    json!({"error": format!("Unknown or disabled tool: {}", r.tool)}),
+                )
+            })
+            .await,
+        ))
         .run()
         .await;
     assert_eq!(out.exit_code, 1);
@@ -344,7 +399,11 @@ async fn rendered_args_are_validated_before_sending() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_exit_3() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let out = Test::new("name: x\nsteps:\n  - tool: ppal-connect\n  - tool: ppal-connect\n")
         .url(&format!("http://127.0.0.1:{port}"))
         .run()
@@ -358,8 +417,14 @@ async fn an_unreachable_server_is_exit_3() {
             _ => None,
         })
         .expect("the run says why it stopped");
-    assert!(error.contains(&format!("http://127.0.0.1:{port}")), "{error}");
-    assert!(error.contains("Is Ableton Live running with the Producer Pal device?"), "{error}");
+    assert!(
+        error.contains(&format!("http://127.0.0.1:{port}")),
+        "{error}"
+    );
+    assert!(
+        error.contains("Is Ableton Live running with the Producer Pal device?"),
+        "{error}"
+    );
     assert_eq!(out.summary.calls, 1, "nothing after the refused call");
 }
 
@@ -377,13 +442,21 @@ async fn a_legacy_server_with_string_results_and_inline_warnings() {
 
 #[tokio::test]
 async fn stop_after_the_call_in_flight_when_cancelled() {
-    let out = Test::new("name: c\nsteps:\n  - tool: ppal-connect\n    loop: range(10)\n  - tool: ppal-connect\n")
-        .cancel_after_calls(3)
-        .run()
-        .await;
+    let out = Test::new(
+        "name: c\nsteps:\n  - tool: ppal-connect\n    loop: range(10)\n  - tool: ppal-connect\n",
+    )
+    .cancel_after_calls(3)
+    .run()
+    .await;
     assert_eq!(out.exit_code, 130);
     assert_eq!(out.summary.calls, 3);
-    assert!(matches!(out.events.last(), Some(Event::RunFinished { interrupted: true, .. })));
+    assert!(matches!(
+        out.events.last(),
+        Some(Event::RunFinished {
+            interrupted: true,
+            ..
+        })
+    ));
 }
 
 #[tokio::test]
@@ -415,7 +488,10 @@ steps:
     let planned = out.planned();
     assert_eq!(planned.len(), 4);
     assert_eq!(planned[0].1, json!({"tempo": 124}));
-    assert_eq!(planned[2].1, json!({"slot": "<steps.kick.result.trackIndex>/0", "name": "<steps.kick.result.id>"}));
+    assert_eq!(
+        planned[2].1,
+        json!({"slot": "<steps.kick.result.trackIndex>/0", "name": "<steps.kick.result.id>"})
+    );
     assert_eq!(planned[3].2, Some(20000));
 }
 
@@ -440,7 +516,10 @@ async fn includes_run_with_their_vars_and_share_captures() {
 #[tokio::test]
 async fn a_failure_inside_an_include_points_into_that_file() {
     let out = Test::new("name: main\nsteps:\n  - include: part.yaml\n")
-        .file("part.yaml", "name: part\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n")
+        .file(
+            "part.yaml",
+            "name: part\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n",
+        )
         .run()
         .await;
     assert_eq!(out.exit_code, 1);

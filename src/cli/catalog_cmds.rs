@@ -26,7 +26,14 @@ pub async fn sim(
     disable_tools: Vec<String>,
     legacy: bool,
 ) -> i32 {
-    let mut opts = SimOptions { default_format, latency_ms, fail_tools, disable_tools, legacy, ..SimOptions::default() };
+    let mut opts = SimOptions {
+        default_format,
+        latency_ms,
+        fail_tools,
+        disable_tools,
+        legacy,
+        ..SimOptions::default()
+    };
     if let Some(t) = &tools {
         match std::fs::read_to_string(t).map(|s| serde_json::from_str::<Json>(&s)) {
             Ok(Ok(v)) => opts.catalog = v,
@@ -54,7 +61,10 @@ pub async fn sim(
             return exit::INVALID;
         }
     };
-    println!("Producer Pal simulator listening on {} (Ctrl-C stops it)", handle.url());
+    println!(
+        "Producer Pal simulator listening on {} (Ctrl-C stops it)",
+        handle.url()
+    );
     let _ = tokio::signal::ctrl_c().await;
     println!("{}", handle.summary());
     handle.stop().await;
@@ -62,7 +72,10 @@ pub async fn sim(
 }
 
 async fn catalog(source: &Source) -> Result<Catalog, i32> {
-    let url = source.url.clone().unwrap_or_else(|| client::DEFAULT_URL.to_owned());
+    let url = source
+        .url
+        .clone()
+        .unwrap_or_else(|| client::DEFAULT_URL.to_owned());
     load_catalog(source.tools.as_deref(), &Client::new(&url)).await
 }
 
@@ -80,8 +93,20 @@ pub async fn tools(source: Source, json: bool) -> i32 {
         println!("{}", serde_json::to_string_pretty(&list).expect("JSON"));
         return 0;
     }
-    let w = cat.tools().iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
-    let tw = cat.tools().iter().map(|t| t.title.len()).max().unwrap_or(5).max(5);
+    let w = cat
+        .tools()
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let tw = cat
+        .tools()
+        .iter()
+        .map(|t| t.title.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     println!("{:w$}  {:tw$}  KIND", "TOOL", "TITLE");
     for t in cat.tools() {
         let kind = if t.read_only {
@@ -112,7 +137,13 @@ pub async fn describe(tool: String, source: Source) -> i32 {
     if !t.description.is_empty() {
         println!("{}", t.description);
     }
-    let kind = if t.read_only { "read-only" } else if t.destructive { "destructive" } else { "changes state" };
+    let kind = if t.read_only {
+        "read-only"
+    } else if t.destructive {
+        "destructive"
+    } else {
+        "changes state"
+    };
     println!("{kind}\n");
     let params: Vec<(&str, &Json)> = t.params().collect();
     if params.is_empty() {
@@ -129,21 +160,40 @@ pub async fn describe(tool: String, source: Source) -> i32 {
             } else {
                 "optional".to_owned()
             };
-            let desc = p.get("description").and_then(Json::as_str).unwrap_or_default().to_owned();
+            let desc = p
+                .get("description")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned();
             [(*name).to_owned(), type_summary(p), need, desc]
         })
         .collect();
     let w0 = rows.iter().map(|r| r[0].len()).max().unwrap_or(0).max(9);
-    let w1 = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0).min(48).max(4);
+    let w1 = rows
+        .iter()
+        .map(|r| r[1].chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(48)
+        .max(4);
     let w2 = rows.iter().map(|r| r[2].len()).max().unwrap_or(0).max(8);
-    println!("{:w0$}  {:w1$}  {:w2$}  DESCRIPTION", "PARAMETER", "TYPE", "REQUIRED");
+    println!(
+        "{:w0$}  {:w1$}  {:w2$}  DESCRIPTION",
+        "PARAMETER", "TYPE", "REQUIRED"
+    );
     for r in rows {
         println!("{:w0$}  {:w1$}  {:w2$}  {}", r[0], r[1], r[2], r[3]);
     }
     0
 }
 
-pub async fn call(tool: String, args: String, source: Source, timeout_ms: Option<u64>, format: Format) -> i32 {
+pub async fn call(
+    tool: String,
+    args: String,
+    source: Source,
+    timeout_ms: Option<u64>,
+    format: Format,
+) -> i32 {
     let args: Json = match serde_json::from_str(&args) {
         Ok(v @ Json::Object(_)) => v,
         Ok(_) => {
@@ -161,7 +211,10 @@ pub async fn call(tool: String, args: String, source: Source, timeout_ms: Option
             return exit::INVALID;
         }
     }
-    let url = source.url.clone().unwrap_or_else(|| client::DEFAULT_URL.to_owned());
+    let url = source
+        .url
+        .clone()
+        .unwrap_or_else(|| client::DEFAULT_URL.to_owned());
     let client = Client::new(&url);
     let cat = match load_catalog(source.tools.as_deref(), &client).await {
         Ok(c) => c,
@@ -182,37 +235,72 @@ pub async fn call(tool: String, args: String, source: Source, timeout_ms: Option
                 eprintln!("  help: {h}");
             }
         }
-        eprintln!("{} problem{} in the args; nothing was sent", issues.len(), if issues.len() == 1 { "" } else { "s" });
+        eprintln!(
+            "{} problem{} in the args; nothing was sent",
+            issues.len(),
+            if issues.len() == 1 { "" } else { "s" }
+        );
         return exit::INVALID;
     }
-    match client.call_with_format(&tool, &args, timeout_ms, format).await {
+    match client
+        .call_with_format(&tool, &args, timeout_ms, format)
+        .await
+    {
         Err(e) => {
             eprintln!("error: {e}");
-            if e.is_unreachable() { exit::UNREACHABLE } else { exit::STEP_FAILED }
+            if e.is_unreachable() {
+                exit::UNREACHABLE
+            } else {
+                exit::STEP_FAILED
+            }
         }
-        Ok(Reply::Http { status, error, details }) => {
+        Ok(Reply::Http {
+            status,
+            error,
+            details,
+        }) => {
             eprintln!("error: HTTP {status}: {error}");
-            for d in details.iter().flat_map(|d| d.as_array().cloned().unwrap_or_default()) {
+            for d in details
+                .iter()
+                .flat_map(|d| d.as_array().cloned().unwrap_or_default())
+            {
                 let path: Vec<crate::catalog::PathSeg> = d
                     .get("path")
                     .and_then(Json::as_array)
                     .into_iter()
                     .flatten()
                     .map(|p| match p {
-                        Json::Number(n) => crate::catalog::PathSeg::Index(n.as_u64().unwrap_or(0) as usize),
-                        other => crate::catalog::PathSeg::Key(other.as_str().unwrap_or_default().to_owned()),
+                        Json::Number(n) => {
+                            crate::catalog::PathSeg::Index(n.as_u64().unwrap_or(0) as usize)
+                        }
+                        other => crate::catalog::PathSeg::Key(
+                            other.as_str().unwrap_or_default().to_owned(),
+                        ),
                     })
                     .collect();
-                eprintln!("  {}: {}", describe_path(&path), d.get("message").and_then(Json::as_str).unwrap_or_default());
+                eprintln!(
+                    "  {}: {}",
+                    describe_path(&path),
+                    d.get("message").and_then(Json::as_str).unwrap_or_default()
+                );
             }
             exit::STEP_FAILED
         }
-        Ok(Reply::Tool { result, warnings, is_error }) => {
+        Ok(Reply::Tool {
+            result,
+            warnings,
+            is_error,
+        }) => {
             for w in &warnings {
                 eprintln!("warning: {w}");
             }
             if is_error {
-                eprintln!("error: {}", result.as_str().map_or_else(|| result.to_string(), str::to_owned));
+                eprintln!(
+                    "error: {}",
+                    result
+                        .as_str()
+                        .map_or_else(|| result.to_string(), str::to_owned)
+                );
                 return exit::STEP_FAILED;
             }
             match (&result, format) {
@@ -244,12 +332,19 @@ fn write_out(output: Option<&Path>, text: &str) -> i32 {
 }
 
 pub async fn pull(source: Source, output: Option<PathBuf>) -> i32 {
-    let url = source.url.clone().unwrap_or_else(|| client::DEFAULT_URL.to_owned());
+    let url = source
+        .url
+        .clone()
+        .unwrap_or_else(|| client::DEFAULT_URL.to_owned());
     let raw = match Client::new(&url).list_tools().await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return if e.is_unreachable() { exit::UNREACHABLE } else { exit::STEP_FAILED };
+            return if e.is_unreachable() {
+                exit::UNREACHABLE
+            } else {
+                exit::STEP_FAILED
+            };
         }
     };
     if let Err(e) = Catalog::from_value(raw.clone()) {
@@ -279,7 +374,11 @@ pub fn diff(old: PathBuf, new: PathBuf, playbooks: Vec<PathBuf>, color: ColorCho
     };
     let changes = crate::diff::diff(&old_c, &new_c);
     if changes.is_empty() {
-        println!("no differences between {} and {}", old.display(), new.display());
+        println!(
+            "no differences between {} and {}",
+            old.display(),
+            new.display()
+        );
     } else {
         for c in &changes {
             println!("{c}");
@@ -299,7 +398,12 @@ pub fn diff(old: PathBuf, new: PathBuf, playbooks: Vec<PathBuf>, color: ColorCho
             println!("✓ {}: not affected", p.display());
         } else {
             affected_any = true;
-            println!("✗ {}: {} step{} affected", p.display(), hits.len(), if hits.len() == 1 { "" } else { "s" });
+            println!(
+                "✗ {}: {} step{} affected",
+                p.display(),
+                hits.len(),
+                if hits.len() == 1 { "" } else { "s" }
+            );
             print_diagnostics(&hits, color);
         }
     }
@@ -355,21 +459,35 @@ steps:
 
 pub fn init(file: PathBuf, force: bool) -> i32 {
     if file.exists() && !force {
-        eprintln!("error: {} exists; pass --force to overwrite it", file.display());
+        eprintln!(
+            "error: {} exists; pass --force to overwrite it",
+            file.display()
+        );
         return exit::INVALID;
     }
     // The editor schema the starter names, beside it, unless one is there.
-    let schema = file.parent().unwrap_or(Path::new("")).join("playbook.schema.json");
+    let schema = file
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join("playbook.schema.json");
     if !schema.exists() {
-        if let Err(e) = std::fs::write(&schema, crate::editor_schema::generate(&Catalog::pinned())) {
+        if let Err(e) = std::fs::write(&schema, crate::editor_schema::generate(&Catalog::pinned()))
+        {
             eprintln!("error: cannot write {}: {e}", schema.display());
             return exit::INVALID;
         }
-        println!("wrote {} (the editor schema for the pinned catalog)", schema.display());
+        println!(
+            "wrote {} (the editor schema for the pinned catalog)",
+            schema.display()
+        );
     }
     match std::fs::write(&file, STARTER) {
         Ok(()) => {
-            println!("wrote {}; try `pplay run {} --sim`", file.display(), file.display());
+            println!(
+                "wrote {}; try `pplay run {} --sim`",
+                file.display(),
+                file.display()
+            );
             0
         }
         Err(e) => {

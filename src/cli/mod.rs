@@ -12,7 +12,11 @@ use crate::client::Format;
 use crate::report::ColorChoice;
 
 #[derive(Debug, Parser)]
-#[command(name = "pplay", version, about = "Run YAML playbooks against Ableton Live through Producer Pal's REST API")]
+#[command(
+    name = "pplay",
+    version,
+    about = "Run YAML playbooks against Ableton Live through Producer Pal's REST API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -193,7 +197,11 @@ pub enum SchemaCommand {
 /// Parses the command line, runs the command and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -205,22 +213,77 @@ pub fn main() -> i32 {
 
 async fn dispatch(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { file, source, vars, sim, dry_run, json, junit, output } => {
-            run::run(run::RunArgs { file, source, vars, sim, dry_run, json, junit, output }).await
+        Command::Run {
+            file,
+            source,
+            vars,
+            sim,
+            dry_run,
+            json,
+            junit,
+            output,
+        } => {
+            run::run(run::RunArgs {
+                file,
+                source,
+                vars,
+                sim,
+                dry_run,
+                json,
+                junit,
+                output,
+            })
+            .await
         }
-        Command::Check { files, source, vars, json, output } => run::check(files, source, vars, json, output).await,
-        Command::Sim { port, host, tools, default_format, latency_ms, fail_tools, disable_tools, legacy } => {
-            catalog_cmds::sim(port, host, tools, default_format, latency_ms, fail_tools, disable_tools, legacy).await
+        Command::Check {
+            files,
+            source,
+            vars,
+            json,
+            output,
+        } => run::check(files, source, vars, json, output).await,
+        Command::Sim {
+            port,
+            host,
+            tools,
+            default_format,
+            latency_ms,
+            fail_tools,
+            disable_tools,
+            legacy,
+        } => {
+            catalog_cmds::sim(
+                port,
+                host,
+                tools,
+                default_format,
+                latency_ms,
+                fail_tools,
+                disable_tools,
+                legacy,
+            )
+            .await
         }
         Command::Tools { source, json } => catalog_cmds::tools(source, json).await,
         Command::Describe { tool, source } => catalog_cmds::describe(tool, source).await,
-        Command::Call { tool, args, source, timeout_ms, format } => {
-            catalog_cmds::call(tool, args, source, timeout_ms, format).await
-        }
+        Command::Call {
+            tool,
+            args,
+            source,
+            timeout_ms,
+            format,
+        } => catalog_cmds::call(tool, args, source, timeout_ms, format).await,
         Command::Schema { command } => match command {
             SchemaCommand::Pull { source, output } => catalog_cmds::pull(source, output).await,
-            SchemaCommand::Diff { old, new, playbooks, color } => catalog_cmds::diff(old, new, playbooks, color),
-            SchemaCommand::Playbook { source, output } => catalog_cmds::playbook_schema(source, output).await,
+            SchemaCommand::Diff {
+                old,
+                new,
+                playbooks,
+                color,
+            } => catalog_cmds::diff(old, new, playbooks, color),
+            SchemaCommand::Playbook { source, output } => {
+                catalog_cmds::playbook_schema(source, output).await
+            }
         },
         Command::Init { file, force } => catalog_cmds::init(file, force),
         Command::Completions { shell } => {

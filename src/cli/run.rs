@@ -41,7 +41,10 @@ pub fn print_diagnostics(diags: &[Diagnostic], color: report::ColorChoice) {
 }
 
 pub fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
 }
 
 fn print_json_diagnostics(diags: &[Diagnostic], file: &Path) {
@@ -72,14 +75,25 @@ pub fn overrides(vars: &VarArgs) -> Result<Vec<(String, Json)>, Vec<Diagnostic>>
     for v in &vars.vars {
         match check::parse_var(v) {
             Ok(pair) => out.push(pair),
-            Err(e) => errors.push(Diagnostic::error("pplay::var", format!("--var {e}")).help("write --var NAME=VALUE")),
+            Err(e) => errors.push(
+                Diagnostic::error("pplay::var", format!("--var {e}"))
+                    .help("write --var NAME=VALUE"),
+            ),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The URL to use: `--url`/`PPAL_URL`, then the playbook's, then the default.
-fn resolve_url(source: &Source, pb: Option<&Playbook>, opts: &CheckOptions) -> Result<String, Vec<Diagnostic>> {
+fn resolve_url(
+    source: &Source,
+    pb: Option<&Playbook>,
+    opts: &CheckOptions,
+) -> Result<String, Vec<Diagnostic>> {
     if let Some(u) = &source.url {
         return Ok(u.clone());
     }
@@ -107,7 +121,11 @@ pub async fn load_catalog(tools: Option<&Path>, client: &Client) -> Result<Catal
         None => {
             let raw = client.list_tools().await.map_err(|e| {
                 eprintln!("error: {e}");
-                if e.is_unreachable() { exit::UNREACHABLE } else { exit::STEP_FAILED }
+                if e.is_unreachable() {
+                    exit::UNREACHABLE
+                } else {
+                    exit::STEP_FAILED
+                }
             })?;
             Catalog::from_value(raw).map_err(|e| {
                 eprintln!("error: the tool list from {}: {e}", client.base_url());
@@ -125,13 +143,23 @@ fn fail(diags: &[Diagnostic], color: report::ColorChoice, json: bool, file: &Pat
     let errors = diags.iter().filter(|d| d.is_error()).count();
     eprintln!(
         "error: {} in {}; nothing was sent",
-        if errors == 1 { "1 problem".to_owned() } else { format!("{errors} problems") },
+        if errors == 1 {
+            "1 problem".to_owned()
+        } else {
+            format!("{errors} problems")
+        },
         file.display()
     );
     exit::INVALID
 }
 
-pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: bool, output: Output) -> i32 {
+pub async fn check(
+    files: Vec<PathBuf>,
+    source: Source,
+    vars: VarArgs,
+    json: bool,
+    output: Output,
+) -> i32 {
     let overrides = match overrides(&vars) {
         Ok(o) => o,
         Err(d) => {
@@ -139,7 +167,10 @@ pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: boo
             return exit::INVALID;
         }
     };
-    let opts = CheckOptions { overrides, max_iterations: vars.max_iterations };
+    let opts = CheckOptions {
+        overrides,
+        max_iterations: vars.max_iterations,
+    };
     let mut worst = exit::OK;
     let mut catalogs: Vec<(String, Catalog)> = Vec::new();
     for file in &files {
@@ -156,26 +187,45 @@ pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: boo
                 continue;
             }
         };
-        let key = source.tools.as_ref().map_or_else(|| url.clone(), |t| t.display().to_string());
+        let key = source
+            .tools
+            .as_ref()
+            .map_or_else(|| url.clone(), |t| t.display().to_string());
         if !catalogs.iter().any(|(k, _)| *k == key) {
             match load_catalog(source.tools.as_deref(), &Client::new(&url)).await {
                 Ok(c) => catalogs.push((key.clone(), c)),
                 Err(code) => return code,
             }
         }
-        let catalog = &catalogs.iter().find(|(k, _)| *k == key).expect("loaded above").1;
+        let catalog = &catalogs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .expect("loaded above")
+            .1;
         let env = crate::template::environment();
         let checked = check::check(&env, &pb, catalog, &opts);
         if let Err(d) = &checked {
             problems.extend(d.iter().cloned());
         }
-        let checked = if problems.is_empty() { checked } else { Err(crate::diagnostic::in_file_order(problems)) };
+        let checked = if problems.is_empty() {
+            checked
+        } else {
+            Err(crate::diagnostic::in_file_order(problems))
+        };
         match checked {
             Ok(c) => {
                 if json {
-                    println!("{}", serde_json::json!({"event": "checked", "file": file.display().to_string(), "steps": c.step_count, "problems": 0}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"event": "checked", "file": file.display().to_string(), "steps": c.step_count, "problems": 0})
+                    );
                 } else if !output.quiet {
-                    println!("✓ {}: {} step{}, no problems", file.display(), c.step_count, if c.step_count == 1 { "" } else { "s" });
+                    println!(
+                        "✓ {}: {} step{}, no problems",
+                        file.display(),
+                        c.step_count,
+                        if c.step_count == 1 { "" } else { "s" }
+                    );
                 }
             }
             Err(d) => worst = worst.max(fail(&d, output.color, json, file)),
@@ -185,7 +235,16 @@ pub async fn check(files: Vec<PathBuf>, source: Source, vars: VarArgs, json: boo
 }
 
 pub async fn run(args: RunArgs) -> i32 {
-    let RunArgs { file, source, vars, sim: use_sim, dry_run, json, junit, output } = args;
+    let RunArgs {
+        file,
+        source,
+        vars,
+        sim: use_sim,
+        dry_run,
+        json,
+        junit,
+        output,
+    } = args;
     let (pb, load_problems) = playbook::load_partial(&file);
     let pb = match pb {
         Some(pb) => pb,
@@ -195,7 +254,10 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(o) => o,
         Err(d) => return fail(&d, output.color, json, &file),
     };
-    let opts = CheckOptions { overrides, max_iterations: vars.max_iterations };
+    let opts = CheckOptions {
+        overrides,
+        max_iterations: vars.max_iterations,
+    };
     // The simulator, when asked for, serves the catalog the check uses.
     let simulator = if use_sim {
         let mut sopts = sim::SimOptions::default();
@@ -226,7 +288,11 @@ pub async fn run(args: RunArgs) -> i32 {
         },
     };
     let client = Client::new(&url);
-    let tools_file = if simulator.is_some() { None } else { source.tools.as_deref() };
+    let tools_file = if simulator.is_some() {
+        None
+    } else {
+        source.tools.as_deref()
+    };
     let catalog = match load_catalog(tools_file, &client).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -235,7 +301,14 @@ pub async fn run(args: RunArgs) -> i32 {
     let checked = match check::check(&env, &pb, &catalog, &opts) {
         Ok(c) if load_problems.is_empty() => c,
         Ok(_) => return fail(&load_problems, output.color, json, &file),
-        Err(d) => return fail(&crate::diagnostic::in_file_order(load_problems.into_iter().chain(d).collect()), output.color, json, &file),
+        Err(d) => {
+            return fail(
+                &crate::diagnostic::in_file_order(load_problems.into_iter().chain(d).collect()),
+                output.color,
+                json,
+                &file,
+            );
+        }
     };
 
     let cancel = Arc::new(AtomicBool::new(false));
@@ -253,10 +326,18 @@ pub async fn run(args: RunArgs) -> i32 {
     }
     let verbosity = Verbosity::from_flags(output.quiet, output.verbose);
     let human_on_stderr = json;
-    let is_tty = if human_on_stderr { report::stderr_is_terminal() } else { report::stdout_is_terminal() };
+    let is_tty = if human_on_stderr {
+        report::stderr_is_terminal()
+    } else {
+        report::stdout_is_terminal()
+    };
     let color = report::use_color(output.color, is_tty);
     let progress = report::stderr_is_terminal();
-    let human: Box<dyn std::io::Write> = if human_on_stderr { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) };
+    let human: Box<dyn std::io::Write> = if human_on_stderr {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
     let mut terminal = TerminalReporter::new(human, color, verbosity, progress);
     let mut json_out = JsonReporter::new(std::io::stdout());
     let mut junit_out = JunitReporter::new();
@@ -268,7 +349,10 @@ pub async fn run(args: RunArgs) -> i32 {
         sinks.push(&mut junit_out);
     }
     let mut fanout = Fanout(sinks);
-    let ropts = RunOptions { dry_run, cancel: Some(cancel) };
+    let ropts = RunOptions {
+        dry_run,
+        cancel: Some(cancel),
+    };
     let outcome = runner::run(&checked, &client, &ropts, &mut fanout).await;
     drop(fanout);
     if let Some(path) = &junit {
@@ -279,7 +363,11 @@ pub async fn run(args: RunArgs) -> i32 {
     if let Some(s) = simulator {
         if !output.quiet && !dry_run {
             let text = s.summary();
-            if json { eprintln!("{text}") } else { println!("{text}") }
+            if json {
+                eprintln!("{text}")
+            } else {
+                println!("{text}")
+            }
         }
         s.stop().await;
     }

@@ -10,7 +10,9 @@ pub struct JsonReporter<W: Write> {
 
 impl<W: Write> JsonReporter<W> {
     pub fn new(out: W) -> Self {
-        JsonReporter { out: std::io::BufWriter::new(out) }
+        JsonReporter {
+            out: std::io::BufWriter::new(out),
+        }
     }
 }
 
@@ -20,7 +22,13 @@ impl<W: Write> Sink for JsonReporter<W> {
         let _ = event.write_json(&mut self.out);
         // Lines are buffered within a step and flushed as each step ends, so
         // a reader sees every step as it finishes without a write per event.
-        if matches!(event, Event::StepFinished { .. } | Event::RunStarted { .. } | Event::RunFinished { .. } | Event::Retry { .. }) {
+        if matches!(
+            event,
+            Event::StepFinished { .. }
+                | Event::RunStarted { .. }
+                | Event::RunFinished { .. }
+                | Event::Retry { .. }
+        ) {
             let _ = self.out.flush();
         }
     }

@@ -53,12 +53,23 @@ impl JunitReporter {
 impl Sink for JunitReporter {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { name, file, outline, .. } => {
+            Event::RunStarted {
+                name,
+                file,
+                outline,
+                ..
+            } => {
                 self.name = name.clone();
                 self.file = file.clone();
                 self.outline = outline.clone();
             }
-            Event::StepFinished { step, status, duration_ms, message, diagnostic } => {
+            Event::StepFinished {
+                step,
+                status,
+                duration_ms,
+                message,
+                diagnostic,
+            } => {
                 self.ran.insert(step.index);
                 let mut st = match status {
                     StepStatus::Ok | StepStatus::Planned => TestCaseStatus::success(),
@@ -72,7 +83,9 @@ impl Sink for JunitReporter {
                     .unwrap_or_else(|| step.location.clone());
                 if let Some(m) = message {
                     let text = match status {
-                        StepStatus::Ignored => format!("ignored (onError: continue): {m} at {location}"),
+                        StepStatus::Ignored => {
+                            format!("ignored (onError: continue): {m} at {location}")
+                        }
                         StepStatus::Failed => format!("{m} at {location}"),
                         _ => m.clone(),
                     };

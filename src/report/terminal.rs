@@ -60,7 +60,13 @@ impl<W: Write> TerminalReporter<W> {
         }
     }
 
-    fn step_line(&mut self, step: &StepRef, status: StepStatus, duration_ms: f64, note: Option<&str>) {
+    fn step_line(
+        &mut self,
+        step: &StepRef,
+        status: StepStatus,
+        duration_ms: f64,
+        note: Option<&str>,
+    ) {
         let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
         let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
         let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
@@ -81,12 +87,27 @@ impl<W: Write> TerminalReporter<W> {
                 text.push_str(&format!("  {}", self.paint(dim, tool)));
             }
         }
-        if matches!(status, StepStatus::Ok | StepStatus::Failed | StepStatus::Ignored) {
-            text.push_str(&format!("  {}", self.paint(dim, &format_duration(duration_ms))));
+        if matches!(
+            status,
+            StepStatus::Ok | StepStatus::Failed | StepStatus::Ignored
+        ) {
+            text.push_str(&format!(
+                "  {}",
+                self.paint(dim, &format_duration(duration_ms))
+            ));
         }
         match status {
-            StepStatus::Skipped => text.push_str(&format!("  {}", self.paint(yellow, &format!("skipped ({})", note.unwrap_or("when was false"))))),
-            StepStatus::Ignored => text.push_str(&format!("  {}", self.paint(yellow, "ignored (onError: continue)"))),
+            StepStatus::Skipped => text.push_str(&format!(
+                "  {}",
+                self.paint(
+                    yellow,
+                    &format!("skipped ({})", note.unwrap_or("when was false"))
+                )
+            )),
+            StepStatus::Ignored => text.push_str(&format!(
+                "  {}",
+                self.paint(yellow, "ignored (onError: continue)")
+            )),
             _ => {}
         }
         self.line(&text);
@@ -125,7 +146,11 @@ pub fn format_duration(ms: f64) -> String {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// `5 steps, 5 calls, 1 warning, 0 failed, 0 skipped in 41 ms`.
@@ -146,16 +171,30 @@ pub fn summary_line(s: &Summary) -> String {
 }
 
 fn truncate(s: String, max: usize) -> String {
-    if s.chars().count() <= max { s } else { format!("{}…", s.chars().take(max).collect::<String>()) }
+    if s.chars().count() <= max {
+        s
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
 }
 
 impl<W: Write> Sink for TerminalReporter<W> {
     fn emit(&mut self, event: &Event) {
         let dim = Style::new().dimmed();
         match event {
-            Event::RunStarted { name, url, planned_calls, dry_run, .. } => {
+            Event::RunStarted {
+                name,
+                url,
+                planned_calls,
+                dry_run,
+                ..
+            } => {
                 if self.verbosity > Verbosity::Quiet {
-                    let head = if *dry_run { format!("{name} (dry run: nothing is sent)") } else { format!("{name} → {url}") };
+                    let head = if *dry_run {
+                        format!("{name} (dry run: nothing is sent)")
+                    } else {
+                        format!("{name} → {url}")
+                    };
                     let text = self.paint(Style::new().bold(), &head);
                     self.line(&text);
                 }
@@ -163,10 +202,21 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     self.start_progress(*planned_calls);
                 }
             }
-            Event::CallSent { tool, url, args, timeout_ms, attempt, .. } => {
+            Event::CallSent {
+                tool,
+                url,
+                args,
+                timeout_ms,
+                attempt,
+                ..
+            } => {
                 if self.verbosity >= Verbosity::Debug {
-                    let q = timeout_ms.map(|t| format!("&timeoutMs={t}")).unwrap_or_default();
-                    let line = format!("    POST {url}/api/tools/{tool}?format=json{q} (attempt {attempt})");
+                    let q = timeout_ms
+                        .map(|t| format!("&timeoutMs={t}"))
+                        .unwrap_or_default();
+                    let line = format!(
+                        "    POST {url}/api/tools/{tool}?format=json{q} (attempt {attempt})"
+                    );
                     let text = self.paint(dim, &line);
                     self.line(&text);
                 }
@@ -175,10 +225,24 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     self.line(&text);
                 }
             }
-            Event::CallFinished { status, duration_ms, result, error, is_error, .. } => {
+            Event::CallFinished {
+                status,
+                duration_ms,
+                result,
+                error,
+                is_error,
+                ..
+            } => {
                 if self.verbosity >= Verbosity::Debug {
                     let st = status.map_or_else(|| "no answer".to_owned(), |s| format!("HTTP {s}"));
-                    let text = self.paint(dim, &format!("    {st} in {}{}", format_duration(*duration_ms), if *is_error { ", isError" } else { "" }));
+                    let text = self.paint(
+                        dim,
+                        &format!(
+                            "    {st} in {}{}",
+                            format_duration(*duration_ms),
+                            if *is_error { ", isError" } else { "" }
+                        ),
+                    );
                     self.line(&text);
                 }
                 if self.verbosity >= Verbosity::Verbose {
@@ -191,17 +255,36 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     self.line(&text);
                 }
             }
-            Event::CallPlanned { tool, args, timeout_ms, step } => {
-                let t = timeout_ms.map(|t| format!("  timeoutMs={t}")).unwrap_or_default();
-                let it = step.iteration.map(|i| format!(" [{}/{}]", i.index0 + 1, i.length)).unwrap_or_default();
+            Event::CallPlanned {
+                tool,
+                args,
+                timeout_ms,
+                step,
+            } => {
+                let t = timeout_ms
+                    .map(|t| format!("  timeoutMs={t}"))
+                    .unwrap_or_default();
+                let it = step
+                    .iteration
+                    .map(|i| format!(" [{}/{}]", i.index0 + 1, i.length))
+                    .unwrap_or_default();
                 let line = format!("→ {}{it}  {tool} {args}{t}", step.name);
                 self.line(&line);
             }
-            Event::Retry { attempt, retries, delay_ms, reason, step } => {
+            Event::Retry {
+                attempt,
+                retries,
+                delay_ms,
+                reason,
+                step,
+            } => {
                 if self.verbosity > Verbosity::Quiet {
                     let text = self.paint(
                         Style::new().fg_color(Some(AnsiColor::Yellow.into())),
-                        &format!("  ↻ {}: retry {attempt} of {retries} in {delay_ms} ms ({reason})", step.name),
+                        &format!(
+                            "  ↻ {}: retry {attempt} of {retries} in {delay_ms} ms ({reason})",
+                            step.name
+                        ),
                     );
                     self.line(&text);
                 }
@@ -213,7 +296,13 @@ impl<W: Write> Sink for TerminalReporter<W> {
                 }
             }
             Event::StepStarted { .. } => {}
-            Event::StepFinished { step, status, duration_ms, message, diagnostic } => {
+            Event::StepFinished {
+                step,
+                status,
+                duration_ms,
+                message,
+                diagnostic,
+            } => {
                 if let Some(pb) = &self.progress {
                     if *status != StepStatus::Skipped {
                         pb.inc(1);
@@ -235,16 +324,27 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     }
                 }
             }
-            Event::RunFinished { summary, interrupted, error, .. } => {
+            Event::RunFinished {
+                summary,
+                interrupted,
+                error,
+                ..
+            } => {
                 if let Some(pb) = self.progress.take() {
                     pb.finish_and_clear();
                 }
                 if *interrupted {
-                    let text = self.paint(Style::new().fg_color(Some(AnsiColor::Yellow.into())), "interrupted: stopped after the call in flight");
+                    let text = self.paint(
+                        Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                        "interrupted: stopped after the call in flight",
+                    );
                     self.line(&text);
                 }
                 if let Some(e) = error {
-                    let text = self.paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), &format!("error: {e}"));
+                    let text = self.paint(
+                        Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+                        &format!("error: {e}"),
+                    );
                     self.line(&text);
                 }
                 let style = if summary.failed > 0 || error.is_some() {

@@ -55,8 +55,12 @@ mod tests {
 
     #[test]
     fn unquoted_keys_no_whitespace() {
-        let v = json!({"tempo": 120, "timeSignature": "4/4", "tracks": [{"id": "1", "odd-key": true}]});
-        assert_eq!(encode(&v), r#"{tempo:120,timeSignature:"4/4",tracks:[{id:"1","odd-key":true}]}"#);
+        let v =
+            json!({"tempo": 120, "timeSignature": "4/4", "tracks": [{"id": "1", "odd-key": true}]});
+        assert_eq!(
+            encode(&v),
+            r#"{tempo:120,timeSignature:"4/4",tracks:[{id:"1","odd-key":true}]}"#
+        );
     }
 
     #[test]

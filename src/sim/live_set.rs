@@ -99,9 +99,29 @@ pub struct LiveSet {
 
 /// Devices the simulated `ppal-create-device` knows.
 pub const DEVICES: &[&str] = &[
-    "Drift", "Operator", "Wavetable", "Simpler", "Sampler", "Drum Rack", "Analog", "Meld",
-    "Arpeggiator", "Chord", "Scale", "Velocity", "EQ Eight", "Compressor", "Glue Compressor",
-    "Reverb", "Delay", "Echo", "Auto Filter", "Saturator", "Utility", "Limiter", "Chorus-Ensemble",
+    "Drift",
+    "Operator",
+    "Wavetable",
+    "Simpler",
+    "Sampler",
+    "Drum Rack",
+    "Analog",
+    "Meld",
+    "Arpeggiator",
+    "Chord",
+    "Scale",
+    "Velocity",
+    "EQ Eight",
+    "Compressor",
+    "Glue Compressor",
+    "Reverb",
+    "Delay",
+    "Echo",
+    "Auto Filter",
+    "Saturator",
+    "Utility",
+    "Limiter",
+    "Chorus-Ensemble",
 ];
 
 impl Default for LiveSet {
@@ -123,11 +143,17 @@ impl Default for LiveSet {
         };
         for _ in 0..8 {
             let id = s.new_id();
-            s.scenes.push(Scene { id, name: String::new(), color: None, tempo: None });
+            s.scenes.push(Scene {
+                id,
+                name: String::new(),
+                color: None,
+                tempo: None,
+            });
         }
         for name in ["A-Reverb", "B-Delay"] {
             let id = s.new_id();
-            s.returns.push(s.blank_track(id, TrackKind::Return, name.into()));
+            s.returns
+                .push(s.blank_track(id, TrackKind::Return, name.into()));
         }
         s
     }
@@ -146,13 +172,22 @@ fn n(args: &Map<String, Value>, k: &str) -> Option<f64> {
 }
 
 fn list(v: Option<&str>) -> Vec<String> {
-    v.map(|t| t.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect())
-        .unwrap_or_default()
+    v.map(|t| {
+        t.split(',')
+            .map(|x| x.trim().to_owned())
+            .filter(|x| !x.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// `one` for a single object, an array for several, as Producer Pal answers.
 fn one_or_many(mut items: Vec<Value>) -> Value {
-    if items.len() == 1 { items.remove(0) } else { Value::Array(items) }
+    if items.len() == 1 {
+        items.remove(0)
+    } else {
+        Value::Array(items)
+    }
 }
 
 fn slot(text: &str) -> Option<(usize, usize)> {
@@ -183,13 +218,19 @@ pub fn count_notes(notation: &str) -> usize {
 
 fn is_pitch(tok: &str) -> bool {
     let mut chars = tok.chars();
-    let Some(first) = chars.next() else { return false };
+    let Some(first) = chars.next() else {
+        return false;
+    };
     if !matches!(first.to_ascii_uppercase(), 'A'..='G') {
         return false;
     }
     let rest: String = chars.collect();
     let rest = rest.trim_start_matches(['#', 'b']);
-    !rest.is_empty() && rest.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+    !rest.is_empty()
+        && rest
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c.is_ascii_digit())
 }
 
 impl LiveSet {
@@ -244,9 +285,18 @@ impl LiveSet {
             "ppal-update-track" => self.update_tracks(args),
             "ppal-read-scene" => {
                 let i = match (s(args, "sceneId"), n(args, "sceneIndex")) {
-                    (Some(id), _) => self.scenes.iter().position(|sc| sc.id == id).ok_or(format!("No scene with id {id}"))?,
+                    (Some(id), _) => self
+                        .scenes
+                        .iter()
+                        .position(|sc| sc.id == id)
+                        .ok_or(format!("No scene with id {id}"))?,
                     (None, Some(i)) if (i as usize) < self.scenes.len() => i as usize,
-                    (None, Some(i)) => return Err(format!("Scene index {i} is out of range (the set has {} scenes)", self.scenes.len())),
+                    (None, Some(i)) => {
+                        return Err(format!(
+                            "Scene index {i} is out of range (the set has {} scenes)",
+                            self.scenes.len()
+                        ));
+                    }
                     _ => return Err("Either sceneId or sceneIndex is required".into()),
                 };
                 Ok((self.scene_json(i, &includes(args)), vec![]))
@@ -303,17 +353,27 @@ impl LiveSet {
         m.insert("returnTrackCount".into(), json!(self.returns.len()));
         m.insert("sceneCount".into(), json!(self.scenes.len()));
         if all || inc.contains(&"tracks") {
-            let tracks: Vec<Value> = (0..self.tracks.len()).map(|i| self.track_json(TrackKind::Midi, i, &[])).collect();
+            let tracks: Vec<Value> = (0..self.tracks.len())
+                .map(|i| self.track_json(TrackKind::Midi, i, &[]))
+                .collect();
             m.insert("tracks".into(), Value::Array(tracks));
-            let returns: Vec<Value> = (0..self.returns.len()).map(|i| self.track_json(TrackKind::Return, i, &[])).collect();
+            let returns: Vec<Value> = (0..self.returns.len())
+                .map(|i| self.track_json(TrackKind::Return, i, &[]))
+                .collect();
             m.insert("returnTracks".into(), Value::Array(returns));
         }
         if all || inc.contains(&"scenes") {
-            let scenes: Vec<Value> = (0..self.scenes.len()).map(|i| self.scene_json(i, &[])).collect();
+            let scenes: Vec<Value> = (0..self.scenes.len())
+                .map(|i| self.scene_json(i, &[]))
+                .collect();
             m.insert("scenes".into(), Value::Array(scenes));
         }
         if all || inc.contains(&"locators") {
-            let locs: Vec<Value> = self.locators.iter().map(|l| json!({"id": l.id, "name": l.name, "time": l.time})).collect();
+            let locs: Vec<Value> = self
+                .locators
+                .iter()
+                .map(|l| json!({"id": l.id, "name": l.name, "time": l.time}))
+                .collect();
             m.insert("locators".into(), Value::Array(locs));
         }
         Value::Object(m)
@@ -328,7 +388,10 @@ impl LiveSet {
             if valid_meter(ts) {
                 self.time_signature = ts.to_owned();
             } else {
-                warnings.push(format!("time signature '{ts}' is not N/D; left at {}", self.time_signature));
+                warnings.push(format!(
+                    "time signature '{ts}' is not N/D; left at {}",
+                    self.time_signature
+                ));
             }
         }
         if let Some(sc) = s(args, "scale") {
@@ -336,16 +399,24 @@ impl LiveSet {
         }
         match s(args, "locatorOperation") {
             Some("create") => {
-                let time = s(args, "locatorTime").ok_or("locatorTime is required to create a locator")?;
+                let time =
+                    s(args, "locatorTime").ok_or("locatorTime is required to create a locator")?;
                 let id = format!("locator-{}", self.next_locator);
                 self.next_locator += 1;
-                self.locators.push(Locator { id, name: s(args, "locatorName").unwrap_or_default().into(), time: time.into() });
+                self.locators.push(Locator {
+                    id,
+                    name: s(args, "locatorName").unwrap_or_default().into(),
+                    time: time.into(),
+                });
             }
             Some(op @ ("delete" | "rename")) => {
                 let pos = self
                     .locators
                     .iter()
-                    .position(|l| Some(l.id.as_str()) == s(args, "locatorId") || Some(l.time.as_str()) == s(args, "locatorTime"))
+                    .position(|l| {
+                        Some(l.id.as_str()) == s(args, "locatorId")
+                            || Some(l.time.as_str()) == s(args, "locatorTime")
+                    })
                     .ok_or("No locator matches locatorId or locatorTime")?;
                 if op == "delete" {
                     self.locators.remove(pos);
@@ -363,23 +434,36 @@ impl LiveSet {
     }
 
     fn tracks_of(&self, kind: TrackKind) -> &Vec<Track> {
-        if kind == TrackKind::Return { &self.returns } else { &self.tracks }
+        if kind == TrackKind::Return {
+            &self.returns
+        } else {
+            &self.tracks
+        }
     }
 
     fn track_mut(&mut self, kind: TrackKind, i: usize) -> &mut Track {
-        if kind == TrackKind::Return { &mut self.returns[i] } else { &mut self.tracks[i] }
+        if kind == TrackKind::Return {
+            &mut self.returns[i]
+        } else {
+            &mut self.tracks[i]
+        }
     }
 
     fn find_track_id(&self, id: &str) -> Option<(TrackKind, usize)> {
         if let Some(i) = self.tracks.iter().position(|t| t.id == id) {
             return Some((TrackKind::Midi, i));
         }
-        self.returns.iter().position(|t| t.id == id).map(|i| (TrackKind::Return, i))
+        self.returns
+            .iter()
+            .position(|t| t.id == id)
+            .map(|i| (TrackKind::Return, i))
     }
 
     fn find_track_ref(&self, args: &Map<String, Value>) -> Result<(TrackKind, usize), String> {
         if let Some(id) = s(args, "trackId") {
-            return self.find_track_id(id).ok_or(format!("No track with id {id}"));
+            return self
+                .find_track_id(id)
+                .ok_or(format!("No track with id {id}"));
         }
         let kind = match s(args, "trackType") {
             Some("return") => TrackKind::Return,
@@ -388,7 +472,10 @@ impl LiveSet {
         };
         let i = n(args, "trackIndex").ok_or("Either trackId or trackIndex is required")? as usize;
         if i >= self.tracks_of(kind).len() {
-            return Err(format!("Track index {i} is out of range (the set has {} tracks)", self.tracks_of(kind).len()));
+            return Err(format!(
+                "Track index {i} is out of range (the set has {} tracks)",
+                self.tracks_of(kind).len()
+            ));
         }
         Ok((kind, i))
     }
@@ -411,16 +498,26 @@ impl LiveSet {
         m.insert("mute".into(), json!(t.mute));
         m.insert("solo".into(), json!(t.solo));
         m.insert("arm".into(), json!(t.arm));
-        m.insert("sessionClipCount".into(), json!(t.slots.iter().flatten().count()));
+        m.insert(
+            "sessionClipCount".into(),
+            json!(t.slots.iter().flatten().count()),
+        );
         m.insert("arrangementClipCount".into(), json!(t.arrangement.len()));
         m.insert("deviceCount".into(), json!(t.devices.len()));
-        let detail: Vec<&str> = inc.iter().copied().filter(|x| matches!(*x, "notes" | "timing")).collect();
+        let detail: Vec<&str> = inc
+            .iter()
+            .copied()
+            .filter(|x| matches!(*x, "notes" | "timing"))
+            .collect();
         if all || inc.contains(&"session-clips") {
             let clips: Vec<Value> = t
                 .slots
                 .iter()
                 .enumerate()
-                .filter_map(|(sc, c)| c.as_ref().map(|c| clip_json(c, i, &ClipLoc::Slot(sc), &detail)))
+                .filter_map(|(sc, c)| {
+                    c.as_ref()
+                        .map(|c| clip_json(c, i, &ClipLoc::Slot(sc), &detail))
+                })
                 .collect();
             m.insert("sessionClips".into(), Value::Array(clips));
         }
@@ -454,18 +551,26 @@ impl LiveSet {
         };
         let names = list(s(args, "name"));
         let colors = list(s(args, "color"));
-        let at = n(args, "trackIndex").filter(|i| *i >= 0.0).map(|i| i as usize);
+        let at = n(args, "trackIndex")
+            .filter(|i| *i >= 0.0)
+            .map(|i| i as usize);
         let mut out = Vec::new();
         for k in 0..count {
             let id = self.new_id();
-            let name = names.get(k).or(names.first().filter(|_| names.len() == 1)).cloned().unwrap_or_else(|| {
-                let n = self.tracks_of(kind).len() + 1;
-                match kind {
-                    TrackKind::Midi => format!("{n}-MIDI"),
-                    TrackKind::Audio => format!("{n}-Audio"),
-                    TrackKind::Return => format!("{}-Return", (b'A' + (n as u8 - 1).min(25)) as char),
-                }
-            });
+            let name = names
+                .get(k)
+                .or(names.first().filter(|_| names.len() == 1))
+                .cloned()
+                .unwrap_or_else(|| {
+                    let n = self.tracks_of(kind).len() + 1;
+                    match kind {
+                        TrackKind::Midi => format!("{n}-MIDI"),
+                        TrackKind::Audio => format!("{n}-Audio"),
+                        TrackKind::Return => {
+                            format!("{}-Return", (b'A' + (n as u8 - 1).min(25)) as char)
+                        }
+                    }
+                });
             let mut t = self.blank_track(id.clone(), kind, name);
             if !colors.is_empty() {
                 t.color = Some(colors[k % colors.len()].clone());
@@ -477,7 +582,9 @@ impl LiveSet {
                 self.returns.push(t);
                 out.push(json!({"id": id, "returnTrackIndex": self.returns.len() - 1}));
             } else {
-                let index = at.map(|a| (a + k).min(self.tracks.len())).unwrap_or(self.tracks.len());
+                let index = at
+                    .map(|a| (a + k).min(self.tracks.len()))
+                    .unwrap_or(self.tracks.len());
                 self.tracks.insert(index, t);
                 out.push(json!({"id": id, "trackIndex": index}));
             }
@@ -511,7 +618,9 @@ impl LiveSet {
             }
             if let Some(v) = b(args, "arm") {
                 if t.kind == TrackKind::Return {
-                    warnings.push(format!("updateTrack: track {id} is a return track and cannot be armed"));
+                    warnings.push(format!(
+                        "updateTrack: track {id} is a return track and cannot be armed"
+                    ));
                 } else {
                     t.arm = v;
                 }
@@ -519,7 +628,10 @@ impl LiveSet {
             out.push(json!({"id": id}));
         }
         if out.is_empty() {
-            return Err(format!("updateTrack failed: no track found for ids \"{}\"", ids.join(",")));
+            return Err(format!(
+                "updateTrack failed: no track found for ids \"{}\"",
+                ids.join(",")
+            ));
         }
         Ok((one_or_many(out), warnings))
     }
@@ -536,12 +648,23 @@ impl LiveSet {
         if let Some(t) = sc.tempo {
             m.insert("tempo".into(), json!(t));
         }
-        let clips: Vec<(usize, &Clip)> =
-            self.tracks.iter().enumerate().filter_map(|(t, tr)| tr.slots.get(i).and_then(Option::as_ref).map(|c| (t, c))).collect();
+        let clips: Vec<(usize, &Clip)> = self
+            .tracks
+            .iter()
+            .enumerate()
+            .filter_map(|(t, tr)| tr.slots.get(i).and_then(Option::as_ref).map(|c| (t, c)))
+            .collect();
         m.insert("clipCount".into(), json!(clips.len()));
         if inc.contains(&"clips") || inc.contains(&"*") {
-            let detail: Vec<&str> = inc.iter().copied().filter(|x| matches!(*x, "notes" | "timing")).collect();
-            let list: Vec<Value> = clips.iter().map(|(t, c)| clip_json(c, *t, &ClipLoc::Slot(i), &detail)).collect();
+            let detail: Vec<&str> = inc
+                .iter()
+                .copied()
+                .filter(|x| matches!(*x, "notes" | "timing"))
+                .collect();
+            let list: Vec<Value> = clips
+                .iter()
+                .map(|(t, c)| clip_json(c, *t, &ClipLoc::Slot(i), &detail))
+                .collect();
             m.insert("clips".into(), Value::Array(list));
         }
         Value::Object(m)
@@ -558,8 +681,20 @@ impl LiveSet {
         for k in 0..count {
             let id = self.new_id();
             let index = at.map_or(self.scenes.len(), |a| a + k);
-            let name = names.get(k).or(names.first().filter(|_| names.len() == 1)).cloned().unwrap_or_default();
-            self.scenes.insert(index, Scene { id: id.clone(), name, color: s(args, "color").map(str::to_owned), tempo: n(args, "tempo") });
+            let name = names
+                .get(k)
+                .or(names.first().filter(|_| names.len() == 1))
+                .cloned()
+                .unwrap_or_default();
+            self.scenes.insert(
+                index,
+                Scene {
+                    id: id.clone(),
+                    name,
+                    color: s(args, "color").map(str::to_owned),
+                    tempo: n(args, "tempo"),
+                },
+            );
             for t in self.tracks.iter_mut().chain(self.returns.iter_mut()) {
                 t.slots.insert(index, None);
             }
@@ -590,7 +725,10 @@ impl LiveSet {
             out.push(json!({"id": id}));
         }
         if out.is_empty() {
-            return Err(format!("updateScene failed: no scene found for ids \"{}\"", ids.join(",")));
+            return Err(format!(
+                "updateScene failed: no scene found for ids \"{}\"",
+                ids.join(",")
+            ));
         }
         Ok((one_or_many(out), warnings))
     }
@@ -613,7 +751,11 @@ impl LiveSet {
 
     fn find_clip_id(&self, id: &str) -> Option<(usize, ClipLoc)> {
         for (t, tr) in self.tracks.iter().enumerate() {
-            if let Some(sc) = tr.slots.iter().position(|c| c.as_ref().is_some_and(|c| c.id == id)) {
+            if let Some(sc) = tr
+                .slots
+                .iter()
+                .position(|c| c.as_ref().is_some_and(|c| c.id == id))
+            {
                 return Some((t, ClipLoc::Slot(sc)));
             }
             if let Some(k) = tr.arrangement.iter().position(|c| c.id == id) {
@@ -628,7 +770,9 @@ impl LiveSet {
             return self.find_clip_id(id).ok_or(format!("No clip with id {id}"));
         }
         let text = s(args, "slot").ok_or("Either clipId or slot is required")?;
-        let (t, sc) = slot(text).ok_or(format!("Invalid slot '{text}': expected trackIndex/sceneIndex"))?;
+        let (t, sc) = slot(text).ok_or(format!(
+            "Invalid slot '{text}': expected trackIndex/sceneIndex"
+        ))?;
         self.check_slot(t, sc)?;
         if self.tracks[t].slots[sc].is_none() {
             return Err(format!("No clip in slot {t}/{sc}"));
@@ -638,10 +782,16 @@ impl LiveSet {
 
     fn check_slot(&self, t: usize, sc: usize) -> Result<(), String> {
         if t >= self.tracks.len() {
-            return Err(format!("Track index {t} is out of range (the set has {} tracks)", self.tracks.len()));
+            return Err(format!(
+                "Track index {t} is out of range (the set has {} tracks)",
+                self.tracks.len()
+            ));
         }
         if sc >= self.scenes.len() {
-            return Err(format!("Scene index {sc} is out of range (the set has {} scenes)", self.scenes.len()));
+            return Err(format!(
+                "Scene index {sc} is out of range (the set has {} scenes)",
+                self.scenes.len()
+            ));
         }
         Ok(())
     }
@@ -657,7 +807,9 @@ impl LiveSet {
         let mut warnings = Vec::new();
         let mut targets: Vec<(usize, ClipLoc)> = Vec::new();
         for text in &slots {
-            let (t, sc) = slot(text).ok_or(format!("Invalid slot '{text}': expected trackIndex/sceneIndex"))?;
+            let (t, sc) = slot(text).ok_or(format!(
+                "Invalid slot '{text}': expected trackIndex/sceneIndex"
+            ))?;
             self.check_slot(t, sc)?;
             if self.tracks[t].slots[sc].is_some() {
                 return Err(format!("Slot {t}/{sc} already has a clip"));
@@ -665,9 +817,13 @@ impl LiveSet {
             targets.push((t, ClipLoc::Slot(sc)));
         }
         if !starts.is_empty() {
-            let t = n(args, "trackIndex").ok_or("trackIndex is required with arrangementStart")? as usize;
+            let t = n(args, "trackIndex").ok_or("trackIndex is required with arrangementStart")?
+                as usize;
             if t >= self.tracks.len() {
-                return Err(format!("Track index {t} is out of range (the set has {} tracks)", self.tracks.len()));
+                return Err(format!(
+                    "Track index {t} is out of range (the set has {} tracks)",
+                    self.tracks.len()
+                ));
             }
             for _ in &starts {
                 targets.push((t, ClipLoc::Arrangement(usize::MAX)));
@@ -679,12 +835,18 @@ impl LiveSet {
             let id = self.new_id();
             let audio = self.tracks[t].kind == TrackKind::Audio;
             if audio && !notes.is_empty() {
-                warnings.push(format!("createClip: track {t} is an audio track; notes ignored"));
+                warnings.push(format!(
+                    "createClip: track {t} is an audio track; notes ignored"
+                ));
             }
             let note_count = if audio { 0 } else { count_notes(&notes) };
             let clip = Clip {
                 id: id.clone(),
-                name: names.get(k).or(names.first().filter(|_| names.len() == 1)).cloned().unwrap_or_default(),
+                name: names
+                    .get(k)
+                    .or(names.first().filter(|_| names.len() == 1))
+                    .cloned()
+                    .unwrap_or_default(),
                 color: s(args, "color").map(str::to_owned),
                 length: s(args, "length").unwrap_or("1:0").to_owned(),
                 looping: b(args, "looping").unwrap_or(true),
@@ -697,7 +859,10 @@ impl LiveSet {
                 ClipLoc::Slot(sc) => self.tracks[t].slots[sc] = Some(clip),
                 ClipLoc::Arrangement(_) => {
                     let start = start_iter.next().cloned().unwrap_or_else(|| "1|1".into());
-                    self.tracks[t].arrangement.push(Clip { arrangement_start: Some(start), ..clip });
+                    self.tracks[t].arrangement.push(Clip {
+                        arrangement_start: Some(start),
+                        ..clip
+                    });
                 }
             }
             let mut r = json!({"id": id});
@@ -723,7 +888,9 @@ impl LiveSet {
                 let (nt, nsc) = slot(to).ok_or(format!("Invalid toSlot '{to}'"))?;
                 self.check_slot(nt, nsc)?;
                 if self.tracks[nt].slots[nsc].is_some() {
-                    warnings.push(format!("updateClip: slot {to} is taken; clip {id} not moved"));
+                    warnings.push(format!(
+                        "updateClip: slot {to} is taken; clip {id} not moved"
+                    ));
                 } else {
                     let c = self.tracks[t].slots[*sc].take();
                     self.tracks[nt].slots[nsc] = c;
@@ -755,7 +922,10 @@ impl LiveSet {
             out.push(json!({"id": id, "noteCount": clip.note_count}));
         }
         if out.is_empty() {
-            return Err(format!("updateClip failed: no clip found for ids \"{}\"", ids.join(",")));
+            return Err(format!(
+                "updateClip failed: no clip found for ids \"{}\"",
+                ids.join(",")
+            ));
         }
         Ok((one_or_many(out), warnings))
     }
@@ -766,7 +936,9 @@ impl LiveSet {
             .next()
             .and_then(|p| p.strip_prefix('t'))
             .and_then(|p| p.parse::<usize>().ok())
-            .ok_or(format!("Invalid path '{path}': expected t<track>[/d<device>]"))?;
+            .ok_or(format!(
+                "Invalid path '{path}': expected t<track>[/d<device>]"
+            ))?;
         if t >= self.tracks.len() {
             return Err(format!("Invalid path '{path}': track {t} does not exist"));
         }
@@ -775,7 +947,9 @@ impl LiveSet {
             Some(p) => Some(
                 p.strip_prefix('d')
                     .and_then(|p| p.parse::<usize>().ok())
-                    .ok_or(format!("Invalid path '{path}': the simulator models t<n>/d<n> paths"))?,
+                    .ok_or(format!(
+                        "Invalid path '{path}': the simulator models t<n>/d<n> paths"
+                    ))?,
             ),
         };
         Ok((t, d))
@@ -801,7 +975,10 @@ impl LiveSet {
         let (t, d) = self.find_device(args)?;
         let dev = &self.tracks[t].devices[d];
         let mut r = json!({"id": dev.id, "path": format!("t{t}/d{d}"), "type": dev.device_name, "name": dev.name});
-        if includes(args).iter().any(|i| matches!(*i, "params" | "param-values" | "*")) {
+        if includes(args)
+            .iter()
+            .any(|i| matches!(*i, "params" | "param-values" | "*"))
+        {
             r["params"] = json!([{"name": "Device On", "value": "On"}]);
         }
         Ok((r, vec![]))
@@ -812,7 +989,9 @@ impl LiveSet {
             return Ok((json!({"devices": DEVICES}), vec![]));
         };
         if !DEVICES.contains(&name) {
-            return Err(format!("Unknown device '{name}'; call without deviceName to list the devices"));
+            return Err(format!(
+                "Unknown device '{name}'; call without deviceName to list the devices"
+            ));
         }
         let paths = list(s(args, "path"));
         if paths.is_empty() {
@@ -823,18 +1002,39 @@ impl LiveSet {
         for (k, p) in paths.iter().enumerate() {
             let (t, _) = self.device_path(p)?;
             let id = self.new_id();
-            let display = names.get(k).or(names.first().filter(|_| names.len() == 1)).cloned().unwrap_or_else(|| name.to_owned());
-            self.tracks[t].devices.push(Device { id: id.clone(), device_name: name.to_owned(), name: display });
-            out.push(json!({"id": id, "path": format!("t{t}/d{}", self.tracks[t].devices.len() - 1)}));
+            let display = names
+                .get(k)
+                .or(names.first().filter(|_| names.len() == 1))
+                .cloned()
+                .unwrap_or_else(|| name.to_owned());
+            self.tracks[t].devices.push(Device {
+                id: id.clone(),
+                device_name: name.to_owned(),
+                name: display,
+            });
+            out.push(
+                json!({"id": id, "path": format!("t{t}/d{}", self.tracks[t].devices.len() - 1)}),
+            );
         }
         Ok((one_or_many(out), vec![]))
     }
 
     fn update_devices(&mut self, args: &Map<String, Value>) -> ToolResult {
         let targets: Vec<Map<String, Value>> = if let Some(ids) = s(args, "ids") {
-            list(Some(ids)).into_iter().map(|i| json!({"deviceId": i}).as_object().cloned().unwrap_or_default()).collect()
+            list(Some(ids))
+                .into_iter()
+                .map(|i| {
+                    json!({"deviceId": i})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect()
         } else {
-            list(s(args, "path")).into_iter().map(|p| json!({"path": p}).as_object().cloned().unwrap_or_default()).collect()
+            list(s(args, "path"))
+                .into_iter()
+                .map(|p| json!({"path": p}).as_object().cloned().unwrap_or_default())
+                .collect()
         };
         let mut warnings = Vec::new();
         let mut out = Vec::new();
@@ -908,7 +1108,9 @@ impl LiveSet {
                             }
                             None => false,
                         },
-                        "device" => match self.find_device(json!({"deviceId": id}).as_object().expect("object")) {
+                        "device" => match self
+                            .find_device(json!({"deviceId": id}).as_object().expect("object"))
+                        {
                             Ok((t, d)) => {
                                 self.tracks[t].devices.remove(d);
                                 true
@@ -954,7 +1156,12 @@ impl LiveSet {
                     if b(args, "withoutDevices").unwrap_or(false) {
                         copy.devices.clear();
                     }
-                    for c in copy.slots.iter_mut().flatten().chain(copy.arrangement.iter_mut()) {
+                    for c in copy
+                        .slots
+                        .iter_mut()
+                        .flatten()
+                        .chain(copy.arrangement.iter_mut())
+                    {
                         c.id = self.next_id.to_string();
                         self.next_id += 1;
                     }
@@ -964,7 +1171,11 @@ impl LiveSet {
                 }
             }
             "scene" => {
-                let i = self.scenes.iter().position(|sc| sc.id == id).ok_or(format!("No scene with id {id}"))?;
+                let i = self
+                    .scenes
+                    .iter()
+                    .position(|sc| sc.id == id)
+                    .ok_or(format!("No scene with id {id}"))?;
                 for k in 0..count {
                     let index = i + 1 + k;
                     let sid = self.new_id();
@@ -985,9 +1196,12 @@ impl LiveSet {
                 }
             }
             "clip" => {
-                let (t, loc) = self.find_clip_id(id).ok_or(format!("No clip with id {id}"))?;
+                let (t, loc) = self
+                    .find_clip_id(id)
+                    .ok_or(format!("No clip with id {id}"))?;
                 let src = self.clip_at(t, &loc).cloned().expect("located");
-                let to = s(args, "toSlot").ok_or("toSlot is required to duplicate a session clip")?;
+                let to =
+                    s(args, "toSlot").ok_or("toSlot is required to duplicate a session clip")?;
                 for text in list(Some(to)) {
                     let (nt, nsc) = slot(&text).ok_or(format!("Invalid toSlot '{text}'"))?;
                     self.check_slot(nt, nsc)?;
@@ -1006,9 +1220,13 @@ impl LiveSet {
         match s(args, "action").unwrap_or_default() {
             "play-arrangement" | "play-session-clips" => self.playing = true,
             "play-scene" => {
-                let i = n(args, "sceneIndex").ok_or("sceneIndex is required for play-scene")? as usize;
+                let i =
+                    n(args, "sceneIndex").ok_or("sceneIndex is required for play-scene")? as usize;
                 if i >= self.scenes.len() {
-                    return Err(format!("Scene index {i} is out of range (the set has {} scenes)", self.scenes.len()));
+                    return Err(format!(
+                        "Scene index {i} is out of range (the set has {} scenes)",
+                        self.scenes.len()
+                    ));
                 }
                 self.playing = true;
             }
@@ -1019,12 +1237,19 @@ impl LiveSet {
     }
 
     fn raw(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let ops = args.get("operations").and_then(Value::as_array).cloned().unwrap_or_default();
+        let ops = args
+            .get("operations")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let path = s(args, "path").unwrap_or("live_set");
         let mut results = Vec::new();
         for op in ops {
             let ty = op.get("type").and_then(Value::as_str).unwrap_or_default();
-            let prop = op.get("property").and_then(Value::as_str).unwrap_or_default();
+            let prop = op
+                .get("property")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let value = match (path, ty, prop) {
                 ("live_set", "get" | "get_property" | "getProperty", "tempo") => json!(self.tempo),
                 ("live_set", "set" | "set_property", "tempo") => {
@@ -1066,11 +1291,22 @@ impl LiveSet {
                 t.kind.as_str(),
                 session.len(),
                 if session.len() == 1 { "" } else { "s" },
-                if t.arrangement.is_empty() { String::new() } else { format!(", {} arrangement", t.arrangement.len()) },
+                if t.arrangement.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} arrangement", t.arrangement.len())
+                },
                 if t.devices.is_empty() {
                     String::new()
                 } else {
-                    format!(", devices: {}", t.devices.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "))
+                    format!(
+                        ", devices: {}",
+                        t.devices
+                            .iter()
+                            .map(|d| d.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 },
             ));
         }
@@ -1086,12 +1322,16 @@ pub enum ClipLoc {
 }
 
 fn includes(args: &Map<String, Value>) -> Vec<&str> {
-    args.get("include").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    args.get("include")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 fn valid_meter(ts: &str) -> bool {
-    ts.split_once('/')
-        .is_some_and(|(a, b)| a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b.is_power_of_two()))
+    ts.split_once('/').is_some_and(|(a, b)| {
+        a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b.is_power_of_two())
+    })
 }
 
 fn clip_json(c: &Clip, track: usize, loc: &ClipLoc, inc: &[&str]) -> Value {

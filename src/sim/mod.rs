@@ -112,14 +112,25 @@ impl Drop for SimHandle {
 
 /// Builds the simulator's router; its state is fresh.
 fn router(opts: SimOptions) -> Result<(Router, Arc<Shared>), String> {
-    let list = opts.catalog.get("tools").and_then(Value::as_array).cloned().ok_or("the catalog has no `tools` array")?;
+    let list = opts
+        .catalog
+        .get("tools")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or("the catalog has no `tools` array")?;
     let disabled: HashSet<String> = opts.disable_tools.iter().cloned().collect();
     let mut tools = HashMap::new();
     let mut listed = Vec::new();
     for t in list {
-        let Some(name) = t.get("name").and_then(Value::as_str).map(str::to_owned) else { continue };
-        let schema = t.get("inputSchema").cloned().unwrap_or_else(|| json!({"type": "object"}));
-        let validator = jsonschema::draft202012::new(&schema).map_err(|e| format!("{name}: {e}"))?;
+        let Some(name) = t.get("name").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let schema = t
+            .get("inputSchema")
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "object"}));
+        let validator =
+            jsonschema::draft202012::new(&schema).map_err(|e| format!("{name}: {e}"))?;
         if disabled.contains(&name) {
             continue;
         }
@@ -153,7 +164,12 @@ pub async fn start_on(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Sim
             })
             .await;
     });
-    Ok(SimHandle { addr, shared, shutdown: Some(tx), task })
+    Ok(SimHandle {
+        addr,
+        shared,
+        shutdown: Some(tx),
+        task,
+    })
 }
 
 /// Starts the simulator on an ephemeral loopback port, for tests and `--sim`.
@@ -176,7 +192,10 @@ async fn call_tool(
     body: Bytes,
 ) -> Response {
     let Some(tool) = sh.tools.get(&name).filter(|_| !sh.disabled.contains(&name)) else {
-        return error(StatusCode::NOT_FOUND, json!({"error": format!("Unknown or disabled tool: {name}")}));
+        return error(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("Unknown or disabled tool: {name}")}),
+        );
     };
     let opts = &sh.opts;
     let mut format = opts.default_format;
@@ -210,17 +229,32 @@ async fn call_tool(
     } else {
         match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(m)) => m,
-            Ok(_) => return error(StatusCode::BAD_REQUEST, json!({"error": "Request body must be a JSON object"})),
-            Err(e) => return error(StatusCode::BAD_REQUEST, json!({"error": format!("Invalid JSON: {e}")})),
+            Ok(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "Request body must be a JSON object"}),
+                );
+            }
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": format!("Invalid JSON: {e}")}),
+                );
+            }
         }
     };
     validate::coerce(&tool.schema, &mut args);
     let args_value = Value::Object(args);
     if !tool.validator.is_valid(&args_value) {
         let details = validate::issues(&tool.validator, &args_value);
-        return error(StatusCode::BAD_REQUEST, json!({"error": "Validation failed", "details": details}));
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "Validation failed", "details": details}),
+        );
     }
-    let Value::Object(args) = args_value else { unreachable!("built as an object") };
+    let Value::Object(args) = args_value else {
+        unreachable!("built as an object")
+    };
     if opts.latency_ms > 0 {
         if opts.latency_ms > timeout_ms {
             tokio::time::sleep(Duration::from_millis(timeout_ms)).await;
@@ -233,7 +267,9 @@ async fn call_tool(
         tokio::time::sleep(Duration::from_millis(opts.latency_ms)).await;
     }
     let outcome = if opts.fail_tools.contains(&name) {
-        Err(format!("Simulated failure: {name} was told to fail (--fail-tool)"))
+        Err(format!(
+            "Simulated failure: {name} was told to fail (--fail-tool)"
+        ))
     } else {
         sh.set.lock().expect("set lock").call(&name, &args)
     };

@@ -134,8 +134,14 @@ mod tests {
             "tempo": {"type": "number"},
             "name": {"type": "string"}
         }, "required": ["count", "ids"]});
-        let mut body = json!({"tempo": "120", "name": 12, "bogus": true}).as_object().unwrap().clone();
+        let mut body = json!({"tempo": "120", "name": 12, "bogus": true})
+            .as_object()
+            .unwrap()
+            .clone();
         coerce(&schema, &mut body);
-        assert_eq!(Value::Object(body), json!({"tempo": 120, "name": "12", "count": 1, "ids": "undefined"}));
+        assert_eq!(
+            Value::Object(body),
+            json!({"tempo": 120, "name": "12", "count": 1, "ids": "undefined"})
+        );
     }
 }

@@ -54,10 +54,18 @@ pub struct Answer {
 
 impl Answer {
     pub fn ok(result: Json) -> Self {
-        Answer { status: 200, body: json!({"result": result, "isError": false}), delay_ms: 0 }
+        Answer {
+            status: 200,
+            body: json!({"result": result, "isError": false}),
+            delay_ms: 0,
+        }
     }
     pub fn status(status: u16, body: Json) -> Self {
-        Answer { status, body, delay_ms: 0 }
+        Answer {
+            status,
+            body,
+            delay_ms: 0,
+        }
     }
     pub fn delayed(mut self, ms: u64) -> Self {
         self.delay_ms = ms;
@@ -83,21 +91,42 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(script: impl Fn(&Request, usize) -> Answer + Send + Sync + 'static) -> Self {
-        Self::with_catalog(serde_json::from_str(pplay::catalog::PINNED).unwrap(), script).await
+        Self::with_catalog(
+            serde_json::from_str(pplay::catalog::PINNED).unwrap(),
+            script,
+        )
+        .await
     }
 
-    pub async fn with_catalog(catalog: Json, script: impl Fn(&Request, usize) -> Answer + Send + Sync + 'static) -> Self {
-        let state = Arc::new(ServerState { catalog, log: Mutex::new(Vec::new()), script: Arc::new(script) });
-        let app = Router::new()
-            .route("/api/tools", get(|State(s): State<Arc<ServerState>>| async move { axum::Json(s.catalog.clone()) }))
-            .route("/api/tools/{name}", post(call))
-            .with_state(state.clone());
+    pub async fn with_catalog(
+        catalog: Json,
+        script: impl Fn(&Request, usize) -> Answer + Send + Sync + 'static,
+    ) -> Self {
+        let state = Arc::new(ServerState {
+            catalog,
+            log: Mutex::new(Vec::new()),
+            script: Arc::new(script),
+        });
+        let app =
+            Router::new()
+                .route(
+                    "/api/tools",
+                    get(|State(s): State<Arc<ServerState>>| async move {
+                        axum::Json(s.catalog.clone())
+                    }),
+                )
+                .route("/api/tools/{name}", post(call))
+                .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        TestServer { addr, state, _task: task }
+        TestServer {
+            addr,
+            state,
+            _task: task,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -109,8 +138,17 @@ impl TestServer {
     }
 }
 
-async fn call(State(s): State<Arc<ServerState>>, Path(tool): Path<String>, RawQuery(q): RawQuery, body: Bytes) -> Response {
-    let req = Request { tool, query: q.unwrap_or_default(), body: serde_json::from_slice(&body).unwrap_or(Json::Null) };
+async fn call(
+    State(s): State<Arc<ServerState>>,
+    Path(tool): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let req = Request {
+        tool,
+        query: q.unwrap_or_default(),
+        body: serde_json::from_slice(&body).unwrap_or(Json::Null),
+    };
     let n = {
         let mut log = s.log.lock().unwrap();
         log.push(req.clone());
@@ -179,7 +217,12 @@ impl Outcome {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::CallPlanned { tool, args, timeout_ms, .. } => Some((tool.clone(), args.clone(), *timeout_ms)),
+                Event::CallPlanned {
+                    tool,
+                    args,
+                    timeout_ms,
+                    ..
+                } => Some((tool.clone(), args.clone(), *timeout_ms)),
                 _ => None,
             })
             .collect()
@@ -261,9 +304,14 @@ impl Test {
     pub fn check(&self) -> Result<usize, String> {
         let (dir, main) = self.write();
         let catalog = Catalog::pinned();
-        let opts = CheckOptions { overrides: self.overrides.clone(), max_iterations: self.max_iterations };
+        let opts = CheckOptions {
+            overrides: self.overrides.clone(),
+            max_iterations: self.max_iterations,
+        };
         let (pb, mut diags) = playbook::load_partial(&main);
-        let Some(pb) = pb else { return Err(render(&diags, dir.path())) };
+        let Some(pb) = pb else {
+            return Err(render(&diags, dir.path()));
+        };
         let env = pplay::template::environment();
         match check::check(&env, &pb, &catalog, &opts) {
             Ok(c) if diags.is_empty() => Ok(c.step_count),
@@ -296,20 +344,35 @@ impl Test {
             Err(e) if e.is_unreachable() => Catalog::pinned(),
             Err(e) => panic!("{e}"),
         };
-        let opts = CheckOptions { overrides: self.overrides.clone(), max_iterations: self.max_iterations };
+        let opts = CheckOptions {
+            overrides: self.overrides.clone(),
+            max_iterations: self.max_iterations,
+        };
         let env = pplay::template::environment();
         let checked = match check::check(&env, &pb, &catalog, &opts) {
             Ok(c) => c,
             Err(d) => return Outcome::invalid(render(&d, dir.path())),
         };
         let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let ropts = RunOptions { dry_run: self.dry_run, cancel: Some(cancel.clone()) };
-        let mut sink = Collect { events: Vec::new(), cancel, after: self.cancel_after_calls, calls: 0 };
+        let ropts = RunOptions {
+            dry_run: self.dry_run,
+            cancel: Some(cancel.clone()),
+        };
+        let mut sink = Collect {
+            events: Vec::new(),
+            cancel,
+            after: self.cancel_after_calls,
+            calls: 0,
+        };
         let out = runner::run(&checked, &client, &ropts, &mut sink).await;
         let mut report = Vec::new();
         for e in &sink.events {
             match e {
-                Event::StepFinished { diagnostic: Some(d), .. } | Event::Warning { diagnostic: d, .. } => report.push(d.clone()),
+                Event::StepFinished {
+                    diagnostic: Some(d),
+                    ..
+                }
+                | Event::Warning { diagnostic: d, .. } => report.push(d.clone()),
                 _ => {}
             }
         }
@@ -326,7 +389,13 @@ impl Test {
 
 impl Outcome {
     fn invalid(report: String) -> Self {
-        Outcome { exit_code: 2, events: Vec::new(), report, live_set: None, summary: Default::default() }
+        Outcome {
+            exit_code: 2,
+            events: Vec::new(),
+            report,
+            live_set: None,
+            summary: Default::default(),
+        }
     }
 }
 
