@@ -403,7 +403,7 @@ pub fn schema_at<'a>(schema: &'a Value, path: &[PathSeg]) -> Option<&'a Value> {
     Some(s)
 }
 
-/// `argument `x``, ``x[2].type``: how a message names a place in the args.
+/// How a message names a place in the args: `` `x` ``, `` `x[2].type` ``.
 pub fn describe_path(path: &[PathSeg]) -> String {
     if path.is_empty() {
         return "the arguments".to_owned();

@@ -283,24 +283,24 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         for (name, span) in used {
             let top = name.split('.').next().unwrap_or(&name);
             if top == "steps" {
-                if let Some(id) = name.split('.').nth(1) {
-                    if !self.ids.iter().any(|i| i == id) {
-                        let help = did_you_mean(id, self.ids.iter().map(String::as_str))
-                            .map(|s| format!("did you mean `steps.{s}`?"))
-                            .unwrap_or_else(|| {
-                                "`steps.<id>` reads the outcome of an earlier step with that `id`"
-                                    .into()
-                            });
-                        self.diags.push(
-                            Diagnostic::error(
-                                "pplay::undefined",
-                                format!("no earlier step has the id `{id}`"),
-                            )
-                            .in_file(file)
-                            .label(span, format!("`steps.{id}` is used here"))
-                            .help(help),
-                        );
-                    }
+                if let Some(id) = name.split('.').nth(1)
+                    && !self.ids.iter().any(|i| i == id)
+                {
+                    let help = did_you_mean(id, self.ids.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `steps.{s}`?"))
+                        .unwrap_or_else(|| {
+                            "`steps.<id>` reads the outcome of an earlier step with that `id`"
+                                .into()
+                        });
+                    self.diags.push(
+                        Diagnostic::error(
+                            "pplay::undefined",
+                            format!("no earlier step has the id `{id}`"),
+                        )
+                        .in_file(file)
+                        .label(span, format!("`steps.{id}` is used here"))
+                        .help(help),
+                    );
                 }
                 continue;
             }

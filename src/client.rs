@@ -281,3 +281,66 @@ pub fn parse_result_text(text: &str) -> Json {
     }
     Json::String(text.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn string_results_are_parsed_json_then_compact_then_kept() {
+        assert_eq!(parse_result_text(r#"{"a": 1}"#), json!({"a": 1}));
+        assert_eq!(
+            parse_result_text(r#"{tempo:120,timeSignature:"4/4"}"#),
+            json!({"tempo": 120, "timeSignature": "4/4"})
+        );
+        assert_eq!(parse_result_text("Done: 3 clips"), json!("Done: 3 clips"));
+    }
+
+    #[test]
+    fn inline_warnings_are_split_off() {
+        let reply = parse_reply(
+            200,
+            json!({"result": "{id:\"1\"}\nWARNING: one\nWARNING: two", "isError": false}),
+            Format::Json,
+        );
+        assert_eq!(
+            reply,
+            Reply::Tool {
+                result: json!({"id": "1"}),
+                warnings: vec!["one".into(), "two".into()],
+                is_error: false
+            }
+        );
+    }
+
+    #[test]
+    fn error_results_stay_text_and_other_statuses_keep_details() {
+        let r = parse_reply(
+            200,
+            json!({"result": "{not json}", "isError": true}),
+            Format::Json,
+        );
+        assert_eq!(
+            r,
+            Reply::Tool {
+                result: json!("{not json}"),
+                warnings: vec![],
+                is_error: true
+            }
+        );
+        let r = parse_reply(
+            400,
+            json!({"error": "Validation failed", "details": [{"path": ["x"]}]}),
+            Format::Json,
+        );
+        assert_eq!(
+            r,
+            Reply::Http {
+                status: 400,
+                error: "Validation failed".into(),
+                details: Some(json!([{"path": ["x"]}]))
+            }
+        );
+    }
+}

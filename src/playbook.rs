@@ -296,9 +296,7 @@ impl Loader {
 
     fn playbook(&mut self, root: &Node, chain: &mut Vec<PathBuf>) -> Option<Playbook> {
         let entries = self.entries(root, TOP_KEYS, "the playbook");
-        if root.as_map().is_none() {
-            return None;
-        }
+        root.as_map()?;
         let get = |name: &str| entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v);
         let name = match get("name") {
             Some(n) if n.as_str().is_some() => n.clone(),
@@ -337,15 +335,15 @@ impl Loader {
             s
         });
         let url = get("url").cloned();
-        if let Some(u) = &url {
-            if u.as_str().is_none() {
-                self.err(
-                    "pplay::type",
-                    "`url` must be a string",
-                    u.span,
-                    format!("found {}", u.kind()),
-                );
-            }
+        if let Some(u) = &url
+            && u.as_str().is_none()
+        {
+            self.err(
+                "pplay::type",
+                "`url` must be a string",
+                u.span,
+                format!("found {}", u.kind()),
+            );
         }
         let vars = get("vars")
             .map(|v| self.entries_any(v, "`vars`"))
@@ -605,29 +603,28 @@ impl Loader {
             Action::Call { tool, args }
         };
         let id = string(self, "id");
-        if let Some(id) = &id {
-            if !valid_id(&id.value) {
-                self.err(
-                    "pplay::id",
-                    format!("`{}` is not a valid step id", id.value),
-                    id.span,
-                    "ids match [a-z_][a-z0-9_]*",
-                )
-                .help = Some(
-                    "use lower-case letters, digits and `_`, not starting with a digit".into(),
-                );
-            }
+        if let Some(id) = &id
+            && !valid_id(&id.value)
+        {
+            self.err(
+                "pplay::id",
+                format!("`{}` is not a valid step id", id.value),
+                id.span,
+                "ids match [a-z_][a-z0-9_]*",
+            )
+            .help =
+                Some("use lower-case letters, digits and `_`, not starting with a digit".into());
         }
         let name = get("name").map(|(_, v)| v.clone());
-        if let Some(n) = &name {
-            if n.as_str().is_none() {
-                self.err(
-                    "pplay::type",
-                    "`name` must be a string",
-                    n.span,
-                    format!("found {}", n.kind()),
-                );
-            }
+        if let Some(n) = &name
+            && n.as_str().is_none()
+        {
+            self.err(
+                "pplay::type",
+                "`name` must be a string",
+                n.span,
+                format!("found {}", n.kind()),
+            );
         }
         let expect = match get("expect") {
             None => Vec::new(),
@@ -668,26 +665,26 @@ impl Loader {
             }
         }
         let when = get("when").map(|(_, v)| v.clone());
-        if let Some(w) = &when {
-            if !matches!(w.value, Value::Str(_) | Value::Bool(_)) {
-                self.err(
-                    "pplay::type",
-                    "`when` must be an expression",
-                    w.span,
-                    format!("found {}", w.kind()),
-                );
-            }
+        if let Some(w) = &when
+            && !matches!(w.value, Value::Str(_) | Value::Bool(_))
+        {
+            self.err(
+                "pplay::type",
+                "`when` must be an expression",
+                w.span,
+                format!("found {}", w.kind()),
+            );
         }
         let loop_ = get("loop").map(|(_, v)| v.clone());
-        if let Some(l) = &loop_ {
-            if !matches!(l.value, Value::Str(_) | Value::Seq(_)) {
-                self.err(
-                    "pplay::loop-type",
-                    "`loop` must be a sequence or an expression that gives one",
-                    l.span,
-                    format!("found {}", l.kind()),
-                );
-            }
+        if let Some(l) = &loop_
+            && !matches!(l.value, Value::Str(_) | Value::Seq(_))
+        {
+            self.err(
+                "pplay::loop-type",
+                "`loop` must be a sequence or an expression that gives one",
+                l.span,
+                format!("found {}", l.kind()),
+            );
         }
         Some(Step {
             file: self.file.clone(),

@@ -324,10 +324,10 @@ impl Runner<'_> {
         };
         match items {
             None => {
-                if let Some(outcome) = self.iteration(cs, ctx, None).await {
-                    if let Some(id) = &step.id {
-                        self.scope.set_step(&id.value, outcome);
-                    }
+                if let Some(outcome) = self.iteration(cs, ctx, None).await
+                    && let Some(id) = &step.id
+                {
+                    self.scope.set_step(&id.value, outcome);
                 }
             }
             Some(items) => {
@@ -471,27 +471,27 @@ impl Runner<'_> {
             return Some(self.plan(cs, sr, tool.value.clone(), args, timeout_ms));
         }
         // The rendered args, checked in full before anything is sent.
-        if let Some(t) = cs.tool {
-            if !t.is_valid(&args) {
-                let issues = t.check_args(&args, &[]);
-                let mut d = issues
-                    .first()
-                    .map(|i| arg_diagnostic(file, &t.name, tool.span, args_node, i))
-                    .unwrap_or_else(|| {
-                        Diagnostic::error("pplay::arg", "the arguments do not fit the schema")
-                            .in_file(file)
-                    });
-                d.message = format!("{} (after rendering; nothing was sent)", d.message);
-                for extra in issues.iter().skip(1) {
-                    let e = arg_diagnostic(file, &t.name, tool.span, args_node, extra);
-                    d.labels.extend(e.labels.into_iter().map(|mut l| {
-                        l.text = Some(extra.message.clone());
-                        l
-                    }));
-                }
-                self.finish_failed(cs, sr, 0.0, d);
-                return None;
+        if let Some(t) = cs.tool
+            && !t.is_valid(&args)
+        {
+            let issues = t.check_args(&args, &[]);
+            let mut d = issues
+                .first()
+                .map(|i| arg_diagnostic(file, &t.name, tool.span, args_node, i))
+                .unwrap_or_else(|| {
+                    Diagnostic::error("pplay::arg", "the arguments do not fit the schema")
+                        .in_file(file)
+                });
+            d.message = format!("{} (after rendering; nothing was sent)", d.message);
+            for extra in issues.iter().skip(1) {
+                let e = arg_diagnostic(file, &t.name, tool.span, args_node, extra);
+                d.labels.extend(e.labels.into_iter().map(|mut l| {
+                    l.text = Some(extra.message.clone());
+                    l
+                }));
             }
+            self.finish_failed(cs, sr, 0.0, d);
+            return None;
         }
         // Send, with retries after transport failures, timeouts and 5xx.
         let mut attempt = 0u32;

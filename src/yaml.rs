@@ -202,15 +202,14 @@ impl Node {
             } else {
                 '}'
             };
-            if let Some(i) = src[hi..].find(close) {
-                if src[hi..hi + i]
+            if let Some(i) = src[hi..].find(close)
+                && src[hi..hi + i]
                     .trim()
                     .trim_end_matches(',')
                     .trim()
                     .is_empty()
-                {
-                    end = hi + i + 1;
-                }
+            {
+                end = hi + i + 1;
             }
         }
         self.span = Span::new(lo, end - lo);
@@ -268,34 +267,51 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text<'a>(src: &'a str, span: Span) -> &'a str {
+        &src[span.offset..span.offset + span.len]
+    }
+
     #[test]
-    fn spans() {
-        let src = "name: x\nsteps:\n  - tool: a\n    args: {n: \"12\", m: 3, l: [1, 2]}\n  - tool: a\n    tool: b\nk: |\n  block\n  text\n";
-        let n = parse(src).unwrap();
-        fn dump(src: &str, n: &Node, depth: usize) {
-            let t = &src[n.span.offset..n.span.offset + n.span.len];
-            println!(
-                "{:w$}{:?} [{:?}]",
-                "",
-                std::mem::discriminant(&n.value),
-                t,
-                w = depth * 2
-            );
-            match &n.value {
-                Value::Seq(s) => s.iter().for_each(|c| dump(src, c, depth + 1)),
-                Value::Map(m) => m.iter().for_each(|(k, c)| {
-                    println!(
-                        "{:w$}key {} [{:?}]",
-                        "",
-                        k.name,
-                        &src[k.span.offset..k.span.offset + k.span.len],
-                        w = depth * 2 + 2
-                    );
-                    dump(src, c, depth + 2)
-                }),
-                v => println!("{:w$}{:?}", "", v, w = depth * 2 + 2),
-            }
-        }
-        dump(src, &n, 0);
+    fn every_key_and_value_has_its_span() {
+        let src =
+            "name: x\nsteps:\n  - tool: a\n    args: {n: \"12\", m: 3, l: [1, 2]}\nk: |\n  block\n";
+        let root = parse(src).unwrap();
+        let top = root.as_map().unwrap();
+        assert_eq!(text(src, top[0].0.span), "name");
+        assert_eq!(text(src, top[0].1.span), "x");
+        let Value::Seq(steps) = &top[1].1.value else {
+            panic!()
+        };
+        let step = steps[0].as_map().unwrap();
+        assert_eq!(
+            text(src, steps[0].span),
+            "tool: a\n    args: {n: \"12\", m: 3, l: [1, 2]}"
+        );
+        let args = &step[1].1;
+        assert_eq!(text(src, args.span), "{n: \"12\", m: 3, l: [1, 2]}");
+        let a = args.as_map().unwrap();
+        // `n` is a key, not the YAML 1.1 boolean; the quoted 12 is a string.
+        assert_eq!(a[0].0.name, "n");
+        assert_eq!(a[0].1.value, Value::Str("12".into()));
+        assert_eq!(text(src, a[0].1.span), "\"12\"");
+        assert_eq!(a[1].1.value, Value::Int(3));
+        assert_eq!(text(src, a[2].1.span), "[1, 2]");
+        assert_eq!(top[2].1.value, Value::Str("block\n".into()));
+    }
+
+    #[test]
+    fn yes_and_no_stay_strings() {
+        let root = parse("a: yes\nb: no\nc: true\n").unwrap();
+        let m = root.as_map().unwrap();
+        assert_eq!(m[0].1.value, Value::Str("yes".into()));
+        assert_eq!(m[1].1.value, Value::Str("no".into()));
+        assert_eq!(m[2].1.value, Value::Bool(true));
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_for_the_loader_to_report() {
+        let root = parse("a: 1\na: 2\n").unwrap();
+        assert_eq!(root.as_map().unwrap().len(), 2);
     }
 }

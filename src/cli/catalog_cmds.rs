@@ -174,8 +174,7 @@ pub async fn describe(tool: String, source: Source) -> i32 {
         .map(|r| r[1].chars().count())
         .max()
         .unwrap_or(0)
-        .min(48)
-        .max(4);
+        .clamp(4, 48);
     let w2 = rows.iter().map(|r| r[2].len()).max().unwrap_or(0).max(8);
     println!(
         "{:w0$}  {:w1$}  {:w2$}  DESCRIPTION",
@@ -205,11 +204,11 @@ pub async fn call(
             return exit::INVALID;
         }
     };
-    if let Some(t) = timeout_ms {
-        if !(1..=60_000).contains(&t) {
-            eprintln!("error: --timeout-ms must be from 1 to 60000, not {t}");
-            return exit::INVALID;
-        }
+    if let Some(t) = timeout_ms
+        && !(1..=60_000).contains(&t)
+    {
+        eprintln!("error: --timeout-ms must be from 1 to 60000, not {t}");
+        return exit::INVALID;
     }
     let url = source
         .url

@@ -97,10 +97,10 @@ fn resolve_url(
     if let Some(u) = &source.url {
         return Ok(u.clone());
     }
-    if let Some(pb) = pb {
-        if let Some(u) = check::playbook_url(pb, opts)? {
-            return Ok(u);
-        }
+    if let Some(pb) = pb
+        && let Some(u) = check::playbook_url(pb, opts)?
+    {
+        return Ok(u);
     }
     Ok(client::DEFAULT_URL.to_owned())
 }
@@ -355,10 +355,10 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     let outcome = runner::run(&checked, &client, &ropts, &mut fanout).await;
     drop(fanout);
-    if let Some(path) = &junit {
-        if let Err(e) = std::fs::write(path, junit_out.to_xml()) {
-            eprintln!("error: cannot write JUnit report {}: {e}", path.display());
-        }
+    if let Some(path) = &junit
+        && let Err(e) = std::fs::write(path, junit_out.to_xml())
+    {
+        eprintln!("error: cannot write JUnit report {}: {e}", path.display());
     }
     if let Some(s) = simulator {
         if !output.quiet && !dry_run {

@@ -82,10 +82,10 @@ impl<W: Write> TerminalReporter<W> {
         if let Some(it) = step.iteration {
             text.push_str(&format!(" [{}/{}]", it.index0 + 1, it.length));
         }
-        if let Some(tool) = &step.tool {
-            if **tool != *step.name {
-                text.push_str(&format!("  {}", self.paint(dim, tool)));
-            }
+        if let Some(tool) = &step.tool
+            && **tool != *step.name
+        {
+            text.push_str(&format!("  {}", self.paint(dim, tool)));
         }
         if matches!(
             status,
@@ -317,11 +317,11 @@ impl<W: Write> Sink for TerminalReporter<W> {
                 if show_line {
                     self.step_line(step, *status, *duration_ms, message.as_deref());
                 }
-                if matches!(status, StepStatus::Failed | StepStatus::Ignored) {
-                    if let Some(d) = diagnostic {
-                        let text = d.render(self.color, self.width);
-                        self.line(text.trim_end());
-                    }
+                if matches!(status, StepStatus::Failed | StepStatus::Ignored)
+                    && let Some(d) = diagnostic
+                {
+                    let text = d.render(self.color, self.width);
+                    self.line(text.trim_end());
                 }
             }
             Event::RunFinished {

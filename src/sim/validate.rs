@@ -33,10 +33,10 @@ pub fn coerce(schema: &Value, body: &mut Map<String, Value>) {
             }
             Some(v) => match (ty, &*v) {
                 (Some("number" | "integer"), Value::String(s)) => {
-                    if let Ok(n) = s.trim().parse::<f64>() {
-                        if let Some(num) = number(n) {
-                            *v = num;
-                        }
+                    if let Ok(n) = s.trim().parse::<f64>()
+                        && let Some(num) = number(n)
+                    {
+                        *v = num;
                     }
                 }
                 (Some("string"), Value::Number(_) | Value::Bool(_) | Value::Null) => {
