@@ -268,7 +268,7 @@ impl Node {
 mod tests {
     use super::*;
 
-    fn text<'a>(src: &'a str, span: Span) -> &'a str {
+    fn text(src: &str, span: Span) -> &str {
         &src[span.offset..span.offset + span.len]
     }
 

@@ -728,3 +728,57 @@ fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
     assert!(calls > 0 && calls < 23, "{calls}");
     assert!(text(&out.stderr).contains("interrupted"));
 }
+
+#[test]
+fn sim_command_fault_flags() {
+    let port = closed_port();
+    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+        .args([
+            "sim",
+            "--port",
+            &port.to_string(),
+            "--fail-tool",
+            "ppal-connect",
+            "--disable-tool",
+            "ppal-playback",
+            "--legacy",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the simulator did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let tools = text(
+        &pplay()
+            .args(["tools", "--url", &url])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert!(
+        !tools.contains("ppal-playback") && tools.contains("ppal-connect"),
+        "{tools}"
+    );
+    let failed = pplay()
+        .args(["call", "ppal-connect", "--url", &url])
+        .assert()
+        .code(1);
+    assert!(text(&failed.get_output().stderr).contains("--fail-tool"));
+    // --legacy answers strings; pplay parses them back.
+    let ok = pplay()
+        .args(["call", "ppal-read-live-set", "--url", &url])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&ok.get_output().stdout).unwrap();
+    assert_eq!(v["timeSignature"], "4/4");
+    let _ = sim.kill();
+    let _ = sim.wait();
+}

@@ -50,3 +50,45 @@ fn pinned_catalog_matches_producer_pal_1_4_6() {
     }
     eprintln!("compared the pinned catalog with {}", upstream.display());
 }
+
+#[test]
+fn the_real_catalog_and_its_traps() {
+    let upstream = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/producer-pal/tools-1.4.6.json");
+    let Ok(text) = std::fs::read_to_string(&upstream) else {
+        eprintln!(
+            "SKIPPED: {} is not there; the traps were checked against the pinned catalog only",
+            upstream.display()
+        );
+        return;
+    };
+    let real = pplay::catalog::Catalog::from_json(&text).unwrap();
+    assert_eq!(real.tools().len(), 21);
+    // `include` has a default, although the schema lists it as required.
+    assert!(
+        real.get("ppal-read-live-set")
+            .unwrap()
+            .check_args(&serde_json::json!({}), &[])
+            .is_empty()
+    );
+    // `ids` is a (coerced) string: a number is refused, with the quoting hint.
+    let issues = real
+        .get("ppal-update-track")
+        .unwrap()
+        .check_args(&serde_json::json!({"ids": 12}), &[]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        issues[0].message,
+        "`ids` must be a string, found the integer 12"
+    );
+    assert_eq!(
+        issues[0].help.as_deref(),
+        Some("quote it (\"12\") to send it as a string")
+    );
+    // A missing `ids` is refused before Producer Pal turns it into "undefined".
+    let issues = real
+        .get("ppal-update-track")
+        .unwrap()
+        .check_args(&serde_json::json!({"mute": true}), &[]);
+    assert_eq!(issues[0].message, "missing required argument `ids`");
+}

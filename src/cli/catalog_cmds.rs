@@ -71,6 +71,21 @@ pub async fn sim(
     0
 }
 
+/// The tool by name, or an error with a "did you mean" (exit 2).
+fn find_tool<'a>(
+    cat: &'a Catalog,
+    tool: &str,
+    note: &str,
+) -> Result<&'a crate::catalog::Tool, i32> {
+    cat.get(tool).ok_or_else(|| {
+        eprintln!("error: unknown tool `{tool}`{note}");
+        if let Some(s) = did_you_mean(tool, cat.names()) {
+            eprintln!("  help: did you mean `{s}`?");
+        }
+        exit::INVALID
+    })
+}
+
 async fn catalog(source: &Source) -> Result<Catalog, i32> {
     let url = source
         .url
@@ -126,12 +141,9 @@ pub async fn describe(tool: String, source: Source) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let Some(t) = cat.get(&tool) else {
-        eprintln!("error: unknown tool `{tool}`");
-        if let Some(s) = did_you_mean(&tool, cat.names()) {
-            eprintln!("  help: did you mean `{s}`?");
-        }
-        return exit::INVALID;
+    let t = match find_tool(&cat, &tool, "") {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     println!("{} — {}", t.name, t.title);
     if !t.description.is_empty() {
@@ -219,12 +231,9 @@ pub async fn call(
         Ok(c) => c,
         Err(code) => return code,
     };
-    let Some(t) = cat.get(&tool) else {
-        eprintln!("error: unknown tool `{tool}`; nothing was sent");
-        if let Some(s) = did_you_mean(&tool, cat.names()) {
-            eprintln!("  help: did you mean `{s}`?");
-        }
-        return exit::INVALID;
+    let t = match find_tool(&cat, &tool, "; nothing was sent") {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let issues = t.check_args(&args, &[]);
     if !issues.is_empty() {
