@@ -2,7 +2,20 @@
 //! `GET /api/tools` answer, when `../shared/producer-pal/tools-1.4.6.json` is
 //! there (CI has it). The facts must match; the descriptions must be ours.
 
+use std::io::Write;
+
 use serde_json::Value;
+
+/// Says so on the process's real stderr: the test harness captures the
+/// output of passing tests, and a skip must be visible in CI logs.
+fn say(text: &str) {
+    match std::fs::OpenOptions::new().append(true).open("/dev/stderr") {
+        Ok(mut f) => {
+            let _ = writeln!(f, "conformance: {text}");
+        }
+        Err(_) => eprintln!("conformance: {text}"),
+    }
+}
 
 fn strip_descriptions(v: &mut Value, out: &mut Vec<String>) {
     match v {
@@ -22,10 +35,10 @@ fn pinned_catalog_matches_producer_pal_1_4_6() {
     let upstream = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/producer-pal/tools-1.4.6.json");
     let Ok(text) = std::fs::read_to_string(&upstream) else {
-        eprintln!(
+        say(&format!(
             "SKIPPED: {} is not there; the pinned catalog was not compared",
             upstream.display()
-        );
+        ));
         return;
     };
     let mut theirs: Value = serde_json::from_str(&text).unwrap();
@@ -48,7 +61,10 @@ fn pinned_catalog_matches_producer_pal_1_4_6() {
             "description copied from Producer Pal: {d}"
         );
     }
-    eprintln!("compared the pinned catalog with {}", upstream.display());
+    say(&format!(
+        "compared the pinned catalog with {}",
+        upstream.display()
+    ));
 }
 
 #[test]
@@ -56,10 +72,10 @@ fn the_real_catalog_and_its_traps() {
     let upstream = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/producer-pal/tools-1.4.6.json");
     let Ok(text) = std::fs::read_to_string(&upstream) else {
-        eprintln!(
+        say(&format!(
             "SKIPPED: {} is not there; the traps were checked against the pinned catalog only",
             upstream.display()
-        );
+        ));
         return;
     };
     let real = pplay::catalog::Catalog::from_json(&text).unwrap();
