@@ -561,15 +561,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         node: &'s Node,
     ) -> (Option<Compiled<'e, 's>>, Option<usize>) {
         let max = self.opts.max_iterations;
-        let too_long = |n: usize| {
-            Diagnostic::error(
-                "pplay::loop-too-long",
-                format!("this loop has {n} iterations, more than the limit of {max}"),
-            )
-            .in_file(file)
-            .label(node.span, format!("{n} iterations"))
-            .help("split the job, or raise the limit with --max-iterations")
-        };
+        let too_long = |n: usize| loop_too_long(file, node.span, n, max);
         match &node.value {
             Value::Seq(items) => {
                 if items.len() > max {
@@ -607,15 +599,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                             (Some(c), Some(items.len()))
                         }
                         Err(kind) => {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    "pplay::loop-type",
-                                    format!("`loop` must give a sequence, but this gives {kind}"),
-                                )
-                                .in_file(file)
-                                .label(node.span, format!("this is {kind}"))
-                                .help("use a list, `range(n)`, `zip(a, b)` or `product(a, b)`"),
-                            );
+                            self.diags.push(loop_not_a_sequence(file, node.span, kind));
                             (None, None)
                         }
                     },
@@ -665,6 +649,28 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 .push(arg_diagnostic(file, &tool.name, tool_span, node, &issue));
         }
     }
+}
+
+/// A loop longer than `--max-iterations`, found at check or run time.
+pub fn loop_too_long(file: &Arc<SourceFile>, span: Span, n: usize, max: usize) -> Diagnostic {
+    Diagnostic::error(
+        "pplay::loop-too-long",
+        format!("this loop has {n} iterations, more than the limit of {max}"),
+    )
+    .in_file(file)
+    .label(span, format!("{n} iterations"))
+    .help("split the job, or raise the limit with --max-iterations")
+}
+
+/// A loop whose value is not a sequence, found at check or run time.
+pub fn loop_not_a_sequence(file: &Arc<SourceFile>, span: Span, kind: &str) -> Diagnostic {
+    Diagnostic::error(
+        "pplay::loop-type",
+        format!("`loop` must give a sequence, but this gives {kind}"),
+    )
+    .in_file(file)
+    .label(span, format!("this is {kind}"))
+    .help("use a list, `range(n)`, `zip(a, b)` or `product(a, b)`")
 }
 
 /// The items of a loop value, or the kind of value it is instead.

@@ -815,13 +815,6 @@ pub fn valid_var(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-impl Span {
-    /// The first character of the span, for labels on a whole mapping.
-    pub fn min_start(self) -> Span {
-        Span::new(self.offset, 0)
-    }
-}
-
 /// Every step in run order, included files expanded, for checks that walk
 /// the whole playbook.
 pub fn walk_steps<'a>(steps: &'a [Step], f: &mut dyn FnMut(&'a Step)) {

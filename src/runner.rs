@@ -16,7 +16,9 @@ use minijinja::value::Value as MjValue;
 use serde_json::Value as Json;
 
 use crate::catalog::PathSeg;
-use crate::check::{Checked, CheckedStep, arg_diagnostic, loop_items};
+use crate::check::{
+    Checked, CheckedStep, arg_diagnostic, loop_items, loop_not_a_sequence, loop_too_long,
+};
 use crate::client::{Client, ClientError, Reply};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
@@ -288,29 +290,14 @@ impl Runner<'_> {
                 Ok(v) => match loop_items(&v) {
                     Ok(items) if items.len() > self.max_iterations => {
                         let span = step.loop_.as_ref().map_or(step.span, |n| n.span);
-                        let d = Diagnostic::error(
-                            "pplay::loop-too-long",
-                            format!(
-                                "this loop has {} iterations, more than the limit of {}",
-                                items.len(),
-                                self.max_iterations
-                            ),
-                        )
-                        .in_file(file)
-                        .label(span, format!("{} iterations", items.len()))
-                        .help("split the job, or raise the limit with --max-iterations");
+                        let d = loop_too_long(file, span, items.len(), self.max_iterations);
                         self.fail_before_call(cs, None, d, &ctx);
                         return;
                     }
                     Ok(items) => Some(items),
                     Err(kind) => {
                         let span = step.loop_.as_ref().map_or(step.span, |n| n.span);
-                        let d = Diagnostic::error(
-                            "pplay::loop-type",
-                            format!("`loop` must give a sequence, but this gives {kind}"),
-                        )
-                        .in_file(file)
-                        .label(span, format!("this is {kind}"));
+                        let d = loop_not_a_sequence(file, span, kind);
                         self.fail_before_call(cs, None, d, &ctx);
                         return;
                     }

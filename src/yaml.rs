@@ -20,6 +20,11 @@ impl Span {
     pub fn new(offset: usize, len: usize) -> Self {
         Span { offset, len }
     }
+
+    /// The first character of the span, for labels on a whole mapping.
+    pub fn min_start(self) -> Span {
+        Span::new(self.offset, 0)
+    }
 }
 
 impl From<Span> for miette::SourceSpan {
