@@ -197,11 +197,15 @@ pub enum SchemaCommand {
 /// Parses the command line, runs the command and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // A run sends one call at a time, so one thread answers each reply with
+    // no hand-over between threads; the standalone simulator serves many
+    // clients at once.
+    let mut builder = if matches!(cli.command, Command::Sim { .. }) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
