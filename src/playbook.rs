@@ -188,8 +188,15 @@ fn parse_partial(
 
 fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {
     let mut d = Diagnostic::error("pplay::yaml", "the playbook is not valid YAML").in_file(file);
-    let msg = e.to_string();
-    let msg = msg.lines().next().unwrap_or_default().to_owned();
+    // serde-saphyr says "error: line L column C: what"; the label shows the
+    // place already, so only "what" is kept.
+    let full = e.to_string();
+    let first = full.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let msg = match first.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((place, what)) if place.contains("column") => what.to_owned(),
+        _ => first.to_owned(),
+    };
     match e.location() {
         Some(loc) if loc.line() > 0 => {
             let offset = loc

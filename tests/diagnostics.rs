@@ -44,6 +44,7 @@ fn alias_bomb_is_refused() {
     y.push_str("steps:\n  - tool: ppal-connect\n");
     let out = problems(&y);
     assert!(out.contains("not valid YAML"), "{out}");
+    assert!(out.contains("alias replay limit exceeded"), "{out}");
 }
 
 #[test]
