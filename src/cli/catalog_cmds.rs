@@ -340,6 +340,10 @@ fn write_out(output: Option<&Path>, text: &str) -> i32 {
 }
 
 pub async fn pull(source: Source, output: Option<PathBuf>) -> i32 {
+    if source.tools.is_some() {
+        eprintln!("error: `schema pull` reads the live catalog from --url; --tools does not apply");
+        return exit::INVALID;
+    }
     let url = source
         .url
         .clone()
