@@ -17,22 +17,25 @@ use pplay::report::json::JsonReporter;
 use pplay::runner::{self, RunOptions};
 use pplay::sim::{self, SimOptions};
 
-const CALLS: usize = 4000;
-const ROUNDS: usize = 7;
+const CALLS: usize = 1500;
+const ROUNDS: usize = 15;
 
 fn start_sim() -> String {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let s = sim::start(SimOptions::default()).await.unwrap();
-            tx.send(s.url()).unwrap();
-            std::future::pending::<()>().await;
-        });
-    });
+    std::thread::Builder::new()
+        .name("sim".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let s = sim::start(SimOptions::default()).await.unwrap();
+                tx.send(s.url()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        })
+        .unwrap();
     rx.recv().unwrap()
 }
 

@@ -5,6 +5,7 @@
 //! (string results, inline `WARNING: ` lines) are normalised here, so nothing
 //! above this module knows which server version it talks to.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value as Json;
@@ -33,7 +34,8 @@ pub enum Format {
 pub enum Reply {
     /// `200`: the tool ran; `is_error` says whether it failed inside Live.
     Tool {
-        result: Json,
+        /// Shared, so events can carry it without copying it.
+        result: Arc<Json>,
         warnings: Vec<String>,
         is_error: bool,
     },
@@ -80,7 +82,10 @@ impl ClientError {
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
-    base: String,
+    base: Arc<str>,
+    /// `{base}/api/tools/`, parsed once: a call only appends the tool and
+    /// the query, without parsing the host again.
+    tools_url: Option<reqwest::Url>,
     grace: Duration,
 }
 
@@ -92,9 +97,14 @@ impl Client {
             .no_proxy()
             .build()
             .expect("the HTTP client builds with static settings");
+        let base = base_url.trim_end_matches('/').to_owned();
+        let tools_url = reqwest::Url::parse(&format!("{base}/api/tools/"))
+            .ok()
+            .filter(|u| !u.cannot_be_a_base());
         Client {
             http,
-            base: base_url.trim_end_matches('/').to_owned(),
+            base: Arc::from(base),
+            tools_url,
             grace: GRACE,
         }
     }
@@ -103,6 +113,11 @@ impl Client {
     pub fn with_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
+    }
+
+    /// The base URL, shared (events carry it).
+    pub fn base(&self) -> Arc<str> {
+        self.base.clone()
     }
 
     pub fn base_url(&self) -> &str {
@@ -158,17 +173,38 @@ impl Client {
             Format::Json => "json",
             Format::Compact => "compact",
         };
-        let url = match timeout_ms {
-            Some(t) => format!("{}/api/tools/{tool}?format={fmt}&timeoutMs={t}", self.base),
-            None => format!("{}/api/tools/{tool}?format={fmt}", self.base),
+        let query = match timeout_ms {
+            Some(t) => format!("format={fmt}&timeoutMs={t}"),
+            None => format!("format={fmt}"),
         };
+        let target = match &self.tools_url {
+            Some(u) => {
+                let mut u = u.clone();
+                if let Ok(mut segs) = u.path_segments_mut() {
+                    segs.pop_if_empty().push(tool);
+                }
+                u.set_query(Some(&query));
+                u
+            }
+            // Not a valid base URL: let reqwest report it for this call.
+            None => match reqwest::Url::parse(&format!("{}/api/tools/{tool}?{query}", self.base)) {
+                Ok(u) => u,
+                Err(e) => {
+                    return Err(ClientError::Transport {
+                        url: self.base.to_string(),
+                        message: format!("not a valid URL: {e}"),
+                    });
+                }
+            },
+        };
+        let url = target.to_string();
         let deadline = timeout_ms.map_or(DEFAULT_DEADLINE - GRACE + self.grace, |t| {
             Duration::from_millis(t) + self.grace
         });
         let body = serde_json::to_vec(args).expect("JSON values serialise");
         let resp = self
             .http
-            .post(&url)
+            .post(target)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(deadline)
@@ -247,7 +283,7 @@ pub fn parse_reply(status: u16, mut body: Json, format: Format) -> Reply {
         other => other,
     };
     Reply::Tool {
-        result,
+        result: Arc::new(result),
         warnings,
         is_error,
     }
@@ -307,7 +343,7 @@ mod tests {
         assert_eq!(
             reply,
             Reply::Tool {
-                result: json!({"id": "1"}),
+                result: Arc::new(json!({"id": "1"})),
                 warnings: vec!["one".into(), "two".into()],
                 is_error: false
             }
@@ -324,7 +360,7 @@ mod tests {
         assert_eq!(
             r,
             Reply::Tool {
-                result: json!("{not json}"),
+                result: Arc::new(json!("{not json}")),
                 warnings: vec![],
                 is_error: true
             }

@@ -169,7 +169,7 @@ struct Runner<'a> {
 
 /// What one call came to.
 struct CallResult {
-    result: Json,
+    result: Arc<Json>,
     warnings: Vec<String>,
     is_error: bool,
     duration_ms: f64,
@@ -481,13 +481,20 @@ impl Runner<'_> {
             return None;
         }
         // Send, with retries after transport failures, timeouts and 5xx.
+        // Events share the args, tool and URL instead of copying them.
+        let args = Arc::new(args);
+        let tool_name: Arc<str> = cs
+            .origin
+            .tool
+            .clone()
+            .unwrap_or_else(|| Arc::from(tool.value.as_str()));
         let mut attempt = 0u32;
         let reply = loop {
             attempt += 1;
             self.sink.emit(&Event::CallSent {
                 step: sr.clone(),
-                tool: tool.value.clone(),
-                url: self.client.base_url().to_owned(),
+                tool: tool_name.clone(),
+                url: self.client.base(),
                 args: args.clone(),
                 timeout_ms,
                 attempt,
@@ -515,7 +522,7 @@ impl Runner<'_> {
             };
             self.sink.emit(&Event::CallFinished {
                 step: sr.clone(),
-                tool: tool.value.clone(),
+                tool: tool_name.clone(),
                 status,
                 duration_ms: dur,
                 result,

@@ -311,7 +311,7 @@ pub async fn call(
                 );
                 return exit::STEP_FAILED;
             }
-            match (&result, format) {
+            match (&*result, format) {
                 (Json::String(s), Format::Compact) => println!("{s}"),
                 _ => println!("{}", serde_json::to_string_pretty(&result).expect("JSON")),
             }

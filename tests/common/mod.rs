@@ -207,7 +207,7 @@ impl Outcome {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::CallSent { tool, args, .. } => Some((tool.clone(), args.clone())),
+                Event::CallSent { tool, args, .. } => Some((tool.to_string(), (**args).clone())),
                 _ => None,
             })
             .collect()
