@@ -25,6 +25,14 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A playbook in a scratch directory (kept alive by the returned guard).
+fn scratch(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join(name);
+    std::fs::write(&f, text).unwrap();
+    (dir, f)
+}
+
 fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -118,9 +126,10 @@ fn recipes_start_with_the_editor_schema_line() {
 
 #[test]
 fn an_invalid_playbook_is_exit_2_with_every_problem() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("bad.yaml");
-    std::fs::write(&f, "name: bad\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12 }\n  - tool: ppal-nope\n    captur: x\n").unwrap();
+    let (_dir, f) = scratch(
+        "bad.yaml",
+        "name: bad\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12 }\n  - tool: ppal-nope\n    captur: x\n",
+    );
     for cmd in ["check", "run"] {
         let out = pplay()
             .arg(cmd)
@@ -144,13 +153,10 @@ fn an_invalid_playbook_is_exit_2_with_every_problem() {
 
 #[test]
 fn a_failed_step_is_exit_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("f.yaml");
-    std::fs::write(
-        &f,
+    let (_dir, f) = scratch(
+        "f.yaml",
         "name: f\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n",
-    )
-    .unwrap();
+    );
     let out = pplay().arg("run").arg(&f).arg("--sim").assert().code(1);
     let stdout = text(&out.get_output().stdout);
     assert!(
@@ -275,13 +281,10 @@ fn json_events_on_stdout_human_output_on_stderr() {
 
 #[test]
 fn junit_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("j.yaml");
-    std::fs::write(
-        &f,
+    let (dir, f) = scratch(
+        "j.yaml",
         "name: junit\nsteps:\n  - name: Two tracks\n    tool: ppal-create-track\n    loop: range(2)\n  - name: Skipped\n    tool: ppal-connect\n    when: false\n  - name: Broken\n    tool: ppal-read-clip\n    args: { slot: \"5/0\" }\n  - name: Never\n    tool: ppal-connect\n",
-    )
-    .unwrap();
+    );
     let xml = dir.path().join("report.xml");
     pplay()
         .arg("run")

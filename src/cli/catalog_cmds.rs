@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use super::Source;
 use super::run::{load_catalog, print_diagnostics};
 use crate::catalog::{Catalog, describe_path, type_summary};
-use crate::client::{self, Client, Format, Reply};
+use crate::client::{Client, Format, Reply};
 use crate::diagnostic::did_you_mean;
 use crate::report::ColorChoice;
 use crate::runner::exit;
@@ -87,10 +87,7 @@ fn find_tool<'a>(
 }
 
 async fn catalog(source: &Source) -> Result<Catalog, i32> {
-    let url = source
-        .url
-        .clone()
-        .unwrap_or_else(|| client::DEFAULT_URL.to_owned());
+    let url = source.url_or_default();
     load_catalog(source.tools.as_deref(), &Client::new(&url)).await
 }
 
@@ -222,10 +219,7 @@ pub async fn call(
         eprintln!("error: --timeout-ms must be from 1 to 60000, not {t}");
         return exit::INVALID;
     }
-    let url = source
-        .url
-        .clone()
-        .unwrap_or_else(|| client::DEFAULT_URL.to_owned());
+    let url = source.url_or_default();
     let client = Client::new(&url);
     let cat = match load_catalog(source.tools.as_deref(), &client).await {
         Ok(c) => c,
@@ -344,10 +338,7 @@ pub async fn pull(source: Source, output: Option<PathBuf>) -> i32 {
         eprintln!("error: `schema pull` reads the live catalog from --url; --tools does not apply");
         return exit::INVALID;
     }
-    let url = source
-        .url
-        .clone()
-        .unwrap_or_else(|| client::DEFAULT_URL.to_owned());
+    let url = source.url_or_default();
     let raw = match Client::new(&url).list_tools().await {
         Ok(r) => r,
         Err(e) => {

@@ -33,6 +33,15 @@ pub struct Source {
     pub tools: Option<PathBuf>,
 }
 
+impl Source {
+    /// `--url` (or `PPAL_URL`), else the default address.
+    pub fn url_or_default(&self) -> String {
+        self.url
+            .clone()
+            .unwrap_or_else(|| crate::client::DEFAULT_URL.to_owned())
+    }
+}
+
 /// Output settings shared by the commands that report.
 #[derive(Debug, Clone, Args)]
 pub struct Output {
@@ -60,30 +69,34 @@ pub struct VarArgs {
     pub max_iterations: usize,
 }
 
+/// `pplay run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Run against the built-in simulator (started in-process)
+    #[arg(long)]
+    pub sim: bool,
+    /// Check, expand loops and print the calls without sending any
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write JSON Lines events to stdout (human output moves to stderr)
+    #[arg(long)]
+    pub json: bool,
+    /// Write a JUnit XML report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: Output,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a playbook, then run it
-    Run {
-        file: PathBuf,
-        #[command(flatten)]
-        source: Source,
-        #[command(flatten)]
-        vars: VarArgs,
-        /// Run against the built-in simulator (started in-process)
-        #[arg(long)]
-        sim: bool,
-        /// Check, expand loops and print the calls without sending any
-        #[arg(long)]
-        dry_run: bool,
-        /// Write JSON Lines events to stdout (human output moves to stderr)
-        #[arg(long)]
-        json: bool,
-        /// Write a JUnit XML report to FILE
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        #[command(flatten)]
-        output: Output,
-    },
+    Run(RunArgs),
     /// Check playbooks against the tool catalog without sending any call
     Check {
         #[arg(required = true)]
@@ -217,28 +230,7 @@ pub fn main() -> i32 {
 
 async fn dispatch(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run {
-            file,
-            source,
-            vars,
-            sim,
-            dry_run,
-            json,
-            junit,
-            output,
-        } => {
-            run::run(run::RunArgs {
-                file,
-                source,
-                vars,
-                sim,
-                dry_run,
-                json,
-                junit,
-                output,
-            })
-            .await
-        }
+        Command::Run(args) => run::run(args).await,
         Command::Check {
             files,
             source,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value as Json;
 
-use super::{Output, Source, VarArgs};
+use super::{Output, RunArgs, Source, VarArgs};
 use crate::catalog::Catalog;
 use crate::check::{self, CheckOptions};
 use crate::client::{self, Client};
@@ -19,17 +19,6 @@ use crate::report::terminal::TerminalReporter;
 use crate::report::{self, Verbosity};
 use crate::runner::{self, RunOptions, exit};
 use crate::sim;
-
-pub struct RunArgs {
-    pub file: PathBuf,
-    pub source: Source,
-    pub vars: VarArgs,
-    pub sim: bool,
-    pub dry_run: bool,
-    pub json: bool,
-    pub junit: Option<PathBuf>,
-    pub output: Output,
-}
 
 /// Prints diagnostics on stderr as miette reports.
 pub fn print_diagnostics(diags: &[Diagnostic], color: report::ColorChoice) {
