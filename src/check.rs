@@ -532,14 +532,10 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             }
             Action::Include { vars, playbook, .. } => {
                 let inc_file = &playbook.file;
-                for (k, v) in playbook
-                    .vars
-                    .iter()
-                    .map(|(k, v)| (k, v, inc_file))
-                    .chain(vars.iter().map(|(k, v)| (k, v, file)))
-                    .map(|(k, v, f)| ((k, f), v))
-                {
-                    let (k, f) = k;
+                // The included file's vars are defaults; the step's win.
+                let defaults = playbook.vars.iter().map(|(k, v)| (k, v, inc_file));
+                let given = vars.iter().map(|(k, v)| (k, v, file));
+                for (k, v, f) in defaults.chain(given) {
                     if let Some(c) = self.compile(f, v) {
                         self.names(f, &c, &[]);
                         checked.include_vars.push((k.name.as_str(), c));
