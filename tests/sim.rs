@@ -390,6 +390,14 @@ async fn bad_references_answer_is_error_with_a_clear_text() {
         assert_eq!((st, b["isError"].clone()), (200, json!(true)), "{tool}");
         assert!(b["result"].as_str().unwrap().contains(text), "{tool}: {b}");
     }
+    // A count the simulator will not allocate.
+    let (st, b) = post(
+        &s,
+        "/api/tools/ppal-create-track?format=json",
+        r#"{"count": 1000000000}"#,
+    )
+    .await;
+    assert_eq!((st, b["isError"].clone()), (200, json!(true)));
     // An empty slot in an existing track.
     post(&s, "/api/tools/ppal-create-track?format=json", "{}").await;
     let (_, b) = post(

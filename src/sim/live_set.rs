@@ -171,6 +171,20 @@ fn n(args: &Map<String, Value>, k: &str) -> Option<f64> {
     args.get(k).and_then(Value::as_f64)
 }
 
+/// The most objects one simulated call creates, so a playbook mistake
+/// cannot make the simulator allocate without bound.
+pub const MAX_COUNT: usize = 1000;
+
+fn count(args: &Map<String, Value>) -> Result<usize, String> {
+    let c = n(args, "count").unwrap_or(1.0).max(1.0);
+    if c > MAX_COUNT as f64 {
+        return Err(format!(
+            "count {c} is more than the simulator creates at once ({MAX_COUNT})"
+        ));
+    }
+    Ok(c as usize)
+}
+
 fn list(v: Option<&str>) -> Vec<String> {
     v.map(|t| {
         t.split(',')
@@ -543,7 +557,7 @@ impl LiveSet {
     }
 
     fn create_track(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let count = n(args, "count").unwrap_or(1.0).max(1.0) as usize;
+        let count = count(args)?;
         let kind = match s(args, "type") {
             Some("audio") => TrackKind::Audio,
             Some("return") => TrackKind::Return,
@@ -567,7 +581,7 @@ impl LiveSet {
                         TrackKind::Midi => format!("{n}-MIDI"),
                         TrackKind::Audio => format!("{n}-Audio"),
                         TrackKind::Return => {
-                            format!("{}-Return", (b'A' + (n as u8 - 1).min(25)) as char)
+                            format!("{}-Return", (b'A' + (n - 1).min(25) as u8) as char)
                         }
                     }
                 });
@@ -671,7 +685,7 @@ impl LiveSet {
     }
 
     fn create_scene(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let count = n(args, "count").unwrap_or(1.0).max(1.0) as usize;
+        let count = count(args)?;
         let names = list(s(args, "name"));
         let at = n(args, "sceneIndex").map(|i| (i as usize).min(self.scenes.len()));
         if at.is_none() && !b(args, "capture").unwrap_or(false) {
@@ -1136,7 +1150,7 @@ impl LiveSet {
     fn duplicate(&mut self, args: &Map<String, Value>) -> ToolResult {
         let id = s(args, "id").unwrap_or_default();
         let ty = s(args, "type").unwrap_or_default();
-        let count = n(args, "count").unwrap_or(1.0).max(1.0) as usize;
+        let count = count(args)?;
         let mut out = Vec::new();
         match ty {
             "track" => {
