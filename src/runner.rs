@@ -714,9 +714,14 @@ impl Runner<'_> {
         timeout_ms: Option<u64>,
     ) -> MjValue {
         let step = cs.step;
+        // In a loop, `steps.<id>` is a list: name the iteration.
+        let at = sr
+            .iteration
+            .map(|i| format!("[{}]", i.index0))
+            .unwrap_or_default();
         let base = match &step.id {
-            Some(id) => format!("steps.{}", id.value),
-            None => format!("step {}", cs.index + 1),
+            Some(id) => format!("steps.{}{at}", id.value),
+            None => format!("step {}{at}", cs.index + 1),
         };
         for (name, c) in &cs.capture {
             let result = placeholder(format!("{base}.result"));

@@ -395,9 +395,14 @@ fn dry_run_prints_the_calls() {
         .success();
     let stdout = text(&out.get_output().stdout);
     assert!(stdout.contains("dry run"), "{stdout}");
+    // The first looped track's index is not known before a real run.
     assert!(
-        stdout.contains(r#"ppal-create-clip {"slot":"<steps.tracks.result[0].trackIndex>/0""#)
-            || stdout.contains("<steps.tracks"),
+        stdout.contains(r#"ppal-create-clip {"slot":"<steps.tracks[0].result.trackIndex>/3""#),
+        "{stdout}"
+    );
+    // `last_track` was captured from the second iteration.
+    assert!(
+        stdout.contains(r#"{"slot":"<steps.tracks[1].result.trackIndex>/0","notes":"C2"#),
         "{stdout}"
     );
     assert!(stdout.contains("timeoutMs=10000"), "{stdout}");
