@@ -731,6 +731,17 @@ pub fn arg_diagnostic(
 
 /// The span of the node at `path` in an args tree (its key, for `key`).
 pub fn locate(args: &Node, path: &[PathSeg], key: bool) -> Option<Span> {
+    let (key_span, node) = node_at(args, path)?;
+    if key {
+        key_span.or(Some(node.span))
+    } else {
+        Some(node.span)
+    }
+}
+
+/// The node at `path` in an args tree, with the span of its key when the
+/// last step is a mapping key.
+pub fn node_at<'n>(args: &'n Node, path: &[PathSeg]) -> Option<(Option<Span>, &'n Node)> {
     let mut node = args;
     let mut key_span = None;
     for seg in path {
@@ -747,9 +758,5 @@ pub fn locate(args: &Node, path: &[PathSeg], key: bool) -> Option<Span> {
             _ => return None,
         }
     }
-    if key {
-        key_span.or(Some(node.span))
-    } else {
-        Some(node.span)
-    }
+    Some((key_span, node))
 }

@@ -464,7 +464,13 @@ impl Runner<'_> {
             let issues = t.check_args(&args, &[]);
             let mut d = issues
                 .first()
-                .map(|i| arg_diagnostic(file, &t.name, tool.span, args_node, i))
+                .map(|i| {
+                    let d = arg_diagnostic(file, &t.name, tool.span, args_node, i);
+                    match template_help(args_node, i) {
+                        Some(h) => d.help(h),
+                        None => d,
+                    }
+                })
                 .unwrap_or_else(|| {
                     Diagnostic::error("pplay::arg", "the arguments do not fit the schema")
                         .in_file(file)
@@ -753,6 +759,18 @@ impl Runner<'_> {
             durationMs => 0,
         }
     }
+}
+
+/// For a value a single `{{ expression }}` produced with the wrong type:
+/// how to make the template give text instead (quoting does not help there).
+fn template_help(args: &crate::yaml::Node, issue: &crate::catalog::ArgIssue) -> Option<String> {
+    let (_, node) = crate::check::node_at(args, &issue.path)?;
+    let expr = crate::template::single_expression(node.as_str()?)?;
+    issue
+        .help
+        .as_deref()
+        .filter(|h| h.starts_with("quote it"))
+        .map(|_| format!("the template gives a number or a boolean; write \"{{{{ {expr} | string }}}}\" to send it as text"))
 }
 
 /// `retryDelayMs`, doubled per attempt, with up to a quarter added at random

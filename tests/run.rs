@@ -525,3 +525,15 @@ async fn a_failure_inside_an_include_points_into_that_file() {
     assert_eq!(out.exit_code, 1);
     assert!(out.report.contains("part.yaml:3:"), "{}", out.report);
 }
+
+#[tokio::test]
+async fn a_template_that_gives_a_number_where_text_is_expected() {
+    let out = Test::new(
+        "name: x\nsteps:\n  - tool: ppal-create-track\n    capture: { lead: result.trackIndex }\n  - tool: ppal-update-track\n    args: { ids: \"{{ lead }}\", mute: true }\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(out.summary.calls, 1, "the second call is not sent");
+    assert_snapshot!(out.report);
+}
