@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A catalog that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -488,6 +488,3 @@ pub fn type_summary(p: &Value) -> String {
     }
     s
 }
-
-/// Keep the JSON object type handy for callers building args.
-pub type Args = Map<String, Value>;

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use super::Source;
 use super::run::{load_catalog, print_diagnostics};
+use super::{SimArgs, Source};
 use crate::catalog::{Catalog, describe_path, type_summary};
 use crate::client::{Client, Format, Reply};
 use crate::diagnostic::did_you_mean;
@@ -15,17 +15,17 @@ use crate::report::ColorChoice;
 use crate::runner::exit;
 use crate::sim::{self, SimOptions};
 
-#[allow(clippy::too_many_arguments)]
-pub async fn sim(
-    port: u16,
-    host: String,
-    tools: Option<PathBuf>,
-    default_format: Format,
-    latency_ms: u64,
-    fail_tools: Vec<String>,
-    disable_tools: Vec<String>,
-    legacy: bool,
-) -> i32 {
+pub async fn sim(args: SimArgs) -> i32 {
+    let SimArgs {
+        port,
+        host,
+        tools,
+        default_format,
+        latency_ms,
+        fail_tools,
+        disable_tools,
+        legacy,
+    } = args;
     let mut opts = SimOptions {
         default_format,
         latency_ms,

@@ -69,6 +69,35 @@ pub struct VarArgs {
     pub max_iterations: usize,
 }
 
+/// `pplay sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The port to listen on
+    #[arg(long, default_value_t = 3350)]
+    pub port: u16,
+    /// The address to listen on (the API has no authentication: keep it local)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Serve this catalog instead of the pinned 1.4.6 one
+    #[arg(long, value_name = "FILE")]
+    pub tools: Option<PathBuf>,
+    /// The format when a call has no ?format
+    #[arg(long, value_enum, default_value_t = Format::Compact)]
+    pub default_format: Format,
+    /// Delay every tool call by this many milliseconds
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Make this tool answer isError (repeatable)
+    #[arg(long = "fail-tool", value_name = "NAME")]
+    pub fail_tools: Vec<String>,
+    /// Disable this tool: 404 and gone from the list (repeatable)
+    #[arg(long = "disable-tool", value_name = "NAME")]
+    pub disable_tools: Vec<String>,
+    /// Behave like Producer Pal 1.4.6: ignore ?format and ?timeoutMs, answer strings
+    #[arg(long)]
+    pub legacy: bool,
+}
+
 /// `pplay run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -112,30 +141,7 @@ pub enum Command {
         output: Output,
     },
     /// Serve the Producer Pal simulator
-    Sim {
-        #[arg(long, default_value_t = 3350)]
-        port: u16,
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        /// Serve this catalog instead of the pinned 1.4.6 one
-        #[arg(long, value_name = "FILE")]
-        tools: Option<PathBuf>,
-        /// The format when a call has no ?format
-        #[arg(long, value_enum, default_value_t = Format::Compact)]
-        default_format: Format,
-        /// Delay every tool call by this many milliseconds
-        #[arg(long, default_value_t = 0)]
-        latency_ms: u64,
-        /// Make this tool answer isError (repeatable)
-        #[arg(long = "fail-tool", value_name = "NAME")]
-        fail_tools: Vec<String>,
-        /// Disable this tool: 404 and gone from the list (repeatable)
-        #[arg(long = "disable-tool", value_name = "NAME")]
-        disable_tools: Vec<String>,
-        /// Behave like Producer Pal 1.4.6: ignore ?format and ?timeoutMs, answer strings
-        #[arg(long)]
-        legacy: bool,
-    },
+    Sim(SimArgs),
     /// List the tools the device offers
     Tools {
         #[command(flatten)]
@@ -213,7 +219,7 @@ pub fn main() -> i32 {
     // A run sends one call at a time, so one thread answers each reply with
     // no hand-over between threads; the standalone simulator serves many
     // clients at once.
-    let mut builder = if matches!(cli.command, Command::Sim { .. }) {
+    let mut builder = if matches!(cli.command, Command::Sim(_)) {
         tokio::runtime::Builder::new_multi_thread()
     } else {
         tokio::runtime::Builder::new_current_thread()
@@ -238,28 +244,7 @@ async fn dispatch(cli: Cli) -> i32 {
             json,
             output,
         } => run::check(files, source, vars, json, output).await,
-        Command::Sim {
-            port,
-            host,
-            tools,
-            default_format,
-            latency_ms,
-            fail_tools,
-            disable_tools,
-            legacy,
-        } => {
-            catalog_cmds::sim(
-                port,
-                host,
-                tools,
-                default_format,
-                latency_ms,
-                fail_tools,
-                disable_tools,
-                legacy,
-            )
-            .await
-        }
+        Command::Sim(args) => catalog_cmds::sim(args).await,
         Command::Tools { source, json } => catalog_cmds::tools(source, json).await,
         Command::Describe { tool, source } => catalog_cmds::describe(tool, source).await,
         Command::Call {

@@ -34,10 +34,6 @@ impl<W: Write> TerminalReporter<W> {
         }
     }
 
-    pub fn into_inner(self) -> W {
-        self.out
-    }
-
     fn paint(&self, style: Style, text: &str) -> String {
         if self.color {
             format!("{}{text}{}", style.render(), style.render_reset())
