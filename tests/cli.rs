@@ -2,6 +2,8 @@
 //! URL precedence, the catalog commands. Calls go over loopback HTTP to the
 //! simulator, started in-process or as `pplay sim`.
 
+mod common;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -692,21 +694,8 @@ fn completions() {
 #[test]
 fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
     // A slow simulator in its own process, so the run is still going.
-    let port = closed_port();
-    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
-        .args(["sim", "--port", &port.to_string(), "--latency-ms", "100"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the simulator did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let sim = common::SimProcess::start(&["--latency-ms", "100"]);
+    let url = sim.url.clone();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
@@ -725,10 +714,7 @@ fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
         .args(["-INT", &run.id().to_string()])
         .status();
     let out = run.wait_with_output().unwrap();
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &sim.id().to_string()])
-        .status();
-    let _ = sim.wait();
+    drop(sim);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     let last: Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
     assert_eq!(last["interrupted"], true);
@@ -739,30 +725,14 @@ fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
 
 #[test]
 fn sim_command_fault_flags() {
-    let port = closed_port();
-    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
-        .args([
-            "sim",
-            "--port",
-            &port.to_string(),
-            "--fail-tool",
-            "ppal-connect",
-            "--disable-tool",
-            "ppal-playback",
-            "--legacy",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the simulator did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let sim = common::SimProcess::start(&[
+        "--fail-tool",
+        "ppal-connect",
+        "--disable-tool",
+        "ppal-playback",
+        "--legacy",
+    ]);
+    let url = sim.url.clone();
     let tools = text(
         &pplay()
             .args(["tools", "--url", &url])
@@ -787,6 +757,4 @@ fn sim_command_fault_flags() {
         .success();
     let v: Value = serde_json::from_slice(&ok.get_output().stdout).unwrap();
     assert_eq!(v["timeSignature"], "4/4");
-    let _ = sim.kill();
-    let _ = sim.wait();
 }

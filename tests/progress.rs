@@ -1,49 +1,14 @@
 //! The progress bar: drawn under a pseudo-terminal, absent when piped.
 
+mod common;
+
 use std::io::Read;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `pplay sim` with some latency, in its own process, so a run takes a while.
-struct SlowSim(std::process::Child, String);
-
-impl SlowSim {
-    fn start() -> Self {
-        let port = free_port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
-            .args(["sim", "--port", &port.to_string(), "--latency-ms", "60"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the simulator did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        SlowSim(child, format!("http://127.0.0.1:{port}"))
-    }
-}
-
-impl Drop for SlowSim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
-    let sim = SlowSim::start();
+    let sim = common::SimProcess::start(&["--latency-ms", "60"]);
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 30,
@@ -53,7 +18,7 @@ fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
         })
         .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pplay"));
-    cmd.args(["run", "playbooks/quickstart.yaml", "--url", &sim.1]);
+    cmd.args(["run", "playbooks/quickstart.yaml", "--url", &sim.url]);
     cmd.cwd(env!("CARGO_MANIFEST_DIR"));
     cmd.env_remove("NO_COLOR");
     let mut child = pair.slave.spawn_command(cmd).unwrap();
@@ -85,10 +50,10 @@ fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
 
 #[test]
 fn no_progress_bar_when_piped() {
-    let sim = SlowSim::start();
+    let sim = common::SimProcess::start(&["--latency-ms", "60"]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "playbooks/quickstart.yaml", "--url", &sim.1])
+        .args(["run", "playbooks/quickstart.yaml", "--url", &sim.url])
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -71,6 +71,17 @@ pub async fn sim(args: SimArgs) -> i32 {
     0
 }
 
+/// How `tools` and `describe` name a tool's annotations.
+fn kind(t: &crate::catalog::Tool) -> &'static str {
+    if t.read_only {
+        "read-only"
+    } else if t.destructive {
+        "destructive"
+    } else {
+        "changes state"
+    }
+}
+
 /// The tool by name, or an error with a "did you mean" (exit 2).
 fn find_tool<'a>(
     cat: &'a Catalog,
@@ -121,14 +132,7 @@ pub async fn tools(source: Source, json: bool) -> i32 {
         .max(5);
     println!("{:w$}  {:tw$}  KIND", "TOOL", "TITLE");
     for t in cat.tools() {
-        let kind = if t.read_only {
-            "read-only"
-        } else if t.destructive {
-            "destructive"
-        } else {
-            "changes state"
-        };
-        println!("{:w$}  {:tw$}  {kind}", t.name, t.title);
+        println!("{:w$}  {:tw$}  {}", t.name, t.title, kind(t));
     }
     0
 }
@@ -146,14 +150,7 @@ pub async fn describe(tool: String, source: Source) -> i32 {
     if !t.description.is_empty() {
         println!("{}", t.description);
     }
-    let kind = if t.read_only {
-        "read-only"
-    } else if t.destructive {
-        "destructive"
-    } else {
-        "changes state"
-    };
-    println!("{kind}\n");
+    println!("{}\n", kind(t));
     let params: Vec<(&str, &Json)> = t.params().collect();
     if params.is_empty() {
         println!("no parameters");

@@ -417,3 +417,44 @@ impl pplay::event::Sink for Collect {
         self.events.push(event.clone());
     }
 }
+
+/// `pplay sim` in its own process, on a free port, stopped when dropped.
+pub struct SimProcess {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl SimProcess {
+    pub fn start(extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+            .args(["sim", "--port", &port.to_string()])
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the simulator did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        SimProcess {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
