@@ -91,8 +91,6 @@ pub enum StepStatus {
     Ignored,
     /// `--dry-run`: rendered, not sent.
     Planned,
-    /// Never reached: the run stopped before it.
-    NotRun,
 }
 
 /// Counts for the closing summary line.

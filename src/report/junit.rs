@@ -73,7 +73,7 @@ impl Sink for JunitReporter {
                 self.ran.insert(step.index);
                 let mut st = match status {
                     StepStatus::Ok | StepStatus::Planned => TestCaseStatus::success(),
-                    StepStatus::Skipped | StepStatus::NotRun => TestCaseStatus::skipped(),
+                    StepStatus::Skipped => TestCaseStatus::skipped(),
                     StepStatus::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
                     StepStatus::Ignored => TestCaseStatus::skipped(),
                 };

@@ -70,7 +70,7 @@ impl<W: Write> TerminalReporter<W> {
         let mark = match status {
             StepStatus::Ok => self.paint(green, "✓"),
             StepStatus::Failed => self.paint(red, "✗"),
-            StepStatus::Skipped | StepStatus::NotRun => self.paint(yellow, "↷"),
+            StepStatus::Skipped => self.paint(yellow, "↷"),
             StepStatus::Ignored => self.paint(yellow, "✗"),
             StepStatus::Planned => self.paint(dim, "→"),
         };
