@@ -7,11 +7,14 @@ use std::io::Write;
 use serde_json::Value;
 
 /// Says so on the process's real stderr: the test harness captures the
-/// output of passing tests, and a skip must be visible in CI logs.
+/// output of passing tests, and a skip must be visible in CI logs. A
+/// duplicate of descriptor 2 shares its file offset, so the line lands in
+/// order even when stderr is a log file.
 fn say(text: &str) {
-    match std::fs::OpenOptions::new().append(true).open("/dev/stderr") {
-        Ok(mut f) => {
-            let _ = writeln!(f, "conformance: {text}");
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => {
+            let _ = writeln!(std::fs::File::from(fd), "conformance: {text}");
         }
         Err(_) => eprintln!("conformance: {text}"),
     }
