@@ -249,6 +249,25 @@ impl Loader {
         self.diags.last_mut().expect("just pushed")
     }
 
+    /// A node of the wrong kind: `what` says what it must be.
+    fn wrong_type(&mut self, what: impl Into<String>, node: &Node) {
+        self.err(
+            "pplay::type",
+            what,
+            node.span,
+            format!("found {}", node.kind()),
+        );
+    }
+
+    /// The text of a string node, or a type error at it.
+    fn string_of<'n>(&mut self, key: &str, node: &'n Node) -> Option<&'n str> {
+        let s = node.as_str();
+        if s.is_none() {
+            self.wrong_type(format!("`{key}` must be a string"), node);
+        }
+        s
+    }
+
     /// Duplicate keys anywhere in the document, each shown with the first one.
     fn duplicates(&mut self, node: &Node) {
         match &node.value {
@@ -277,12 +296,7 @@ impl Loader {
     /// The entries of a mapping node, flagging keys outside `allowed`.
     fn entries<'n>(&mut self, node: &'n Node, allowed: &[&str], what: &str) -> &'n [(Key, Node)] {
         let Some(entries) = node.as_map() else {
-            self.err(
-                "pplay::type",
-                format!("{what} must be a mapping"),
-                node.span,
-                format!("found {}", node.kind()),
-            );
+            self.wrong_type(format!("{what} must be a mapping"), node);
             return &[];
         };
         for (k, _) in entries {
@@ -306,14 +320,8 @@ impl Loader {
         root.as_map()?;
         let get = |name: &str| entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v);
         let name = match get("name") {
-            Some(n) if n.as_str().is_some() => n.clone(),
             Some(n) => {
-                self.err(
-                    "pplay::type",
-                    "`name` must be a string",
-                    n.span,
-                    format!("found {}", n.kind()),
-                );
+                self.string_of("name", n);
                 n.clone()
             }
             None => {
@@ -329,28 +337,12 @@ impl Loader {
                 }
             }
         };
-        let description = get("description").and_then(|d| {
-            let s = d.as_str().map(str::to_owned);
-            if s.is_none() {
-                self.err(
-                    "pplay::type",
-                    "`description` must be a string",
-                    d.span,
-                    format!("found {}", d.kind()),
-                );
-            }
-            s
-        });
+        let description = get("description")
+            .and_then(|d| self.string_of("description", d))
+            .map(str::to_owned);
         let url = get("url").cloned();
-        if let Some(u) = &url
-            && u.as_str().is_none()
-        {
-            self.err(
-                "pplay::type",
-                "`url` must be a string",
-                u.span,
-                format!("found {}", u.kind()),
-            );
+        if let Some(u) = &url {
+            self.string_of("url", u);
         }
         let vars = get("vars")
             .map(|v| self.entries_any(v, "`vars`"))
@@ -385,12 +377,7 @@ impl Loader {
                     }
                 }
                 _ => {
-                    self.err(
-                        "pplay::type",
-                        "`steps` must be a sequence of steps",
-                        s.span,
-                        format!("found {}", s.kind()),
-                    );
+                    self.wrong_type("`steps` must be a sequence of steps", s);
                 }
             },
         }
@@ -412,12 +399,7 @@ impl Loader {
             Some(m) => m.to_vec(),
             None if matches!(node.value, Value::Null) => Vec::new(),
             None => {
-                self.err(
-                    "pplay::type",
-                    format!("{what} must be a mapping"),
-                    node.span,
-                    format!("found {}", node.kind()),
-                );
+                self.wrong_type(format!("{what} must be a mapping"), node);
                 Vec::new()
             }
         }
@@ -458,12 +440,7 @@ impl Loader {
             }
             Value::Str(s) if s.contains("{{") || s.contains("{%") => Some(v.clone()),
             _ => {
-                self.err(
-                    "pplay::type",
-                    "`timeoutMs` must be an integer from 1 to 60000",
-                    v.span,
-                    format!("found {}", v.kind()),
-                );
+                self.wrong_type("`timeoutMs` must be an integer from 1 to 60000", v);
                 None
             }
         }
@@ -548,21 +525,10 @@ impl Loader {
         }
         let string = |l: &mut Self, key: &str| -> Option<Spanned<String>> {
             let (_, v) = get(key)?;
-            match v.as_str() {
-                Some(s) => Some(Spanned {
-                    value: s.to_owned(),
-                    span: v.span,
-                }),
-                None => {
-                    l.err(
-                        "pplay::type",
-                        format!("`{key}` must be a string"),
-                        v.span,
-                        format!("found {}", v.kind()),
-                    );
-                    None
-                }
-            }
+            l.string_of(key, v).map(|s| Spanned {
+                value: s.to_owned(),
+                span: v.span,
+            })
         };
         let action = if is_include {
             let path = string(self, "include")?;
@@ -594,12 +560,7 @@ impl Loader {
                     span: a.span,
                 },
                 Some((_, a)) => {
-                    self.err(
-                        "pplay::type",
-                        "`args` must be a mapping",
-                        a.span,
-                        format!("found {}", a.kind()),
-                    );
+                    self.wrong_type("`args` must be a mapping", a);
                     return None;
                 }
                 None => Node {
@@ -623,15 +584,8 @@ impl Loader {
                 Some("use lower-case letters, digits and `_`, not starting with a digit".into());
         }
         let name = get("name").map(|(_, v)| v.clone());
-        if let Some(n) = &name
-            && n.as_str().is_none()
-        {
-            self.err(
-                "pplay::type",
-                "`name` must be a string",
-                n.span,
-                format!("found {}", n.kind()),
-            );
+        if let Some(n) = &name {
+            self.string_of("name", n);
         }
         let expect = match get("expect") {
             None => Vec::new(),
@@ -642,12 +596,7 @@ impl Loader {
         };
         for e in &expect {
             if !matches!(e.value, Value::Str(_) | Value::Bool(_)) {
-                self.err(
-                    "pplay::type",
-                    "an `expect` entry must be an expression",
-                    e.span,
-                    format!("found {}", e.kind()),
-                );
+                self.wrong_type("an `expect` entry must be an expression", e);
             }
         }
         let capture = get("capture")
@@ -655,12 +604,7 @@ impl Loader {
             .unwrap_or_default();
         for (k, v) in &capture {
             if v.as_str().is_none() {
-                self.err(
-                    "pplay::type",
-                    format!("capture `{}` must be an expression", k.name),
-                    v.span,
-                    format!("found {}", v.kind()),
-                );
+                self.wrong_type(format!("capture `{}` must be an expression", k.name), v);
             }
             if !valid_id(&k.name) && !valid_var(&k.name) {
                 self.err(
@@ -675,12 +619,7 @@ impl Loader {
         if let Some(w) = &when
             && !matches!(w.value, Value::Str(_) | Value::Bool(_))
         {
-            self.err(
-                "pplay::type",
-                "`when` must be an expression",
-                w.span,
-                format!("found {}", w.kind()),
-            );
+            self.wrong_type("`when` must be an expression", w);
         }
         let loop_ = get("loop").map(|(_, v)| v.clone());
         if let Some(l) = &loop_

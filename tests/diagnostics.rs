@@ -260,3 +260,10 @@ fn parse_var_reads_yaml_scalars() {
     assert!(parse_var("novalue").is_err());
     assert!(parse_var("9x=1").is_err());
 }
+
+#[test]
+fn settings_of_the_wrong_kind() {
+    assert_snapshot!(problems(
+        "name: [a]\ndescription: 3\nurl: {x: 1}\nsteps:\n  - tool: 5\n  - tool: ppal-connect\n    name: {x: 1}\n    when: [a]\n"
+    ));
+}
