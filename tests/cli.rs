@@ -23,6 +23,11 @@ fn pplay() -> Command {
     c
 }
 
+/// The stdout of a `pplay` command that must succeed.
+fn ok_stdout(args: &[&str]) -> String {
+    text(&pplay().args(args).assert().success().get_output().stdout)
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -345,36 +350,15 @@ fn color_choice_and_environment() {
 
 #[test]
 fn quiet_and_verbose() {
-    let q = text(
-        &pplay()
-            .args(["run", "playbooks/quickstart.yaml", "--sim", "-q"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let q = ok_stdout(&["run", "playbooks/quickstart.yaml", "--sim", "-q"]);
     assert!(!q.contains('✓') && q.contains("10 steps, 10 calls"), "{q}");
-    let v = text(
-        &pplay()
-            .args(["run", "playbooks/quickstart.yaml", "--sim", "-v"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let v = ok_stdout(&["run", "playbooks/quickstart.yaml", "--sim", "-v"]);
     assert!(
         v.contains("→ {\"tempo\":124,\"timeSignature\":\"4/4\"}") && v.contains("← {"),
         "{v}"
     );
     assert!(!v.contains("POST http"));
-    let vv = text(
-        &pplay()
-            .args(["run", "playbooks/quickstart.yaml", "--sim", "-vv"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let vv = ok_stdout(&["run", "playbooks/quickstart.yaml", "--sim", "-vv"]);
     assert!(
         vv.contains("/api/tools/ppal-update-live-set?format=json&timeoutMs=10000")
             && vv.contains("HTTP 200 in"),
@@ -423,14 +407,7 @@ fn with_sim<T>(opts: SimOptions, f: impl FnOnce(String) -> T) -> T {
 #[test]
 fn tools_describe_and_schema_pull() {
     with_sim(SimOptions::default(), |url| {
-        let t = text(
-            &pplay()
-                .args(["tools", "--url", &url])
-                .assert()
-                .success()
-                .get_output()
-                .stdout,
-        );
+        let t = ok_stdout(&["tools", "--url", &url]);
         assert!(
             t.contains("ppal-read-live-set")
                 && t.contains("read-only")
@@ -447,14 +424,7 @@ fn tools_describe_and_schema_pull() {
         )
         .unwrap();
         assert_eq!(j.as_array().unwrap().len(), 21);
-        let d = text(
-            &pplay()
-                .args(["describe", "ppal-create-track", "--url", &url])
-                .assert()
-                .success()
-                .get_output()
-                .stdout,
-        );
+        let d = ok_stdout(&["describe", "ppal-create-track", "--url", &url]);
         assert!(
             d.contains("type")
                 && d.contains("string (midi|audio|return)")
@@ -733,14 +703,7 @@ fn sim_command_fault_flags() {
         "--legacy",
     ]);
     let url = sim.url.clone();
-    let tools = text(
-        &pplay()
-            .args(["tools", "--url", &url])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let tools = ok_stdout(&["tools", "--url", &url]);
     assert!(
         !tools.contains("ppal-playback") && tools.contains("ppal-connect"),
         "{tools}"
