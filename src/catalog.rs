@@ -110,10 +110,15 @@ impl Catalog {
         Ok(Catalog { tools, index, raw })
     }
 
-    /// The catalog pinned in this crate: Producer Pal 1.4.6, descriptions in
+    /// The Producer Pal 1.4.6 catalog pinned in this crate, descriptions in
     /// pplay's own words.
     pub fn pinned() -> Self {
-        Self::from_json(PINNED).expect("the pinned catalog is valid")
+        Self::pinned_release(Release::V1_4_6, false)
+    }
+
+    /// The catalog a pinned release serves (see [`Release::document`]).
+    pub fn pinned_release(release: Release, live_api: bool) -> Self {
+        Self::from_value(release.document(live_api)).expect("the pinned catalogs are valid")
     }
 
     /// A catalog with no tools (for work that needs none).
@@ -140,6 +145,57 @@ impl Catalog {
 
 /// The pinned 1.4.6 catalog, as shipped in `schemas/`.
 pub const PINNED: &str = include_str!("../schemas/producer-pal-1.4.6.json");
+
+/// The pinned 2.3.0 catalog for the default request profile.
+pub const PINNED_2_3_0: &str = include_str!("../schemas/producer-pal-2.3.0.json");
+
+/// The one tool 2.3.0 adds when the request profile turns the Live API on,
+/// kept apart so the other tools have a single copy.
+pub const LIVE_API_TOOL_2_3_0: &str = include_str!("../schemas/producer-pal-2.3.0-live-api.json");
+
+/// A Producer Pal release whose catalog ships in `schemas/`, descriptions in
+/// pplay's own words and every other fact as the release publishes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    V1_4_6,
+    V2_3_0,
+}
+
+impl Release {
+    /// The version as Producer Pal writes it.
+    pub fn version(self) -> &'static str {
+        match self {
+            Release::V1_4_6 => "1.4.6",
+            Release::V2_3_0 => "2.3.0",
+        }
+    }
+
+    /// The `{"tools": [...]}` document `GET /api/tools` answers. `live_api`
+    /// asks 2.3.0 for its opt-in Live API tool, listed last as the release
+    /// lists it; 1.4.6 has no such switch (its raw Live API tool is always
+    /// there), so there it changes nothing.
+    pub fn document(self, live_api: bool) -> Value {
+        let parse = |text: &str| -> Value {
+            serde_json::from_str(text).expect("the pinned catalogs are JSON")
+        };
+        match self {
+            Release::V1_4_6 => parse(PINNED),
+            Release::V2_3_0 => {
+                let mut doc = parse(PINNED_2_3_0);
+                if live_api {
+                    let extra = parse(LIVE_API_TOOL_2_3_0);
+                    if let (Some(tools), Some(more)) = (
+                        doc.get_mut("tools").and_then(Value::as_array_mut),
+                        extra.get("tools").and_then(Value::as_array),
+                    ) {
+                        tools.extend(more.iter().cloned());
+                    }
+                }
+                doc
+            }
+        }
+    }
+}
 
 /// The published schema with defaulted properties taken out of `required`,
 /// at every depth.
@@ -487,4 +543,28 @@ pub fn type_summary(p: &Value) -> String {
         s.push_str(&format!(" (max {n} chars)"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinned_releases_and_the_live_api_switch() {
+        let old = Catalog::pinned();
+        assert_eq!(old.tools().len(), 21);
+        assert!(old.get("ppal-raw-live-api").is_some());
+        let same = Catalog::pinned_release(Release::V1_4_6, true);
+        assert_eq!(same.raw, old.raw, "1.4.6 has no live-API switch");
+
+        let new = Catalog::pinned_release(Release::V2_3_0, false);
+        assert_eq!(new.tools().len(), 21);
+        assert!(new.get("ppal-live-api").is_none());
+        assert!(new.get("ppal-raw-live-api").is_none());
+        let with_api = Catalog::pinned_release(Release::V2_3_0, true);
+        assert_eq!(with_api.tools().len(), 22);
+        assert_eq!(with_api.tools().last().unwrap().name, "ppal-live-api");
+        assert!(with_api.get("ppal-live-api").unwrap().destructive);
+        assert_eq!(Release::V2_3_0.version(), "2.3.0");
+    }
 }

@@ -32,6 +32,8 @@
 //!   benchmarks.
 //! - [`diff`] and [`editor_schema`]: comparing catalogs across Producer Pal
 //!   releases, and the JSON Schema editors use for playbooks.
+//! - [`hidden_params`]: the arguments a release still takes without listing
+//!   them (2.3's deprecated names and aliases), shipped as data.
 //! - [`cli`]: the command line; the binary only calls [`cli::main`].
 //!
 //! # Why these choices
@@ -50,6 +52,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod editor_schema;
 pub mod event;
+pub mod hidden_params;
 pub mod playbook;
 pub mod report;
 pub mod runner;
