@@ -14,11 +14,13 @@ use serde_json::Value;
 /// order even when stderr is a log file.
 fn say(text: &str) {
     use std::os::fd::AsFd;
+    // One write, so lines from tests running in parallel do not interleave.
+    let line = format!("conformance: {text}\n");
     match std::io::stderr().as_fd().try_clone_to_owned() {
         Ok(fd) => {
-            let _ = writeln!(std::fs::File::from(fd), "conformance: {text}");
+            let _ = std::fs::File::from(fd).write_all(line.as_bytes());
         }
-        Err(_) => eprintln!("conformance: {text}"),
+        Err(_) => eprint!("{line}"),
     }
 }
 
@@ -48,10 +50,10 @@ fn read_upstream(file: &str, skipped: &str) -> Option<String> {
 fn strip_descriptions(v: &mut Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(_)) = m.get("description") {
-                if let Some(Value::String(d)) = m.remove("description") {
-                    out.push(d);
-                }
+            if let Some(Value::String(_)) = m.get("description")
+                && let Some(Value::String(d)) = m.remove("description")
+            {
+                out.push(d);
             }
             m.values_mut().for_each(|x| strip_descriptions(x, out));
         }
