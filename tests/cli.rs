@@ -1,51 +1,31 @@
 //! The `pplay` binary end to end: exit codes, output streams, reporters,
 //! URL precedence, the catalog commands. Calls go over loopback HTTP to the
-//! simulator, started in-process or as `pplay sim`.
+//! simulator, started in-process or as `pplay sim`. Every test states the
+//! command line as a user would type it (see `common::cmd`).
 
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
-use assert_cmd::Command;
+use common::cmd::Test;
 use pplay::sim::{self, SimOptions};
 use serde_json::Value;
 
 const PINNED: &str = "schemas/producer-pal-1.4.6.json";
 
-fn pplay() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pplay"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for k in ["PPAL_URL", "NO_COLOR", "CLICOLOR_FORCE", "COLUMNS"] {
-        c.env_remove(k);
-    }
-    c
-}
+/// A playbook with three problems: a number where text is expected, an
+/// unknown tool and a misspelt key.
+const INVALID: &str = "name: bad\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12 }\n  - tool: ppal-nope\n    captur: x\n";
 
-/// The stdout of a `pplay` command that must succeed.
-fn ok_stdout(args: &[&str]) -> String {
-    text(&pplay().args(args).assert().success().get_output().stdout)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// A playbook in a scratch directory (kept alive by the returned guard).
-fn scratch(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join(name);
-    std::fs::write(&f, text).unwrap();
-    (dir, f)
-}
-
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// An address nobody listens on.
+fn closed_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()
+        .port();
+    format!("http://127.0.0.1:{port}")
 }
 
 fn playbooks() -> Vec<std::path::PathBuf> {
@@ -61,46 +41,35 @@ fn playbooks() -> Vec<std::path::PathBuf> {
 
 #[test]
 fn quickstart_runs_against_the_simulator() {
-    let out = pplay()
+    Test::new()
         .args(["run", "playbooks/quickstart.yaml", "--sim"])
-        .assert()
-        .success();
-    let stdout = text(&out.get_output().stdout);
-    assert!(
-        stdout.contains("10 steps, 10 calls, 0 warnings, 0 failed, 0 skipped in"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("Simulated Live Set: 2 tracks, 8 scenes, 5 clips, tempo 124"),
-        "{stdout}"
-    );
+        .stdout_has("10 steps, 10 calls, 0 warnings, 0 failed, 0 skipped in")
+        .stdout_has("Simulated Live Set: 2 tracks, 8 scenes, 5 clips, tempo 124")
+        .run();
 }
 
 #[test]
 fn every_recipe_checks_offline_and_runs_green() {
     let books = playbooks();
     assert!(books.len() >= 5, "{books:?}");
-    for p in books.iter().chain(
-        std::fs::read_dir("playbooks/parts")
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect::<Vec<_>>()
-            .iter(),
-    ) {
-        pplay()
+    let parts: Vec<_> = std::fs::read_dir("playbooks/parts")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for p in books.iter().chain(&parts) {
+        Test::new()
             .arg("check")
             .arg(p)
             .args(["--tools", PINNED])
-            .assert()
-            .success();
+            .run();
     }
     for p in &books {
-        let out = pplay().arg("run").arg(p).arg("--sim").assert().success();
-        assert!(
-            text(&out.get_output().stdout).contains(" 0 failed"),
-            "{}",
-            p.display()
-        );
+        Test::new()
+            .arg("run")
+            .arg(p)
+            .arg("--sim")
+            .stdout_has(" 0 failed")
+            .run();
     }
 }
 
@@ -133,132 +102,112 @@ fn recipes_start_with_the_editor_schema_line() {
 
 #[test]
 fn an_invalid_playbook_is_exit_2_with_every_problem() {
-    let (_dir, f) = scratch(
-        "bad.yaml",
-        "name: bad\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12 }\n  - tool: ppal-nope\n    captur: x\n",
-    );
     for cmd in ["check", "run"] {
-        let out = pplay()
+        Test::new()
             .arg(cmd)
-            .arg(&f)
-            .args([
-                "--tools",
-                PINNED,
-                "--url",
-                &format!("http://127.0.0.1:{}", closed_port()),
-            ])
-            .assert()
-            .code(2);
-        let err = text(&out.get_output().stderr);
-        assert!(err.contains("quote it (\"12\")"), "{err}");
-        assert!(err.contains("unknown tool `ppal-nope`"), "{err}");
-        assert!(err.contains("unknown key `captur`"), "{err}");
-        assert!(err.contains("3 problems"), "{err}");
-        assert!(err.contains("nothing was sent"), "{err}");
+            .playbook("bad.yaml", INVALID)
+            .args(["--tools", PINNED, "--url", &closed_url()])
+            .status(2)
+            .stderr_has("quote it (\"12\")")
+            .stderr_has("unknown tool `ppal-nope`")
+            .stderr_has("unknown key `captur`")
+            .stderr_has("3 problems")
+            .stderr_has("nothing was sent")
+            .run();
     }
 }
 
 #[test]
+fn an_invalid_playbook_is_reported_on_stderr_as_the_terminal_shows_it() {
+    Test::new()
+        .arg("check")
+        .playbook("bad.yaml", INVALID)
+        .args(["--tools", PINNED])
+        .status(2)
+        .stdout("")
+        .stderr_snapshot("an_invalid_playbook_on_stderr")
+        .run();
+}
+
+#[test]
 fn a_failed_step_is_exit_1() {
-    let (_dir, f) = scratch(
-        "f.yaml",
-        "name: f\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n",
-    );
-    let out = pplay().arg("run").arg(&f).arg("--sim").assert().code(1);
-    let stdout = text(&out.get_output().stdout);
-    assert!(
-        stdout.contains("ppal-read-clip failed: Track index 0 is out of range"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("1 failed"), "{stdout}");
+    Test::new()
+        .arg("run")
+        .playbook(
+            "f.yaml",
+            "name: f\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n",
+        )
+        .arg("--sim")
+        .status(1)
+        .stdout_has("ppal-read-clip failed: Track index 0 is out of range")
+        .stdout_has("1 failed")
+        .run();
 }
 
 #[test]
 fn unreachable_is_exit_3_naming_the_url() {
-    let port = closed_port();
-    let out = pplay()
-        .args([
-            "run",
-            "playbooks/quickstart.yaml",
-            "--url",
-            &format!("http://127.0.0.1:{port}"),
-        ])
-        .assert()
-        .code(3);
-    let err = text(&out.get_output().stderr);
-    assert!(err.contains(&format!("http://127.0.0.1:{port}")), "{err}");
-    assert!(
-        err.contains("Is Ableton Live running with the Producer Pal device?"),
-        "{err}"
-    );
+    let url = closed_url();
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--url", &url])
+        .status(3)
+        .stderr_has(&url)
+        .stderr_has("Is Ableton Live running with the Producer Pal device?")
+        .run();
 }
 
 #[test]
 fn url_precedence_flag_env_playbook_default() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("u.yaml");
-    let (p1, p2, p3) = (closed_port(), closed_port(), closed_port());
-    std::fs::write(&f, format!("name: u\nvars: {{ port: {p1} }}\nurl: http://127.0.0.1:{{{{ port }}}}\nsteps:\n  - tool: ppal-connect\n")).unwrap();
-    let tried = |cmd: &mut Command| text(&cmd.assert().code(3).get_output().stderr);
-    assert!(tried(pplay().arg("run").arg(&f)).contains(&format!(":{p1}")));
-    assert!(
-        tried(
-            pplay()
-                .arg("run")
-                .arg(&f)
-                .env("PPAL_URL", format!("http://127.0.0.1:{p2}"))
-        )
-        .contains(&format!(":{p2}"))
+    let (u1, u2, u3) = (closed_url(), closed_url(), closed_url());
+    let port = |u: &str| u.rsplit(':').next().unwrap().to_owned();
+    let book = format!(
+        "name: u\nvars: {{ port: {} }}\nurl: http://127.0.0.1:{{{{ port }}}}\nsteps:\n  - tool: ppal-connect\n",
+        port(&u1)
     );
-    assert!(
-        tried(
-            pplay()
-                .arg("run")
-                .arg(&f)
-                .env("PPAL_URL", format!("http://127.0.0.1:{p2}"))
-                .args(["--url", &format!("http://127.0.0.1:{p3}")])
-        )
-        .contains(&format!(":{p3}"))
-    );
-    std::fs::write(&f, "name: u\nsteps:\n  - tool: ppal-connect\n").unwrap();
-    let out = pplay().arg("run").arg(&f).output().unwrap();
-    // Without any: the default address (a Producer Pal may or may not be there).
-    if out.status.code() == Some(3) {
-        assert!(text(&out.stderr).contains("http://localhost:3350"));
+    let run = || Test::new().arg("run").playbook("u.yaml", &book).status(3);
+    run().stderr_has(format!(":{}", port(&u1))).run();
+    run()
+        .env("PPAL_URL", &u2)
+        .stderr_has(format!(":{}", port(&u2)))
+        .run();
+    run()
+        .env("PPAL_URL", &u2)
+        .args(["--url", &u3])
+        .stderr_has(format!(":{}", port(&u3)))
+        .run();
+    // Without any: the default address, unless a Producer Pal is there.
+    if std::net::TcpStream::connect(("localhost", 3350)).is_err() {
+        Test::new()
+            .arg("run")
+            .playbook("u.yaml", "name: u\nsteps:\n  - tool: ppal-connect\n")
+            .status(3)
+            .stderr_has("http://localhost:3350")
+            .run();
     }
 }
 
 #[test]
 fn vars_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let vars = dir.path().join("vars.yaml");
-    std::fs::write(&vars, "tempo: 90\nparts: [Kick, Bass, Pad]\n").unwrap();
-    let out = pplay()
+    Test::new()
         .args(["run", "playbooks/quickstart.yaml", "--sim", "--vars-file"])
-        .arg(&vars)
+        .file("vars.yaml", "tempo: 90\nparts: [Kick, Bass, Pad]\n")
+        .arg_scratch("vars.yaml")
         .args(["--var", "tempo=131"])
-        .assert()
-        .success();
-    let stdout = text(&out.get_output().stdout);
-    assert!(stdout.contains("Set the tempo to 131"), "{stdout}");
-    assert!(stdout.contains("3 tracks, 8 scenes"), "{stdout}");
-    pplay()
+        .stdout_has("Set the tempo to 131")
+        .stdout_has("3 tracks, 8 scenes")
+        .run();
+    Test::new()
         .args(["run", "playbooks/quickstart.yaml", "--sim", "--var", "oops"])
-        .assert()
-        .code(2);
+        .status(2)
+        .run();
 }
 
 #[test]
 fn json_events_on_stdout_human_output_on_stderr() {
-    let out = pplay()
+    let out = Test::new()
         .args(["run", "playbooks/quickstart.yaml", "--sim", "--json"])
-        .assert()
-        .success();
-    let stdout = text(&out.get_output().stdout);
-    let events: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect(l))
-        .collect();
+        .stderr_has("10 steps, 10 calls")
+        .run();
+    let events = out.json_lines();
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().unwrap())
@@ -282,26 +231,21 @@ fn json_events_on_stdout_human_output_on_stderr() {
         .unwrap();
     assert_eq!(call["status"], 200);
     assert!(call["result"].is_object());
-    let stderr = text(&out.get_output().stderr);
-    assert!(stderr.contains("10 steps, 10 calls"), "{stderr}");
 }
 
 #[test]
 fn junit_report() {
-    let (dir, f) = scratch(
-        "j.yaml",
-        "name: junit\nsteps:\n  - name: Two tracks\n    tool: ppal-create-track\n    loop: range(2)\n  - name: Skipped\n    tool: ppal-connect\n    when: false\n  - name: Broken\n    tool: ppal-read-clip\n    args: { slot: \"5/0\" }\n  - name: Never\n    tool: ppal-connect\n",
-    );
-    let xml = dir.path().join("report.xml");
-    pplay()
+    let out = Test::new()
         .arg("run")
-        .arg(&f)
-        .arg("--sim")
-        .arg("--junit")
-        .arg(&xml)
-        .assert()
-        .code(1);
-    let report = std::fs::read_to_string(&xml).unwrap();
+        .playbook(
+            "j.yaml",
+            "name: junit\nsteps:\n  - name: Two tracks\n    tool: ppal-create-track\n    loop: range(2)\n  - name: Skipped\n    tool: ppal-connect\n    when: false\n  - name: Broken\n    tool: ppal-read-clip\n    args: { slot: \"5/0\" }\n  - name: Never\n    tool: ppal-connect\n",
+        )
+        .args(["--sim", "--junit"])
+        .arg_scratch("report.xml")
+        .status(1)
+        .run();
+    let report = out.read("report.xml");
     assert!(
         report.contains("testcase name=\"Two tracks [1/2]\""),
         "{report}"
@@ -320,79 +264,73 @@ fn junit_report() {
 
 #[test]
 fn piped_output_has_no_escapes_or_carriage_returns() {
-    let out = pplay()
+    Test::new()
         .args(["run", "playbooks/pattern-batch.yaml", "--sim"])
-        .assert()
-        .success();
-    for stream in [&out.get_output().stdout, &out.get_output().stderr] {
-        let s = text(stream);
-        assert!(!s.contains('\r') && !s.contains('\x1b'), "{s:?}");
-    }
+        .stdout_lacks("\r")
+        .stdout_lacks("\x1b")
+        .stderr_lacks("\r")
+        .stderr_lacks("\x1b")
+        .run();
 }
 
 #[test]
 fn color_choice_and_environment() {
-    let run = |args: &[&str], env: &[(&str, &str)]| {
-        let mut c = pplay();
-        c.args(["run", "playbooks/quickstart.yaml", "--sim"])
-            .args(args);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        text(&c.assert().success().get_output().stdout).contains('\x1b')
-    };
-    assert!(run(&["--color", "always"], &[]));
-    assert!(!run(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
-    assert!(!run(&[], &[]));
-    assert!(run(&[], &[("CLICOLOR_FORCE", "1")]));
-    assert!(!run(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    let quickstart = || Test::new().args(["run", "playbooks/quickstart.yaml", "--sim"]);
+    quickstart()
+        .args(["--color", "always"])
+        .stdout_has("\x1b")
+        .run();
+    quickstart()
+        .args(["--color", "never"])
+        .env("CLICOLOR_FORCE", "1")
+        .stdout_lacks("\x1b")
+        .run();
+    quickstart().stdout_lacks("\x1b").run();
+    quickstart()
+        .env("CLICOLOR_FORCE", "1")
+        .stdout_has("\x1b")
+        .run();
+    quickstart()
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .stdout_lacks("\x1b")
+        .run();
 }
 
 #[test]
 fn quiet_and_verbose() {
-    let q = ok_stdout(&["run", "playbooks/quickstart.yaml", "--sim", "-q"]);
-    assert!(!q.contains('✓') && q.contains("10 steps, 10 calls"), "{q}");
-    let v = ok_stdout(&["run", "playbooks/quickstart.yaml", "--sim", "-v"]);
-    assert!(
-        v.contains("→ {\"tempo\":124,\"timeSignature\":\"4/4\"}") && v.contains("← {"),
-        "{v}"
-    );
-    assert!(!v.contains("POST http"));
-    let vv = ok_stdout(&["run", "playbooks/quickstart.yaml", "--sim", "-vv"]);
-    assert!(
-        vv.contains("/api/tools/ppal-update-live-set?format=json&timeoutMs=10000")
-            && vv.contains("HTTP 200 in"),
-        "{vv}"
-    );
+    let quickstart = || Test::new().args(["run", "playbooks/quickstart.yaml", "--sim"]);
+    quickstart()
+        .arg("-q")
+        .stdout_lacks("✓")
+        .stdout_has("10 steps, 10 calls")
+        .run();
+    quickstart()
+        .arg("-v")
+        .stdout_has("→ {\"tempo\":124,\"timeSignature\":\"4/4\"}")
+        .stdout_has("← {")
+        .stdout_lacks("POST http")
+        .run();
+    quickstart()
+        .arg("-vv")
+        .stdout_has("/api/tools/ppal-update-live-set?format=json&timeoutMs=10000")
+        .stdout_has("HTTP 200 in")
+        .run();
 }
 
 #[test]
 fn dry_run_prints_the_calls() {
-    let out = pplay()
-        .args([
-            "run",
-            "playbooks/quickstart.yaml",
-            "--dry-run",
-            "--tools",
-            PINNED,
-        ])
-        .args(["--url", &format!("http://127.0.0.1:{}", closed_port())])
-        .assert()
-        .success();
-    let stdout = text(&out.get_output().stdout);
-    assert!(stdout.contains("dry run"), "{stdout}");
-    // The first looped track's index is not known before a real run.
-    assert!(
-        stdout.contains(r#"ppal-create-clip {"slot":"<steps.tracks[0].result.trackIndex>/3""#),
-        "{stdout}"
-    );
-    // `last_track` was captured from the second iteration.
-    assert!(
-        stdout.contains(r#"{"slot":"<steps.tracks[1].result.trackIndex>/0","notes":"C2"#),
-        "{stdout}"
-    );
-    assert!(stdout.contains("timeoutMs=10000"), "{stdout}");
-    assert!(stdout.contains("0 calls"), "{stdout}");
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--dry-run"])
+        .args(["--tools", PINNED, "--url", &closed_url()])
+        .stdout_has("dry run")
+        // The first looped track's index is not known before a real run.
+        .stdout_has(r#"ppal-create-clip {"slot":"<steps.tracks[0].result.trackIndex>/3""#)
+        // `last_track` was captured from the second iteration.
+        .stdout_has(r#"{"slot":"<steps.tracks[1].result.trackIndex>/0","notes":"C2"#)
+        .stdout_has("timeoutMs=10000")
+        .stdout_has("0 calls")
+        .run();
 }
 
 /// Runs `pplay` with a simulator serving on loopback for the duration.
@@ -407,48 +345,35 @@ fn with_sim<T>(opts: SimOptions, f: impl FnOnce(String) -> T) -> T {
 #[test]
 fn tools_describe_and_schema_pull() {
     with_sim(SimOptions::default(), |url| {
-        let t = ok_stdout(&["tools", "--url", &url]);
-        assert!(
-            t.contains("ppal-read-live-set")
-                && t.contains("read-only")
-                && t.contains("destructive"),
-            "{t}"
-        );
-        let j: Value = serde_json::from_slice(
-            &pplay()
-                .args(["tools", "--json", "--tools", PINNED])
-                .assert()
-                .success()
-                .get_output()
-                .stdout,
-        )
-        .unwrap();
-        assert_eq!(j.as_array().unwrap().len(), 21);
-        let d = ok_stdout(&["describe", "ppal-create-track", "--url", &url]);
-        assert!(
-            d.contains("type")
-                && d.contains("string (midi|audio|return)")
-                && d.contains("default \"midi\""),
-            "{d}"
-        );
-        assert!(d.contains("count") && d.contains("integer >= 1"), "{d}");
-        let e = text(
-            &pplay()
-                .args(["describe", "ppal-create-trak", "--tools", PINNED])
-                .assert()
-                .code(2)
-                .get_output()
-                .stderr,
-        );
-        assert!(e.contains("did you mean `ppal-create-track`?"), "{e}");
-        let dir = tempfile::tempdir().unwrap();
-        let pulled = dir.path().join("tools.json");
-        pplay()
+        Test::new()
+            .args(["tools", "--url", &url])
+            .stdout_has("ppal-read-live-set")
+            .stdout_has("read-only")
+            .stdout_has("destructive")
+            .run();
+        let listed = Test::new()
+            .args(["tools", "--json", "--tools", PINNED])
+            .run()
+            .json();
+        assert_eq!(listed.as_array().unwrap().len(), 21);
+        Test::new()
+            .args(["describe", "ppal-create-track", "--url", &url])
+            .stdout_has("type")
+            .stdout_has("string (midi|audio|return)")
+            .stdout_has("default \"midi\"")
+            .stdout_has("count")
+            .stdout_has("integer >= 1")
+            .run();
+        Test::new()
+            .args(["describe", "ppal-create-trak", "--tools", PINNED])
+            .status(2)
+            .stderr_has("did you mean `ppal-create-track`?")
+            .run();
+        let pull = Test::new()
             .args(["schema", "pull", "--url", &url, "-o"])
-            .arg(&pulled)
-            .assert()
-            .success();
-        let a: Value = serde_json::from_str(&std::fs::read_to_string(&pulled).unwrap()).unwrap();
+            .arg_scratch("tools.json")
+            .run();
+        let a: Value = serde_json::from_str(&pull.read("tools.json")).unwrap();
         let b: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
         assert_eq!(a, b);
     });
@@ -457,75 +382,49 @@ fn tools_describe_and_schema_pull() {
 #[test]
 fn call_checks_args_first() {
     with_sim(SimOptions::default(), |url| {
-        let ok = pplay()
-            .args([
-                "call",
-                "ppal-create-track",
-                r#"{"name":"Kick"}"#,
-                "--url",
-                &url,
-            ])
-            .assert()
-            .success();
-        let r: Value = serde_json::from_slice(&ok.get_output().stdout).unwrap();
-        assert_eq!(r["trackIndex"], 0);
-        let bad = pplay()
+        let created = Test::new()
+            .args(["call", "ppal-create-track", r#"{"name":"Kick"}"#])
+            .args(["--url", &url])
+            .run();
+        assert_eq!(created.json()["trackIndex"], 0);
+        Test::new()
             .args(["call", "ppal-update-track", r#"{"ids":12}"#, "--url", &url])
-            .assert()
-            .code(2);
-        assert!(text(&bad.get_output().stderr).contains("nothing was sent"));
-        let err = pplay()
+            .status(2)
+            .stderr_has("nothing was sent")
+            .run();
+        Test::new()
             .args(["call", "ppal-read-clip", r#"{"slot":"9/9"}"#, "--url", &url])
-            .assert()
-            .code(1);
-        assert!(text(&err.get_output().stderr).contains("out of range"));
-        let warn = pplay()
+            .status(1)
+            .stderr_has("out of range")
+            .run();
+        Test::new()
             .args([
                 "call",
                 "ppal-update-track",
                 r#"{"ids":"11,99","mute":true}"#,
-                "--url",
-                &url,
             ])
-            .assert()
-            .success();
-        assert!(
-            text(&warn.get_output().stderr)
-                .contains("warning: updateTrack: no track with id \"99\"")
-        );
-        let compact = pplay()
-            .args([
-                "call",
-                "ppal-read-live-set",
-                "--format",
-                "compact",
-                "--timeout-ms",
-                "5000",
-                "--url",
-                &url,
-            ])
-            .assert()
-            .success();
-        assert!(text(&compact.get_output().stdout).starts_with("{tempo:"));
-        pplay()
+            .args(["--url", &url])
+            .stderr_has("warning: updateTrack: no track with id \"99\"")
+            .run();
+        let compact = Test::new()
+            .args(["call", "ppal-read-live-set", "--format", "compact"])
+            .args(["--timeout-ms", "5000", "--url", &url])
+            .run();
+        assert!(compact.stdout.starts_with("{tempo:"), "{compact}");
+        Test::new()
             .args(["call", "ppal-connect", "{", "--url", &url])
-            .assert()
-            .code(2);
+            .status(2)
+            .run();
     });
-    pplay()
-        .args([
-            "call",
-            "ppal-connect",
-            "--url",
-            &format!("http://127.0.0.1:{}", closed_port()),
-        ])
-        .assert()
-        .code(3);
+    Test::new()
+        .args(["call", "ppal-connect", "--url", &closed_url()])
+        .status(3)
+        .run();
 }
 
-#[test]
-fn schema_diff_names_affected_steps() {
-    let dir = tempfile::tempdir().unwrap();
+/// The pinned catalog with one tool removed, one enum narrowed, one
+/// argument removed and one required argument added.
+fn changed_catalog() -> String {
     let mut new: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
     let tools = new["tools"].as_array_mut().unwrap();
     tools.retain(|t| t["name"] != "ppal-connect");
@@ -544,64 +443,44 @@ fn schema_diff_names_affected_steps() {
         .unwrap();
     cc["inputSchema"]["properties"]["lane"] = serde_json::json!({"type": "integer"});
     cc["inputSchema"]["required"] = serde_json::json!(["lane"]);
-    let newf = dir.path().join("new.json");
-    std::fs::write(&newf, serde_json::to_string_pretty(&new).unwrap()).unwrap();
-    let out = pplay()
+    serde_json::to_string_pretty(&new).unwrap()
+}
+
+#[test]
+fn schema_diff_names_affected_steps() {
+    Test::new()
         .args(["schema", "diff", PINNED])
-        .arg(&newf)
+        .file("new.json", &changed_catalog())
+        .arg_scratch("new.json")
         .args([
             "--playbook",
             "playbooks/quickstart.yaml",
             "--color",
             "never",
         ])
-        .assert()
-        .code(1);
-    let stdout = text(&out.get_output().stdout);
-    assert!(stdout.contains("- tool ppal-connect"), "{stdout}");
-    assert!(stdout.contains("- ppal-create-track.name"), "{stdout}");
-    assert!(
-        stdout.contains(
-            "~ ppal-create-track.type: string (midi|audio|return) -> string (midi|audio)"
-        ),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("+ ppal-create-clip.lane (required)"),
-        "{stdout}"
-    );
-    let err = text(&out.get_output().stderr);
-    assert!(
-        err.contains("`ppal-connect` is removed") && err.contains("quickstart.yaml:12:11"),
-        "{err}"
-    );
-    assert!(err.contains("`ppal-create-track.type` changed"), "{err}");
-    assert!(
-        err.contains("`ppal-create-clip` now requires `lane`"),
-        "{err}"
-    );
-    pplay()
-        .args([
-            "schema",
-            "diff",
-            PINNED,
-            PINNED,
-            "--playbook",
-            "playbooks/quickstart.yaml",
-        ])
-        .assert()
-        .success();
+        .status(1)
+        .stdout_has("- tool ppal-connect")
+        .stdout_has("- ppal-create-track.name")
+        .stdout_has("~ ppal-create-track.type: string (midi|audio|return) -> string (midi|audio)")
+        .stdout_has("+ ppal-create-clip.lane (required)")
+        .stderr_has("`ppal-connect` is removed")
+        .stderr_has("quickstart.yaml:12:11")
+        .stderr_has("`ppal-create-track.type` changed")
+        .stderr_has("`ppal-create-clip` now requires `lane`")
+        .run();
+    Test::new()
+        .args(["schema", "diff", PINNED, PINNED])
+        .args(["--playbook", "playbooks/quickstart.yaml"])
+        .run();
 }
 
 #[test]
 fn the_committed_editor_schema_is_up_to_date() {
-    let out = pplay().args(["schema", "playbook"]).assert().success();
-    let committed = std::fs::read_to_string("schemas/playbook.schema.json").unwrap();
-    assert_eq!(
-        text(&out.get_output().stdout),
-        committed,
-        "run `pplay schema playbook -o schemas/playbook.schema.json`"
-    );
+    // When this fails: `pplay schema playbook -o schemas/playbook.schema.json`.
+    Test::new()
+        .args(["schema", "playbook"])
+        .stdout(std::fs::read_to_string("schemas/playbook.schema.json").unwrap())
+        .run();
 }
 
 #[test]
@@ -634,30 +513,29 @@ fn the_editor_schema_accepts_the_recipes_and_refuses_mistakes() {
 
 #[test]
 fn init_writes_a_playbook_that_checks() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("mine.yaml");
-    pplay().arg("init").arg(&f).assert().success();
-    assert!(dir.path().join("playbook.schema.json").exists());
+    let init = Test::new().arg("init").arg_scratch("mine.yaml").run();
+    let mine = init.path("mine.yaml");
+    assert!(init.path("playbook.schema.json").exists());
     assert!(
-        std::fs::read_to_string(&f)
-            .unwrap()
+        init.read("mine.yaml")
             .starts_with("# yaml-language-server: $schema=playbook.schema.json")
     );
-    pplay()
+    Test::new()
         .arg("check")
-        .arg(&f)
+        .arg(&mine)
         .args(["--tools", PINNED])
-        .assert()
-        .success();
-    pplay().arg("run").arg(&f).arg("--sim").assert().success();
-    pplay().arg("init").arg(&f).assert().code(2);
+        .run();
+    Test::new().arg("run").arg(&mine).arg("--sim").run();
+    Test::new().arg("init").arg(&mine).status(2).run();
 }
 
 #[test]
 fn completions() {
     for shell in ["bash", "zsh", "fish"] {
-        let out = pplay().args(["completions", shell]).assert().success();
-        assert!(text(&out.get_output().stdout).contains("pplay"));
+        Test::new()
+            .args(["completions", shell])
+            .stdout_has("pplay")
+            .run();
     }
 }
 
@@ -665,32 +543,23 @@ fn completions() {
 fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
     // A slow simulator in its own process, so the run is still going.
     let sim = common::SimProcess::start(&["--latency-ms", "100"]);
-    let url = sim.url.clone();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let out = Test::new()
         .args([
             "run",
             "playbooks/pattern-batch.yaml",
             "--url",
-            &url,
+            &sim.url,
             "--json",
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &run.id().to_string()])
-        .status();
-    let out = run.wait_with_output().unwrap();
+        .interrupt_after(Duration::from_millis(700))
+        .status(130)
+        .stderr_has("interrupted")
+        .run();
     drop(sim);
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    let last: Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    let last = out.json_lines().pop().unwrap();
     assert_eq!(last["interrupted"], true);
     let calls = last["summary"]["calls"].as_u64().unwrap();
     assert!(calls > 0 && calls < 23, "{calls}");
-    assert!(text(&out.stderr).contains("interrupted"));
 }
 
 #[test]
@@ -703,21 +572,20 @@ fn sim_command_fault_flags() {
         "--legacy",
     ]);
     let url = sim.url.clone();
-    let tools = ok_stdout(&["tools", "--url", &url]);
-    assert!(
-        !tools.contains("ppal-playback") && tools.contains("ppal-connect"),
-        "{tools}"
-    );
-    let failed = pplay()
+    Test::new()
+        .args(["tools", "--url", &url])
+        .stdout_lacks("ppal-playback")
+        .stdout_has("ppal-connect")
+        .run();
+    Test::new()
         .args(["call", "ppal-connect", "--url", &url])
-        .assert()
-        .code(1);
-    assert!(text(&failed.get_output().stderr).contains("--fail-tool"));
+        .status(1)
+        .stderr_has("--fail-tool")
+        .run();
     // --legacy answers strings; pplay parses them back.
-    let ok = pplay()
+    let live_set = Test::new()
         .args(["call", "ppal-read-live-set", "--url", &url])
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&ok.get_output().stdout).unwrap();
-    assert_eq!(v["timeSignature"], "4/4");
+        .run()
+        .json();
+    assert_eq!(live_set["timeSignature"], "4/4");
 }

@@ -4,6 +4,7 @@ mod common;
 
 use std::io::Read;
 
+use common::cmd::Test;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 #[test]
@@ -51,17 +52,9 @@ fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
 #[test]
 fn no_progress_bar_when_piped() {
     let sim = common::SimProcess::start(&["--latency-ms", "60"]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "playbooks/quickstart.yaml", "--url", &sim.url])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    for stream in [&out.stdout, &out.stderr] {
-        let s = String::from_utf8_lossy(stream);
-        assert!(
-            !s.contains("calls  ") && !s.contains('\r') && !s.contains('\x1b'),
-            "{s:?}"
-        );
+    let mut piped = Test::new().args(["run", "playbooks/quickstart.yaml", "--url", &sim.url]);
+    for fragment in ["calls  ", "\r", "\x1b"] {
+        piped = piped.stdout_lacks(fragment).stderr_lacks(fragment);
     }
+    piped.run();
 }

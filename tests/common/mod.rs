@@ -458,3 +458,5 @@ impl Drop for SimProcess {
         let _ = self.child.wait();
     }
 }
+
+pub mod cmd;
