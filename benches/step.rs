@@ -110,7 +110,8 @@ async fn pplay_steps_to(url: &str, n: usize, sink: &mut dyn pplay::event::Sink) 
         overrides: vec![("n".into(), serde_json::json!(n))],
         ..CheckOptions::default()
     };
-    let checked = check::check(&env, &pb, &catalog, &opts).unwrap();
+    let loaded = check::Loaded::new(&env, &pb, Vec::new(), &opts);
+    let checked = check::check(&env, loaded, &catalog).unwrap();
     let t0 = Instant::now();
     let out = runner::run(&checked, &client, &RunOptions::default(), sink).await;
     let elapsed = t0.elapsed();

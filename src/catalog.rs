@@ -342,38 +342,7 @@ impl Tool {
                     }
                     continue;
                 }
-                ValidationErrorKind::Type { kind } => {
-                    let expected = match kind {
-                        TypeKind::Single(t) => article(&t.to_string()),
-                        TypeKind::Multiple(set) => set
-                            .iter()
-                            .map(|t| article(&t.to_string()))
-                            .collect::<Vec<_>>()
-                            .join(" or "),
-                    };
-                    issue.message =
-                        format!("{what} must be {expected}, found {}", show_value(instance));
-                    let wants_string =
-                        matches!(kind, TypeKind::Single(t) if t.to_string() == "string");
-                    if wants_string && (instance.is_number() || instance.is_boolean()) {
-                        issue.help =
-                            Some(format!("quote it (\"{instance}\") to send it as a string"));
-                    } else if let (Some(text), TypeKind::Single(t)) = (instance.as_str(), kind) {
-                        let unquoted = match t.to_string().as_str() {
-                            "integer" => text.trim().parse::<i64>().is_ok(),
-                            "number" => text.trim().parse::<f64>().is_ok(),
-                            "boolean" => matches!(text.trim(), "true" | "false"),
-                            _ => false,
-                        };
-                        issue.help = Some(if unquoted {
-                            format!("remove the quotes: {}", text.trim())
-                        } else if t.to_string() == "boolean" {
-                            "write true or false, without quotes".to_owned()
-                        } else {
-                            format!("write {} without quotes", article(&t.to_string()))
-                        });
-                    }
-                }
+                ValidationErrorKind::Type { kind } => type_issue(&mut issue, &what, kind, instance),
                 ValidationErrorKind::Enum { options } => {
                     let opts: Vec<&str> = options
                         .as_array()
@@ -409,21 +378,7 @@ impl Tool {
                     issue.message = format!("{what} is longer than {limit} characters");
                 }
                 ValidationErrorKind::AnyOf { .. } => {
-                    let forms: Vec<String> = subschema
-                        .and_then(|s| s.get("anyOf"))
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|f| f.get("type").and_then(Value::as_str))
-                                .map(article)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    issue.message = format!(
-                        "{what} must be {}, found {}",
-                        forms.join(" or "),
-                        show_value(instance)
-                    );
+                    issue.message = any_of_message(&what, subschema, instance);
                 }
                 _ => issue.message = format!("{what}: {err}"),
             }
@@ -431,6 +386,56 @@ impl Tool {
         }
         issues
     }
+}
+
+/// A value of the wrong type: the message, and how to write it instead.
+fn type_issue(issue: &mut ArgIssue, what: &str, kind: &TypeKind, instance: &Value) {
+    let expected = match kind {
+        TypeKind::Single(t) => article(&t.to_string()),
+        TypeKind::Multiple(set) => set
+            .iter()
+            .map(|t| article(&t.to_string()))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    issue.message = format!("{what} must be {expected}, found {}", show_value(instance));
+    let wants_string = matches!(kind, TypeKind::Single(t) if t.to_string() == "string");
+    if wants_string && (instance.is_number() || instance.is_boolean()) {
+        issue.help = Some(format!("quote it (\"{instance}\") to send it as a string"));
+    } else if let (Some(text), TypeKind::Single(t)) = (instance.as_str(), kind) {
+        let unquoted = match t.to_string().as_str() {
+            "integer" => text.trim().parse::<i64>().is_ok(),
+            "number" => text.trim().parse::<f64>().is_ok(),
+            "boolean" => matches!(text.trim(), "true" | "false"),
+            _ => false,
+        };
+        issue.help = Some(if unquoted {
+            format!("remove the quotes: {}", text.trim())
+        } else if t.to_string() == "boolean" {
+            "write true or false, without quotes".to_owned()
+        } else {
+            format!("write {} without quotes", article(&t.to_string()))
+        });
+    }
+}
+
+/// A value that fits none of the forms an `anyOf` allows.
+fn any_of_message(what: &str, subschema: Option<&Value>, instance: &Value) -> String {
+    let forms: Vec<String> = subschema
+        .and_then(|s| s.get("anyOf"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f.get("type").and_then(Value::as_str))
+                .map(article)
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "{what} must be {}, found {}",
+        forms.join(" or "),
+        show_value(instance)
+    )
 }
 
 fn range_help(schema: Option<&Value>) -> Option<String> {

@@ -10,17 +10,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::Environment;
-use minijinja::value::{Value as MjValue, ValueKind};
+use minijinja::value::Value as MjValue;
 use serde_json::Value as Json;
 
-use crate::catalog::{ArgIssue, Catalog, PathSeg, Tool};
+use crate::args;
+use crate::catalog::{Catalog, Tool};
 use crate::diagnostic::{Diagnostic, SourceFile, did_you_mean};
+use crate::loops;
 use crate::playbook::{Action, Playbook, Step};
 use crate::template::{Compiled, FUNCTIONS, TemplateError};
 use crate::yaml::{Node, Span, Value};
 
-/// The default cap on a loop's length (`--max-iterations`).
-pub const DEFAULT_MAX_ITERATIONS: usize = 10_000;
+pub use crate::loops::DEFAULT_MAX_ITERATIONS;
 
 /// What the command line adds to a check.
 #[derive(Debug, Clone)]
@@ -62,7 +63,6 @@ pub struct CheckedStep<'e, 's> {
     pub retries: u32,
     pub retry_delay_ms: u64,
     pub on_error: crate::playbook::OnError,
-    pub default_timeout: Option<Compiled<'e, 's>>,
 }
 
 /// A playbook that passed the check, ready to run.
@@ -81,158 +81,153 @@ pub struct Checked<'e, 's> {
 /// The default delay before a first retry.
 pub const DEFAULT_RETRY_DELAY_MS: u64 = 500;
 
-/// Checks `pb` and compiles it; on any problem, returns them all.
+/// A loaded playbook, with its load problems, and its top-level vars
+/// evaluated once (overrides applied): what the playbook's `url` renders
+/// with, and where [`check`] starts.
+pub struct Loaded<'s> {
+    pub playbook: &'s Playbook,
+    opts: CheckOptions,
+    vars: BTreeMap<String, MjValue>,
+    /// The var names defined, in order.
+    known: Vec<String>,
+    load_problems: Vec<Diagnostic>,
+    var_problems: Vec<Diagnostic>,
+}
+
+impl<'s> Loaded<'s> {
+    /// Takes what [`crate::playbook::load_partial`] gave, and evaluates the
+    /// top-level vars.
+    pub fn new(
+        env: &Environment<'s>,
+        playbook: &'s Playbook,
+        load_problems: Vec<Diagnostic>,
+        opts: &CheckOptions,
+    ) -> Self {
+        let mut names = Names::new(env);
+        let vars = names.top_vars(playbook, opts);
+        Loaded {
+            playbook,
+            opts: opts.clone(),
+            vars,
+            known: names.known,
+            load_problems,
+            var_problems: names.diags,
+        }
+    }
+
+    /// The playbook's `url`, rendered with the vars (it may be a template),
+    /// so the catalog can be fetched before the steps are checked. Problems
+    /// with the vars are reported here too, as the URL depends on them.
+    pub fn url(&self, env: &Environment<'s>) -> Result<Option<String>, Vec<Diagnostic>> {
+        let pb = self.playbook;
+        let Some(node) = &pb.url else { return Ok(None) };
+        let Some(text) = node.as_str() else {
+            return Ok(None);
+        };
+        if !crate::template::is_template(text) {
+            return Ok(Some(text.to_owned()));
+        }
+        let mut names = Names::new(env);
+        names.known = self.known.clone();
+        let compiled = names.compile(&pb.file, node);
+        if let Some(u) = &compiled {
+            names.names(&pb.file, u, &[]);
+        }
+        if !self.var_problems.is_empty() || !names.diags.is_empty() {
+            return Err(self
+                .var_problems
+                .iter()
+                .cloned()
+                .chain(names.diags)
+                .collect());
+        }
+        let ctx = MjValue::from_iter(self.vars.clone());
+        match compiled.map(|u| u.render(&ctx)) {
+            Some(Ok(Json::String(s))) => Ok(Some(s)),
+            Some(Ok(other)) => Err(vec![
+                Diagnostic::error(
+                    "pplay::url",
+                    format!("`url` must render to a string, not {other}"),
+                )
+                .in_file(&pb.file)
+                .label(node.span, "here"),
+            ]),
+            Some(Err(e)) => Err(vec![
+                Diagnostic::error(
+                    "pplay::url",
+                    format!("`url` cannot be rendered: {}", e.message),
+                )
+                .in_file(&pb.file)
+                .label(e.span, "here"),
+            ]),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Checks the steps of `loaded` against `catalog` and compiles them; on any
+/// problem (of loading, of the vars, of the steps), returns them all, in
+/// file order. The one road from a loaded playbook to one that can run.
 pub fn check<'e, 's>(
     env: &'e Environment<'s>,
-    pb: &'s Playbook,
+    loaded: Loaded<'s>,
     catalog: &'s Catalog,
-    opts: &CheckOptions,
 ) -> Result<Checked<'e, 's>, Vec<Diagnostic>> {
-    let mut c = Checker {
-        env,
-        catalog,
+    let Loaded {
+        playbook: pb,
         opts,
-        diags: Vec::new(),
-        known: Vec::new(),
-        ids: Vec::new(),
+        vars,
+        known,
+        load_problems,
+        var_problems,
+    } = loaded;
+    let mut names = Names::new(env);
+    names.known = known;
+    names.diags = load_problems.into_iter().chain(var_problems).collect();
+    let mut c = Checker {
+        n: names,
+        catalog,
+        max_iterations: opts.max_iterations,
         index: 0,
         planned: Some(0),
-        var_values: BTreeMap::new(),
+        var_values: &vars,
     };
-    let vars = c.top_vars(pb);
     let steps = c.steps(pb, &pb.steps, &pb.file);
-    if c.diags.is_empty() {
+    let (step_count, planned_calls, diags) = (c.index, c.planned, c.n.diags);
+    if diags.is_empty() {
         return Ok(Checked {
             playbook: pb,
             vars,
             steps,
-            step_count: c.index,
-            planned_calls: c.planned,
+            step_count,
+            planned_calls,
             max_iterations: opts.max_iterations,
         });
     }
-    Err(crate::diagnostic::in_file_order(c.diags))
+    Err(crate::diagnostic::in_file_order(diags))
 }
 
-/// The playbook's `url`, rendered with its vars (it may be a template), so
-/// the catalog can be fetched before the full check.
-pub fn playbook_url(pb: &Playbook, opts: &CheckOptions) -> Result<Option<String>, Vec<Diagnostic>> {
-    let Some(node) = &pb.url else { return Ok(None) };
-    let Some(text) = node.as_str() else {
-        return Ok(None);
-    };
-    if !crate::template::is_template(text) {
-        return Ok(Some(text.to_owned()));
-    }
-    let env = crate::template::environment();
-    let catalog = Catalog::empty();
-    let mut c = Checker {
-        env: &env,
-        catalog: &catalog,
-        opts,
-        diags: Vec::new(),
-        known: Vec::new(),
-        ids: Vec::new(),
-        index: 0,
-        planned: None,
-        var_values: BTreeMap::new(),
-    };
-    let vars = c.top_vars(pb);
-    let compiled = c.compile(&pb.file, node);
-    if let Some(u) = &compiled {
-        c.names(&pb.file, u, &[]);
-    }
-    if !c.diags.is_empty() {
-        return Err(c.diags);
-    }
-    let ctx = MjValue::from_iter(vars);
-    match compiled.map(|u| u.render(&ctx)) {
-        Some(Ok(Json::String(s))) => Ok(Some(s)),
-        Some(Ok(other)) => Err(vec![
-            Diagnostic::error(
-                "pplay::url",
-                format!("`url` must render to a string, not {other}"),
-            )
-            .in_file(&pb.file)
-            .label(node.span, "here"),
-        ]),
-        Some(Err(e)) => Err(vec![
-            Diagnostic::error(
-                "pplay::url",
-                format!("`url` cannot be rendered: {}", e.message),
-            )
-            .in_file(&pb.file)
-            .label(e.span, "here"),
-        ]),
-        None => Ok(None),
-    }
-}
-
-/// Reads a `--var NAME=VALUE` argument; VALUE is a YAML scalar.
-pub fn parse_var(arg: &str) -> Result<(String, Json), String> {
-    let (name, value) = arg
-        .split_once('=')
-        .ok_or_else(|| format!("`{arg}` is not NAME=VALUE"))?;
-    if !crate::playbook::valid_var(name) {
-        return Err(format!("`{name}` is not a valid variable name"));
-    }
-    let v = if value.trim().is_empty() {
-        Json::String(String::new())
-    } else {
-        match crate::yaml::parse(value) {
-            Ok(n) if !matches!(n.value, Value::Seq(_) | Value::Map(_)) => n.to_json(),
-            _ => Json::String(value.to_owned()),
-        }
-    };
-    Ok((name.to_owned(), v))
-}
-
-/// Reads a `--vars-file`: a YAML mapping of names to values.
-pub fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Json)>, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error(
-            "pplay::vars-file",
-            format!("cannot read vars file {}: {e}", path.display()),
-        )
-    })?;
-    let file = SourceFile::new(path, text);
-    let node = crate::yaml::parse(file.text()).map_err(|e| {
-        Diagnostic::error(
-            "pplay::vars-file",
-            format!("vars file {} is not valid YAML: {e}", path.display()),
-        )
-    })?;
-    match &node.value {
-        Value::Map(entries) => Ok(entries
-            .iter()
-            .map(|(k, v)| (k.name.clone(), v.to_json()))
-            .collect()),
-        Value::Null => Ok(Vec::new()),
-        _ => Err(Diagnostic::error(
-            "pplay::vars-file",
-            "a vars file must be a mapping of names to values",
-        )
-        .in_file(&file)
-        .label(node.span, format!("found {}", node.kind()))),
-    }
-}
-
-struct Checker<'e, 's, 'o> {
+/// What is defined so far, and the problems found: the part of a check the
+/// top-level vars need before the catalog is known.
+struct Names<'e, 's> {
     env: &'e Environment<'s>,
-    catalog: &'s Catalog,
-    opts: &'o CheckOptions,
     diags: Vec<Diagnostic>,
     /// Names defined so far, in run order.
     known: Vec<String>,
     /// Step ids defined so far.
     ids: Vec<String>,
-    index: usize,
-    planned: Option<usize>,
-    /// Values of the vars known at check time, for loops.
-    var_values: BTreeMap<String, MjValue>,
 }
 
-impl<'e: 's, 's> Checker<'e, 's, '_> {
+impl<'e: 's, 's> Names<'e, 's> {
+    fn new(env: &'e Environment<'s>) -> Self {
+        Names {
+            env,
+            diags: Vec::new(),
+            known: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+
     fn template_errors(&mut self, file: &Arc<SourceFile>, errors: Vec<TemplateError>) {
         for e in errors {
             self.diags.push(
@@ -336,11 +331,10 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
     }
 
-    fn top_vars(&mut self, pb: &'s Playbook) -> BTreeMap<String, MjValue> {
+    fn top_vars(&mut self, pb: &'s Playbook, opts: &CheckOptions) -> BTreeMap<String, MjValue> {
         let file = &pb.file;
         let mut values = BTreeMap::new();
-        let overrides: BTreeMap<&str, &Json> = self
-            .opts
+        let overrides: BTreeMap<&str, &Json> = opts
             .overrides
             .iter()
             .map(|(k, v)| (k.as_str(), v))
@@ -387,16 +381,27 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             }
             self.define(&k.name);
         }
-        for (k, v) in &self.opts.overrides {
+        for (k, v) in &opts.overrides {
             if !values.contains_key(k) {
                 values.insert(k.clone(), crate::template::from_json(v));
                 self.define(k);
             }
         }
-        self.var_values = values.clone();
         values
     }
+}
 
+struct Checker<'e, 's, 'v> {
+    n: Names<'e, 's>,
+    catalog: &'s Catalog,
+    max_iterations: usize,
+    index: usize,
+    planned: Option<usize>,
+    /// Values of the vars known at check time, for loops.
+    var_values: &'v BTreeMap<String, MjValue>,
+}
+
+impl<'e: 's, 's> Checker<'e, 's, '_> {
     fn steps(
         &mut self,
         pb: &'s Playbook,
@@ -428,22 +433,22 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         let when = step
             .when
             .as_ref()
-            .and_then(|w| self.compile_expr(file, w, "`when` condition"));
+            .and_then(|w| self.n.compile_expr(file, w, "`when` condition"));
         if let Some(w) = &when {
-            self.names(file, w, loop_extra);
+            self.n.names(file, w, loop_extra);
         }
         let (loop_, loop_len) = match &step.loop_ {
             Some(l) => self.loop_(file, l),
             None => (None, Some(1)),
         };
-        let name = step.name.as_ref().and_then(|n| self.compile(file, n));
+        let name = step.name.as_ref().and_then(|n| self.n.compile(file, n));
         if let Some(n) = &name {
-            self.names(file, n, loop_extra);
+            self.n.names(file, n, loop_extra);
         }
         let timeout_node = step.timeout_ms.as_ref().or(pb.defaults.timeout_ms.as_ref());
-        let timeout_ms = timeout_node.and_then(|t| self.compile(&pb.file, t));
+        let timeout_ms = timeout_node.and_then(|t| self.n.compile(&pb.file, t));
         if let Some(t) = &timeout_ms {
-            self.names(file, t, loop_extra);
+            self.n.names(file, t, loop_extra);
         }
         let mut checked = CheckedStep {
             step,
@@ -476,59 +481,10 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 .or(pb.defaults.on_error.as_ref())
                 .map(|o| o.value)
                 .unwrap_or_default(),
-            default_timeout: None,
         };
         match &step.action {
             Action::Call { tool, args } => {
-                if let Some(n) = loop_len {
-                    self.planned = self.planned.map(|p| p + n);
-                } else {
-                    self.planned = None;
-                }
-                let compiled = self.compile(file, args);
-                if let Some(a) = &compiled {
-                    self.names(file, a, loop_extra);
-                }
-                match self.catalog.get(&tool.value) {
-                    Some(t) => {
-                        checked.tool = Some(t);
-                        if let Some(a) = &compiled {
-                            self.args(file, t, tool.span, args, a);
-                        }
-                    }
-                    None => {
-                        let help = did_you_mean(&tool.value, self.catalog.names())
-                            .map(|s| format!("did you mean `{s}`?"))
-                            .unwrap_or_else(|| {
-                                "`pplay tools` lists the tools the device offers".into()
-                            });
-                        self.diags.push(
-                            Diagnostic::error(
-                                "pplay::unknown-tool",
-                                format!("unknown tool `{}`", tool.value),
-                            )
-                            .in_file(file)
-                            .label(tool.span, "not in the tool list")
-                            .help(help),
-                        );
-                    }
-                }
-                checked.args = compiled;
-                for e in &step.expect {
-                    if let Some(c) = self.compile_expr(file, e, "`expect` expression") {
-                        self.names(file, &c, &after_extra);
-                        checked.expect.push(c);
-                    }
-                }
-                for (k, v) in &step.capture {
-                    if let Some(c) = self.compile_expr(file, v, "capture") {
-                        self.names(file, &c, &after_extra);
-                        checked.capture.push((k.name.as_str(), c));
-                    }
-                }
-                for (k, _) in &step.capture {
-                    self.define(&k.name);
-                }
+                self.call_step(&mut checked, file, tool, args, loop_extra, &after_extra);
             }
             Action::Include { vars, playbook, .. } => {
                 let inc_file = &playbook.file;
@@ -536,19 +492,80 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 let defaults = playbook.vars.iter().map(|(k, v)| (k, v, inc_file));
                 let given = vars.iter().map(|(k, v)| (k, v, file));
                 for (k, v, f) in defaults.chain(given) {
-                    if let Some(c) = self.compile(f, v) {
-                        self.names(f, &c, &[]);
+                    if let Some(c) = self.n.compile(f, v) {
+                        self.n.names(f, &c, &[]);
                         checked.include_vars.push((k.name.as_str(), c));
                     }
-                    self.define(&k.name);
+                    self.n.define(&k.name);
                 }
                 checked.include_steps = self.steps(playbook, &playbook.steps, inc_file);
             }
         }
         if let Some(id) = &step.id {
-            self.ids.push(id.value.clone());
+            self.n.ids.push(id.value.clone());
         }
         checked
+    }
+
+    /// A call step: its tool, args, expectations and captures.
+    fn call_step(
+        &mut self,
+        checked: &mut CheckedStep<'e, 's>,
+        file: &Arc<SourceFile>,
+        tool: &'s crate::playbook::Spanned<String>,
+        args: &'s Node,
+        loop_extra: &[&str],
+        after_extra: &[&str],
+    ) {
+        let step = checked.step;
+        let loop_len = checked.loop_len;
+        if let Some(n) = loop_len {
+            self.planned = self.planned.map(|p| p + n);
+        } else {
+            self.planned = None;
+        }
+        let compiled = self.n.compile(file, args);
+        if let Some(a) = &compiled {
+            self.n.names(file, a, loop_extra);
+        }
+        match self.catalog.get(&tool.value) {
+            Some(t) => {
+                checked.tool = Some(t);
+                if let Some(a) = &compiled {
+                    self.args(file, t, tool.span, args, a);
+                }
+            }
+            None => {
+                let help = did_you_mean(&tool.value, self.catalog.names())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| "`pplay tools` lists the tools the device offers".into());
+                self.n.diags.push(
+                    Diagnostic::error(
+                        "pplay::unknown-tool",
+                        format!("unknown tool `{}`", tool.value),
+                    )
+                    .in_file(file)
+                    .label(tool.span, "not in the tool list")
+                    .help(help),
+                );
+            }
+        }
+        checked.args = compiled;
+        for e in &step.expect {
+            if let Some(c) = self.n.compile_expr(file, e, "`expect` expression") {
+                self.n.names(file, &c, after_extra);
+                checked.expect.push(c);
+            }
+        }
+        for (k, v) in &step.capture {
+            if let Some(c) = self.n.compile_expr(file, v, "capture") {
+                self.n.names(file, &c, after_extra);
+                checked.capture.push((k.name.as_str(), c));
+            }
+        }
+        for (k, _) in &step.capture {
+            self.n.define(&k.name);
+        }
     }
 
     fn loop_(
@@ -556,25 +573,24 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         file: &Arc<SourceFile>,
         node: &'s Node,
     ) -> (Option<Compiled<'e, 's>>, Option<usize>) {
-        let max = self.opts.max_iterations;
-        let too_long = |n: usize| loop_too_long(file, node.span, n, max);
+        let max = self.max_iterations;
         match &node.value {
             Value::Seq(items) => {
-                if items.len() > max {
-                    self.diags.push(too_long(items.len()));
+                if let Err(d) = loops::within_limit(file, node.span, items.len(), max) {
+                    self.n.diags.push(d);
                 }
-                let c = self.compile(file, node);
+                let c = self.n.compile(file, node);
                 if let Some(c) = &c {
-                    self.names(file, c, &[]);
+                    self.n.names(file, c, &[]);
                 }
                 (c, Some(items.len()))
             }
             // The loader has reported a loop that is neither.
             Value::Str(_) => {
-                let Some(c) = self.compile_expr(file, node, "`loop`") else {
+                let Some(c) = self.n.compile_expr(file, node, "`loop`") else {
                     return (None, None);
                 };
-                self.names(file, &c, &[]);
+                self.n.names(file, &c, &[]);
                 let mut used = Vec::new();
                 c.names(&mut used);
                 let knowable = used.iter().all(|(n, _)| {
@@ -584,23 +600,17 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 if !knowable {
                     return (Some(c), None);
                 }
-                let ctx =
-                    MjValue::from_iter(self.var_values.iter().map(|(k, v)| (k.clone(), v.clone())));
+                let ctx = MjValue::from_iter(self.var_values.clone());
                 match c.eval(&ctx) {
-                    Ok(v) => match loop_items(&v) {
-                        Ok(items) => {
-                            if items.len() > max {
-                                self.diags.push(too_long(items.len()));
-                            }
-                            (Some(c), Some(items.len()))
-                        }
-                        Err(kind) => {
-                            self.diags.push(loop_not_a_sequence(file, node.span, kind));
+                    Ok(v) => match loops::items(file, node.span, &v, max) {
+                        Ok(items) => (Some(c), Some(items.len())),
+                        Err(d) => {
+                            self.n.diags.push(d);
                             (None, None)
                         }
                     },
                     Err(e) => {
-                        self.diags.push(
+                        self.n.diags.push(
                             Diagnostic::error(
                                 "pplay::loop",
                                 format!("`loop` cannot be evaluated: {}", e.message),
@@ -641,122 +651,9 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
         let issues = tool.check_args(&Json::Object(with_unknown), &templated);
         for issue in issues {
-            self.diags
-                .push(arg_diagnostic(file, &tool.name, tool_span, node, &issue));
+            self.n.diags.push(args::arg_diagnostic(
+                file, &tool.name, tool_span, node, &issue,
+            ));
         }
     }
-}
-
-/// A loop longer than `--max-iterations`, found at check or run time.
-pub fn loop_too_long(file: &Arc<SourceFile>, span: Span, n: usize, max: usize) -> Diagnostic {
-    Diagnostic::error(
-        "pplay::loop-too-long",
-        format!("this loop has {n} iterations, more than the limit of {max}"),
-    )
-    .in_file(file)
-    .label(span, format!("{n} iterations"))
-    .help("split the job, or raise the limit with --max-iterations")
-}
-
-/// A loop whose value is not a sequence, found at check or run time.
-pub fn loop_not_a_sequence(file: &Arc<SourceFile>, span: Span, kind: &str) -> Diagnostic {
-    Diagnostic::error(
-        "pplay::loop-type",
-        format!("`loop` must give a sequence, but this gives {kind}"),
-    )
-    .in_file(file)
-    .label(span, format!("this is {kind}"))
-    .help("use a list, `range(n)`, `zip(a, b)` or `product(a, b)`")
-}
-
-/// The items of a loop value, or the kind of value it is instead.
-pub fn loop_items(v: &MjValue) -> Result<Vec<MjValue>, &'static str> {
-    match v.kind() {
-        ValueKind::Seq | ValueKind::Iterable => v
-            .try_iter()
-            .map(|i| i.collect())
-            .map_err(|_| "a value that cannot be iterated"),
-        ValueKind::Map => Err("a mapping"),
-        ValueKind::String => Err("a string"),
-        ValueKind::Number => Err("a number"),
-        ValueKind::Bool => Err("a boolean"),
-        ValueKind::None | ValueKind::Undefined => Err("nothing"),
-        _ => Err("a value that is not a sequence"),
-    }
-}
-
-/// A schema problem in the args, labelled at the node it concerns.
-pub fn arg_diagnostic(
-    file: &Arc<SourceFile>,
-    tool: &str,
-    tool_span: Span,
-    args: &Node,
-    issue: &ArgIssue,
-) -> Diagnostic {
-    let code = if issue.key.is_some() {
-        "pplay::unknown-arg"
-    } else if issue.message.starts_with("missing") {
-        "pplay::missing-arg"
-    } else {
-        "pplay::arg"
-    };
-    let (span, label) = match locate(args, &issue.path, issue.key.is_some()) {
-        Some(span) if !issue.path.is_empty() => (
-            span,
-            if issue.key.is_some() {
-                "unknown"
-            } else {
-                "this value"
-            },
-        ),
-        _ => (
-            tool_span,
-            if issue.message.starts_with("missing") {
-                "needs it"
-            } else {
-                "here"
-            },
-        ),
-    };
-    let label = if issue.message.starts_with("missing") {
-        format!("`{tool}` needs it")
-    } else {
-        label.to_owned()
-    };
-    Diagnostic::error(code, issue.message.clone())
-        .in_file(file)
-        .label(span, label)
-        .maybe_help(issue.help.clone())
-}
-
-/// The span of the node at `path` in an args tree (its key, for `key`).
-pub fn locate(args: &Node, path: &[PathSeg], key: bool) -> Option<Span> {
-    let (key_span, node) = node_at(args, path)?;
-    if key {
-        key_span.or(Some(node.span))
-    } else {
-        Some(node.span)
-    }
-}
-
-/// The node at `path` in an args tree, with the span of its key when the
-/// last step is a mapping key.
-pub fn node_at<'n>(args: &'n Node, path: &[PathSeg]) -> Option<(Option<Span>, &'n Node)> {
-    let mut node = args;
-    let mut key_span = None;
-    for seg in path {
-        match (seg, &node.value) {
-            (PathSeg::Key(k), Value::Map(entries)) => {
-                let (kk, v) = entries.iter().find(|(kk, _)| kk.name == *k)?;
-                key_span = Some(kk.span);
-                node = v;
-            }
-            (PathSeg::Index(i), Value::Seq(items)) => {
-                node = items.get(*i)?;
-                key_span = None;
-            }
-            _ => return None,
-        }
-    }
-    Some((key_span, node))
 }

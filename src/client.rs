@@ -10,24 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-/// How long the client waits beyond a step's `timeoutMs` before giving up on
-/// its own, so a server that ignores `timeoutMs` cannot hang a run.
-pub const GRACE: Duration = Duration::from_millis(3000);
-
-/// The client's deadline for a call without `timeoutMs`: the longest timeout
-/// Producer Pal accepts, plus the grace.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(60_000 + 3000);
-
-/// The default Producer Pal address.
-pub const DEFAULT_URL: &str = "http://localhost:3350";
-
-/// The response format asked for on a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    #[default]
-    Json,
-    Compact,
-}
+use crate::protocol::Format;
+use crate::protocol::{GRACE, default_deadline};
 
 /// What a call came back with.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,10 +153,7 @@ impl Client {
         timeout_ms: Option<u64>,
         format: Format,
     ) -> Result<Reply, ClientError> {
-        let fmt = match format {
-            Format::Json => "json",
-            Format::Compact => "compact",
-        };
+        let fmt = format.as_query();
         let query = match timeout_ms {
             Some(t) => format!("format={fmt}&timeoutMs={t}"),
             None => format!("format={fmt}"),
@@ -198,7 +179,7 @@ impl Client {
             },
         };
         let url = target.to_string();
-        let deadline = timeout_ms.map_or(DEFAULT_DEADLINE - GRACE + self.grace, |t| {
+        let deadline = timeout_ms.map_or(default_deadline(self.grace), |t| {
             Duration::from_millis(t) + self.grace
         });
         let body = serde_json::to_vec(args).expect("JSON values serialise");

@@ -9,21 +9,34 @@
 //!    which every key and value keeps its byte span, so any later problem
 //!    can be drawn at its exact node. Shape problems (unknown keys, duplicate
 //!    keys, bad step settings, include cycles) are all collected at once.
-//! 2. **check** ([`check`], with [`catalog`] and [`template`]): every template
-//!    is compiled once, every step is checked against the tool catalog the
-//!    server publishes (unknown tools and args, literal args that break the
-//!    schema, missing required args, undefined names, bad loops), and every
-//!    problem is reported together. A playbook with any problem sends
-//!    nothing.
-//! 3. **run** ([`runner`], with [`client`]): per call, render the compiled
-//!    templates, validate the rendered args with the precompiled schema,
-//!    `POST` them over one keep-alive connection, capture and expect. The
+//! 2. **check** ([`check`], with [`catalog`], [`template`], [`loops`] and
+//!    [`args`]): one road for `pplay check`, `pplay run`, `--dry-run` and
+//!    the tests. [`check::Loaded`] takes the loaded playbook with its load
+//!    problems and evaluates the top-level vars once (with the overrides of
+//!    [`vars`]); the playbook's `url` renders from that same evaluation, so
+//!    the catalog can be fetched; then [`check::check`] compiles every
+//!    template once, checks every step against the catalog and reports every
+//!    problem together. A playbook with any problem sends nothing.
+//! 3. **run** ([`runner`], with [`client`]): per call, in the files of
+//!    `runner/` named for them: [`runner`]'s `render`, then `plan` on a dry
+//!    run, else `validate` → `call` (send, retry, the reply read into an
+//!    outcome) → `verify` (the tool's verdict, captures, expectations). The
 //!    runner never prints: it emits [`event::Event`]s.
 //! 4. **report** ([`report`]): reporters consume events: the terminal
-//!    (step lines, miette reports, progress bar, summary), JSON Lines, JUnit.
+//!    (step lines, miette reports, progress bar, summary), JSON Lines (whose
+//!    shape lives in [`report::json`] alone), JUnit.
 //!
 //! Problems everywhere are [`diagnostic::Diagnostic`]s: a message, a code,
 //! labelled spans in a source file and a help line, rendered by miette.
+//!
+//! # One home per fact
+//!
+//! - [`protocol`]: Producer Pal's wire contract: formats, the `timeoutMs`
+//!   range, the default URL, the grace, a 400's `details` as argument paths.
+//!   Client, runner, checker, CLI and simulator read them there.
+//! - [`exit`]: the exit codes, and the mapping from a failed request to one.
+//! - [`loops`]: what a loop iterates over and its limit, for checker and
+//!   runner alike; [`args`]: argument problems drawn at their node.
 //!
 //! # Beside the pipeline
 //!
@@ -34,7 +47,8 @@
 //!   releases, and the JSON Schema editors use for playbooks.
 //! - [`hidden_params`]: the arguments a release still takes without listing
 //!   them (2.3's deprecated names and aliases), shipped as data.
-//! - [`cli`]: the command line; the binary only calls [`cli::main`].
+//! - [`cli`]: the command line, one file per command family; the binary
+//!   only calls [`cli::main`].
 //!
 //! # Why these choices
 //!
@@ -44,6 +58,7 @@
 //! schema itself overstates what is required (see [`catalog`]), and it says
 //! what is wrong before anything is sent.
 
+pub mod args;
 pub mod catalog;
 pub mod check;
 pub mod cli;
@@ -52,10 +67,14 @@ pub mod diagnostic;
 pub mod diff;
 pub mod editor_schema;
 pub mod event;
+pub mod exit;
 pub mod hidden_params;
+pub mod loops;
 pub mod playbook;
+pub mod protocol;
 pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod template;
+pub mod vars;
 pub mod yaml;

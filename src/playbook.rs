@@ -118,9 +118,6 @@ const STEP_KEYS: &[&str] = &[
 /// Keys that make sense on an `include` step.
 const INCLUDE_KEYS: &[&str] = &["include", "vars", "name", "when"];
 
-/// The most a `timeoutMs` may be, as Producer Pal accepts it.
-pub const MAX_TIMEOUT_MS: i64 = 60_000;
-
 /// Loads a playbook file and every file it includes.
 pub fn load(path: &Path) -> Result<Playbook, Vec<Diagnostic>> {
     match load_partial(path) {
@@ -426,21 +423,28 @@ impl Loader {
     }
 
     fn timeout(&mut self, v: &Node) -> Option<Node> {
+        let range = crate::protocol::timeout_range();
+        let (min, max) = (range.min, range.max);
         match &v.value {
-            Value::Int(n) if (1..=MAX_TIMEOUT_MS).contains(n) => Some(v.clone()),
+            Value::Int(n) if range.contains_i64(*n) => Some(v.clone()),
             Value::Int(n) => {
                 self.err(
                     "pplay::timeout-range",
-                    format!("`timeoutMs` is {n}, outside 1..{MAX_TIMEOUT_MS}"),
+                    format!("`timeoutMs` is {n}, outside {min}..{max}"),
                     v.span,
                     "out of range",
                 )
-                .help = Some("Producer Pal accepts a timeout from 1 to 60000 milliseconds".into());
+                .help = Some(format!(
+                    "Producer Pal accepts a timeout from {min} to {max} milliseconds"
+                ));
                 None
             }
             Value::Str(s) if s.contains("{{") || s.contains("{%") => Some(v.clone()),
             _ => {
-                self.wrong_type("`timeoutMs` must be an integer from 1 to 60000", v);
+                self.wrong_type(
+                    format!("`timeoutMs` must be an integer from {min} to {max}"),
+                    v,
+                );
                 None
             }
         }
@@ -498,31 +502,7 @@ impl Loader {
         node.as_map()?;
         let get = |name: &str| entries.iter().find(|(k, _)| k.name == name);
         let is_include = get("include").is_some();
-        if is_include {
-            for (k, _) in entries {
-                if STEP_KEYS.contains(&k.name.as_str()) && !INCLUDE_KEYS.contains(&k.name.as_str())
-                {
-                    self.err(
-                        "pplay::include-key",
-                        format!("`{}` cannot be used on an `include` step", k.name),
-                        k.span,
-                        "not allowed with include",
-                    )
-                    .help = Some(format!(
-                        "an include step takes: {}",
-                        INCLUDE_KEYS.join(", ")
-                    ));
-                }
-            }
-        } else if let Some((k, _)) = get("vars") {
-            self.err(
-                "pplay::step-vars",
-                "`vars` on a step goes with `include`",
-                k.span,
-                "only include steps take vars",
-            )
-            .help = Some("set variables in the top-level `vars`, or with `capture`".into());
-        }
+        self.step_keys(entries, is_include);
         let string = |l: &mut Self, key: &str| -> Option<Spanned<String>> {
             let (_, v) = get(key)?;
             l.string_of(key, v).map(|s| Spanned {
@@ -587,34 +567,11 @@ impl Loader {
         if let Some(n) = &name {
             self.string_of("name", n);
         }
-        let expect = match get("expect") {
-            None => Vec::new(),
-            Some((_, v)) => match &v.value {
-                Value::Seq(items) => items.clone(),
-                _ => vec![v.clone()],
-            },
-        };
-        for e in &expect {
-            if !matches!(e.value, Value::Str(_) | Value::Bool(_)) {
-                self.wrong_type("an `expect` entry must be an expression", e);
-            }
-        }
+        let expect = get("expect").map_or_else(Vec::new, |(_, v)| self.expect(v));
         let capture = get("capture")
             .map(|(_, v)| self.entries_any(v, "`capture`"))
             .unwrap_or_default();
-        for (k, v) in &capture {
-            if v.as_str().is_none() {
-                self.wrong_type(format!("capture `{}` must be an expression", k.name), v);
-            }
-            if !valid_id(&k.name) && !valid_var(&k.name) {
-                self.err(
-                    "pplay::capture-name",
-                    format!("`{}` is not a valid variable name", k.name),
-                    k.span,
-                    "not a name",
-                );
-            }
-        }
+        self.capture_names(&capture);
         let when = get("when").map(|(_, v)| v.clone());
         if let Some(w) = &when
             && !matches!(w.value, Value::Str(_) | Value::Bool(_))
@@ -652,6 +609,66 @@ impl Loader {
             retry_delay_ms: get("retryDelayMs").and_then(|(_, v)| self.count(v, "retryDelayMs")),
             on_error: get("onError").and_then(|(_, v)| self.on_error(v)),
         })
+    }
+
+    /// Keys an include step does not take, and `vars` on a call step.
+    fn step_keys(&mut self, entries: &[(Key, Node)], is_include: bool) {
+        if is_include {
+            for (k, _) in entries {
+                if STEP_KEYS.contains(&k.name.as_str()) && !INCLUDE_KEYS.contains(&k.name.as_str())
+                {
+                    self.err(
+                        "pplay::include-key",
+                        format!("`{}` cannot be used on an `include` step", k.name),
+                        k.span,
+                        "not allowed with include",
+                    )
+                    .help = Some(format!(
+                        "an include step takes: {}",
+                        INCLUDE_KEYS.join(", ")
+                    ));
+                }
+            }
+        } else if let Some((k, _)) = entries.iter().find(|(k, _)| k.name == "vars") {
+            self.err(
+                "pplay::step-vars",
+                "`vars` on a step goes with `include`",
+                k.span,
+                "only include steps take vars",
+            )
+            .help = Some("set variables in the top-level `vars`, or with `capture`".into());
+        }
+    }
+
+    /// `expect`: one expression or a list of them.
+    fn expect(&mut self, v: &Node) -> Vec<Node> {
+        let expect = match &v.value {
+            Value::Seq(items) => items.clone(),
+            _ => vec![v.clone()],
+        };
+        for e in &expect {
+            if !matches!(e.value, Value::Str(_) | Value::Bool(_)) {
+                self.wrong_type("an `expect` entry must be an expression", e);
+            }
+        }
+        expect
+    }
+
+    /// Every capture is an expression stored under a valid name.
+    fn capture_names(&mut self, capture: &[(Key, Node)]) {
+        for (k, v) in capture {
+            if v.as_str().is_none() {
+                self.wrong_type(format!("capture `{}` must be an expression", k.name), v);
+            }
+            if !valid_id(&k.name) && !valid_var(&k.name) {
+                self.err(
+                    "pplay::capture-name",
+                    format!("`{}` is not a valid variable name", k.name),
+                    k.span,
+                    "not a name",
+                );
+            }
+        }
     }
 
     fn include(&mut self, path: &Spanned<String>, chain: &mut Vec<PathBuf>) -> Option<Playbook> {

@@ -241,7 +241,7 @@ fn unknown_arguments_in_nested_objects() {
 
 #[test]
 fn parse_var_reads_yaml_scalars() {
-    use pplay::check::parse_var;
+    use pplay::vars::parse_var;
     use serde_json::json;
     assert_eq!(
         parse_var("tempo=130").unwrap(),

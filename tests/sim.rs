@@ -76,7 +76,7 @@ async fn format_json_compact_default_and_invalid() {
     assert_eq!(st, 400);
     assert!(e["error"].as_str().unwrap().contains("format"));
 
-    let sj = start(|o| o.default_format = pplay::client::Format::Json).await;
+    let sj = start(|o| o.default_format = pplay::protocol::Format::Json).await;
     let (_, d) = post(&sj, "/api/tools/ppal-read-live-set", "{}").await;
     assert!(d["result"].is_object(), "--default-format json");
 }

@@ -1,14 +1,26 @@
-//! The command line: argument definitions and dispatch. Each command's work
-//! lives in its own file; the binary only calls [`main`].
+//! The command line: argument definitions and dispatch; the binary only
+//! calls [`main`].
+//!
+//! One file per command family ([`run`]: `run`, `check`; [`tools`]:
+//! `tools`, `describe`, `call`; [`schema`]; [`sim`]; [`init`]), and one home
+//! each for what they share: where a catalog comes from ([`catalog`]),
+//! which URL to talk to ([`url`]), and how a failure is reported with its
+//! exit code ([`failure`]).
 
-mod catalog_cmds;
+mod catalog;
+mod failure;
+mod init;
 mod run;
+mod schema;
+mod sim;
+mod tools;
+mod url;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::client::Format;
+use crate::protocol::Format;
 use crate::report::ColorChoice;
 
 #[derive(Debug, Parser)]
@@ -31,15 +43,6 @@ pub struct Source {
     /// Read the tool catalog from this file instead of `GET /api/tools`
     #[arg(long, value_name = "FILE", global = true)]
     pub tools: Option<PathBuf>,
-}
-
-impl Source {
-    /// `--url` (or `PPAL_URL`), else the default address.
-    pub fn url_or_default(&self) -> String {
-        self.url
-            .clone()
-            .unwrap_or_else(|| crate::client::DEFAULT_URL.to_owned())
-    }
 }
 
 /// Output settings shared by the commands that report.
@@ -65,7 +68,7 @@ pub struct VarArgs {
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_files: Vec<PathBuf>,
     /// Refuse loops longer than this
-    #[arg(long, default_value_t = crate::check::DEFAULT_MAX_ITERATIONS)]
+    #[arg(long, default_value_t = crate::loops::DEFAULT_MAX_ITERATIONS)]
     pub max_iterations: usize,
 }
 
@@ -228,14 +231,15 @@ pub fn main() -> i32 {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return 2;
+            return crate::exit::INVALID;
         }
     };
     rt.block_on(dispatch(cli))
 }
 
+/// Runs the command; a failure is reported here, with its exit code.
 async fn dispatch(cli: Cli) -> i32 {
-    match cli.command {
+    let result = match cli.command {
         Command::Run(args) => run::run(args).await,
         Command::Check {
             files,
@@ -244,33 +248,34 @@ async fn dispatch(cli: Cli) -> i32 {
             json,
             output,
         } => run::check(files, source, vars, json, output).await,
-        Command::Sim(args) => catalog_cmds::sim(args).await,
-        Command::Tools { source, json } => catalog_cmds::tools(source, json).await,
-        Command::Describe { tool, source } => catalog_cmds::describe(tool, source).await,
+        Command::Sim(args) => sim::sim(args).await,
+        Command::Tools { source, json } => tools::tools(source, json).await,
+        Command::Describe { tool, source } => tools::describe(tool, source).await,
         Command::Call {
             tool,
             args,
             source,
             timeout_ms,
             format,
-        } => catalog_cmds::call(tool, args, source, timeout_ms, format).await,
+        } => tools::call(tool, args, source, timeout_ms, format).await,
         Command::Schema { command } => match command {
-            SchemaCommand::Pull { source, output } => catalog_cmds::pull(source, output).await,
+            SchemaCommand::Pull { source, output } => schema::pull(source, output).await,
             SchemaCommand::Diff {
                 old,
                 new,
                 playbooks,
                 color,
-            } => catalog_cmds::diff(old, new, playbooks, color),
+            } => schema::diff(old, new, playbooks, color),
             SchemaCommand::Playbook { source, output } => {
-                catalog_cmds::playbook_schema(source, output).await
+                schema::playbook_schema(source, output).await
             }
         },
-        Command::Init { file, force } => catalog_cmds::init(file, force),
+        Command::Init { file, force } => init::init(file, force),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "pplay", &mut std::io::stdout());
-            0
+            Ok(crate::exit::OK)
         }
-    }
+    };
+    result.unwrap_or_else(failure::Failure::report)
 }

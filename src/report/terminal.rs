@@ -176,7 +176,6 @@ fn truncate(s: String, max: usize) -> String {
 
 impl<W: Write> Sink for TerminalReporter<W> {
     fn emit(&mut self, event: &Event) {
-        let dim = Style::new().dimmed();
         match event {
             Event::RunStarted {
                 name,
@@ -198,6 +197,58 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     self.start_progress(*planned_calls);
                 }
             }
+            Event::CallSent { .. } | Event::CallFinished { .. } => self.http_detail(event),
+            Event::CallPlanned {
+                tool,
+                args,
+                timeout_ms,
+                step,
+            } => {
+                let t = timeout_ms
+                    .map(|t| format!("  timeoutMs={t}"))
+                    .unwrap_or_default();
+                let it = step
+                    .iteration
+                    .map(|i| format!(" [{}/{}]", i.index0 + 1, i.length))
+                    .unwrap_or_default();
+                let line = format!("→ {}{it}  {tool} {args}{t}", step.name);
+                self.line(&line);
+            }
+            Event::Retry {
+                attempt,
+                retries,
+                delay_ms,
+                reason,
+                step,
+            } => {
+                if self.verbosity > Verbosity::Quiet {
+                    let text = self.paint(
+                        Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                        &format!(
+                            "  ↻ {}: retry {attempt} of {retries} in {delay_ms} ms ({reason})",
+                            step.name
+                        ),
+                    );
+                    self.line(&text);
+                }
+            }
+            Event::Warning { diagnostic, .. } => {
+                if self.verbosity > Verbosity::Quiet {
+                    let text = diagnostic.render(self.color, self.width);
+                    self.line(text.trim_end());
+                }
+            }
+            Event::StepStarted { .. } => {}
+            Event::StepFinished { .. } | Event::RunFinished { .. } => self.finished(event),
+        }
+    }
+}
+
+impl<W: Write> TerminalReporter<W> {
+    /// `-v` and `-vv`: what was sent and what came back.
+    fn http_detail(&mut self, event: &Event) {
+        let dim = Style::new().dimmed();
+        match event {
             Event::CallSent {
                 tool,
                 url,
@@ -251,47 +302,13 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     self.line(&text);
                 }
             }
-            Event::CallPlanned {
-                tool,
-                args,
-                timeout_ms,
-                step,
-            } => {
-                let t = timeout_ms
-                    .map(|t| format!("  timeoutMs={t}"))
-                    .unwrap_or_default();
-                let it = step
-                    .iteration
-                    .map(|i| format!(" [{}/{}]", i.index0 + 1, i.length))
-                    .unwrap_or_default();
-                let line = format!("→ {}{it}  {tool} {args}{t}", step.name);
-                self.line(&line);
-            }
-            Event::Retry {
-                attempt,
-                retries,
-                delay_ms,
-                reason,
-                step,
-            } => {
-                if self.verbosity > Verbosity::Quiet {
-                    let text = self.paint(
-                        Style::new().fg_color(Some(AnsiColor::Yellow.into())),
-                        &format!(
-                            "  ↻ {}: retry {attempt} of {retries} in {delay_ms} ms ({reason})",
-                            step.name
-                        ),
-                    );
-                    self.line(&text);
-                }
-            }
-            Event::Warning { diagnostic, .. } => {
-                if self.verbosity > Verbosity::Quiet {
-                    let text = diagnostic.render(self.color, self.width);
-                    self.line(text.trim_end());
-                }
-            }
-            Event::StepStarted { .. } => {}
+            _ => {}
+        }
+    }
+
+    /// A step's line and report, and the run's closing lines.
+    fn finished(&mut self, event: &Event) {
+        match event {
             Event::StepFinished {
                 step,
                 status,
@@ -351,6 +368,7 @@ impl<W: Write> Sink for TerminalReporter<W> {
                 let text = self.paint(style, &summary_line(summary));
                 self.line(&text);
             }
+            _ => {}
         }
     }
 }

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::client::Format;
+use crate::protocol::{DEVICE_TIMEOUT_MS, Format, timeout_range};
 pub use live_set::LiveSet;
 
 /// How the simulator behaves.
@@ -57,9 +57,6 @@ impl Default for SimOptions {
         }
     }
 }
-
-/// The device's global tool-call timeout.
-pub const DEVICE_TIMEOUT_MS: u64 = 30_000;
 
 struct SimTool {
     schema: Value,
@@ -214,11 +211,12 @@ async fn call_tool(
         }
         if let Some(t) = query.get("timeoutMs") {
             match t.parse::<u64>() {
-                Ok(n) if (1..=60_000).contains(&n) => timeout_ms = n,
+                Ok(n) if timeout_range().contains(n) => timeout_ms = n,
                 _ => {
+                    let max = timeout_range().max;
                     return error(
                         StatusCode::BAD_REQUEST,
-                        json!({"error": format!("Invalid timeoutMs '{t}': expected a positive integer up to 60000")}),
+                        json!({"error": format!("Invalid timeoutMs '{t}': expected a positive integer up to {max}")}),
                     );
                 }
             }

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
 
 use pplay::catalog::Catalog;
-use pplay::check::{self, CheckOptions};
+use pplay::check::{self, CheckOptions, Loaded};
 use pplay::client::Client;
 use pplay::diagnostic::Diagnostic;
 use pplay::event::{Event, StepStatus};
@@ -237,7 +237,7 @@ impl Test {
             overrides: Vec::new(),
             target: Target::Sim(SimOptions::default()),
             dry_run: false,
-            max_iterations: check::DEFAULT_MAX_ITERATIONS,
+            max_iterations: pplay::loops::DEFAULT_MAX_ITERATIONS,
             cancel_after_calls: None,
             grace: Duration::from_millis(200),
         }
@@ -299,28 +299,27 @@ impl Test {
         (dir, main)
     }
 
-    /// Loads and checks against the pinned catalog: the rendered problems,
-    /// or the number of steps.
+    fn options(&self) -> CheckOptions {
+        CheckOptions {
+            overrides: self.overrides.clone(),
+            max_iterations: self.max_iterations,
+        }
+    }
+
+    /// Loads and checks against the pinned catalog, as `pplay check` does:
+    /// the rendered problems, or the number of steps.
     pub fn check(&self) -> Result<usize, String> {
         let (dir, main) = self.write();
         let catalog = Catalog::pinned();
-        let opts = CheckOptions {
-            overrides: self.overrides.clone(),
-            max_iterations: self.max_iterations,
-        };
-        let (pb, mut diags) = playbook::load_partial(&main);
+        let (pb, problems) = playbook::load_partial(&main);
         let Some(pb) = pb else {
-            return Err(render(&diags, dir.path()));
+            return Err(render(&problems, dir.path()));
         };
         let env = pplay::template::environment();
-        match check::check(&env, &pb, &catalog, &opts) {
-            Ok(c) if diags.is_empty() => Ok(c.step_count),
-            Ok(_) => Err(render(&diags, dir.path())),
-            Err(d) => {
-                diags.extend(d);
-                Err(render(&pplay::diagnostic::in_file_order(diags), dir.path()))
-            }
-        }
+        let loaded = Loaded::new(&env, &pb, problems, &self.options());
+        check::check(&env, loaded, &catalog)
+            .map(|c| c.step_count)
+            .map_err(|d| render(&d, dir.path()))
     }
 
     /// Loads, checks against the target's own catalog, and runs.
@@ -335,21 +334,19 @@ impl Test {
             Target::Url(u) => (u.clone(), None),
         };
         let client = Client::new(&url).with_grace(self.grace);
-        let pb = match playbook::load(&main) {
-            Ok(pb) => pb,
-            Err(d) => return Outcome::invalid(render(&d, dir.path())),
+        // The road `pplay run` takes: load, vars, catalog, the one check.
+        let (pb, problems) = playbook::load_partial(&main);
+        let Some(pb) = pb else {
+            return Outcome::invalid(render(&problems, dir.path()));
         };
+        let env = pplay::template::environment();
+        let loaded = Loaded::new(&env, &pb, problems, &self.options());
         let catalog = match client.list_tools().await {
             Ok(raw) => Catalog::from_value(raw).unwrap(),
             Err(e) if e.is_unreachable() => Catalog::pinned(),
             Err(e) => panic!("{e}"),
         };
-        let opts = CheckOptions {
-            overrides: self.overrides.clone(),
-            max_iterations: self.max_iterations,
-        };
-        let env = pplay::template::environment();
-        let checked = match check::check(&env, &pb, &catalog, &opts) {
+        let checked = match check::check(&env, loaded, &catalog) {
             Ok(c) => c,
             Err(d) => return Outcome::invalid(render(&d, dir.path())),
         };

@@ -1,0 +1,132 @@
+//! Argument problems, drawn at the argument they concern.
+//!
+//! A schema issue (from the checker, on literal args, or from the runner, on
+//! rendered ones) and a server's 400 detail both name an argument by path;
+//! here a path becomes a node of the step's `args:` tree and a diagnostic
+//! labelled there.
+
+use std::sync::Arc;
+
+use crate::catalog::{ArgIssue, PathSeg};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::yaml::{Node, Span, Value};
+
+/// A schema problem in the args, labelled at the node it concerns.
+pub fn arg_diagnostic(
+    file: &Arc<SourceFile>,
+    tool: &str,
+    tool_span: Span,
+    args: &Node,
+    issue: &ArgIssue,
+) -> Diagnostic {
+    let code = if issue.key.is_some() {
+        "pplay::unknown-arg"
+    } else if issue.message.starts_with("missing") {
+        "pplay::missing-arg"
+    } else {
+        "pplay::arg"
+    };
+    let (span, label) = match locate(args, &issue.path, issue.key.is_some()) {
+        Some(span) if !issue.path.is_empty() => (
+            span,
+            if issue.key.is_some() {
+                "unknown"
+            } else {
+                "this value"
+            },
+        ),
+        _ => (
+            tool_span,
+            if issue.message.starts_with("missing") {
+                "needs it"
+            } else {
+                "here"
+            },
+        ),
+    };
+    let label = if issue.message.starts_with("missing") {
+        format!("`{tool}` needs it")
+    } else {
+        label.to_owned()
+    };
+    Diagnostic::error(code, issue.message.clone())
+        .in_file(file)
+        .label(span, label)
+        .maybe_help(issue.help.clone())
+}
+
+/// The span of the node at `path` in an args tree (its key, for `key`).
+pub fn locate(args: &Node, path: &[PathSeg], key: bool) -> Option<Span> {
+    let (key_span, node) = node_at(args, path)?;
+    if key {
+        key_span.or(Some(node.span))
+    } else {
+        Some(node.span)
+    }
+}
+
+/// The node at `path` in an args tree, with the span of its key when the
+/// last step is a mapping key.
+pub fn node_at<'n>(args: &'n Node, path: &[PathSeg]) -> Option<(Option<Span>, &'n Node)> {
+    let mut node = args;
+    let mut key_span = None;
+    for seg in path {
+        match (seg, &node.value) {
+            (PathSeg::Key(k), Value::Map(entries)) => {
+                let (kk, v) = entries.iter().find(|(kk, _)| kk.name == *k)?;
+                key_span = Some(kk.span);
+                node = v;
+            }
+            (PathSeg::Index(i), Value::Seq(items)) => {
+                node = items.get(*i)?;
+                key_span = None;
+            }
+            _ => return None,
+        }
+    }
+    Some((key_span, node))
+}
+
+/// Every issue of args that failed the schema after rendering, as one
+/// diagnostic: the first issue leads, the others add their labels.
+pub fn rendered_diagnostic(
+    file: &Arc<SourceFile>,
+    tool: &str,
+    tool_span: Span,
+    args: &Node,
+    issues: &[ArgIssue],
+) -> Diagnostic {
+    let mut d = issues
+        .first()
+        .map(|i| {
+            let d = arg_diagnostic(file, tool, tool_span, args, i);
+            match template_help(args, i) {
+                Some(h) => d.help(h),
+                None => d,
+            }
+        })
+        .unwrap_or_else(|| {
+            Diagnostic::error("pplay::arg", "the arguments do not fit the schema").in_file(file)
+        });
+    d.message = format!("{} (after rendering; nothing was sent)", d.message);
+    for extra in issues.iter().skip(1) {
+        let e = arg_diagnostic(file, tool, tool_span, args, extra);
+        d.labels.extend(e.labels.into_iter().map(|mut l| {
+            l.text = Some(extra.message.clone());
+            l
+        }));
+    }
+    d
+}
+
+/// For a value a single `{{ expression }}` produced with the wrong type:
+/// how to make the template give text instead (quoting does not help there).
+fn template_help(args: &Node, issue: &ArgIssue) -> Option<String> {
+    let (_, node) = node_at(args, &issue.path)?;
+    let expr = crate::template::single_expression(node.as_str()?)?;
+    issue
+        .help
+        .as_deref()
+        .filter(|h| h.starts_with("quote it"))
+        .map(|_| format!("the template gives a number or a boolean; write \"{{{{ {expr} | string }}}}\" to send it as text"))
+}

@@ -1,0 +1,42 @@
+//! Where a command's tool catalog comes from: a file (`--tools`, or the
+//! files `schema diff` compares) or the server's `GET /api/tools`.
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use super::failure::Failure;
+use crate::catalog::Catalog;
+use crate::client::Client;
+
+/// A catalog file as the JSON document it is (the simulator serves it as
+/// it stands).
+pub fn read_json(path: &Path) -> Result<Json, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::Invalid(format!("cannot read tool catalog {}: {e}", path.display()))
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::Invalid(format!("tool catalog {} is not JSON: {e}", path.display())))
+}
+
+/// A catalog file, read as a catalog.
+pub fn read(path: &Path) -> Result<Catalog, Failure> {
+    Catalog::from_value(read_json(path)?)
+        .map_err(|e| Failure::Invalid(format!("tool catalog {}: {e}", path.display())))
+}
+
+/// The server's catalog: the raw document, and the catalog read from it.
+pub async fn fetch(client: &Client) -> Result<(Json, Catalog), Failure> {
+    let raw = client.list_tools().await?;
+    let catalog = Catalog::from_value(raw.clone())
+        .map_err(|e| Failure::Answer(format!("the tool list from {}: {e}", client.base_url())))?;
+    Ok((raw, catalog))
+}
+
+/// `--tools FILE` when given, else the server's catalog.
+pub async fn load(tools: Option<&Path>, client: &Client) -> Result<Catalog, Failure> {
+    match tools {
+        Some(path) => read(path),
+        None => fetch(client).await.map(|(_, c)| c),
+    }
+}

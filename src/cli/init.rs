@@ -1,0 +1,72 @@
+//! `pplay init`: a starter playbook, and the editor schema it names.
+
+use std::path::{Path, PathBuf};
+
+use super::failure::Failure;
+use crate::catalog::Catalog;
+use crate::exit;
+
+/// The playbook `pplay init` writes; it passes `pplay check` against the
+/// pinned catalog.
+pub const STARTER: &str = r#"# yaml-language-server: $schema=playbook.schema.json
+name: My first playbook
+description: Sets the tempo, adds a drum track with a one-bar beat, and reads the set back.
+vars:
+  tempo: 120
+defaults:
+  timeoutMs: 10000
+
+steps:
+  - name: Set the tempo to {{ tempo }}
+    tool: ppal-update-live-set
+    args:
+      tempo: "{{ tempo }}"
+
+  - id: drums
+    tool: ppal-create-track
+    args: { name: Drums, type: midi }
+    capture:
+      drums: result.trackIndex
+
+  - name: A one-bar beat
+    tool: ppal-create-clip
+    args:
+      slot: "{{ drums }}/0"
+      notes: C1 1|1 1|3 D1 1|2 1|4
+      length: "1:0"
+    expect: result.noteCount == 4
+
+  - tool: ppal-read-live-set
+    args: { include: [tracks] }
+    expect: result.trackCount >= 1
+"#;
+
+pub fn init(file: PathBuf, force: bool) -> Result<i32, Failure> {
+    if file.exists() && !force {
+        return Err(Failure::Invalid(format!(
+            "{} exists; pass --force to overwrite it",
+            file.display()
+        )));
+    }
+    // The editor schema the starter names, beside it, unless one is there.
+    let schema = file
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join("playbook.schema.json");
+    if !schema.exists() {
+        std::fs::write(&schema, crate::editor_schema::generate(&Catalog::pinned()))
+            .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", schema.display())))?;
+        println!(
+            "wrote {} (the editor schema for the pinned catalog)",
+            schema.display()
+        );
+    }
+    std::fs::write(&file, STARTER)
+        .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", file.display())))?;
+    println!(
+        "wrote {}; try `pplay run {} --sim`",
+        file.display(),
+        file.display()
+    );
+    Ok(exit::OK)
+}

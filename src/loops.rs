@@ -1,0 +1,74 @@
+//! `loop:` values: what a loop iterates over, and the limit on its length.
+//!
+//! The checker expands a loop whose value is known before the run (a list,
+//! or an expression over top-level vars); the runner expands the others
+//! when it reaches them. Both go through here, so a loop fails the same way
+//! whenever it is found.
+
+use std::sync::Arc;
+
+use minijinja::value::{Value as MjValue, ValueKind};
+
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::yaml::Span;
+
+/// The default cap on a loop's length (`--max-iterations`).
+pub const DEFAULT_MAX_ITERATIONS: usize = 10_000;
+
+/// The items of the loop value `v`, or why it cannot be iterated (not a
+/// sequence, or longer than `max`), drawn at `span`.
+pub fn items(
+    file: &Arc<SourceFile>,
+    span: Span,
+    v: &MjValue,
+    max: usize,
+) -> Result<Vec<MjValue>, Diagnostic> {
+    let items = sequence(v).map_err(|kind| not_a_sequence(file, span, kind))?;
+    within_limit(file, span, items.len(), max)?;
+    Ok(items)
+}
+
+/// A loop of `n` iterations, refused when longer than `max`.
+pub fn within_limit(
+    file: &Arc<SourceFile>,
+    span: Span,
+    n: usize,
+    max: usize,
+) -> Result<(), Diagnostic> {
+    if n <= max {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "pplay::loop-too-long",
+        format!("this loop has {n} iterations, more than the limit of {max}"),
+    )
+    .in_file(file)
+    .label(span, format!("{n} iterations"))
+    .help("split the job, or raise the limit with --max-iterations"))
+}
+
+fn not_a_sequence(file: &Arc<SourceFile>, span: Span, kind: &str) -> Diagnostic {
+    Diagnostic::error(
+        "pplay::loop-type",
+        format!("`loop` must give a sequence, but this gives {kind}"),
+    )
+    .in_file(file)
+    .label(span, format!("this is {kind}"))
+    .help("use a list, `range(n)`, `zip(a, b)` or `product(a, b)`")
+}
+
+/// The items of a loop value, or the kind of value it is instead.
+fn sequence(v: &MjValue) -> Result<Vec<MjValue>, &'static str> {
+    match v.kind() {
+        ValueKind::Seq | ValueKind::Iterable => v
+            .try_iter()
+            .map(|i| i.collect())
+            .map_err(|_| "a value that cannot be iterated"),
+        ValueKind::Map => Err("a mapping"),
+        ValueKind::String => Err("a string"),
+        ValueKind::Number => Err("a number"),
+        ValueKind::Bool => Err("a boolean"),
+        ValueKind::None | ValueKind::Undefined => Err("nothing"),
+        _ => Err("a value that is not a sequence"),
+    }
+}

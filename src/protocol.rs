@@ -1,0 +1,169 @@
+//! Producer Pal's REST contract: the facts both ends of the wire agree on.
+//!
+//! The client, the runner, the checker, the CLI and the simulator all read
+//! these from here, so a fact that changes between Producer Pal releases
+//! (the `timeoutMs` range, say) changes in one place.
+
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use crate::catalog::PathSeg;
+
+/// The default Producer Pal address.
+pub const DEFAULT_URL: &str = "http://localhost:3350";
+
+/// The device's global tool-call timeout, used when a call has no
+/// `timeoutMs`.
+pub const DEVICE_TIMEOUT_MS: u64 = 30_000;
+
+/// How long the client waits beyond a step's `timeoutMs` before giving up on
+/// its own, so a server that ignores `timeoutMs` cannot hang a run.
+pub const GRACE: Duration = Duration::from_millis(3000);
+
+/// The response format asked for with `?format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Json,
+    Compact,
+}
+
+impl Format {
+    /// The value of the `format` query parameter.
+    pub fn as_query(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Compact => "compact",
+        }
+    }
+}
+
+/// The values `?timeoutMs` accepts, in milliseconds, both ends included.
+///
+/// A type rather than a constant because the range is a property of the
+/// server's release: callers ask [`timeout_range`] instead of spelling it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeoutRange {
+    pub min: u64,
+    pub max: u64,
+}
+
+impl TimeoutRange {
+    pub fn contains(&self, ms: u64) -> bool {
+        (self.min..=self.max).contains(&ms)
+    }
+
+    /// Like [`contains`](Self::contains), for a value read as a signed
+    /// integer (a YAML literal).
+    pub fn contains_i64(&self, ms: i64) -> bool {
+        u64::try_from(ms).is_ok_and(|ms| self.contains(ms))
+    }
+}
+
+/// The `timeoutMs` range Producer Pal accepts.
+pub fn timeout_range() -> TimeoutRange {
+    TimeoutRange {
+        min: 1,
+        max: 60_000,
+    }
+}
+
+/// The client's deadline for a call without `timeoutMs`: the longest timeout
+/// the server accepts, plus the grace.
+pub fn default_deadline(grace: Duration) -> Duration {
+    Duration::from_millis(timeout_range().max) + grace
+}
+
+/// One entry of a 400 answer's `details`: where in the args, and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub path: Vec<PathSeg>,
+    pub message: String,
+}
+
+/// Reads a 400 answer's `details` (a list of `{path, message}` validation
+/// issues) into argument paths.
+///
+/// A path segment is a key (a string) or an index (a non-negative integer).
+/// Anything else (a negative or fractional number, `null`, an object) names
+/// no argument pplay can point at: it is kept as a key spelled as its JSON
+/// text, so the report still shows it and locating it finds no node.
+pub fn rejections(details: Option<&Json>) -> Vec<Rejection> {
+    let Some(items) = details.and_then(Json::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|issue| Rejection {
+            path: issue
+                .get("path")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .map(segment)
+                .collect(),
+            message: issue
+                .get("message")
+                .and_then(Json::as_str)
+                .unwrap_or("invalid")
+                .to_owned(),
+        })
+        .collect()
+}
+
+fn segment(p: &Json) -> PathSeg {
+    match p {
+        Json::String(s) => PathSeg::Key(s.clone()),
+        Json::Number(n) => match n.as_u64() {
+            Some(i) => PathSeg::Index(i as usize),
+            None => PathSeg::Key(n.to_string()),
+        },
+        other => PathSeg::Key(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn details_become_paths_keeping_unusual_segments_visible() {
+        let details = json!([
+            {"path": ["notes", 2, "pitch"], "message": "too high"},
+            {"path": ["x", -1, 1.5, null], "message": "odd"},
+            {"path": [], "message": "whole"},
+            {"message": "no path"},
+            {"path": ["y"]},
+        ]);
+        let r = rejections(Some(&details));
+        let keys = |v: &[&str]| -> Vec<PathSeg> {
+            v.iter().map(|s| PathSeg::Key((*s).to_owned())).collect()
+        };
+        assert_eq!(
+            r[0].path,
+            vec![
+                PathSeg::Key("notes".into()),
+                PathSeg::Index(2),
+                PathSeg::Key("pitch".into())
+            ]
+        );
+        assert_eq!(r[0].message, "too high");
+        assert_eq!(r[1].path, keys(&["x", "-1", "1.5", "null"]));
+        assert!(r[2].path.is_empty());
+        assert!(r[3].path.is_empty());
+        assert_eq!(r[3].message, "no path");
+        assert_eq!(r[4].message, "invalid");
+        assert!(rejections(None).is_empty());
+        assert!(rejections(Some(&json!("not a list"))).is_empty());
+    }
+
+    #[test]
+    fn the_timeout_range_includes_both_ends() {
+        let r = timeout_range();
+        assert!(r.contains(r.min) && r.contains(r.max));
+        assert!(!r.contains(0) && !r.contains(r.max + 1));
+        assert!(!r.contains_i64(-5) && r.contains_i64(1));
+    }
+}

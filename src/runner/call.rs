@@ -1,0 +1,282 @@
+//! Call: send the rendered args, retry what may pass on a second try, and
+//! turn the reply into the step's outcome or its failure.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use minijinja::context;
+use minijinja::value::Value as MjValue;
+use serde_json::Value as Json;
+
+use super::render::Rendered;
+use super::{Runner, ms};
+use crate::check::CheckedStep;
+use crate::client::{ClientError, Reply};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::event::{Event, StepRef};
+use crate::playbook::Spanned;
+use crate::template::from_json;
+use crate::yaml::{Node, Span};
+
+/// A tool that ran (it may still have reported an error inside Live).
+pub(super) struct CallResult {
+    pub result: Arc<Json>,
+    pub warnings: Vec<String>,
+    pub is_error: bool,
+    pub duration_ms: f64,
+    /// `result` and `warnings` as templates see them, converted once.
+    pub result_value: MjValue,
+    pub warnings_value: MjValue,
+}
+
+impl CallResult {
+    fn new(result: Arc<Json>, warnings: Vec<String>, is_error: bool, duration_ms: f64) -> Self {
+        CallResult {
+            result_value: from_json(&result),
+            warnings_value: MjValue::from_serialize(&warnings),
+            result,
+            warnings,
+            is_error,
+            duration_ms,
+        }
+    }
+
+    /// The outcome kept as `steps.<id>`.
+    pub fn outcome(&self) -> MjValue {
+        context! {
+            result => self.result_value.clone(),
+            warnings => self.warnings_value.clone(),
+            isError => self.is_error,
+            durationMs => self.duration_ms,
+        }
+    }
+}
+
+/// A call that got no tool result: why, and how long it took.
+pub(super) struct CallFailed {
+    pub diagnostic: Diagnostic,
+    pub duration_ms: f64,
+    /// The server is not there: the run stops.
+    pub unreachable: Option<ClientError>,
+}
+
+impl Runner<'_> {
+    /// Sends the call (retrying transport failures, timeouts and 5xx) and
+    /// reads the last reply.
+    pub(super) async fn call(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        sr: &StepRef,
+        tool: &Spanned<String>,
+        call: Rendered,
+        started: Instant,
+    ) -> Result<CallResult, CallFailed> {
+        let reply = self.send(cs, sr, &tool.value, call).await;
+        let duration_ms = ms(started.elapsed());
+        let step = cs.step;
+        let file = &step.file;
+        let anchor = super::step_anchor(step);
+        let failed = |diagnostic, unreachable| CallFailed {
+            diagnostic,
+            duration_ms,
+            unreachable,
+        };
+        match reply {
+            Err(e @ ClientError::Unreachable { .. }) => {
+                let d = Diagnostic::error("pplay::unreachable", e.to_string())
+                    .in_file(file)
+                    .label(anchor, "this call was not sent");
+                Err(failed(d, Some(e)))
+            }
+            Err(e) => {
+                let d = Diagnostic::error("pplay::transport", e.to_string())
+                    .in_file(file)
+                    .label(anchor, "this call");
+                Err(failed(d, None))
+            }
+            Ok(Reply::Http {
+                status,
+                error,
+                details,
+            }) => {
+                let crate::playbook::Action::Call { args, .. } = &step.action else {
+                    unreachable!("only call steps are sent")
+                };
+                let d = http_diagnostic(
+                    file,
+                    anchor,
+                    args,
+                    &tool.value,
+                    status,
+                    &error,
+                    details.as_ref(),
+                );
+                Err(failed(d, None))
+            }
+            Ok(Reply::Tool {
+                result,
+                warnings,
+                is_error,
+            }) => Ok(CallResult::new(result, warnings, is_error, duration_ms)),
+        }
+    }
+
+    /// The attempts: each is reported as sent and finished; a retryable
+    /// failure waits out the backoff and goes again.
+    async fn send(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        sr: &StepRef,
+        tool: &str,
+        call: Rendered,
+    ) -> Result<Reply, ClientError> {
+        // Events share the args, tool and URL instead of copying them.
+        let args = Arc::new(call.args);
+        let timeout_ms = call.timeout_ms;
+        let tool_name: Arc<str> = cs.origin.tool.clone().unwrap_or_else(|| Arc::from(tool));
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.sink.emit(&Event::CallSent {
+                step: sr.clone(),
+                tool: tool_name.clone(),
+                url: self.client.base(),
+                args: args.clone(),
+                timeout_ms,
+                attempt,
+            });
+            let t0 = Instant::now();
+            let res = self.client.call(tool, &args, timeout_ms).await;
+            self.summary.calls += 1;
+            let error = self.report_attempt(sr, &tool_name, &res, ms(t0.elapsed()));
+            if retryable(&res) && attempt <= cs.retries && !self.cancelled() {
+                let delay = backoff(cs.retry_delay_ms, attempt);
+                self.sink.emit(&Event::Retry {
+                    step: sr.clone(),
+                    attempt,
+                    retries: cs.retries,
+                    delay_ms: delay,
+                    reason: error.unwrap_or_default(),
+                });
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                continue;
+            }
+            return res;
+        }
+    }
+
+    /// Emits `CallFinished` for one attempt; returns its error text.
+    fn report_attempt(
+        &mut self,
+        sr: &StepRef,
+        tool: &Arc<str>,
+        res: &Result<Reply, ClientError>,
+        duration_ms: f64,
+    ) -> Option<String> {
+        let (status, result, warnings, is_error, error) = match res {
+            Ok(Reply::Tool {
+                result,
+                warnings,
+                is_error,
+            }) => (
+                Some(200),
+                Some(result.clone()),
+                warnings.clone(),
+                *is_error,
+                None,
+            ),
+            Ok(Reply::Http { status, error, .. }) => {
+                (Some(*status), None, Vec::new(), true, Some(error.clone()))
+            }
+            Err(e) => (None, None, Vec::new(), true, Some(e.to_string())),
+        };
+        self.sink.emit(&Event::CallFinished {
+            step: sr.clone(),
+            tool: tool.clone(),
+            status,
+            duration_ms,
+            result,
+            warnings,
+            is_error,
+            error: error.clone(),
+        });
+        error
+    }
+
+    /// Reports each warning the tool gave.
+    pub(super) fn warnings(&mut self, cs: &CheckedStep<'_, '_>, sr: &StepRef, call: &CallResult) {
+        let anchor = super::step_anchor(cs.step);
+        let tool = cs.step.tool().unwrap_or_default();
+        for w in &call.warnings {
+            self.summary.warnings += 1;
+            let d = Diagnostic::warning("pplay::tool-warning", format!("{tool}: {w}"))
+                .in_file(&cs.step.file)
+                .label(anchor, "Producer Pal warned here");
+            self.sink.emit(&Event::Warning {
+                step: sr.clone(),
+                diagnostic: d,
+            });
+        }
+    }
+}
+
+/// What may pass on a second try: a timeout, a broken connection, a 5xx.
+/// A server that is not there at all will not be there a moment later.
+fn retryable(res: &Result<Reply, ClientError>) -> bool {
+    match res {
+        Err(ClientError::Unreachable { .. }) => false,
+        Err(_) => true,
+        Ok(Reply::Http { status, .. }) => *status >= 500,
+        Ok(Reply::Tool { .. }) => false,
+    }
+}
+
+/// `retryDelayMs`, doubled per attempt, with up to a quarter added at random
+/// so that retries from parallel runs do not line up.
+pub fn backoff(base_ms: u64, attempt: u32) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let delay = base_ms.saturating_mul(1u64 << (attempt.saturating_sub(1)).min(16));
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    let jitter = if delay >= 4 {
+        h.finish() % (delay / 4 + 1)
+    } else {
+        0
+    };
+    delay + jitter
+}
+
+/// A non-200 answer, with a 400's validation details put on the arg nodes.
+fn http_diagnostic(
+    file: &Arc<SourceFile>,
+    anchor: Span,
+    args: &Node,
+    tool: &str,
+    status: u16,
+    error: &str,
+    details: Option<&Json>,
+) -> Diagnostic {
+    match status {
+        404 => Diagnostic::error("pplay::tool-unavailable", format!("`{tool}` is unknown or disabled on the device"))
+            .in_file(file)
+            .label(anchor, format!("HTTP 404: {error}"))
+            .help("enable the tool in the Producer Pal device, or run `pplay tools` to see what it offers"),
+        400 => {
+            let mut d = Diagnostic::error("pplay::rejected", format!("Producer Pal rejected the arguments of `{tool}`: {error}")).in_file(file);
+            for r in crate::protocol::rejections(details) {
+                let span = if r.path.is_empty() { None } else { crate::args::locate(args, &r.path, false) };
+                let where_ = crate::catalog::describe_path(&r.path);
+                d = d.label(span.unwrap_or(anchor), format!("{where_}: {}", r.message));
+            }
+            if d.labels.is_empty() {
+                d = d.label(anchor, "rejected");
+            }
+            d
+        }
+        s if s >= 500 => Diagnostic::error("pplay::server-error", format!("Producer Pal failed with HTTP {s}: {error}"))
+            .in_file(file)
+            .label(anchor, "this call")
+            .help("add `retries:` to the step to resend after a server error"),
+        s => Diagnostic::error("pplay::http", format!("Producer Pal answered HTTP {s}: {error}")).in_file(file).label(anchor, "this call"),
+    }
+}

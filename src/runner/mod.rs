@@ -1,0 +1,424 @@
+//! Running a checked playbook: per call, render → (plan | validate → call →
+//! verify).
+//!
+//! The runner owns the run's scope (vars, captures, `steps.<id>`) and emits
+//! [`Event`]s; it never prints. Everything it evaluates was compiled by
+//! [`crate::check`], once; per call it only evaluates templates, validates the
+//! rendered args with the tool's precompiled schema and sends them over the
+//! one keep-alive client.
+//!
+//! - this file: the run, the walk over steps (`when`, includes, loops) and
+//!   the order of one call's stages;
+//! - [`scope`]: what templates see;
+//! - [`render`], [`plan`] (`--dry-run`), [`validate`]: before sending;
+//! - [`call`]: sending, retries, and the reply read into an outcome;
+//! - [`verify`]: after a reply arrives, the tool's verdict, captures and
+//!   expectations.
+
+mod call;
+mod plan;
+mod render;
+mod scope;
+mod validate;
+mod verify;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use minijinja::context;
+use minijinja::value::Value as MjValue;
+use serde_json::Value as Json;
+
+pub use call::backoff;
+
+use crate::check::{Checked, CheckedStep};
+use crate::client::{Client, ClientError};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
+use crate::exit;
+use crate::playbook::{Action, OnError, Step};
+use crate::template::{Placeholder, TemplateError, placeholder};
+use crate::yaml::Span;
+use scope::Scope;
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Render and report the calls without sending any.
+    pub dry_run: bool,
+    /// Set (by Ctrl-C) to stop after the call in flight.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    pub summary: Summary,
+    pub exit_code: i32,
+}
+
+/// Runs `checked` against `client` (ignored for a dry run).
+pub async fn run(
+    checked: &Checked<'_, '_>,
+    client: &Client,
+    opts: &RunOptions,
+    sink: &mut dyn Sink,
+) -> RunOutcome {
+    let started = Instant::now();
+    let pb = checked.playbook;
+    sink.emit(&Event::RunStarted {
+        name: pb.name.as_str().unwrap_or_default().to_owned(),
+        file: pb.file.name().to_owned(),
+        url: client.base_url().to_owned(),
+        steps: checked.step_count,
+        planned_calls: checked.planned_calls,
+        dry_run: opts.dry_run,
+        outline: outline(&checked.steps),
+    });
+    let mut r = Runner {
+        client,
+        opts,
+        sink,
+        scope: Scope::new(checked.vars.clone()),
+        summary: Summary::default(),
+        max_iterations: checked.max_iterations,
+        stop: None,
+    };
+    r.steps(&checked.steps).await;
+    let interrupted = r.cancelled();
+    let (exit_code, error) = match (&r.stop, interrupted) {
+        (Some(Stop::Unreachable(e)), _) => (exit::UNREACHABLE, Some(e.to_string())),
+        (_, true) => (exit::INTERRUPTED, None),
+        (Some(Stop::Failed), _) => (exit::STEP_FAILED, None),
+        (None, _) => (exit::OK, None),
+    };
+    r.summary.duration_ms = ms(started.elapsed());
+    let summary = r.summary;
+    r.sink.emit(&Event::RunFinished {
+        summary,
+        exit_code,
+        interrupted,
+        error,
+    });
+    RunOutcome { summary, exit_code }
+}
+
+/// The call steps in run order, named before anything is rendered.
+fn outline(steps: &[CheckedStep<'_, '_>]) -> Vec<StepRef> {
+    let mut out = Vec::new();
+    for cs in steps {
+        if cs.include_steps.is_empty() && cs.step.tool().is_some() {
+            out.push(step_ref(cs, cs.step.label(), None));
+        }
+        out.extend(outline(&cs.include_steps));
+    }
+    out
+}
+
+enum Stop {
+    Failed,
+    Unreachable(ClientError),
+}
+
+struct Runner<'a> {
+    client: &'a Client,
+    opts: &'a RunOptions,
+    sink: &'a mut dyn Sink,
+    scope: Scope,
+    summary: Summary,
+    max_iterations: usize,
+    stop: Option<Stop>,
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn step_ref(cs: &CheckedStep<'_, '_>, name: String, iteration: Option<Iteration>) -> StepRef {
+    StepRef {
+        name,
+        iteration,
+        ..cs.origin.clone()
+    }
+}
+
+fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &str) -> Diagnostic {
+    Diagnostic::error(code, format!("{what}: {}", e.message))
+        .in_file(file)
+        .label(e.span, "here")
+}
+
+/// The span that stands for a whole step in reports: its `tool:` value.
+fn step_anchor(step: &Step) -> Span {
+    match &step.action {
+        Action::Call { tool, .. } => tool.span,
+        Action::Include { path, .. } => path.span,
+    }
+}
+
+fn is_placeholder(v: &MjValue) -> bool {
+    v.downcast_object_ref::<Placeholder>().is_some()
+}
+
+impl Runner<'_> {
+    fn cancelled(&self) -> bool {
+        self.opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+    }
+
+    fn steps<'b>(
+        &'b mut self,
+        steps: &'b [CheckedStep<'_, '_>],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'b>> {
+        Box::pin(async move {
+            for cs in steps {
+                if self.stop.is_some() || self.cancelled() {
+                    return;
+                }
+                self.step(cs).await;
+            }
+        })
+    }
+
+    async fn step(&mut self, cs: &CheckedStep<'_, '_>) {
+        let ctx = self.scope.ctx();
+        if !self.when(cs, &ctx) {
+            return;
+        }
+        if let Action::Include { .. } = &cs.step.action {
+            if self.include_vars(cs) {
+                self.steps(&cs.include_steps).await;
+            }
+            return;
+        }
+        match &cs.loop_ {
+            None => {
+                if let Some(outcome) = self.iteration(cs, ctx, None).await
+                    && let Some(id) = &cs.step.id
+                {
+                    self.scope.set_step(&id.value, outcome);
+                }
+            }
+            Some(_) => {
+                if let Some(items) = self.loop_items(cs, &ctx) {
+                    self.iterations(cs, items).await;
+                }
+            }
+        }
+    }
+
+    /// Whether the step's `when` lets it run; a step that does not is
+    /// reported as skipped.
+    fn when(&mut self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> bool {
+        let Some(w) = &cs.when else { return true };
+        match w.eval(ctx) {
+            Ok(v) if !v.is_true() && !is_placeholder(&v) => {
+                let cond = w.source().unwrap_or("false").to_owned();
+                let sr = step_ref(cs, self.label(cs, ctx), None);
+                self.summary.skipped += 1;
+                self.summary.steps += 1;
+                self.sink.emit(&Event::StepStarted { step: sr.clone() });
+                self.sink.emit(&Event::StepFinished {
+                    step: sr,
+                    status: StepStatus::Skipped,
+                    duration_ms: 0.0,
+                    message: Some(format!("when: {cond}")),
+                    diagnostic: None,
+                });
+                false
+            }
+            Ok(_) => true,
+            Err(_) if self.opts.dry_run => true,
+            Err(e) => {
+                let d = err_at(
+                    &cs.step.file,
+                    "pplay::when",
+                    &e,
+                    "the `when` condition failed",
+                );
+                self.fail_before_call(cs, None, d, ctx);
+                false
+            }
+        }
+    }
+
+    /// Sets an include's vars in the scope, in order; false if one failed.
+    fn include_vars(&mut self, cs: &CheckedStep<'_, '_>) -> bool {
+        for (name, c) in &cs.include_vars {
+            let ctx = self.scope.ctx();
+            match c.eval(&ctx) {
+                Ok(v) => self.scope.set(name, v),
+                Err(e) => {
+                    let d = err_at(
+                        &cs.step.file,
+                        "pplay::template",
+                        &e,
+                        &format!("var `{name}` cannot be evaluated"),
+                    );
+                    self.fail_before_call(cs, None, d, &ctx);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// The items of the step's loop, or `None` after reporting why there
+    /// are none to run.
+    fn loop_items(&mut self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> Option<Vec<MjValue>> {
+        let step = cs.step;
+        let l = cs.loop_.as_ref()?;
+        let span = step.loop_.as_ref().map_or(step.span, |n| n.span);
+        let result = match l.eval(ctx) {
+            Ok(v) if is_placeholder(&v) => Ok(vec![placeholder("item")]),
+            Ok(v) => crate::loops::items(&step.file, span, &v, self.max_iterations),
+            Err(e) => Err(err_at(
+                &step.file,
+                "pplay::loop",
+                &e,
+                "`loop` cannot be evaluated",
+            )),
+        };
+        match result {
+            Ok(items) => Some(items),
+            Err(d) => {
+                self.fail_before_call(cs, None, d, ctx);
+                None
+            }
+        }
+    }
+
+    /// One call per item, with `item` and `loop` in scope; `steps.<id>` is
+    /// the list of their outcomes.
+    async fn iterations(&mut self, cs: &CheckedStep<'_, '_>, items: Vec<MjValue>) {
+        let length = items.len();
+        let outcomes = Arc::new(crate::template::Outcomes::default());
+        if let Some(id) = &cs.step.id {
+            self.scope
+                .set_step(&id.value, MjValue::from_dyn_object(outcomes.clone()));
+        }
+        for (index0, item) in items.into_iter().enumerate() {
+            if self.stop.is_some() || self.cancelled() {
+                break;
+            }
+            let base = self.scope.ctx();
+            let lp = context! {
+                index0 => index0, index => index0 + 1, first => index0 == 0,
+                last => index0 + 1 == length, length => length,
+            };
+            let ctx = context! { item => item, loop => lp, ..base };
+            let it = Some(Iteration { index0, length });
+            if let Some(o) = self.iteration(cs, ctx, it).await {
+                outcomes.push(o);
+            }
+        }
+    }
+
+    fn label(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> String {
+        match &cs.name {
+            Some(n) => match n.render(ctx) {
+                Ok(Json::String(s)) => s,
+                Ok(other) => other.to_string(),
+                Err(_) => cs.step.label(),
+            },
+            None => cs.step.label(),
+        }
+    }
+
+    /// A step that fails before anything is sent (render, loop, schema).
+    fn fail_before_call(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        it: Option<Iteration>,
+        d: Diagnostic,
+        ctx: &MjValue,
+    ) {
+        let sr = step_ref(cs, self.label(cs, ctx), it);
+        self.sink.emit(&Event::StepStarted { step: sr.clone() });
+        self.finish_failed(cs, sr, 0.0, d);
+    }
+
+    fn finish_failed(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        sr: StepRef,
+        duration_ms: f64,
+        d: Diagnostic,
+    ) {
+        self.summary.steps += 1;
+        let status = if cs.on_error == OnError::Continue {
+            self.summary.ignored += 1;
+            StepStatus::Ignored
+        } else {
+            self.summary.failed += 1;
+            self.stop = Some(Stop::Failed);
+            StepStatus::Failed
+        };
+        self.sink.emit(&Event::StepFinished {
+            step: sr,
+            status,
+            duration_ms,
+            message: Some(d.message.clone()),
+            diagnostic: Some(d),
+        });
+    }
+
+    /// One call of a step: render → (plan | validate → call → verify).
+    /// Returns the outcome kept as `steps.<id>`.
+    async fn iteration(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        ctx: MjValue,
+        it: Option<Iteration>,
+    ) -> Option<MjValue> {
+        let Action::Call { tool, .. } = &cs.step.action else {
+            return None;
+        };
+        let sr = step_ref(cs, self.label(cs, &ctx), it);
+        self.sink.emit(&Event::StepStarted { step: sr.clone() });
+        let started = Instant::now();
+        let rendered = match render::render(cs, &ctx, self.opts.dry_run) {
+            Ok(r) => r,
+            Err(d) => {
+                self.finish_failed(cs, sr, 0.0, d);
+                return None;
+            }
+        };
+        if self.opts.dry_run {
+            return Some(self.plan(cs, sr, tool.value.clone(), rendered));
+        }
+        if let Err(d) = validate::validate(cs, &rendered.args) {
+            self.finish_failed(cs, sr, 0.0, d);
+            return None;
+        }
+        let call = match self.call(cs, &sr, tool, rendered, started).await {
+            Ok(c) => c,
+            Err(f) => {
+                self.finish_failed(cs, sr, f.duration_ms, f.diagnostic);
+                if let Some(e) = f.unreachable {
+                    self.stop = Some(Stop::Unreachable(e));
+                }
+                return None;
+            }
+        };
+        self.warnings(cs, &sr, &call);
+        let outcome = call.outcome();
+        match self.verify(cs, &call, ctx) {
+            Ok(()) => {
+                self.summary.steps += 1;
+                self.sink.emit(&Event::StepFinished {
+                    step: sr,
+                    status: StepStatus::Ok,
+                    duration_ms: call.duration_ms,
+                    message: None,
+                    diagnostic: None,
+                });
+            }
+            Err(d) => self.finish_failed(cs, sr, call.duration_ms, d),
+        }
+        Some(outcome)
+    }
+}

@@ -1,0 +1,48 @@
+//! The run's scope: vars, captures and `steps.<id>`, as templates see them.
+
+use std::collections::BTreeMap;
+
+use minijinja::value::Value as MjValue;
+
+/// Vars, captures and `steps`, as the templates see them.
+pub(super) struct Scope {
+    vars: BTreeMap<String, MjValue>,
+    steps: BTreeMap<String, MjValue>,
+    ctx: Option<MjValue>,
+}
+
+impl Scope {
+    pub(super) fn new(vars: BTreeMap<String, MjValue>) -> Self {
+        Scope {
+            vars,
+            steps: BTreeMap::new(),
+            ctx: None,
+        }
+    }
+
+    pub(super) fn set(&mut self, name: &str, v: MjValue) {
+        self.vars.insert(name.to_owned(), v);
+        self.ctx = None;
+    }
+
+    pub(super) fn set_step(&mut self, id: &str, v: MjValue) {
+        self.steps.insert(id.to_owned(), v);
+        self.ctx = None;
+    }
+
+    /// The context for templates, rebuilt only after something changed.
+    pub(super) fn ctx(&mut self) -> MjValue {
+        if let Some(c) = &self.ctx {
+            return c.clone();
+        }
+        let steps = MjValue::from_iter(self.steps.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let c = MjValue::from_iter(
+            self.vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .chain(std::iter::once(("steps".to_owned(), steps))),
+        );
+        self.ctx = Some(c.clone());
+        c
+    }
+}

@@ -1,0 +1,134 @@
+//! Verify: after a tool result arrives, the step fails if the tool reported
+//! an error, a capture is undefined, or an expectation is false.
+
+use minijinja::context;
+use minijinja::value::Value as MjValue;
+use serde_json::Value as Json;
+
+use super::call::CallResult;
+use super::{Runner, err_at};
+use crate::check::CheckedStep;
+use crate::diagnostic::Diagnostic;
+use crate::template::{Compiled, to_json};
+
+impl Runner<'_> {
+    /// Checks the tool's own verdict, then sets the captures in order, then
+    /// evaluates the expectations, with `result` and `warnings` in scope.
+    pub(super) fn verify(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        call: &CallResult,
+        ctx: MjValue,
+    ) -> Result<(), Diagnostic> {
+        let step = cs.step;
+        let file = &step.file;
+        let anchor = super::step_anchor(step);
+        let tool = step.tool().unwrap_or_default();
+        if call.is_error {
+            let text = call
+                .result
+                .as_str()
+                .map_or_else(|| call.result.to_string(), str::to_owned);
+            return Err(
+                Diagnostic::error("pplay::tool-error", format!("{tool} failed: {text}"))
+                    .in_file(file)
+                    .label(anchor, "the tool reported an error"),
+            );
+        }
+        let after = context! {
+            result => call.result_value.clone(),
+            warnings => call.warnings_value.clone(),
+            ..ctx
+        };
+        for (name, c) in &cs.capture {
+            match c.eval(&after) {
+                Ok(v) if !v.is_undefined() => self.scope.set(name, v),
+                Ok(_) => {
+                    let span = step
+                        .capture
+                        .iter()
+                        .find(|(k, _)| k.name == *name)
+                        .map_or(anchor, |(_, v)| v.span);
+                    return Err(Diagnostic::error(
+                        "pplay::capture",
+                        format!("capture `{name}` is undefined in this result"),
+                    )
+                    .in_file(file)
+                    .label(span, "this expression")
+                    .help(format!("the result was: {}", short(&call.result))));
+                }
+                Err(e) => {
+                    return Err(err_at(
+                        file,
+                        "pplay::capture",
+                        &e,
+                        &format!("capture `{name}` failed"),
+                    )
+                    .help(format!("the result was: {}", short(&call.result))));
+                }
+            }
+        }
+        for (c, node) in cs.expect.iter().zip(&step.expect) {
+            let passed = match c.eval(&after) {
+                Ok(v) => v.is_true(),
+                Err(e) => {
+                    return Err(err_at(
+                        file,
+                        "pplay::expect",
+                        &e,
+                        "the expectation cannot be evaluated",
+                    ));
+                }
+            };
+            if !passed {
+                let src = c.source().unwrap_or_default();
+                let values = explain(c, &after);
+                return Err(Diagnostic::error(
+                    "pplay::expect",
+                    format!("expectation failed: {src}"),
+                )
+                .in_file(file)
+                .label(
+                    node.span,
+                    if values.is_empty() {
+                        "this is false".to_owned()
+                    } else {
+                        values.join(", ")
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn short(v: &Json) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 200 {
+        format!("{}…", s.chars().take(200).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// `result.trackCount was 2`: the values of the names an expectation read.
+fn explain(c: &Compiled<'_, '_>, ctx: &MjValue) -> Vec<String> {
+    let mut names = Vec::new();
+    c.names(&mut names);
+    let env = crate::template::environment();
+    let mut out = Vec::new();
+    for (name, span) in names {
+        if crate::template::FUNCTIONS.contains(&name.as_str()) {
+            continue;
+        }
+        let shown = match env.compile_expression(&name).and_then(|e| e.eval(ctx)) {
+            Ok(v) => match to_json(&v, span) {
+                Ok(j) => short(&j),
+                Err(_) => "undefined".to_owned(),
+            },
+            Err(_) => "undefined".to_owned(),
+        };
+        out.push(format!("{name} was {shown}"));
+    }
+    out
+}
