@@ -136,6 +136,11 @@ impl Diagnostic {
 
     /// Renders the report the way the terminal shows it.
     pub fn render(&self, color: bool, width: usize) -> String {
+        let cut = self.with_long_lines_cut();
+        cut.as_ref().unwrap_or(self).draw(color, width)
+    }
+
+    fn draw(&self, color: bool, width: usize) -> String {
         let theme = if color {
             miette::GraphicalTheme::unicode()
         } else {
@@ -147,6 +152,99 @@ impl Diagnostic {
             out = self.to_string();
         }
         out
+    }
+}
+
+/// Lines longer than this (in characters) are cut around their labels when
+/// a report is drawn: the drawing pads to a label's column, and a column past
+/// 65,535 cannot be padded to. `location()` keeps the real place.
+const MAX_DRAWN_LINE: usize = 400;
+/// How much of a cut line is kept before its first label.
+const CUT_LEAD: usize = 60;
+
+impl Diagnostic {
+    /// A copy whose file has every overlong line cut to a window around the
+    /// labels on it (or its start), the labels moved with it; `None` when no
+    /// line is too long. Line numbers stay as they are.
+    fn with_long_lines_cut(&self) -> Option<Diagnostic> {
+        let file = self.file.as_ref()?;
+        let text = file.text();
+        if !text.split('\n').any(|l| l.len() > MAX_DRAWN_LINE) {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len().min(1 << 20));
+        let mut labels = self.labels.clone();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let end = start + line.len();
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            let new_start = out.len();
+            if body.chars().count() <= MAX_DRAWN_LINE {
+                out.push_str(line);
+                for (o, m) in self.labels.iter().zip(labels.iter_mut()) {
+                    if (start..end).contains(&o.span.offset) {
+                        m.span = Span::new(new_start + o.span.offset - start, o.span.len);
+                    }
+                }
+            } else {
+                cut_line(body, start, new_start, &self.labels, &mut labels, &mut out);
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            start = end;
+        }
+        // Past the end, or running into a cut line: keep inside the text.
+        for (o, m) in self.labels.iter().zip(labels.iter_mut()) {
+            if o.span.offset >= text.len() {
+                m.span = Span::new(out.len(), 0);
+            }
+            m.span.len = m.span.len.min(out.len() - m.span.offset.min(out.len()));
+        }
+        let mut cut = self.clone();
+        cut.file = Some(SourceFile::new(file.path.clone(), out));
+        cut.labels = labels;
+        Some(cut)
+    }
+}
+
+/// Appends a window of an overlong line to `out` and moves the labels that
+/// start on it (`orig` holds their real spans; `line_start` is where the line
+/// starts in the file, `new_start` where its window starts in `out`).
+fn cut_line(
+    body: &str,
+    line_start: usize,
+    new_start: usize,
+    orig: &[Label],
+    moved: &mut [Label],
+    out: &mut String,
+) {
+    let on_line = |l: &Label| (line_start..=line_start + body.len()).contains(&l.span.offset);
+    let first = orig
+        .iter()
+        .filter(|l| on_line(l))
+        .map(|l| l.span.offset - line_start)
+        .min();
+    // Char-aligned byte range of the window.
+    let first_char = first.map_or(0, |b| body[..b.min(body.len())].chars().count());
+    let from_char = first_char.saturating_sub(CUT_LEAD);
+    let byte_at = |c: usize| body.char_indices().nth(c).map_or(body.len(), |(b, _)| b);
+    let from = byte_at(from_char);
+    let to = byte_at(from_char + MAX_DRAWN_LINE);
+    let lead = if from > 0 { "…" } else { "" };
+    out.push_str(lead);
+    out.push_str(&body[from..to]);
+    if to < body.len() {
+        out.push('…');
+    }
+    let window_start = new_start + lead.len();
+    for (o, m) in orig.iter().zip(moved.iter_mut()) {
+        if !on_line(o) {
+            continue;
+        }
+        let at = (o.span.offset - line_start).clamp(from, to);
+        let len = o.span.len.min(to - at);
+        m.span = Span::new(window_start + at - from, len);
     }
 }
 
@@ -233,4 +331,40 @@ pub fn in_file_order(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         (file, at)
     });
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_past_column_65535_is_drawn_and_keeps_its_place() {
+        let text = format!("a: 1\nb: \"{}\" # x\nc: 2\n", "é".repeat(70_000));
+        let at = text.find("# x").unwrap();
+        let file = SourceFile::new("long.yaml", text);
+        let d = Diagnostic::error("pplay::test", "far right")
+            .in_file(&file)
+            .label(Span::new(at, 3), "here")
+            .label(Span::new(0, 1), "and here");
+        let drawn = d.render(false, 100);
+        assert!(drawn.contains("# x"), "{drawn}");
+        assert!(drawn.contains("here"), "{drawn}");
+        assert!(
+            drawn.len() < 4000,
+            "the long line is cut: {} bytes",
+            drawn.len()
+        );
+        let loc = d.location().unwrap();
+        assert_eq!((loc.line, loc.column), (2, 70_007));
+    }
+
+    #[test]
+    fn a_label_at_the_end_of_a_long_file_is_drawn() {
+        let text = "x".repeat(100_000);
+        let file = SourceFile::new("end.yaml", text.clone());
+        let d = Diagnostic::error("pplay::test", "at the end")
+            .in_file(&file)
+            .label(Span::new(text.len(), 0), "end");
+        assert!(d.render(false, 80).contains("end"));
+    }
 }

@@ -70,6 +70,7 @@ pub mod event;
 pub mod exit;
 pub mod hidden_params;
 pub mod loops;
+pub mod memory;
 pub mod playbook;
 pub mod protocol;
 pub mod report;

@@ -118,9 +118,25 @@ const STEP_KEYS: &[&str] = &[
 /// Keys that make sense on an `include` step.
 const INCLUDE_KEYS: &[&str] = &["include", "vars", "name", "when"];
 
+/// The most a playbook file, or a file it includes, may hold. Nothing a
+/// playbook needs comes close; `/dev/zero` or a huge file stops here.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Where includes may come from, besides the playbook's own root.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--include-root DIR` values: more folders includes may come from.
+    pub include_roots: Vec<PathBuf>,
+}
+
 /// Loads a playbook file and every file it includes.
 pub fn load(path: &Path) -> Result<Playbook, Vec<Diagnostic>> {
-    match load_partial(path) {
+    load_with(path, &LoadOptions::default())
+}
+
+/// [`load`] with options.
+pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Playbook, Vec<Diagnostic>> {
+    match load_partial_with(path, opts) {
         (Some(pb), d) if d.is_empty() => Ok(pb),
         (_, d) => Err(d),
     }
@@ -130,7 +146,12 @@ pub fn load(path: &Path) -> Result<Playbook, Vec<Diagnostic>> {
 /// that a check can report the catalog and template problems of the valid
 /// steps in the same pass.
 pub fn load_partial(path: &Path) -> (Option<Playbook>, Vec<Diagnostic>) {
-    let text = match std::fs::read_to_string(path) {
+    load_partial_with(path, &LoadOptions::default())
+}
+
+/// [`load_partial`] with options.
+pub fn load_partial_with(path: &Path, opts: &LoadOptions) -> (Option<Playbook>, Vec<Diagnostic>) {
+    let text = match read_regular_file(path) {
         Ok(t) => t,
         Err(e) => {
             let d = Diagnostic::error(
@@ -142,14 +163,62 @@ pub fn load_partial(path: &Path) -> (Option<Playbook>, Vec<Diagnostic>) {
     };
     let file = SourceFile::new(path, text);
     let mut chain = vec![canonical(path)];
-    parse_partial(file, &mut chain)
+    let roots = include_roots(path, opts);
+    parse_partial(file, &roots, &mut chain)
 }
 
 /// Loads a playbook from text; `path` names it in reports and anchors includes.
 pub fn parse_str(path: impl Into<PathBuf>, text: &str) -> Result<Playbook, Vec<Diagnostic>> {
     let path = path.into();
     let mut chain = vec![canonical(&path)];
-    parse_file(SourceFile::new(path, text.to_owned()), &mut chain)
+    let roots = include_roots(&path, &LoadOptions::default());
+    parse_file(SourceFile::new(path, text.to_owned()), &roots, &mut chain)
+}
+
+/// Reads a file a playbook run depends on: it must be a regular file (not a
+/// FIFO, a device or a folder) of at most [`MAX_FILE_BYTES`]. The size is
+/// checked while reading too, since some files (in `/proc`) report none.
+pub fn read_regular_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
+fn too_large() -> std::io::Error {
+    std::io::Error::other(format!(
+        "larger than {} MiB, the most a playbook file may be",
+        MAX_FILE_BYTES >> 20
+    ))
+}
+
+/// The folders includes may come from: the nearest folder above the top
+/// playbook that holds `.git` (its project), else the playbook's own folder;
+/// and each `--include-root`. All canonical.
+fn include_roots(top: &Path, opts: &LoadOptions) -> Vec<PathBuf> {
+    let dir = canonical(top)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| canonical(Path::new(".")));
+    let project = dir
+        .ancestors()
+        .find(|a| a.join(".git").exists())
+        .map_or_else(|| dir.clone(), Path::to_path_buf);
+    std::iter::once(project)
+        .chain(opts.include_roots.iter().map(|r| canonical(r)))
+        .collect()
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -158,9 +227,10 @@ fn canonical(p: &Path) -> PathBuf {
 
 fn parse_file(
     file: Arc<SourceFile>,
+    roots: &[PathBuf],
     chain: &mut Vec<PathBuf>,
 ) -> Result<Playbook, Vec<Diagnostic>> {
-    match parse_partial(file, chain) {
+    match parse_partial(file, roots, chain) {
         (Some(pb), d) if d.is_empty() => Ok(pb),
         (_, d) => Err(d),
     }
@@ -168,6 +238,7 @@ fn parse_file(
 
 fn parse_partial(
     file: Arc<SourceFile>,
+    roots: &[PathBuf],
     chain: &mut Vec<PathBuf>,
 ) -> (Option<Playbook>, Vec<Diagnostic>) {
     let root = match yaml::parse(file.text()) {
@@ -176,6 +247,7 @@ fn parse_partial(
     };
     let mut l = Loader {
         file: file.clone(),
+        roots,
         diags: Vec::new(),
     };
     l.duplicates(&root);
@@ -225,12 +297,14 @@ fn offset_of(text: &str, line: usize, col: usize) -> usize {
             .sum::<usize>()
 }
 
-struct Loader {
+struct Loader<'r> {
     file: Arc<SourceFile>,
+    /// Where includes may come from.
+    roots: &'r [PathBuf],
     diags: Vec<Diagnostic>,
 }
 
-impl Loader {
+impl Loader<'_> {
     fn err(
         &mut self,
         code: &'static str,
@@ -694,27 +768,79 @@ impl Loader {
             );
             return None;
         }
-        let text = match std::fs::read_to_string(&full) {
-            Ok(t) => t,
-            Err(e) => {
-                self.err(
-                    "pplay::include-missing",
-                    format!("cannot read included playbook {}: {e}", full.display()),
-                    path.span,
-                    "this file",
-                )
-                .help = Some("an include path is relative to the file that includes it".into());
-                return None;
-            }
-        };
+        let text = self.read_include(path, &full, &key)?;
         chain.push(key);
         let display = pathdiff(&full);
-        let result = parse_file(SourceFile::new(display, text), chain);
+        let result = parse_file(SourceFile::new(display, text), self.roots, chain);
         chain.pop();
         match result {
             Ok(pb) => Some(pb),
             Err(d) => {
                 self.diags.extend(d);
+                None
+            }
+        }
+    }
+
+    /// The text of an included file, if it may be read: a YAML file inside
+    /// the roots, regular and not too large. What is refused is never read,
+    /// and no error quotes a file's contents.
+    fn read_include(&mut self, path: &Spanned<String>, full: &Path, key: &Path) -> Option<String> {
+        let yaml = full
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+        if !yaml {
+            self.err(
+                "pplay::include-refused",
+                format!(
+                    "`{}` is not a playbook: an include must end in .yaml or .yml",
+                    path.value
+                ),
+                path.span,
+                "not a YAML file",
+            );
+            return None;
+        }
+        if !key.exists() {
+            self.err(
+                "pplay::include-missing",
+                format!(
+                    "cannot read included playbook {}: no such file",
+                    full.display()
+                ),
+                path.span,
+                "this file",
+            )
+            .help = Some("an include path is relative to the file that includes it".into());
+            return None;
+        }
+        if !self.roots.iter().any(|r| key.starts_with(r)) {
+            let root = self
+                .roots
+                .first()
+                .map(|r| r.display().to_string())
+                .unwrap_or_default();
+            self.err(
+                "pplay::include-refused",
+                format!("`{}` is outside the playbook's root {root}", path.value),
+                path.span,
+                "outside the root",
+            )
+            .help = Some(
+                "includes stay inside the project (the folder holding .git, else the playbook's folder); widen it with --include-root DIR".into(),
+            );
+            return None;
+        }
+        match read_regular_file(key) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.err(
+                    "pplay::include-refused",
+                    format!("cannot read included playbook {}: {e}", full.display()),
+                    path.span,
+                    "this file",
+                );
                 None
             }
         }

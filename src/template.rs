@@ -9,44 +9,156 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use minijinja::value::{Object, Value as MjValue};
+use minijinja::value::{Object, Rest, Value as MjValue, ValueKind};
 use minijinja::{Environment, Expression, Template, UndefinedBehavior};
 use serde_json::Value as Json;
 
 use crate::yaml::{Node, Span, Value};
 
-/// Functions the playbook templates can call, besides the variables.
-pub const FUNCTIONS: &[&str] = &[
-    "range",
-    "dict",
-    "namespace",
-    "debug",
-    "zip",
-    "product",
-    "lipsum",
-    "cycler",
-    "joiner",
-];
+/// Functions the playbook templates can call, besides the variables. Only
+/// what [`environment`] really has: a name listed here and missing there
+/// would pass the check and fail mid-run.
+pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "zip", "product"];
+
+/// The default work budget of one evaluation, in MiniJinja instructions
+/// (`--template-fuel`): a few hundred thousand loop iterations, well under a
+/// second; a runaway template stops instead of running for minutes.
+pub const DEFAULT_FUEL: u64 = 2_000_000;
+
+/// The default cap on what one evaluation produces, in bytes
+/// (`--template-max-bytes`): far more than any tool argument needs.
+pub const DEFAULT_MAX_BYTES: usize = 4 << 20;
+
+/// What one template or expression evaluation may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// MiniJinja instructions per evaluation.
+    pub fuel: u64,
+    /// Bytes of text (or of a value's strings and items) one evaluation
+    /// may produce.
+    pub max_bytes: usize,
+    /// Items `range`, `zip` and `product` may give: a loop source is
+    /// refused before it is built.
+    pub max_iterations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: DEFAULT_FUEL,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_iterations: crate::loops::DEFAULT_MAX_ITERATIONS,
+        }
+    }
+}
+
+/// The global that carries the output cap to [`Compiled`]; its name is not
+/// an identifier, so no template can read it.
+const MAX_BYTES_GLOBAL: &str = "pplay max bytes";
+
+/// The environment every playbook template runs in, with the default limits.
+pub fn environment<'s>() -> Environment<'s> {
+    environment_with(Limits::default())
+}
 
 /// The environment every playbook template runs in: strict about undefined
-/// names, with `zip` and `product` for building loop tables.
-pub fn environment<'s>() -> Environment<'s> {
+/// names, with `zip` and `product` for building loop tables, and every
+/// evaluation bounded by `limits`.
+pub fn environment_with<'s>(limits: Limits) -> Environment<'s> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_function("zip", zip);
-    env.add_function("product", product);
+    env.set_fuel(Some(limits.fuel));
+    env.add_global(MAX_BYTES_GLOBAL, MjValue::from(limits.max_bytes));
+    let max = limits.max_iterations;
+    env.add_function(
+        "range",
+        move |lower: i64, upper: Option<i64>, step: Option<i64>| range(lower, upper, step, max),
+    );
+    env.add_function("zip", move |args: Rest<MjValue>| zip(&args, max));
+    env.add_function("product", move |args: Rest<MjValue>| product(&args, max));
     env
 }
 
-fn seqs(args: &[MjValue]) -> Result<Vec<Vec<MjValue>>, minijinja::Error> {
+fn max_bytes(env: &Environment<'_>) -> usize {
+    env.globals()
+        .find(|(n, _)| *n == MAX_BYTES_GLOBAL)
+        .and_then(|(_, v)| v.as_usize())
+        .unwrap_or(DEFAULT_MAX_BYTES)
+}
+
+fn too_many(what: &str, n: u128, max: usize) -> minijinja::Error {
+    minijinja::Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        format!("{what} would give {n} items, more than the limit of {max} (--max-iterations)"),
+    )
+}
+
+/// `range(stop)`, `range(start, stop[, step])`, refused when longer than
+/// `max` before anything is built.
+fn range(
+    lower: i64,
+    upper: Option<i64>,
+    step: Option<i64>,
+    max: usize,
+) -> Result<MjValue, minijinja::Error> {
+    let (start, stop) = match upper {
+        Some(u) => (lower, u),
+        None => (0, lower),
+    };
+    let step = step.unwrap_or(1);
+    if step == 0 {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "range() cannot step by 0",
+        ));
+    }
+    let span = if step > 0 {
+        i128::from(stop) - i128::from(start)
+    } else {
+        i128::from(start) - i128::from(stop)
+    };
+    let stride = i128::from(step).abs();
+    let n = if span <= 0 {
+        0
+    } else {
+        (span + stride - 1) / stride
+    } as u128;
+    if n > max as u128 {
+        return Err(too_many("this range", n, max));
+    }
+    // Each step asks the memory budget: a loop that grows a value stops
+    // as soon as it is over, instead of doubling on to gigabytes.
+    Ok(MjValue::make_iterable(move || {
+        (0..n as i64)
+            .take_while(|_| !crate::memory::over_budget())
+            .map(move |i| MjValue::from(start + i * step))
+    }))
+}
+
+/// The inputs of `zip`/`product`, each refused when longer than `max`.
+fn seqs(args: &[MjValue], max: usize) -> Result<Vec<Vec<MjValue>>, minijinja::Error> {
     args.iter()
-        .map(|a| a.try_iter().map(|it| it.collect::<Vec<_>>()))
+        .map(|a| {
+            if let Some(n) = a.len()
+                && n > max
+            {
+                return Err(too_many("an input", n as u128, max));
+            }
+            let mut items = Vec::new();
+            for x in a.try_iter()? {
+                if items.len() == max {
+                    return Err(too_many("an input", max as u128 + 1, max));
+                }
+                items.push(x);
+            }
+            Ok(items)
+        })
         .collect()
 }
 
 /// `zip(a, b, ...)`: lists of the n-th elements, as long as the shortest input.
-fn zip(args: minijinja::value::Rest<MjValue>) -> Result<MjValue, minijinja::Error> {
-    let lists = seqs(&args)?;
+fn zip(args: &[MjValue], max: usize) -> Result<MjValue, minijinja::Error> {
+    let lists = seqs(args, max)?;
     let n = lists.iter().map(Vec::len).min().unwrap_or(0);
     Ok(MjValue::from(
         (0..n)
@@ -56,8 +168,20 @@ fn zip(args: minijinja::value::Rest<MjValue>) -> Result<MjValue, minijinja::Erro
 }
 
 /// `product(a, b, ...)`: every combination, the last input varying fastest.
-fn product(args: minijinja::value::Rest<MjValue>) -> Result<MjValue, minijinja::Error> {
-    let lists = seqs(&args)?;
+/// Its length is known from the inputs, so an oversized one is refused
+/// before a single combination is built.
+fn product(args: &[MjValue], max: usize) -> Result<MjValue, minijinja::Error> {
+    let lists = seqs(args, max)?;
+    if lists.is_empty() {
+        return Ok(MjValue::from(Vec::<MjValue>::new()));
+    }
+    let total = lists
+        .iter()
+        .try_fold(1u128, |acc, l| acc.checked_mul(l.len() as u128))
+        .unwrap_or(u128::MAX);
+    if total > max as u128 {
+        return Err(too_many("this product", total, max));
+    }
     let mut out: Vec<Vec<MjValue>> = vec![Vec::new()];
     for list in &lists {
         out = out
@@ -70,9 +194,6 @@ fn product(args: minijinja::value::Rest<MjValue>) -> Result<MjValue, minijinja::
                 })
             })
             .collect();
-    }
-    if lists.is_empty() {
-        out.clear();
     }
     Ok(MjValue::from(
         out.into_iter().map(MjValue::from).collect::<Vec<_>>(),
@@ -92,10 +213,152 @@ impl TemplateError {
             Some(d) => format!("{}: {d}", e.kind()),
             None => e.kind().to_string(),
         };
-        if e.kind() == minijinja::ErrorKind::UndefinedError {
-            message.push_str(" (a name or attribute used here is not defined)");
+        match e.kind() {
+            minijinja::ErrorKind::UndefinedError => {
+                message.push_str(" (a name or attribute used here is not defined)")
+            }
+            minijinja::ErrorKind::OutOfFuel => {
+                message = "this template does more work than its budget allows \
+                           (raise it with --template-fuel)"
+                    .into()
+            }
+            _ => {}
         }
         TemplateError { span, message }
+    }
+
+    fn too_big(span: Span, max: usize) -> Self {
+        TemplateError {
+            span,
+            message: format!(
+                "this template produces more than {max} bytes (raise the cap with --template-max-bytes)"
+            ),
+        }
+    }
+
+    fn too_much_memory(span: Span, max: usize) -> Self {
+        TemplateError {
+            span,
+            message: format!(
+                "this template needs more than {} MiB while it runs (the budget is {MEMORY_FACTOR} times --template-max-bytes)",
+                memory_budget(max) >> 20
+            ),
+        }
+    }
+
+    fn too_deep(span: Span) -> Self {
+        TemplateError {
+            span,
+            message: format!(
+                "this template produces a value nested more than {MAX_DEPTH} levels deep"
+            ),
+        }
+    }
+}
+
+/// An evaluation may hold this many times its output cap in memory while it
+/// runs (building text takes room beside the text).
+const MEMORY_FACTOR: usize = 4;
+
+fn memory_budget(max_bytes: usize) -> usize {
+    max_bytes.saturating_mul(MEMORY_FACTOR)
+}
+
+/// Runs one evaluation under the memory budget of an output cap of `max`.
+fn budgeted<R>(
+    max: usize,
+    span: Span,
+    f: impl FnOnce() -> Result<R, TemplateError>,
+) -> Result<R, TemplateError> {
+    match crate::memory::metered(memory_budget(max), f) {
+        (_, true) => Err(TemplateError::too_much_memory(span, max)),
+        (r, false) => r,
+    }
+}
+
+/// How deeply a value a template produces may nest (a namespace can hold
+/// itself; JSON from Producer Pal is far shallower).
+const MAX_DEPTH: usize = 64;
+
+/// Fails when `v` holds more than `max` bytes of strings and items, or nests
+/// too deeply; stops counting as soon as it knows.
+fn within(v: &MjValue, max: usize, span: Span) -> Result<(), TemplateError> {
+    fn walk(v: &MjValue, left: &mut usize, depth: usize) -> Result<(), bool> {
+        if depth > MAX_DEPTH {
+            return Err(true);
+        }
+        let own = v.as_str().map_or(8, str::len);
+        *left = left.checked_sub(own).ok_or(false)?;
+        if v.downcast_object_ref::<Placeholder>().is_some() || v.as_str().is_some() {
+            return Ok(());
+        }
+        match v.kind() {
+            ValueKind::Seq | ValueKind::Iterable => {
+                for item in v.try_iter().map_err(|_| false)? {
+                    walk(&item, left, depth + 1)?;
+                }
+            }
+            ValueKind::Map => {
+                for key in v.try_iter().map_err(|_| false)? {
+                    walk(&key, left, depth + 1)?;
+                    if let Ok(item) = v.get_item(&key) {
+                        walk(&item, left, depth + 1)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut left = max;
+    walk(v, &mut left, 0).map_err(|deep| {
+        if deep {
+            TemplateError::too_deep(span)
+        } else {
+            TemplateError::too_big(span, max)
+        }
+    })
+}
+
+/// A writer that refuses to grow past a cap, so a runaway template stops at
+/// the cap instead of filling memory.
+struct Capped {
+    buf: Vec<u8>,
+    max: usize,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + b.len() > self.max || crate::memory::over_budget() {
+            self.over = true;
+            return Err(std::io::Error::other("output cap reached"));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders a text template, its output capped at `max` bytes.
+fn render_text(
+    tpl: &Template<'_, '_>,
+    ctx: &MjValue,
+    max: usize,
+    span: Span,
+) -> Result<String, TemplateError> {
+    let mut out = Capped {
+        buf: Vec::new(),
+        max,
+        over: false,
+    };
+    match tpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.buf).into_owned()),
+        Err(_) if out.over => Err(TemplateError::too_big(span, max)),
+        Err(e) => Err(TemplateError::from_mj(span, &e)),
     }
 }
 
@@ -120,6 +383,81 @@ pub fn expression_source(s: &str) -> &str {
     single_expression(s).unwrap_or(s.trim())
 }
 
+/// What the template engine would only find out while rendering, found from
+/// the tokens instead: filters and tests the environment does not have, and
+/// (for a bare expression, wrapped in `{{ }}`) an early `}}` that would end
+/// it halfway. Unknown functions are undefined names, which the check
+/// reports already. Macros and recursive loops are refused: they repeat work
+/// without passing through pplay, so the memory budget could not stop them.
+fn vet(env: &Environment<'_>, source: &str, expression: bool) -> Vec<String> {
+    use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
+    let mut problems = Vec::new();
+    let mut prev: [Option<Token<'_>>; 2] = [None, None];
+    let mut in_for = false;
+    let tokens = tokenize(
+        source,
+        false,
+        Default::default(),
+        WhitespaceConfig::default(),
+    );
+    for token in tokens {
+        // A lexing error is reported by the compiler, with its own words.
+        let Ok((token, span)) = token else { break };
+        if expression
+            && matches!(token, Token::VariableEnd)
+            && (span.end_offset as usize) < source.len()
+        {
+            problems.push("`}}` ends this expression before its end".to_owned());
+            break;
+        }
+        let opens = matches!(prev[1], Some(Token::BlockStart));
+        match token {
+            Token::Ident("for") if opens => in_for = true,
+            Token::BlockEnd => in_for = false,
+            _ => {}
+        }
+        if let Token::Ident(name @ ("macro" | "call" | "recursive")) = token
+            && (opens || (name == "recursive" && in_for))
+        {
+            problems.push(format!(
+                "`{name}` is not available in playbook templates: it repeats work out of reach of the memory budget"
+            ));
+        }
+        if let Token::Ident(name) = token {
+            let kind = match (&prev[0], &prev[1]) {
+                (_, Some(Token::Pipe)) => Some("filter"),
+                (Some(Token::BlockStart), Some(Token::Ident("filter"))) => Some("filter"),
+                (_, Some(Token::Ident("is"))) if name != "not" => Some("test"),
+                (Some(Token::Ident("is")), Some(Token::Ident("not"))) => Some("test"),
+                _ => None,
+            };
+            if let Some(kind) = kind
+                && !env_has(env, kind, name)
+            {
+                problems.push(format!("unknown {kind} `{name}`"));
+            }
+        }
+        prev = [prev[1].take(), Some(token)];
+    }
+    problems
+}
+
+/// Does the environment have this filter or test? Asked by using it on
+/// `none`: only a missing one fails with "unknown filter/test".
+fn env_has(env: &Environment<'_>, kind: &str, name: &str) -> bool {
+    let (probe, missing) = match kind {
+        "filter" => (
+            format!("none | {name}"),
+            minijinja::ErrorKind::UnknownFilter,
+        ),
+        _ => (format!("none is {name}"), minijinja::ErrorKind::UnknownTest),
+    };
+    match env.compile_expression(&probe) {
+        Ok(e) => !matches!(e.eval(()), Err(err) if err.kind() == missing),
+        Err(_) => true,
+    }
+}
+
 /// A YAML subtree with every template in it compiled.
 pub enum Compiled<'e, 's> {
     Literal(Json),
@@ -127,10 +465,13 @@ pub enum Compiled<'e, 's> {
         expr: Expression<'e, 's>,
         source: &'s str,
         span: Span,
+        /// The output cap, in bytes.
+        max: usize,
     },
     Text {
         tpl: Template<'e, 's>,
         span: Span,
+        max: usize,
     },
     Seq(Vec<Compiled<'e, 's>>),
     Map(Vec<(&'s str, Compiled<'e, 's>)>),
@@ -140,7 +481,7 @@ impl<'e, 's> Compiled<'e, 's> {
     /// Compiles a value tree; every syntax error in it is returned.
     pub fn new(env: &'e Environment<'s>, node: &'s Node) -> Result<Self, Vec<TemplateError>> {
         let mut errors = Vec::new();
-        let c = Self::build(env, node, &mut errors);
+        let c = Self::build(env, node, max_bytes(env), &mut errors);
         if errors.is_empty() {
             Ok(c)
         } else {
@@ -148,9 +489,22 @@ impl<'e, 's> Compiled<'e, 's> {
         }
     }
 
-    fn build(env: &'e Environment<'s>, node: &'s Node, errors: &mut Vec<TemplateError>) -> Self {
+    fn build(
+        env: &'e Environment<'s>,
+        node: &'s Node,
+        max: usize,
+        errors: &mut Vec<TemplateError>,
+    ) -> Self {
         match &node.value {
             Value::Str(s) if is_template(s) => {
+                let problems = vet(env, s, false);
+                if !problems.is_empty() {
+                    errors.extend(problems.into_iter().map(|message| TemplateError {
+                        span: node.span,
+                        message,
+                    }));
+                    return Compiled::Literal(Json::Null);
+                }
                 if let Some(src) = single_expression(s) {
                     match env.compile_expression(src) {
                         Ok(expr) => {
@@ -158,6 +512,7 @@ impl<'e, 's> Compiled<'e, 's> {
                                 expr,
                                 source: src,
                                 span: node.span,
+                                max,
                             };
                         }
                         Err(e) => errors.push(TemplateError::from_mj(node.span, &e)),
@@ -168,6 +523,7 @@ impl<'e, 's> Compiled<'e, 's> {
                             return Compiled::Text {
                                 tpl,
                                 span: node.span,
+                                max,
                             };
                         }
                         Err(e) => errors.push(TemplateError::from_mj(node.span, &e)),
@@ -175,13 +531,16 @@ impl<'e, 's> Compiled<'e, 's> {
                 }
                 Compiled::Literal(Json::Null)
             }
-            Value::Seq(items) if items.iter().any(has_template) => {
-                Compiled::Seq(items.iter().map(|n| Self::build(env, n, errors)).collect())
-            }
+            Value::Seq(items) if items.iter().any(has_template) => Compiled::Seq(
+                items
+                    .iter()
+                    .map(|n| Self::build(env, n, max, errors))
+                    .collect(),
+            ),
             Value::Map(entries) if entries.iter().any(|(_, v)| has_template(v)) => Compiled::Map(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.name.as_str(), Self::build(env, v, errors)))
+                    .map(|(k, v)| (k.name.as_str(), Self::build(env, v, max, errors)))
                     .collect(),
             ),
             _ => Compiled::Literal(node.to_json()),
@@ -193,11 +552,19 @@ impl<'e, 's> Compiled<'e, 's> {
         match &node.value {
             Value::Str(s) => {
                 let src = expression_source(s);
+                let wrapped = format!("{{{{ {src} }}}}");
+                if let Some(message) = vet(env, &wrapped, true).into_iter().next() {
+                    return Err(TemplateError {
+                        span: node.span,
+                        message,
+                    });
+                }
                 env.compile_expression(src)
                     .map(|expr| Compiled::Expr {
                         expr,
                         source: src,
                         span: node.span,
+                        max: max_bytes(env),
                     })
                     .map_err(|e| TemplateError::from_mj(node.span, &e))
             }
@@ -212,9 +579,15 @@ impl<'e, 's> Compiled<'e, 's> {
     /// Evaluates to a MiniJinja value (used for expressions and loops).
     pub fn eval(&self, ctx: &MjValue) -> Result<MjValue, TemplateError> {
         match self {
-            Compiled::Expr { expr, span, .. } => expr
-                .eval(ctx)
-                .map_err(|e| TemplateError::from_mj(*span, &e)),
+            Compiled::Expr {
+                expr, span, max, ..
+            } => budgeted(*max, *span, || {
+                let v = expr
+                    .eval(ctx)
+                    .map_err(|e| TemplateError::from_mj(*span, &e))?;
+                within(&v, *max, *span)?;
+                Ok(v)
+            }),
             other => other.render(ctx).map(|j| MjValue::from_serialize(&j)),
         }
     }
@@ -223,16 +596,10 @@ impl<'e, 's> Compiled<'e, 's> {
     pub fn render(&self, ctx: &MjValue) -> Result<Json, TemplateError> {
         match self {
             Compiled::Literal(j) => Ok(j.clone()),
-            Compiled::Expr { expr, span, .. } => {
-                let v = expr
-                    .eval(ctx)
-                    .map_err(|e| TemplateError::from_mj(*span, &e))?;
-                to_json(&v, *span)
+            Compiled::Expr { span, .. } => to_json(&self.eval(ctx)?, *span),
+            Compiled::Text { tpl, span, max } => {
+                budgeted(*max, *span, || render_text(tpl, ctx, *max, *span)).map(Json::String)
             }
-            Compiled::Text { tpl, span } => tpl
-                .render(ctx)
-                .map(Json::String)
-                .map_err(|e| TemplateError::from_mj(*span, &e)),
             Compiled::Seq(items) => items
                 .iter()
                 .map(|c| c.render(ctx))
@@ -256,7 +623,7 @@ impl<'e, 's> Compiled<'e, 's> {
             Compiled::Expr { expr, span, .. } => {
                 collect(expr.undeclared_variables(true), *span, out)
             }
-            Compiled::Text { tpl, span } => collect(tpl.undeclared_variables(true), *span, out),
+            Compiled::Text { tpl, span, .. } => collect(tpl.undeclared_variables(true), *span, out),
             Compiled::Seq(items) => items.iter().for_each(|c| c.names(out)),
             Compiled::Map(entries) => entries.iter().for_each(|(_, c)| c.names(out)),
         }
@@ -367,5 +734,158 @@ impl Object for Outcomes {
 
     fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
         minijinja::value::Enumerator::Seq(self.0.lock().expect("outcomes lock").len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn node(text: &str) -> Node {
+        crate::yaml::parse(&format!("v: {}", serde_json::to_string(text).unwrap()))
+            .unwrap()
+            .as_map()
+            .unwrap()[0]
+            .1
+            .clone()
+    }
+
+    /// Compiles `text` as a value and renders it with no variables.
+    fn render(text: &str) -> Result<Json, String> {
+        let env = environment();
+        let n = node(text);
+        let c = Compiled::new(&env, &n).map_err(|e| e[0].message.clone())?;
+        c.render(&MjValue::from(())).map_err(|e| e.message)
+    }
+
+    fn expression(text: &str) -> Result<(), String> {
+        let env = environment();
+        let n = node(text);
+        Compiled::expression(&env, &n)
+            .map(|_| ())
+            .map_err(|e| e.message)
+    }
+
+    /// Fails unless `f` fails quickly with a message holding `says`.
+    fn refused_quickly(f: impl FnOnce() -> Result<Json, String>, says: &str) {
+        let t = Instant::now();
+        let e = f().unwrap_err();
+        assert!(e.contains(says), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn a_runaway_loop_runs_out_of_fuel() {
+        refused_quickly(
+            || {
+                render(
+                    "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+                )
+            },
+            "--template-fuel",
+        );
+        assert_eq!(
+            render("{% for i in range(3) %}{{ i }}{% endfor %}"),
+            Ok(Json::from("012"))
+        );
+    }
+
+    #[test]
+    fn loop_sources_are_refused_before_they_are_built() {
+        refused_quickly(|| render("{{ range(100000) }}"), "100000 items");
+        refused_quickly(
+            || render("{{ product(range(10000), range(10000)) }}"),
+            "100000000 items",
+        );
+        refused_quickly(
+            || render("{{ zip(range(5), product(range(200), range(200))) }}"),
+            "40000 items",
+        );
+        assert_eq!(
+            render("{{ product([1, 2], ['a']) }}"),
+            Ok(serde_json::json!([[1, "a"], [2, "a"]]))
+        );
+        assert_eq!(
+            render("{{ range(5, 0, -2) | list }}"),
+            Ok(serde_json::json!([5, 3, 1]))
+        );
+        assert!(
+            render("{{ range(1, 2, 0) }}")
+                .unwrap_err()
+                .contains("step by 0")
+        );
+    }
+
+    #[test]
+    fn a_string_doubled_forty_times_stops_at_the_memory_budget() {
+        refused_quickly(
+            || {
+                render(
+                    "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+                )
+            },
+            "MiB while it runs",
+        );
+        refused_quickly(
+            || {
+                render(
+                    "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+                )
+            },
+            "MiB while it runs",
+        );
+    }
+
+    #[test]
+    fn what_a_template_produces_is_capped() {
+        refused_quickly(
+            || render("{% for i in range(9000) %}{{ 'x' * 1000 }}{% endfor %}"),
+            "--template-max-bytes",
+        );
+        refused_quickly(|| render("{{ 'x' * 5000000 }}"), "--template-max-bytes");
+        let deep = format!("{{{{ {}1{} }}}}", "[".repeat(70), "]".repeat(70));
+        refused_quickly(|| render(&deep), "nested");
+    }
+
+    #[test]
+    fn an_early_close_in_an_expression_is_an_error_not_a_panic() {
+        let e = expression("x }}y").unwrap_err();
+        assert!(e.contains("ends this expression"), "{e}");
+        assert!(expression("x == '}}'").is_ok());
+        assert!(expression("{{ x }}").is_ok());
+    }
+
+    #[test]
+    fn unknown_filters_and_tests_are_found_without_rendering() {
+        assert_eq!(
+            render("{{ 'a' | shout }}").unwrap_err(),
+            "unknown filter `shout`"
+        );
+        assert_eq!(expression("x is loud").unwrap_err(), "unknown test `loud`");
+        assert_eq!(
+            expression("x is not loud").unwrap_err(),
+            "unknown test `loud`"
+        );
+        assert!(
+            render("{% filter shout %}a{% endfilter %}")
+                .unwrap_err()
+                .contains("shout")
+        );
+        assert_eq!(render("{{ 'a' | upper }}"), Ok(Json::from("A")));
+        assert!(expression("x is not defined and y is none").is_ok());
+        assert!(!FUNCTIONS.contains(&"lipsum"));
+    }
+
+    #[test]
+    fn macros_and_recursive_loops_are_refused() {
+        let e = render("{% macro d(s) %}{{ s ~ s }}{% endmacro %}{{ d('a') }}").unwrap_err();
+        assert!(e.contains("`macro` is not available"), "{e}");
+        let e = render("{% for x in [1] recursive %}{{ x }}{% endfor %}").unwrap_err();
+        assert!(e.contains("`recursive` is not available"), "{e}");
+        assert_eq!(
+            render("{% for x in [1] %}{{ x }}{% endfor %}"),
+            Ok(Json::from("1"))
+        );
     }
 }

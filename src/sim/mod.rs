@@ -8,6 +8,7 @@
 //! legacy behaviour of Producer Pal 1.4.6.
 
 pub mod compact;
+pub mod faults;
 pub mod live_set;
 pub mod validate;
 
@@ -43,6 +44,8 @@ pub struct SimOptions {
     /// Behave like Producer Pal 1.4.6: ignore `?format` and `?timeoutMs`,
     /// answer string results with inline warnings.
     pub legacy: bool,
+    /// Misbehave on purpose (see [`faults`]).
+    pub faults: Vec<faults::Fault>,
 }
 
 impl Default for SimOptions {
@@ -54,6 +57,7 @@ impl Default for SimOptions {
             fail_tools: Vec::new(),
             disable_tools: Vec::new(),
             legacy: false,
+            faults: Vec::new(),
         }
     }
 }
@@ -195,6 +199,9 @@ async fn call_tool(
         );
     };
     let opts = &sh.opts;
+    if let Some(fault) = faults::pick(&opts.faults, &name) {
+        return faults::respond(fault).await;
+    }
     let mut format = opts.default_format;
     let mut timeout_ms = DEVICE_TIMEOUT_MS;
     if !opts.legacy {
