@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use pplay::catalog::Catalog;
-use pplay::check::{self, CheckOptions};
+use pplay::check::{self, CheckOptions, Loaded};
 use pplay::playbook;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -119,14 +119,16 @@ fn apply(seed: &str, edits: &[Edit]) -> String {
 fn load_and_check(dir: &Path, text: &str, catalog: &Catalog) {
     let main = dir.join("main.yaml");
     std::fs::write(&main, text).unwrap();
-    let (pb, mut diags) = playbook::load_partial(&main);
+    let (pb, problems) = playbook::load_partial(&main);
+    let mut diags = problems.clone();
     if let Some(pb) = &pb {
         let env = pplay::template::environment();
-        if let Err(d) = check::check(&env, pb, catalog, &CheckOptions::default()) {
+        let loaded = Loaded::new(&env, pb, problems, &CheckOptions::default());
+        // What `run` does first: the URL.
+        if let Err(d) = loaded.url(&env) {
             diags.extend(d);
         }
-        // Also what `run` does first: the URL.
-        if let Err(d) = check::playbook_url(pb, &CheckOptions::default()) {
+        if let Err(d) = check::check(&env, loaded, catalog) {
             diags.extend(d);
         }
     }
