@@ -119,6 +119,21 @@ impl<'s> Loaded<'s> {
     /// so the catalog can be fetched before the steps are checked. Problems
     /// with the vars are reported here too, as the URL depends on them.
     pub fn url(&self, env: &Environment<'s>) -> Result<Option<String>, Vec<Diagnostic>> {
+        let url = self.rendered_url(env)?;
+        if let (Some(u), Some(node)) = (&url, &self.playbook.url)
+            && let Err(e) = crate::client::check_base_url(u)
+        {
+            return Err(vec![
+                Diagnostic::error("pplay::url", format!("`url`: {e}"))
+                    .in_file(&self.playbook.file)
+                    .label(node.span, "not an http(s) URL with a host")
+                    .help("write an address such as http://localhost:3350"),
+            ]);
+        }
+        Ok(url)
+    }
+
+    fn rendered_url(&self, env: &Environment<'s>) -> Result<Option<String>, Vec<Diagnostic>> {
         let pb = self.playbook;
         let Some(node) = &pb.url else { return Ok(None) };
         let Some(text) = node.as_str() else {

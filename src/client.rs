@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use crate::protocol::Format;
-use crate::protocol::{GRACE, default_deadline};
+use crate::protocol::{DEFAULT_MAX_REPLY_BYTES, GRACE, default_deadline};
 
 /// What a call came back with.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,10 @@ pub enum ClientError {
     Transport { url: String, message: String },
     #[error("{url} answered something that is not Producer Pal's JSON: {message}")]
     Protocol { url: String, message: String },
+    #[error(
+        "the call to {url} was abandoned by a second interrupt; it may or may not have reached Live"
+    )]
+    Abandoned { url: String },
 }
 
 impl ClientError {
@@ -71,6 +75,8 @@ pub struct Client {
     /// the query, without parsing the host again.
     tools_url: Option<reqwest::Url>,
     grace: Duration,
+    /// The most a reply may hold; more fails the call unread.
+    max_reply: usize,
 }
 
 impl Client {
@@ -79,6 +85,8 @@ impl Client {
             .pool_max_idle_per_host(4)
             .tcp_nodelay(true)
             .no_proxy()
+            // A redirect would re-post the body to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("the HTTP client builds with static settings");
         let base = base_url.trim_end_matches('/').to_owned();
@@ -90,7 +98,14 @@ impl Client {
             base: Arc::from(base),
             tools_url,
             grace: GRACE,
+            max_reply: DEFAULT_MAX_REPLY_BYTES,
         }
+    }
+
+    /// Changes the cap on a reply's size (`--max-reply-bytes`).
+    pub fn with_max_reply(mut self, bytes: usize) -> Self {
+        self.max_reply = bytes;
+        self
     }
 
     /// Changes the grace beyond `timeoutMs` (tests use a short one).
@@ -119,10 +134,7 @@ impl Client {
             .await
             .map_err(|e| classify(&self.base, &url, e, 30_000))?;
         let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| classify(&self.base, &url, e, 30_000))?;
+        let bytes = self.read(resp, &url, 30_000).await?;
         if !status.is_success() {
             return Err(ClientError::Protocol {
                 url,
@@ -193,15 +205,93 @@ impl Client {
             .await
             .map_err(|e| classify(&self.base, &url, e, deadline.as_millis() as u64))?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| classify(&self.base, &url, e, deadline.as_millis() as u64))?;
-        let body: Json = serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+        let bytes = self.read(resp, &url, deadline.as_millis() as u64).await?;
+        let protocol = |message: String| ClientError::Protocol {
             url: url.clone(),
-            message: format!("HTTP {status}: {e}"),
-        })?;
-        Ok(parse_reply(status, body, format))
+            message,
+        };
+        match serde_json::from_slice::<Json>(&bytes) {
+            Ok(body) if status == 200 => {
+                crate::protocol::check_reply_shape(&body).map_err(protocol)?;
+                Ok(parse_reply(status, body, format))
+            }
+            Ok(body) => Ok(parse_reply(status, body, format)),
+            Err(e) if status == 200 => Err(protocol(format!("HTTP 200: {e}"))),
+            // Any other status is the server's answer even when its body is
+            // not JSON (a proxy's page, say): shown as text, never a
+            // broken connection.
+            Err(_) => Ok(Reply::Http {
+                status,
+                error: crate::protocol::body_excerpt(&bytes),
+                details: None,
+            }),
+        }
+    }
+
+    /// Reads a reply's body, at most `max_reply` bytes of it: a longer one
+    /// fails as soon as it is known to be too long, unread. A redirect fails
+    /// before its body is read.
+    async fn read(
+        &self,
+        mut resp: reqwest::Response,
+        url: &str,
+        after_ms: u64,
+    ) -> Result<Vec<u8>, ClientError> {
+        let protocol = |message: String| ClientError::Protocol {
+            url: url.to_owned(),
+            message,
+        };
+        if resp.status().is_redirection() {
+            let to = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("nowhere");
+            return Err(protocol(format!(
+                "HTTP {} redirects to {to}; redirects are not followed",
+                resp.status().as_u16()
+            )));
+        }
+        let too_large = || {
+            protocol(format!(
+                "the reply is larger than {} bytes, the cap; the rest was not read (raise it with --max-reply-bytes)",
+                self.max_reply
+            ))
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_reply as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| classify(&self.base, url, e, after_ms))?
+        {
+            if body.len() + chunk.len() > self.max_reply {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// Checks an `http://` or `https://` base URL with a host, as `url:`,
+/// `--url` and `PPAL_URL` must be; the error says what is wrong.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => Err(format!(
+            "`{url}` is not an http(s) URL: its scheme is `{}`",
+            u.scheme()
+        )),
+        Ok(u) if u.host_str().is_none_or(str::is_empty) => {
+            Err(format!("`{url}` is not an http(s) URL with a host"))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("`{url}` is not an http(s) URL with a host: {e}")),
     }
 }
 

@@ -8,6 +8,11 @@ pub const STEP_FAILED: i32 = 1;
 pub const INVALID: i32 = 2;
 pub const UNREACHABLE: i32 = 3;
 pub const INTERRUPTED: i32 = 130;
+/// stdout or stderr was closed (the reader of a pipe went away): 128 + SIGPIPE,
+/// as a shell reports a tool that SIGPIPE ended.
+pub const OUTPUT_CLOSED: i32 = 141;
+/// Stopped by SIGTERM (after the call in flight): 128 + SIGTERM.
+pub const TERMINATED: i32 = 143;
 
 /// A request that got no usable answer: the server was not there (3), or it
 /// was and the exchange failed (1).

@@ -21,6 +21,44 @@ pub const DEVICE_TIMEOUT_MS: u64 = 30_000;
 /// its own, so a server that ignores `timeoutMs` cannot hang a run.
 pub const GRACE: Duration = Duration::from_millis(3000);
 
+/// The most a reply may hold by default (`--max-reply-bytes`): far more
+/// than any Producer Pal answer, far less than what would hurt.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 4 << 20;
+
+/// A 200 answer must be an object with a `result` and a boolean `isError`;
+/// anything else is not Producer Pal's, whatever it seems to say.
+pub fn check_reply_shape(body: &Json) -> Result<(), String> {
+    let Some(obj) = body.as_object() else {
+        return Err("HTTP 200 with a body that is not a JSON object".into());
+    };
+    match obj.get("isError") {
+        Some(Json::Bool(_)) => {}
+        Some(other) => {
+            return Err(format!(
+                "HTTP 200 whose `isError` is {other}, not a boolean"
+            ));
+        }
+        None => return Err("HTTP 200 without `isError`".into()),
+    }
+    if !obj.contains_key("result") {
+        return Err("HTTP 200 without `result`".into());
+    }
+    Ok(())
+}
+
+/// A non-JSON body as a one-line excerpt, for the failure message.
+pub fn body_excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 120 {
+        format!("{}…", line.chars().take(120).collect::<String>())
+    } else if line.is_empty() {
+        "(an empty body)".into()
+    } else {
+        line
+    }
+}
+
 /// The response format asked for with `?format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -126,6 +164,24 @@ fn segment(p: &Json) -> PathSeg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_200_needs_a_result_and_a_boolean_is_error() {
+        use serde_json::json;
+        assert!(check_reply_shape(&json!({"result": 1, "isError": false})).is_ok());
+        let e = check_reply_shape(&json!({"isError": "true"})).unwrap_err();
+        assert!(e.contains("`isError` is \"true\""), "{e}");
+        assert!(
+            check_reply_shape(&json!({"isError": true}))
+                .unwrap_err()
+                .contains("`result`")
+        );
+        assert!(check_reply_shape(&json!([1])).is_err());
+        assert_eq!(
+            body_excerpt(b"<html>\n  Bad   Gateway</html>"),
+            "<html> Bad Gateway</html>"
+        );
+    }
     use serde_json::json;
 
     #[test]

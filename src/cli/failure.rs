@@ -2,6 +2,7 @@
 //! that kind of failure means. Commands return a [`Failure`]; the dispatcher
 //! reports it, so each kind maps to its code in one place.
 
+use super::output::errln;
 use crate::client::ClientError;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
@@ -34,8 +35,8 @@ impl Failure {
     pub fn report(self) -> i32 {
         let code = self.exit_code();
         match self {
-            Failure::Invalid(m) | Failure::Answer(m) | Failure::Sim(m) => eprintln!("error: {m}"),
-            Failure::Client(e) => eprintln!("error: {e}"),
+            Failure::Invalid(m) | Failure::Answer(m) | Failure::Sim(m) => errln!("error: {m}"),
+            Failure::Client(e) => errln!("error: {e}"),
         }
         code
     }
@@ -52,7 +53,7 @@ pub fn print_diagnostics(diags: &[Diagnostic], color: report::ColorChoice) {
     let color = report::use_color(color, report::stderr_is_terminal());
     let width = terminal_width();
     for d in diags {
-        eprintln!("{}", d.render(color, width).trim_end());
+        errln!("{}", d.render(color, width).trim_end());
     }
 }
 

@@ -1,5 +1,6 @@
 //! `pplay init`: a starter playbook, and the editor schema it names.
 
+use super::output::outln;
 use std::path::{Path, PathBuf};
 
 use super::failure::Failure;
@@ -56,14 +57,14 @@ pub fn init(file: PathBuf, force: bool) -> Result<i32, Failure> {
     if !schema.exists() {
         std::fs::write(&schema, crate::editor_schema::generate(&Catalog::pinned()))
             .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", schema.display())))?;
-        println!(
+        outln!(
             "wrote {} (the editor schema for the pinned catalog)",
             schema.display()
         );
     }
     std::fs::write(&file, STARTER)
         .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", file.display())))?;
-    println!(
+    outln!(
         "wrote {}; try `pplay run {} --sim`",
         file.display(),
         file.display()

@@ -10,12 +10,14 @@
 mod catalog;
 mod failure;
 mod init;
+mod output;
 mod run;
 mod schema;
 mod sim;
 mod tools;
 mod url;
 
+use output::errln;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -43,6 +45,9 @@ pub struct Source {
     /// Read the tool catalog from this file instead of `GET /api/tools`
     #[arg(long, value_name = "FILE", global = true)]
     pub tools: Option<PathBuf>,
+    /// Fail a call whose reply is larger than this many bytes, unread
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = crate::protocol::DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
 }
 
 /// Output settings shared by the commands that report.
@@ -67,9 +72,36 @@ pub struct VarArgs {
     /// Read variables from a YAML mapping (before --var)
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_files: Vec<PathBuf>,
-    /// Refuse loops longer than this
+    /// Refuse loops (and `range`, `zip`, `product`) longer than this
     #[arg(long, default_value_t = crate::loops::DEFAULT_MAX_ITERATIONS)]
     pub max_iterations: usize,
+    /// The work one template evaluation may do, in MiniJinja instructions
+    #[arg(long, value_name = "N", default_value_t = crate::template::DEFAULT_FUEL)]
+    pub template_fuel: u64,
+    /// The most one template evaluation may produce, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = crate::template::DEFAULT_MAX_BYTES)]
+    pub template_max_bytes: usize,
+    /// Also allow includes from this folder (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub include_root: Vec<PathBuf>,
+}
+
+impl VarArgs {
+    /// The template limits these flags set.
+    pub fn limits(&self) -> crate::template::Limits {
+        crate::template::Limits {
+            fuel: self.template_fuel,
+            max_bytes: self.template_max_bytes,
+            max_iterations: self.max_iterations,
+        }
+    }
+
+    /// Where includes may come from, as these flags set it.
+    pub fn load_options(&self) -> crate::playbook::LoadOptions {
+        crate::playbook::LoadOptions {
+            include_roots: self.include_root.clone(),
+        }
+    }
 }
 
 /// `pplay sim`.
@@ -99,6 +131,10 @@ pub struct SimArgs {
     /// Behave like Producer Pal 1.4.6: ignore ?format and ?timeoutMs, answer strings
     #[arg(long)]
     pub legacy: bool,
+    /// Misbehave on purpose, for every tool or one (repeatable): reset, close,
+    /// not-json, wrong-shape, hang, drip, oversized, redirect
+    #[arg(long = "fault", value_name = "KIND[:TOOL]")]
+    pub faults: Vec<crate::sim::faults::Fault>,
 }
 
 /// `pplay run`.
@@ -230,7 +266,7 @@ pub fn main() -> i32 {
     let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return crate::exit::INVALID;
         }
     };
@@ -273,7 +309,9 @@ async fn dispatch(cli: Cli) -> i32 {
         Command::Init { file, force } => init::init(file, force),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "pplay", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "pplay", &mut script);
+            output::out_raw(String::from_utf8_lossy(&script));
             Ok(crate::exit::OK)
         }
     };

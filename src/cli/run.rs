@@ -1,15 +1,18 @@
 //! `pplay check` and `pplay run`: load, evaluate the vars, resolve the URL,
 //! get the catalog, check, then (for `run`) run and report.
 
+use super::output::{errln, outln};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+use tokio::sync::Notify;
 
 use super::failure::{Failure, print_diagnostics};
 use super::{Output, RunArgs, Source, VarArgs, catalog, url};
 use crate::catalog::Catalog;
 use crate::check::{self, CheckOptions, Loaded};
-use crate::client::Client;
 use crate::diagnostic::Diagnostic;
 use crate::event::{Fanout, Sink};
 use crate::exit;
@@ -32,7 +35,7 @@ fn fail(diags: &[Diagnostic], color: report::ColorChoice, json: bool, file: &Pat
     }
     print_diagnostics(diags, color);
     let errors = diags.iter().filter(|d| d.is_error()).count();
-    eprintln!(
+    errln!(
         "error: {} in {}; nothing was sent",
         if errors == 1 {
             "1 problem".to_owned()
@@ -70,12 +73,12 @@ pub async fn check(
     // Files that share a URL (or `--tools`) share its catalog.
     let mut catalogs: Vec<(String, Catalog)> = Vec::new();
     for file in &files {
-        let (pb, problems) = playbook::load_partial(file);
+        let (pb, problems) = playbook::load_partial_with(file, &vars.load_options());
         let Some(pb) = pb else {
             worst = worst.max(fail(&problems, output.color, json, file));
             continue;
         };
-        let env = crate::template::environment();
+        let env = crate::template::environment_with(vars.limits());
         let loaded = Loaded::new(&env, &pb, problems, &opts);
         let url = match url::for_playbook(&source, &loaded, &env) {
             Ok(u) => u,
@@ -91,14 +94,14 @@ pub async fn check(
         let at = match catalogs.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
             None => {
-                let c = catalog::load(source.tools.as_deref(), &Client::new(&url)).await?;
+                let c = catalog::load(source.tools.as_deref(), &url::client(&source, &url)).await?;
                 catalogs.push((key, c));
                 catalogs.len() - 1
             }
         };
         match check::check(&env, loaded, &catalogs[at].1) {
             Ok(c) if json => JsonReporter::new(std::io::stdout()).checked(file, c.step_count),
-            Ok(c) if !output.quiet => println!(
+            Ok(c) if !output.quiet => outln!(
                 "✓ {}: {} step{}, no problems",
                 file.display(),
                 c.step_count,
@@ -122,7 +125,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         junit,
         output,
     } = args;
-    let (pb, load_problems) = playbook::load_partial(&file);
+    let (pb, load_problems) = playbook::load_partial_with(&file, &vars.load_options());
     let Some(pb) = pb else {
         return Ok(fail(&load_problems, output.color, json, &file));
     };
@@ -130,7 +133,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         Ok(o) => o,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };
-    let env = crate::template::environment();
+    let env = crate::template::environment_with(vars.limits());
     let loaded = Loaded::new(&env, &pb, load_problems, &opts);
     // The simulator, when asked for, serves the catalog the check uses.
     let simulator = if use_sim {
@@ -145,31 +148,34 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
             Err(d) => return Ok(fail(&d, output.color, json, &file)),
         },
     };
-    let client = Client::new(&url);
+    let client = url::client(&source, &url);
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
     let catalog = catalog::load(tools_file, &client).await?;
     let checked = match check::check(&env, loaded, &catalog) {
         Ok(c) => c,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };
-    let mut reporters = Reporters::new(&output, json, junit.is_some());
+    let stops = Stops::on_signals();
+    let mut reporters = Reporters::new(&output, json, junit.is_some(), &stops);
     let ropts = RunOptions {
         dry_run,
-        cancel: Some(cancel_on_ctrl_c()),
+        cancel: Some(stops.cancel.clone()),
+        cancel_code: Some(stops.code.clone()),
+        abandon: Some(stops.abandon.clone()),
     };
     let outcome = runner::run(&checked, &client, &ropts, &mut reporters.fanout()).await;
     if let Some(path) = &junit
         && let Err(e) = std::fs::write(path, reporters.junit.to_xml())
     {
-        eprintln!("error: cannot write JUnit report {}: {e}", path.display());
+        errln!("error: cannot write JUnit report {}: {e}", path.display());
     }
     if let Some(s) = simulator {
         if !output.quiet && !dry_run {
             let text = s.summary();
             if json {
-                eprintln!("{text}")
+                errln!("{text}")
             } else {
-                println!("{text}")
+                outln!("{text}")
             }
         }
         s.stop().await;
@@ -188,33 +194,116 @@ async fn start_sim(tools: Option<&Path>) -> Result<sim::SimHandle, Failure> {
         .map_err(|e| Failure::Sim(format!("cannot start the simulator: {e}")))
 }
 
-/// The flag Ctrl-C raises: the runner stops after the call in flight; a
-/// second Ctrl-C does not wait for it.
-fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(exit::INTERRUPTED);
+/// What stops a run from outside. Ctrl-C or SIGTERM: the run stops after
+/// the call in flight (exit 130 or 143); a second one abandons that call,
+/// and the run still ends with its summary, `run_finished` and JUnit file. A
+/// closed stdout or stderr: the run stops before the next call (exit 141).
+#[derive(Clone)]
+struct Stops {
+    cancel: Arc<AtomicBool>,
+    code: Arc<AtomicI32>,
+    abandon: Arc<Notify>,
+}
+
+impl Stops {
+    fn on_signals() -> Self {
+        let stops = Stops {
+            cancel: Arc::new(AtomicBool::new(false)),
+            code: Arc::new(AtomicI32::new(exit::INTERRUPTED)),
+            abandon: Arc::new(Notify::new()),
+        };
+        let s = stops.clone();
+        tokio::spawn(async move {
+            let mut signals = Signals::new();
+            let Some(code) = signals.next().await else {
+                return;
+            };
+            s.stop(code);
+            if signals.next().await.is_some() {
+                s.abandon.notify_one();
             }
+        });
+        stops
+    }
+
+    /// Stops the run after the call in flight; the first reason sets the
+    /// exit code.
+    fn stop(&self, code: i32) {
+        if !self.cancel.swap(true, Ordering::SeqCst) {
+            self.code.store(code, Ordering::SeqCst);
         }
-    });
-    cancel
+    }
+}
+
+/// Ctrl-C and (on Unix) SIGTERM, as one stream of exit codes.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// The exit code of the next signal; `None` if none can be received.
+    async fn next(&mut self) -> Option<i32> {
+        #[cfg(unix)]
+        if let Some(term) = &mut self.term {
+            return tokio::select! {
+                r = tokio::signal::ctrl_c() => r.ok().map(|()| exit::INTERRUPTED),
+                r = term.recv() => r.map(|()| exit::TERMINATED),
+            };
+        }
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| exit::INTERRUPTED)
+    }
+}
+
+/// A report writer that stops the run when its reader is gone, instead of
+/// sending calls no one will read about.
+struct Watched<W> {
+    inner: W,
+    stops: Stops,
+}
+
+impl<W: Write> Watched<W> {
+    fn check<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if r.is_err() {
+            self.stops.stop(exit::OUTPUT_CLOSED);
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.check(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.check(r)
+    }
 }
 
 /// The reporters a run writes to: the terminal always (on stderr when
 /// stdout carries JSON), JSON Lines and JUnit when asked for.
 struct Reporters {
-    terminal: TerminalReporter<Box<dyn std::io::Write>>,
-    json: Option<JsonReporter<std::io::Stdout>>,
+    terminal: TerminalReporter<Box<dyn Write>>,
+    json: Option<JsonReporter<Watched<std::io::Stdout>>>,
     junit: JunitReporter,
     use_junit: bool,
 }
 
 impl Reporters {
-    fn new(output: &Output, json: bool, use_junit: bool) -> Self {
+    fn new(output: &Output, json: bool, use_junit: bool, stops: &Stops) -> Self {
         let verbosity = Verbosity::from_flags(output.quiet, output.verbose);
         let human_on_stderr = json;
         let is_tty = if human_on_stderr {
@@ -224,14 +313,21 @@ impl Reporters {
         };
         let color = report::use_color(output.color, is_tty);
         let progress = report::stderr_is_terminal();
-        let human: Box<dyn std::io::Write> = if human_on_stderr {
-            Box::new(std::io::stderr())
+        let watched = |inner| Watched {
+            inner,
+            stops: stops.clone(),
+        };
+        let human: Box<dyn Write> = if human_on_stderr {
+            Box::new(Watched {
+                inner: std::io::stderr(),
+                stops: stops.clone(),
+            })
         } else {
-            Box::new(std::io::stdout())
+            Box::new(watched(std::io::stdout()))
         };
         Reporters {
             terminal: TerminalReporter::new(human, color, verbosity, progress),
-            json: json.then(|| JsonReporter::new(std::io::stdout())),
+            json: json.then(|| JsonReporter::new(watched(std::io::stdout()))),
             junit: JunitReporter::new(),
             use_junit,
         }

@@ -1,12 +1,12 @@
 //! `pplay schema`: pull the live catalog, compare two catalogs, and write
 //! the JSON Schema editors use for playbooks.
 
+use super::output::{self, errln, outln};
 use std::path::{Path, PathBuf};
 
 use super::failure::{Failure, print_diagnostics};
 use super::{Source, catalog, url};
 use crate::catalog::Catalog;
-use crate::client::Client;
 use crate::exit;
 use crate::report::ColorChoice;
 
@@ -16,9 +16,9 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<i32, Failure> {
         Some(p) => {
             std::fs::write(p, text)
                 .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", p.display())))?;
-            eprintln!("wrote {}", p.display());
+            errln!("wrote {}", p.display());
         }
-        None => print!("{text}"),
+        None => output::out_raw(text),
     }
     Ok(exit::OK)
 }
@@ -29,7 +29,7 @@ pub async fn pull(source: Source, output: Option<PathBuf>) -> Result<i32, Failur
             "`schema pull` reads the live catalog from --url; --tools does not apply".into(),
         ));
     }
-    let client = Client::new(&url::of_source(&source));
+    let client = url::client_of_source(&source)?;
     let (raw, _) = catalog::fetch(&client).await?;
     let mut text = serde_json::to_string_pretty(&raw).expect("JSON");
     text.push('\n');
@@ -45,14 +45,14 @@ pub fn diff(
     let (old_c, new_c) = (catalog::read(&old)?, catalog::read(&new)?);
     let changes = crate::diff::diff(&old_c, &new_c);
     if changes.is_empty() {
-        println!(
+        outln!(
             "no differences between {} and {}",
             old.display(),
             new.display()
         );
     } else {
         for c in &changes {
-            println!("{c}");
+            outln!("{c}");
         }
     }
     let mut affected_any = false;
@@ -66,10 +66,10 @@ pub fn diff(
         };
         let hits = crate::diff::affected(&pb, &changes);
         if hits.is_empty() {
-            println!("✓ {}: not affected", p.display());
+            outln!("✓ {}: not affected", p.display());
         } else {
             affected_any = true;
-            println!(
+            outln!(
                 "✗ {}: {} step{} affected",
                 p.display(),
                 hits.len(),
@@ -89,7 +89,7 @@ pub async fn playbook_schema(source: Source, output: Option<PathBuf>) -> Result<
     let cat = if source.tools.is_none() && source.url.is_none() {
         Catalog::pinned()
     } else {
-        let client = Client::new(&url::of_source(&source));
+        let client = url::client_of_source(&source)?;
         catalog::load(source.tools.as_deref(), &client).await?
     };
     write_out(output.as_deref(), &crate::editor_schema::generate(&cat))

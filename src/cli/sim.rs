@@ -1,5 +1,6 @@
 //! `pplay sim`: the simulator as a server of its own, until Ctrl-C.
 
+use super::output::outln;
 use std::net::SocketAddr;
 
 use super::failure::Failure;
@@ -17,6 +18,7 @@ pub async fn sim(args: SimArgs) -> Result<i32, Failure> {
         fail_tools,
         disable_tools,
         legacy,
+        faults,
     } = args;
     let mut opts = SimOptions {
         default_format,
@@ -24,6 +26,7 @@ pub async fn sim(args: SimArgs) -> Result<i32, Failure> {
         fail_tools,
         disable_tools,
         legacy,
+        faults,
         ..SimOptions::default()
     };
     if let Some(t) = &tools {
@@ -35,12 +38,12 @@ pub async fn sim(args: SimArgs) -> Result<i32, Failure> {
     let handle = sim::start_on(addr, opts)
         .await
         .map_err(|e| Failure::Invalid(format!("cannot serve on {addr}: {e}")))?;
-    println!(
+    outln!(
         "Producer Pal simulator listening on {} (Ctrl-C stops it)",
         handle.url()
     );
     let _ = tokio::signal::ctrl_c().await;
-    println!("{}", handle.summary());
+    outln!("{}", handle.summary());
     handle.stop().await;
     Ok(exit::OK)
 }

@@ -1,12 +1,13 @@
 //! `pplay tools`, `pplay describe` and `pplay call`: the tools the device
 //! offers, one tool's parameters, and one call by hand.
 
+use super::output::{errln, outln};
 use serde_json::Value as Json;
 
 use super::failure::Failure;
 use super::{Source, catalog, url};
 use crate::catalog::{Catalog, Tool, describe_path, type_summary};
-use crate::client::{Client, Reply};
+use crate::client::Reply;
 use crate::diagnostic::did_you_mean;
 use crate::exit;
 use crate::protocol::Format;
@@ -34,11 +35,7 @@ fn find_tool<'a>(cat: &'a Catalog, tool: &str, note: &str) -> Result<&'a Tool, F
 }
 
 async fn catalog_of(source: &Source) -> Result<Catalog, Failure> {
-    catalog::load(
-        source.tools.as_deref(),
-        &Client::new(&url::of_source(source)),
-    )
-    .await
+    catalog::load(source.tools.as_deref(), &url::client_of_source(source)?).await
 }
 
 pub async fn tools(source: Source, json: bool) -> Result<i32, Failure> {
@@ -49,7 +46,7 @@ pub async fn tools(source: Source, json: bool) -> Result<i32, Failure> {
             .iter()
             .map(|t| serde_json::json!({"name": t.name, "title": t.title, "readOnly": t.read_only, "destructive": t.destructive}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list).expect("JSON"));
+        outln!("{}", serde_json::to_string_pretty(&list).expect("JSON"));
         return Ok(exit::OK);
     }
     let w = cat
@@ -66,9 +63,9 @@ pub async fn tools(source: Source, json: bool) -> Result<i32, Failure> {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!("{:w$}  {:tw$}  KIND", "TOOL", "TITLE");
+    outln!("{:w$}  {:tw$}  KIND", "TOOL", "TITLE");
     for t in cat.tools() {
-        println!("{:w$}  {:tw$}  {}", t.name, t.title, kind(t));
+        outln!("{:w$}  {:tw$}  {}", t.name, t.title, kind(t));
     }
     Ok(exit::OK)
 }
@@ -76,14 +73,14 @@ pub async fn tools(source: Source, json: bool) -> Result<i32, Failure> {
 pub async fn describe(tool: String, source: Source) -> Result<i32, Failure> {
     let cat = catalog_of(&source).await?;
     let t = find_tool(&cat, &tool, "")?;
-    println!("{} — {}", t.name, t.title);
+    outln!("{} — {}", t.name, t.title);
     if !t.description.is_empty() {
-        println!("{}", t.description);
+        outln!("{}", t.description);
     }
-    println!("{}\n", kind(t));
+    outln!("{}\n", kind(t));
     let params: Vec<(&str, &Json)> = t.params().collect();
     if params.is_empty() {
-        println!("no parameters");
+        outln!("no parameters");
         return Ok(exit::OK);
     }
     let rows: Vec<[String; 4]> = params
@@ -112,12 +109,14 @@ pub async fn describe(tool: String, source: Source) -> Result<i32, Failure> {
         .unwrap_or(0)
         .clamp(4, 48);
     let w2 = rows.iter().map(|r| r[2].len()).max().unwrap_or(0).max(8);
-    println!(
+    outln!(
         "{:w0$}  {:w1$}  {:w2$}  DESCRIPTION",
-        "PARAMETER", "TYPE", "REQUIRED"
+        "PARAMETER",
+        "TYPE",
+        "REQUIRED"
     );
     for r in rows {
-        println!("{:w0$}  {:w1$}  {:w2$}  {}", r[0], r[1], r[2], r[3]);
+        outln!("{:w0$}  {:w1$}  {:w2$}  {}", r[0], r[1], r[2], r[3]);
     }
     Ok(exit::OK)
 }
@@ -152,18 +151,18 @@ pub async fn call(
             range.min, range.max
         )));
     }
-    let client = Client::new(&url::of_source(&source));
+    let client = url::client_of_source(&source)?;
     let cat = catalog::load(source.tools.as_deref(), &client).await?;
     let t = find_tool(&cat, &tool, "; nothing was sent")?;
     let issues = t.check_args(&args, &[]);
     if !issues.is_empty() {
         for i in &issues {
-            eprintln!("error: {}", i.message);
+            errln!("error: {}", i.message);
             if let Some(h) = &i.help {
-                eprintln!("  help: {h}");
+                errln!("  help: {h}");
             }
         }
-        eprintln!(
+        errln!(
             "{} problem{} in the args; nothing was sent",
             issues.len(),
             if issues.len() == 1 { "" } else { "s" }
@@ -184,9 +183,9 @@ fn print_reply(reply: Reply, format: Format) -> i32 {
             error,
             details,
         } => {
-            eprintln!("error: HTTP {status}: {error}");
+            errln!("error: HTTP {status}: {error}");
             for r in crate::protocol::rejections(details.as_ref()) {
-                eprintln!("  {}: {}", describe_path(&r.path), r.message);
+                errln!("  {}: {}", describe_path(&r.path), r.message);
             }
             exit::STEP_FAILED
         }
@@ -196,10 +195,10 @@ fn print_reply(reply: Reply, format: Format) -> i32 {
             is_error,
         } => {
             for w in &warnings {
-                eprintln!("warning: {w}");
+                errln!("warning: {w}");
             }
             if is_error {
-                eprintln!(
+                errln!(
                     "error: {}",
                     result
                         .as_str()
@@ -208,8 +207,8 @@ fn print_reply(reply: Reply, format: Format) -> i32 {
                 return exit::STEP_FAILED;
             }
             match (&*result, format) {
-                (Json::String(s), Format::Compact) => println!("{s}"),
-                _ => println!("{}", serde_json::to_string_pretty(&result).expect("JSON")),
+                (Json::String(s), Format::Compact) => outln!("{s}"),
+                _ => outln!("{}", serde_json::to_string_pretty(&result).expect("JSON")),
             }
             exit::OK
         }

@@ -1,19 +1,41 @@
-//! Which Producer Pal a command talks to.
+//! Which Producer Pal a command talks to, and the client that talks to it.
 
 use minijinja::Environment;
 
 use super::Source;
+use super::failure::Failure;
 use crate::check::Loaded;
+use crate::client::{Client, check_base_url};
 use crate::diagnostic::Diagnostic;
 use crate::protocol::DEFAULT_URL;
 
-/// `--url` (or `PPAL_URL`), else the default address.
-pub fn of_source(source: &Source) -> String {
-    source.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned())
+/// `--url` (or `PPAL_URL`), else the default address; a `--url` that is not
+/// an http(s) URL with a host is invalid input.
+pub fn of_source(source: &Source) -> Result<String, Failure> {
+    given(source).map_err(Failure::Invalid)
+}
+
+fn given(source: &Source) -> Result<String, String> {
+    match &source.url {
+        Some(u) => check_base_url(u)
+            .map(|()| u.clone())
+            .map_err(|e| format!("--url (or PPAL_URL): {e}")),
+        None => Ok(DEFAULT_URL.to_owned()),
+    }
+}
+
+/// The client for `url`, with the command line's reply cap.
+pub fn client(source: &Source, url: &str) -> Client {
+    Client::new(url).with_max_reply(source.max_reply_bytes)
+}
+
+/// The client for [`of_source`].
+pub fn client_of_source(source: &Source) -> Result<Client, Failure> {
+    Ok(client(source, &of_source(source)?))
 }
 
 /// `--url` (or `PPAL_URL`), then the playbook's `url` (rendered with its
-/// vars), then the default address.
+/// vars, and checked where it is written), then the default address.
 pub fn for_playbook<'s>(
     source: &Source,
     loaded: &Loaded<'s>,
@@ -24,5 +46,10 @@ pub fn for_playbook<'s>(
     {
         return Ok(u);
     }
-    Ok(of_source(source))
+    given(source).map_err(|e| {
+        vec![
+            Diagnostic::error("pplay::url", e)
+                .help("write an address such as http://localhost:3350"),
+        ]
+    })
 }

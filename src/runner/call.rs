@@ -146,7 +146,16 @@ impl Runner<'_> {
                 attempt,
             });
             let t0 = Instant::now();
-            let res = self.client.call(tool, &args, timeout_ms).await;
+            let call = self.client.call(tool, &args, timeout_ms);
+            let res = match &self.opts.abandon {
+                Some(abandon) => tokio::select! {
+                    r = call => r,
+                    () = abandon.notified() => Err(ClientError::Abandoned {
+                        url: self.client.base_url().to_owned(),
+                    }),
+                },
+                None => call.await,
+            };
             self.summary.calls += 1;
             let error = self.report_attempt(sr, &tool_name, &res, ms(t0.elapsed()));
             if retryable(&res) && attempt <= cs.retries && !self.cancelled() {
@@ -225,6 +234,9 @@ impl Runner<'_> {
 fn retryable(res: &Result<Reply, ClientError>) -> bool {
     match res {
         Err(ClientError::Unreachable { .. }) => false,
+        // The server answered, with something that is not Producer Pal's
+        // (or too much of it): asking again gets the same.
+        Err(ClientError::Protocol { .. }) => false,
         Err(_) => true,
         Ok(Reply::Http { status, .. }) => *status >= 500,
         Ok(Reply::Tool { .. }) => false,

@@ -49,6 +49,12 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Set (by Ctrl-C) to stop after the call in flight.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The exit code of a run stopped by `cancel`, when it is not Ctrl-C's
+    /// 130 (SIGTERM's 143, a closed output's 141); read when the run ends.
+    pub cancel_code: Option<Arc<std::sync::atomic::AtomicI32>>,
+    /// Notified (by a second Ctrl-C) to abandon the call in flight; the run
+    /// then ends as an interrupted one, reports and all.
+    pub abandon: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// How a run ended.
@@ -89,7 +95,12 @@ pub async fn run(
     let interrupted = r.cancelled();
     let (exit_code, error) = match (&r.stop, interrupted) {
         (Some(Stop::Unreachable(e)), _) => (exit::UNREACHABLE, Some(e.to_string())),
-        (_, true) => (exit::INTERRUPTED, None),
+        (_, true) => (
+            opts.cancel_code
+                .as_ref()
+                .map_or(exit::INTERRUPTED, |c| c.load(Ordering::SeqCst)),
+            None,
+        ),
         (Some(Stop::Failed), _) => (exit::STEP_FAILED, None),
         (None, _) => (exit::OK, None),
     };

@@ -354,6 +354,7 @@ impl Test {
         let ropts = RunOptions {
             dry_run: self.dry_run,
             cancel: Some(cancel.clone()),
+            ..RunOptions::default()
         };
         let mut sink = Collect {
             events: Vec::new(),
