@@ -175,8 +175,9 @@ pub fn parse_str(path: impl Into<PathBuf>, text: &str) -> Result<Playbook, Vec<D
     parse_file(SourceFile::new(path, text.to_owned()), &roots, &mut chain)
 }
 
-/// Reads a file a playbook run depends on: it must be a regular file (not a
-/// FIFO, a device or a folder) of at most [`MAX_FILE_BYTES`]. The size is
+/// Reads a file a playbook run depends on (a playbook, an include, a vars
+/// file, a tool catalog): it must be a regular file (not a FIFO, a device or
+/// a folder) of at most [`MAX_FILE_BYTES`]. The size is
 /// checked while reading too, since some files (in `/proc`) report none.
 pub fn read_regular_file(path: &Path) -> std::io::Result<String> {
     use std::io::Read;

@@ -61,7 +61,7 @@ pub fn parse_var(arg: &str) -> Result<(String, Json), String> {
 
 /// Reads a `--vars-file`: a YAML mapping of names to values.
 pub fn read_vars_file(path: &Path) -> Result<Vec<(String, Json)>, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::playbook::read_regular_file(path).map_err(|e| {
         Diagnostic::error(
             "pplay::vars-file",
             format!("cannot read vars file {}: {e}", path.display()),

@@ -160,3 +160,23 @@ async fn a_400_with_a_text_body_is_the_servers_answer_and_is_not_sent_again() {
     assert!(!out.report.contains("connection"), "{}", out.report);
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[test]
+fn the_sim_command_takes_fault_flags() {
+    let sim =
+        common::SimProcess::start(&["--fault", "not-json:ppal-connect", "--fault", "redirect"]);
+    let call = |tool: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+            .args(["call", tool, "--url", &sim.url])
+            .env_remove("PPAL_URL")
+            .output()
+            .unwrap()
+    };
+    let out = call("ppal-connect");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not Producer Pal's JSON"), "{stderr}");
+    let out = call("ppal-read-live-set");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("redirects are not followed"), "{stderr}");
+}

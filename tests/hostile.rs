@@ -216,6 +216,15 @@ fn corpus() -> Vec<Case> {
         )
         .arg("--url=::::")
         .unlocated(),
+        case(
+            "a vars file that never ends",
+            "name: v\nsteps:\n  - tool: ppal-connect\n",
+            2,
+            "not a regular file",
+            0,
+        )
+        .arg("--vars-file=/dev/zero")
+        .unlocated(),
     ]
 }
 

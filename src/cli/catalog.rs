@@ -12,7 +12,7 @@ use crate::client::Client;
 /// A catalog file as the JSON document it is (the simulator serves it as
 /// it stands).
 pub fn read_json(path: &Path) -> Result<Json, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::playbook::read_regular_file(path).map_err(|e| {
         Failure::Invalid(format!("cannot read tool catalog {}: {e}", path.display()))
     })?;
     serde_json::from_str(&text)
