@@ -71,6 +71,7 @@ pub mod exit;
 pub mod hidden_params;
 pub mod loops;
 pub mod memory;
+pub mod path;
 pub mod playbook;
 pub mod protocol;
 pub mod report;

@@ -107,6 +107,14 @@ pub fn timeout_range() -> TimeoutRange {
     }
 }
 
+/// The `timeoutMs` range Producer Pal 2.x accepts (2.3.0 and later).
+pub fn timeout_range_2x() -> TimeoutRange {
+    TimeoutRange {
+        min: 1,
+        max: 55_000,
+    }
+}
+
 /// The client's deadline for a call without `timeoutMs`: the longest timeout
 /// the server accepts, plus the grace.
 pub fn default_deadline(grace: Duration) -> Duration {

@@ -1,12 +1,14 @@
-//! A small stateful model of a Live Set behind the simulated tools.
+//! The simulated Live Set: the state both generations of tools work on.
 //!
 //! It keeps what recipes touch most (tempo and meter, tracks, scenes, session
-//! and arrangement clips, devices, locators, transport, selection) so that
-//! ids, indexes and counts captured from one call behave in the next as they
-//! would in Live. Results are shaped like Producer Pal's: ids are strings,
-//! `ppal-create-track` answers `{id, trackIndex}`, and so on.
+//! and arrangement clips, take lanes, devices, locators, transport,
+//! selection) so that ids, indexes and paths captured from one call behave in
+//! the next as they would in Live. How a call names these objects and how
+//! results are shaped differ per generation: [`super::v1`] (Producer Pal 1.4)
+//! and [`super::v2`] (2.3) each read requests and shape results their own way
+//! over this one model.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// What a simulated tool call produced: a result and its warnings, or the
 /// error text Producer Pal would answer with `isError: true`.
@@ -17,14 +19,17 @@ pub enum TrackKind {
     Midi,
     Audio,
     Return,
+    /// The main (master) track; there is one.
+    Main,
 }
 
 impl TrackKind {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             TrackKind::Midi => "midi",
             TrackKind::Audio => "audio",
             TrackKind::Return => "return",
+            TrackKind::Main => "main",
         }
     }
 }
@@ -41,6 +46,8 @@ pub struct Clip {
     pub audio: bool,
     /// Arrangement position (bar|beat); `None` for a session clip.
     pub arrangement_start: Option<String>,
+    /// The take lane (from 0) of an arrangement clip; `None` for the main lane.
+    pub lane: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,10 +66,14 @@ pub struct Track {
     pub mute: bool,
     pub solo: bool,
     pub arm: bool,
+    pub gain_db: f64,
+    pub pan: f64,
     /// One slot per scene.
     pub slots: Vec<Option<Clip>>,
     pub arrangement: Vec<Clip>,
     pub devices: Vec<Device>,
+    /// Take lane names, in order.
+    pub take_lanes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +91,27 @@ pub struct Locator {
     pub time: String,
 }
 
+/// Where the arrangement plays from and what it loops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transport {
+    pub start_time: String,
+    pub looping: bool,
+    pub loop_start: String,
+    pub loop_end: String,
+}
+
+/// How a track is copied.
+#[derive(Debug, Clone, Default)]
+pub struct TrackCopy {
+    pub name: Option<String>,
+    pub without_clips: bool,
+    pub without_devices: bool,
+}
+
+/// The id of the main track, fixed so that it takes no number from the
+/// objects a run creates.
+pub const MAIN_TRACK_ID: &str = "0";
+
 /// The simulated set.
 #[derive(Debug, Clone)]
 pub struct LiveSet {
@@ -88,13 +120,36 @@ pub struct LiveSet {
     pub scale: String,
     pub tracks: Vec<Track>,
     pub returns: Vec<Track>,
+    pub main: Track,
     pub scenes: Vec<Scene>,
     pub locators: Vec<Locator>,
     pub playing: bool,
+    pub transport: Transport,
     pub selected: Value,
     pub memory: String,
-    next_id: u64,
-    next_locator: u64,
+    pub(super) next_id: u64,
+    pub(super) next_locator: u64,
+}
+
+impl Track {
+    /// A track with nothing on it and `scenes` empty slots.
+    pub fn blank(id: String, kind: TrackKind, name: String, scenes: usize) -> Track {
+        Track {
+            id,
+            kind,
+            name,
+            color: None,
+            mute: false,
+            solo: false,
+            arm: false,
+            gain_db: 0.0,
+            pan: 0.0,
+            slots: vec![None; scenes],
+            arrangement: Vec::new(),
+            devices: Vec::new(),
+            take_lanes: Vec::new(),
+        }
+    }
 }
 
 /// Devices the simulated `ppal-create-device` knows.
@@ -125,9 +180,11 @@ pub const DEVICES: &[&str] = &[
 ];
 
 impl Default for LiveSet {
-    /// A fresh set: no tracks, eight empty scenes, two return tracks.
+    /// A fresh set: no tracks, eight empty scenes, two return tracks, the
+    /// main track.
     fn default() -> Self {
         let mut s = LiveSet {
+            main: Track::blank(MAIN_TRACK_ID.into(), TrackKind::Main, "Main".into(), 0),
             tempo: 120.0,
             time_signature: "4/4".into(),
             scale: String::new(),
@@ -136,6 +193,12 @@ impl Default for LiveSet {
             scenes: Vec::new(),
             locators: Vec::new(),
             playing: false,
+            transport: Transport {
+                start_time: "1|1".into(),
+                looping: false,
+                loop_start: "1|1".into(),
+                loop_end: "9|1".into(),
+            },
             selected: json!({"view": "session"}),
             memory: String::new(),
             next_id: 1,
@@ -159,56 +222,6 @@ impl Default for LiveSet {
     }
 }
 
-fn s<'a>(args: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
-    args.get(k).and_then(Value::as_str)
-}
-
-fn b(args: &Map<String, Value>, k: &str) -> Option<bool> {
-    args.get(k).and_then(Value::as_bool)
-}
-
-fn n(args: &Map<String, Value>, k: &str) -> Option<f64> {
-    args.get(k).and_then(Value::as_f64)
-}
-
-/// The most objects one simulated call creates, so a playbook mistake
-/// cannot make the simulator allocate without bound.
-pub const MAX_COUNT: usize = 1000;
-
-fn count(args: &Map<String, Value>) -> Result<usize, String> {
-    let c = n(args, "count").unwrap_or(1.0).max(1.0);
-    if c > MAX_COUNT as f64 {
-        return Err(format!(
-            "count {c} is more than the simulator creates at once ({MAX_COUNT})"
-        ));
-    }
-    Ok(c as usize)
-}
-
-fn list(v: Option<&str>) -> Vec<String> {
-    v.map(|t| {
-        t.split(',')
-            .map(|x| x.trim().to_owned())
-            .filter(|x| !x.is_empty())
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-/// `one` for a single object, an array for several, as Producer Pal answers.
-fn one_or_many(mut items: Vec<Value>) -> Value {
-    if items.len() == 1 {
-        items.remove(0)
-    } else {
-        Value::Array(items)
-    }
-}
-
-fn slot(text: &str) -> Option<(usize, usize)> {
-    let (t, sc) = text.trim().split_once('/')?;
-    Some((t.trim().parse().ok()?, sc.trim().parse().ok()?))
-}
-
 /// Counts the notes in bar|beat notation: pitches name the notes that each
 /// following `bar|beat` time plays.
 pub fn count_notes(notation: &str) -> usize {
@@ -230,7 +243,7 @@ pub fn count_notes(notation: &str) -> usize {
     count
 }
 
-fn is_pitch(tok: &str) -> bool {
+pub(super) fn is_pitch(tok: &str) -> bool {
     let mut chars = tok.chars();
     let Some(first) = chars.next() else {
         return false;
@@ -248,25 +261,14 @@ fn is_pitch(tok: &str) -> bool {
 }
 
 impl LiveSet {
-    fn new_id(&mut self) -> String {
+    pub(super) fn new_id(&mut self) -> String {
         let id = self.next_id;
         self.next_id += 1;
         id.to_string()
     }
 
-    fn blank_track(&self, id: String, kind: TrackKind, name: String) -> Track {
-        Track {
-            id,
-            kind,
-            name,
-            color: None,
-            mute: false,
-            solo: false,
-            arm: false,
-            slots: vec![None; self.scenes.len()],
-            arrangement: Vec::new(),
-            devices: Vec::new(),
-        }
+    pub(super) fn blank_track(&self, id: String, kind: TrackKind, name: String) -> Track {
+        Track::blank(id, kind, name, self.scenes.len())
     }
 
     pub fn clip_count(&self) -> usize {
@@ -276,178 +278,7 @@ impl LiveSet {
             .sum()
     }
 
-    /// Runs one tool against the set.
-    pub fn call(&mut self, tool: &str, args: &Map<String, Value>) -> ToolResult {
-        match tool {
-            "ppal-connect" => Ok((
-                json!({"connected": true, "producerPalVersion": "1.4.6", "simulated": true,
-                       "liveSet": self.overview(&[])}),
-                vec![],
-            )),
-            "ppal-context" => self.context(args),
-            "ppal-read-live-set" => {
-                let inc: Vec<&str> = includes(args);
-                Ok((self.overview(&inc), vec![]))
-            }
-            "ppal-update-live-set" => self.update_live_set(args),
-            "ppal-read-track" => {
-                let (kind, i) = self.find_track_ref(args)?;
-                let inc = includes(args);
-                Ok((self.track_json(kind, i, &inc), vec![]))
-            }
-            "ppal-create-track" => self.create_track(args),
-            "ppal-update-track" => self.update_tracks(args),
-            "ppal-read-scene" => {
-                let i = match (s(args, "sceneId"), n(args, "sceneIndex")) {
-                    (Some(id), _) => self
-                        .scenes
-                        .iter()
-                        .position(|sc| sc.id == id)
-                        .ok_or(format!("No scene with id {id}"))?,
-                    (None, Some(i)) if (i as usize) < self.scenes.len() => i as usize,
-                    (None, Some(i)) => {
-                        return Err(format!(
-                            "Scene index {i} is out of range (the set has {} scenes)",
-                            self.scenes.len()
-                        ));
-                    }
-                    _ => return Err("Either sceneId or sceneIndex is required".into()),
-                };
-                Ok((self.scene_json(i, &includes(args)), vec![]))
-            }
-            "ppal-create-scene" => self.create_scene(args),
-            "ppal-update-scene" => self.update_scenes(args),
-            "ppal-read-clip" => {
-                let (t, loc) = self.find_clip_ref(args)?;
-                let clip = self.clip_at(t, &loc).expect("located");
-                Ok((clip_json(clip, t, &loc, &includes(args)), vec![]))
-            }
-            "ppal-create-clip" => self.create_clips(args),
-            "ppal-update-clip" => self.update_clips(args),
-            "ppal-read-device" => self.read_device(args),
-            "ppal-create-device" => self.create_device(args),
-            "ppal-update-device" => self.update_devices(args),
-            "ppal-delete" => self.delete(args),
-            "ppal-duplicate" => self.duplicate(args),
-            "ppal-select" => {
-                if args.is_empty() {
-                    return Ok((self.selected.clone(), vec![]));
-                }
-                self.selected = Value::Object(args.clone());
-                Ok((self.selected.clone(), vec![]))
-            }
-            "ppal-playback" => self.playback(args),
-            "ppal-raw-live-api" => self.raw(args),
-            // A tool outside the model answers a plausible success.
-            _ => Ok((json!({"ok": true}), vec![])),
-        }
-    }
-
-    fn context(&mut self, args: &Map<String, Value>) -> ToolResult {
-        match s(args, "action") {
-            Some("write") => {
-                self.memory = s(args, "content").unwrap_or_default().to_owned();
-                Ok((json!({"memory": self.memory}), vec![]))
-            }
-            Some("search") => Ok((json!({"samples": []}), vec![])),
-            _ => Ok((json!({"memory": self.memory}), vec![])),
-        }
-    }
-
-    fn overview(&self, inc: &[&str]) -> Value {
-        let all = inc.contains(&"*");
-        let mut m = Map::new();
-        m.insert("tempo".into(), json!(self.tempo));
-        m.insert("timeSignature".into(), json!(self.time_signature));
-        if !self.scale.is_empty() {
-            m.insert("scale".into(), json!(self.scale));
-        }
-        m.insert("isPlaying".into(), json!(self.playing));
-        m.insert("trackCount".into(), json!(self.tracks.len()));
-        m.insert("returnTrackCount".into(), json!(self.returns.len()));
-        m.insert("sceneCount".into(), json!(self.scenes.len()));
-        if all || inc.contains(&"tracks") {
-            let tracks: Vec<Value> = (0..self.tracks.len())
-                .map(|i| self.track_json(TrackKind::Midi, i, &[]))
-                .collect();
-            m.insert("tracks".into(), Value::Array(tracks));
-            let returns: Vec<Value> = (0..self.returns.len())
-                .map(|i| self.track_json(TrackKind::Return, i, &[]))
-                .collect();
-            m.insert("returnTracks".into(), Value::Array(returns));
-        }
-        if all || inc.contains(&"scenes") {
-            let scenes: Vec<Value> = (0..self.scenes.len())
-                .map(|i| self.scene_json(i, &[]))
-                .collect();
-            m.insert("scenes".into(), Value::Array(scenes));
-        }
-        if all || inc.contains(&"locators") {
-            let locs: Vec<Value> = self
-                .locators
-                .iter()
-                .map(|l| json!({"id": l.id, "name": l.name, "time": l.time}))
-                .collect();
-            m.insert("locators".into(), Value::Array(locs));
-        }
-        Value::Object(m)
-    }
-
-    fn update_live_set(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let mut warnings = Vec::new();
-        if let Some(t) = n(args, "tempo") {
-            self.tempo = t;
-        }
-        if let Some(ts) = s(args, "timeSignature") {
-            if valid_meter(ts) {
-                self.time_signature = ts.to_owned();
-            } else {
-                warnings.push(format!(
-                    "time signature '{ts}' is not N/D; left at {}",
-                    self.time_signature
-                ));
-            }
-        }
-        if let Some(sc) = s(args, "scale") {
-            self.scale = sc.to_owned();
-        }
-        match s(args, "locatorOperation") {
-            Some("create") => {
-                let time =
-                    s(args, "locatorTime").ok_or("locatorTime is required to create a locator")?;
-                let id = format!("locator-{}", self.next_locator);
-                self.next_locator += 1;
-                self.locators.push(Locator {
-                    id,
-                    name: s(args, "locatorName").unwrap_or_default().into(),
-                    time: time.into(),
-                });
-            }
-            Some(op @ ("delete" | "rename")) => {
-                let pos = self
-                    .locators
-                    .iter()
-                    .position(|l| {
-                        Some(l.id.as_str()) == s(args, "locatorId")
-                            || Some(l.time.as_str()) == s(args, "locatorTime")
-                    })
-                    .ok_or("No locator matches locatorId or locatorTime")?;
-                if op == "delete" {
-                    self.locators.remove(pos);
-                } else {
-                    self.locators[pos].name = s(args, "locatorName").unwrap_or_default().into();
-                }
-            }
-            _ => {}
-        }
-        let mut result = json!({"tempo": self.tempo, "timeSignature": self.time_signature});
-        if !self.scale.is_empty() {
-            result["scale"] = json!(self.scale);
-        }
-        Ok((result, warnings))
-    }
-
-    fn tracks_of(&self, kind: TrackKind) -> &Vec<Track> {
+    pub(super) fn tracks_of(&self, kind: TrackKind) -> &Vec<Track> {
         if kind == TrackKind::Return {
             &self.returns
         } else {
@@ -455,15 +286,26 @@ impl LiveSet {
         }
     }
 
-    fn track_mut(&mut self, kind: TrackKind, i: usize) -> &mut Track {
-        if kind == TrackKind::Return {
-            &mut self.returns[i]
-        } else {
-            &mut self.tracks[i]
+    /// The track of `kind` (regular tracks are listed as `Midi`) at `i`.
+    pub(super) fn track(&self, kind: TrackKind, i: usize) -> Option<&Track> {
+        match kind {
+            TrackKind::Return => self.returns.get(i),
+            TrackKind::Main => (i == 0).then_some(&self.main),
+            TrackKind::Midi | TrackKind::Audio => self.tracks.get(i),
         }
     }
 
-    fn find_track_id(&self, id: &str) -> Option<(TrackKind, usize)> {
+    pub(super) fn track_mut(&mut self, kind: TrackKind, i: usize) -> &mut Track {
+        match kind {
+            TrackKind::Return => &mut self.returns[i],
+            TrackKind::Main => &mut self.main,
+            TrackKind::Midi | TrackKind::Audio => &mut self.tracks[i],
+        }
+    }
+
+    /// A regular or return track by id (the main track is not looked up:
+    /// 1.4 does not name it).
+    pub(super) fn find_track_id(&self, id: &str) -> Option<(TrackKind, usize)> {
         if let Some(i) = self.tracks.iter().position(|t| t.id == id) {
             return Some((TrackKind::Midi, i));
         }
@@ -473,281 +315,98 @@ impl LiveSet {
             .map(|i| (TrackKind::Return, i))
     }
 
-    fn find_track_ref(&self, args: &Map<String, Value>) -> Result<(TrackKind, usize), String> {
-        if let Some(id) = s(args, "trackId") {
-            return self
-                .find_track_id(id)
-                .ok_or(format!("No track with id {id}"));
+    /// Inserts a scene at `index` with an empty slot on every track.
+    pub(super) fn insert_scene(&mut self, index: usize, scene: Scene) {
+        self.scenes.insert(index, scene);
+        for t in self.tracks.iter_mut().chain(self.returns.iter_mut()) {
+            t.slots.insert(index, None);
         }
-        let kind = match s(args, "trackType") {
-            Some("return") => TrackKind::Return,
-            Some("master") => return Err("The simulator does not model the master track".into()),
-            _ => TrackKind::Midi,
-        };
-        let i = n(args, "trackIndex").ok_or("Either trackId or trackIndex is required")? as usize;
-        if i >= self.tracks_of(kind).len() {
-            return Err(format!(
-                "Track index {i} is out of range (the set has {} tracks)",
-                self.tracks_of(kind).len()
-            ));
-        }
-        Ok((kind, i))
     }
 
-    fn track_json(&self, kind: TrackKind, i: usize, inc: &[&str]) -> Value {
-        let t = &self.tracks_of(kind)[i];
-        let all = inc.contains(&"*");
-        let mut m = Map::new();
-        m.insert("id".into(), json!(t.id));
-        m.insert("type".into(), json!(t.kind.as_str()));
-        m.insert("name".into(), json!(t.name));
-        if kind == TrackKind::Return {
-            m.insert("returnTrackIndex".into(), json!(i));
+    /// Removes scene `i` and its slots.
+    pub(super) fn remove_scene(&mut self, i: usize) {
+        self.scenes.remove(i);
+        for t in self.tracks.iter_mut().chain(self.returns.iter_mut()) {
+            t.slots.remove(i);
+        }
+    }
+
+    /// Copies scene `i` (and the clips in its slots, with new ids) to
+    /// `index`; answers the copy's id.
+    pub(super) fn duplicate_scene(&mut self, i: usize, index: usize) -> String {
+        let sid = self.new_id();
+        let mut sc = self.scenes[i].clone();
+        sc.id = sid.clone();
+        self.scenes.insert(index, sc);
+        for t in 0..self.tracks.len() {
+            let mut c = self.tracks[t].slots[i].clone();
+            if let Some(c) = c.as_mut() {
+                c.id = self.new_id();
+            }
+            self.tracks[t].slots.insert(index, c);
+        }
+        for r in self.returns.iter_mut() {
+            r.slots.insert(index, None);
+        }
+        sid
+    }
+
+    /// Copies regular track `i` to `index`, with new ids for it and its
+    /// clips; answers the copy's id.
+    pub(super) fn duplicate_track(&mut self, i: usize, index: usize, copy: TrackCopy) -> String {
+        let mut t = self.tracks[i].clone();
+        t.id = self.new_id();
+        if let Some(nm) = copy.name {
+            t.name = nm;
+        }
+        if copy.without_clips {
+            t.slots.iter_mut().for_each(|c| *c = None);
+            t.arrangement.clear();
+        }
+        if copy.without_devices {
+            t.devices.clear();
+        }
+        for c in t.slots.iter_mut().flatten().chain(t.arrangement.iter_mut()) {
+            c.id = self.new_id();
+        }
+        let id = t.id.clone();
+        self.tracks.insert(index, t);
+        id
+    }
+
+    /// Adds a locator; answers its id.
+    pub(super) fn add_locator(&mut self, name: &str, time: &str) -> String {
+        let id = format!("locator-{}", self.next_locator);
+        self.next_locator += 1;
+        self.locators.push(Locator {
+            id: id.clone(),
+            name: name.into(),
+            time: time.into(),
+        });
+        id
+    }
+
+    /// A locator by id or by time.
+    pub(super) fn find_locator(&self, id: Option<&str>, time: Option<&str>) -> Option<usize> {
+        self.locators
+            .iter()
+            .position(|l| Some(l.id.as_str()) == id || Some(l.time.as_str()) == time)
+    }
+
+    /// Sets the song's meter if `ts` is N/D; otherwise a warning.
+    pub(super) fn set_meter(&mut self, ts: &str) -> Option<String> {
+        if valid_meter(ts) {
+            self.time_signature = ts.to_owned();
+            None
         } else {
-            m.insert("trackIndex".into(), json!(i));
+            Some(format!(
+                "time signature '{ts}' is not N/D; left at {}",
+                self.time_signature
+            ))
         }
-        if let Some(c) = &t.color {
-            m.insert("color".into(), json!(c));
-        }
-        m.insert("mute".into(), json!(t.mute));
-        m.insert("solo".into(), json!(t.solo));
-        m.insert("arm".into(), json!(t.arm));
-        m.insert(
-            "sessionClipCount".into(),
-            json!(t.slots.iter().flatten().count()),
-        );
-        m.insert("arrangementClipCount".into(), json!(t.arrangement.len()));
-        m.insert("deviceCount".into(), json!(t.devices.len()));
-        let detail: Vec<&str> = inc
-            .iter()
-            .copied()
-            .filter(|x| matches!(*x, "notes" | "timing"))
-            .collect();
-        if all || inc.contains(&"session-clips") {
-            let clips: Vec<Value> = t
-                .slots
-                .iter()
-                .enumerate()
-                .filter_map(|(sc, c)| {
-                    c.as_ref()
-                        .map(|c| clip_json(c, i, &ClipLoc::Slot(sc), &detail))
-                })
-                .collect();
-            m.insert("sessionClips".into(), Value::Array(clips));
-        }
-        if all || inc.contains(&"arrangement-clips") {
-            let clips: Vec<Value> = t
-                .arrangement
-                .iter()
-                .enumerate()
-                .map(|(k, c)| clip_json(c, i, &ClipLoc::Arrangement(k), &detail))
-                .collect();
-            m.insert("arrangementClips".into(), Value::Array(clips));
-        }
-        if all || inc.contains(&"devices") {
-            let devs: Vec<Value> = t
-                .devices
-                .iter()
-                .enumerate()
-                .map(|(d, dev)| json!({"id": dev.id, "path": format!("t{i}/d{d}"), "type": dev.device_name, "name": dev.name}))
-                .collect();
-            m.insert("devices".into(), Value::Array(devs));
-        }
-        Value::Object(m)
     }
 
-    fn create_track(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let count = count(args)?;
-        let kind = match s(args, "type") {
-            Some("audio") => TrackKind::Audio,
-            Some("return") => TrackKind::Return,
-            _ => TrackKind::Midi,
-        };
-        let names = list(s(args, "name"));
-        let colors = list(s(args, "color"));
-        let at = n(args, "trackIndex")
-            .filter(|i| *i >= 0.0)
-            .map(|i| i as usize);
-        let mut out = Vec::new();
-        for k in 0..count {
-            let id = self.new_id();
-            let name = names
-                .get(k)
-                .or(names.first().filter(|_| names.len() == 1))
-                .cloned()
-                .unwrap_or_else(|| {
-                    let n = self.tracks_of(kind).len() + 1;
-                    match kind {
-                        TrackKind::Midi => format!("{n}-MIDI"),
-                        TrackKind::Audio => format!("{n}-Audio"),
-                        TrackKind::Return => {
-                            format!("{}-Return", (b'A' + (n - 1).min(25) as u8) as char)
-                        }
-                    }
-                });
-            let mut t = self.blank_track(id.clone(), kind, name);
-            if !colors.is_empty() {
-                t.color = Some(colors[k % colors.len()].clone());
-            }
-            t.mute = b(args, "mute").unwrap_or(false);
-            t.solo = b(args, "solo").unwrap_or(false);
-            t.arm = b(args, "arm").unwrap_or(false);
-            if kind == TrackKind::Return {
-                self.returns.push(t);
-                out.push(json!({"id": id, "returnTrackIndex": self.returns.len() - 1}));
-            } else {
-                let index = at
-                    .map(|a| (a + k).min(self.tracks.len()))
-                    .unwrap_or(self.tracks.len());
-                self.tracks.insert(index, t);
-                out.push(json!({"id": id, "trackIndex": index}));
-            }
-        }
-        Ok((one_or_many(out), vec![]))
-    }
-
-    fn update_tracks(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let ids = list(s(args, "ids"));
-        let names = list(s(args, "name"));
-        let colors = list(s(args, "color"));
-        let mut warnings = Vec::new();
-        let mut out = Vec::new();
-        for (k, id) in ids.iter().enumerate() {
-            let Some((kind, i)) = self.find_track_id(id) else {
-                warnings.push(format!("updateTrack: no track with id \"{id}\", skipped"));
-                continue;
-            };
-            let t = self.track_mut(kind, i);
-            if let Some(nm) = names.get(k).or(names.first().filter(|_| names.len() == 1)) {
-                t.name = nm.clone();
-            }
-            if !colors.is_empty() {
-                t.color = Some(colors[k % colors.len()].clone());
-            }
-            if let Some(v) = b(args, "mute") {
-                t.mute = v;
-            }
-            if let Some(v) = b(args, "solo") {
-                t.solo = v;
-            }
-            if let Some(v) = b(args, "arm") {
-                if t.kind == TrackKind::Return {
-                    warnings.push(format!(
-                        "updateTrack: track {id} is a return track and cannot be armed"
-                    ));
-                } else {
-                    t.arm = v;
-                }
-            }
-            out.push(json!({"id": id}));
-        }
-        if out.is_empty() {
-            return Err(format!(
-                "updateTrack failed: no track found for ids \"{}\"",
-                ids.join(",")
-            ));
-        }
-        Ok((one_or_many(out), warnings))
-    }
-
-    fn scene_json(&self, i: usize, inc: &[&str]) -> Value {
-        let sc = &self.scenes[i];
-        let mut m = Map::new();
-        m.insert("id".into(), json!(sc.id));
-        m.insert("name".into(), json!(sc.name));
-        m.insert("sceneIndex".into(), json!(i));
-        if let Some(c) = &sc.color {
-            m.insert("color".into(), json!(c));
-        }
-        if let Some(t) = sc.tempo {
-            m.insert("tempo".into(), json!(t));
-        }
-        let clips: Vec<(usize, &Clip)> = self
-            .tracks
-            .iter()
-            .enumerate()
-            .filter_map(|(t, tr)| tr.slots.get(i).and_then(Option::as_ref).map(|c| (t, c)))
-            .collect();
-        m.insert("clipCount".into(), json!(clips.len()));
-        if inc.contains(&"clips") || inc.contains(&"*") {
-            let detail: Vec<&str> = inc
-                .iter()
-                .copied()
-                .filter(|x| matches!(*x, "notes" | "timing"))
-                .collect();
-            let list: Vec<Value> = clips
-                .iter()
-                .map(|(t, c)| clip_json(c, *t, &ClipLoc::Slot(i), &detail))
-                .collect();
-            m.insert("clips".into(), Value::Array(list));
-        }
-        Value::Object(m)
-    }
-
-    fn create_scene(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let count = count(args)?;
-        let names = list(s(args, "name"));
-        let at = n(args, "sceneIndex").map(|i| (i as usize).min(self.scenes.len()));
-        if at.is_none() && !b(args, "capture").unwrap_or(false) {
-            return Err("sceneIndex is required unless capture is true".into());
-        }
-        let mut out = Vec::new();
-        for k in 0..count {
-            let id = self.new_id();
-            let index = at.map_or(self.scenes.len(), |a| a + k);
-            let name = names
-                .get(k)
-                .or(names.first().filter(|_| names.len() == 1))
-                .cloned()
-                .unwrap_or_default();
-            self.scenes.insert(
-                index,
-                Scene {
-                    id: id.clone(),
-                    name,
-                    color: s(args, "color").map(str::to_owned),
-                    tempo: n(args, "tempo"),
-                },
-            );
-            for t in self.tracks.iter_mut().chain(self.returns.iter_mut()) {
-                t.slots.insert(index, None);
-            }
-            out.push(json!({"id": id, "sceneIndex": index}));
-        }
-        Ok((one_or_many(out), vec![]))
-    }
-
-    fn update_scenes(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let ids = list(s(args, "ids"));
-        let names = list(s(args, "name"));
-        let mut warnings = Vec::new();
-        let mut out = Vec::new();
-        for (k, id) in ids.iter().enumerate() {
-            let Some(sc) = self.scenes.iter_mut().find(|sc| &sc.id == id) else {
-                warnings.push(format!("updateScene: no scene with id \"{id}\", skipped"));
-                continue;
-            };
-            if let Some(nm) = names.get(k).or(names.first().filter(|_| names.len() == 1)) {
-                sc.name = nm.clone();
-            }
-            if let Some(c) = s(args, "color") {
-                sc.color = Some(c.to_owned());
-            }
-            if let Some(t) = n(args, "tempo") {
-                sc.tempo = if t < 0.0 { None } else { Some(t) };
-            }
-            out.push(json!({"id": id}));
-        }
-        if out.is_empty() {
-            return Err(format!(
-                "updateScene failed: no scene found for ids \"{}\"",
-                ids.join(",")
-            ));
-        }
-        Ok((one_or_many(out), warnings))
-    }
-
-    fn clip_at(&self, track: usize, loc: &ClipLoc) -> Option<&Clip> {
+    pub(super) fn clip_at(&self, track: usize, loc: &ClipLoc) -> Option<&Clip> {
         let t = self.tracks.get(track)?;
         match loc {
             ClipLoc::Slot(sc) => t.slots.get(*sc)?.as_ref(),
@@ -755,7 +414,7 @@ impl LiveSet {
         }
     }
 
-    fn clip_mut(&mut self, track: usize, loc: &ClipLoc) -> Option<&mut Clip> {
+    pub(super) fn clip_mut(&mut self, track: usize, loc: &ClipLoc) -> Option<&mut Clip> {
         let t = self.tracks.get_mut(track)?;
         match loc {
             ClipLoc::Slot(sc) => t.slots.get_mut(*sc)?.as_mut(),
@@ -763,7 +422,7 @@ impl LiveSet {
         }
     }
 
-    fn find_clip_id(&self, id: &str) -> Option<(usize, ClipLoc)> {
+    pub(super) fn find_clip_id(&self, id: &str) -> Option<(usize, ClipLoc)> {
         for (t, tr) in self.tracks.iter().enumerate() {
             if let Some(sc) = tr
                 .slots
@@ -779,505 +438,6 @@ impl LiveSet {
         None
     }
 
-    fn find_clip_ref(&self, args: &Map<String, Value>) -> Result<(usize, ClipLoc), String> {
-        if let Some(id) = s(args, "clipId") {
-            return self.find_clip_id(id).ok_or(format!("No clip with id {id}"));
-        }
-        let text = s(args, "slot").ok_or("Either clipId or slot is required")?;
-        let (t, sc) = slot(text).ok_or(format!(
-            "Invalid slot '{text}': expected trackIndex/sceneIndex"
-        ))?;
-        self.check_slot(t, sc)?;
-        if self.tracks[t].slots[sc].is_none() {
-            return Err(format!("No clip in slot {t}/{sc}"));
-        }
-        Ok((t, ClipLoc::Slot(sc)))
-    }
-
-    fn check_slot(&self, t: usize, sc: usize) -> Result<(), String> {
-        if t >= self.tracks.len() {
-            return Err(format!(
-                "Track index {t} is out of range (the set has {} tracks)",
-                self.tracks.len()
-            ));
-        }
-        if sc >= self.scenes.len() {
-            return Err(format!(
-                "Scene index {sc} is out of range (the set has {} scenes)",
-                self.scenes.len()
-            ));
-        }
-        Ok(())
-    }
-
-    fn create_clips(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let slots = list(s(args, "slot"));
-        let starts = list(s(args, "arrangementStart"));
-        if slots.is_empty() && starts.is_empty() {
-            return Err("createClip needs slot, or trackIndex with arrangementStart".into());
-        }
-        let names = list(s(args, "name"));
-        let notes = s(args, "notes").unwrap_or_default().to_owned();
-        let mut warnings = Vec::new();
-        let mut targets: Vec<(usize, ClipLoc)> = Vec::new();
-        for text in &slots {
-            let (t, sc) = slot(text).ok_or(format!(
-                "Invalid slot '{text}': expected trackIndex/sceneIndex"
-            ))?;
-            self.check_slot(t, sc)?;
-            if self.tracks[t].slots[sc].is_some() {
-                return Err(format!("Slot {t}/{sc} already has a clip"));
-            }
-            targets.push((t, ClipLoc::Slot(sc)));
-        }
-        if !starts.is_empty() {
-            let t = n(args, "trackIndex").ok_or("trackIndex is required with arrangementStart")?
-                as usize;
-            if t >= self.tracks.len() {
-                return Err(format!(
-                    "Track index {t} is out of range (the set has {} tracks)",
-                    self.tracks.len()
-                ));
-            }
-            for _ in &starts {
-                targets.push((t, ClipLoc::Arrangement(usize::MAX)));
-            }
-        }
-        let mut out = Vec::new();
-        let mut start_iter = starts.iter();
-        for (k, (t, loc)) in targets.into_iter().enumerate() {
-            let id = self.new_id();
-            let audio = self.tracks[t].kind == TrackKind::Audio;
-            if audio && !notes.is_empty() {
-                warnings.push(format!(
-                    "createClip: track {t} is an audio track; notes ignored"
-                ));
-            }
-            let note_count = if audio { 0 } else { count_notes(&notes) };
-            let clip = Clip {
-                id: id.clone(),
-                name: names
-                    .get(k)
-                    .or(names.first().filter(|_| names.len() == 1))
-                    .cloned()
-                    .unwrap_or_default(),
-                color: s(args, "color").map(str::to_owned),
-                length: s(args, "length").unwrap_or("1:0").to_owned(),
-                looping: b(args, "looping").unwrap_or(true),
-                notes: if audio { String::new() } else { notes.clone() },
-                note_count,
-                audio,
-                arrangement_start: None,
-            };
-            match loc {
-                ClipLoc::Slot(sc) => self.tracks[t].slots[sc] = Some(clip),
-                ClipLoc::Arrangement(_) => {
-                    let start = start_iter.next().cloned().unwrap_or_else(|| "1|1".into());
-                    self.tracks[t].arrangement.push(Clip {
-                        arrangement_start: Some(start),
-                        ..clip
-                    });
-                }
-            }
-            let mut r = json!({"id": id});
-            if !audio {
-                r["noteCount"] = json!(note_count);
-            }
-            out.push(r);
-        }
-        Ok((one_or_many(out), warnings))
-    }
-
-    fn update_clips(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let ids = list(s(args, "ids"));
-        let names = list(s(args, "name"));
-        let mut warnings = Vec::new();
-        let mut out = Vec::new();
-        for (k, id) in ids.iter().enumerate() {
-            let Some((t, loc)) = self.find_clip_id(id) else {
-                warnings.push(format!("updateClip: no clip with id \"{id}\", skipped"));
-                continue;
-            };
-            if let (Some(to), ClipLoc::Slot(sc)) = (s(args, "toSlot"), &loc) {
-                let (nt, nsc) = slot(to).ok_or(format!("Invalid toSlot '{to}'"))?;
-                self.check_slot(nt, nsc)?;
-                if self.tracks[nt].slots[nsc].is_some() {
-                    warnings.push(format!(
-                        "updateClip: slot {to} is taken; clip {id} not moved"
-                    ));
-                } else {
-                    let c = self.tracks[t].slots[*sc].take();
-                    self.tracks[nt].slots[nsc] = c;
-                }
-            }
-            let (t, loc) = self.find_clip_id(id).expect("still there");
-            let replace = s(args, "noteUpdateMode") == Some("replace");
-            let clip = self.clip_mut(t, &loc).expect("located");
-            if let Some(nm) = names.get(k).or(names.first().filter(|_| names.len() == 1)) {
-                clip.name = nm.clone();
-            }
-            if let Some(c) = s(args, "color") {
-                clip.color = Some(c.to_owned());
-            }
-            if let Some(l) = s(args, "length") {
-                clip.length = l.to_owned();
-            }
-            if let Some(l) = b(args, "looping") {
-                clip.looping = l;
-            }
-            if let Some(notes) = s(args, "notes") {
-                if replace {
-                    clip.notes = notes.to_owned();
-                } else {
-                    clip.notes = format!("{} {notes}", clip.notes).trim().to_owned();
-                }
-                clip.note_count = count_notes(&clip.notes);
-            }
-            out.push(json!({"id": id, "noteCount": clip.note_count}));
-        }
-        if out.is_empty() {
-            return Err(format!(
-                "updateClip failed: no clip found for ids \"{}\"",
-                ids.join(",")
-            ));
-        }
-        Ok((one_or_many(out), warnings))
-    }
-
-    fn device_path(&self, path: &str) -> Result<(usize, Option<usize>), String> {
-        let mut parts = path.trim().split('/');
-        let t = parts
-            .next()
-            .and_then(|p| p.strip_prefix('t'))
-            .and_then(|p| p.parse::<usize>().ok())
-            .ok_or(format!(
-                "Invalid path '{path}': expected t<track>[/d<device>]"
-            ))?;
-        if t >= self.tracks.len() {
-            return Err(format!("Invalid path '{path}': track {t} does not exist"));
-        }
-        let d = match parts.next() {
-            None => None,
-            Some(p) => Some(
-                p.strip_prefix('d')
-                    .and_then(|p| p.parse::<usize>().ok())
-                    .ok_or(format!(
-                        "Invalid path '{path}': the simulator models t<n>/d<n> paths"
-                    ))?,
-            ),
-        };
-        Ok((t, d))
-    }
-
-    fn find_device(&self, args: &Map<String, Value>) -> Result<(usize, usize), String> {
-        if let Some(id) = s(args, "deviceId").or(s(args, "ids")) {
-            for (t, tr) in self.tracks.iter().enumerate() {
-                if let Some(d) = tr.devices.iter().position(|d| d.id == id) {
-                    return Ok((t, d));
-                }
-            }
-            return Err(format!("No device with id {id}"));
-        }
-        let path = s(args, "path").ok_or("Either deviceId or path is required")?;
-        match self.device_path(path)? {
-            (t, Some(d)) if d < self.tracks[t].devices.len() => Ok((t, d)),
-            _ => Err(format!("No device at path {path}")),
-        }
-    }
-
-    fn read_device(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let (t, d) = self.find_device(args)?;
-        let dev = &self.tracks[t].devices[d];
-        let mut r = json!({"id": dev.id, "path": format!("t{t}/d{d}"), "type": dev.device_name, "name": dev.name});
-        if includes(args)
-            .iter()
-            .any(|i| matches!(*i, "params" | "param-values" | "*"))
-        {
-            r["params"] = json!([{"name": "Device On", "value": "On"}]);
-        }
-        Ok((r, vec![]))
-    }
-
-    fn create_device(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let Some(name) = s(args, "deviceName") else {
-            return Ok((json!({"devices": DEVICES}), vec![]));
-        };
-        if !DEVICES.contains(&name) {
-            return Err(format!(
-                "Unknown device '{name}'; call without deviceName to list the devices"
-            ));
-        }
-        let paths = list(s(args, "path"));
-        if paths.is_empty() {
-            return Err("path is required with deviceName".into());
-        }
-        let names = list(s(args, "name"));
-        let mut out = Vec::new();
-        for (k, p) in paths.iter().enumerate() {
-            let (t, _) = self.device_path(p)?;
-            let id = self.new_id();
-            let display = names
-                .get(k)
-                .or(names.first().filter(|_| names.len() == 1))
-                .cloned()
-                .unwrap_or_else(|| name.to_owned());
-            self.tracks[t].devices.push(Device {
-                id: id.clone(),
-                device_name: name.to_owned(),
-                name: display,
-            });
-            out.push(
-                json!({"id": id, "path": format!("t{t}/d{}", self.tracks[t].devices.len() - 1)}),
-            );
-        }
-        Ok((one_or_many(out), vec![]))
-    }
-
-    fn update_devices(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let targets: Vec<Map<String, Value>> = if let Some(ids) = s(args, "ids") {
-            list(Some(ids))
-                .into_iter()
-                .map(|i| {
-                    json!({"deviceId": i})
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default()
-                })
-                .collect()
-        } else {
-            list(s(args, "path"))
-                .into_iter()
-                .map(|p| json!({"path": p}).as_object().cloned().unwrap_or_default())
-                .collect()
-        };
-        let mut warnings = Vec::new();
-        let mut out = Vec::new();
-        for t in &targets {
-            match self.find_device(t) {
-                Ok((ti, d)) => {
-                    let dev = &mut self.tracks[ti].devices[d];
-                    if let Some(nm) = s(args, "name") {
-                        dev.name = nm.to_owned();
-                    }
-                    out.push(json!({"id": dev.id}));
-                }
-                Err(e) => warnings.push(format!("updateDevice: {e}, skipped")),
-            }
-        }
-        if out.is_empty() {
-            return Err("updateDevice failed: no device matched ids or path".into());
-        }
-        Ok((one_or_many(out), warnings))
-    }
-
-    fn delete(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let ty = s(args, "type").unwrap_or_default();
-        let ids = list(s(args, "ids"));
-        let mut warnings = Vec::new();
-        let mut out = Vec::new();
-        match ty {
-            "device" if ids.is_empty() => {
-                for p in list(s(args, "path")) {
-                    match self.device_path(&p) {
-                        Ok((t, Some(d))) if d < self.tracks[t].devices.len() => {
-                            let dev = self.tracks[t].devices.remove(d);
-                            out.push(json!({"id": dev.id, "type": "device", "deleted": true}));
-                        }
-                        _ => warnings.push(format!("delete: no device at path {p}, skipped")),
-                    }
-                }
-            }
-            _ => {
-                for id in &ids {
-                    let done = match ty {
-                        "track" => match self.find_track_id(id) {
-                            Some((TrackKind::Return, i)) => {
-                                self.returns.remove(i);
-                                true
-                            }
-                            Some((_, i)) => {
-                                self.tracks.remove(i);
-                                true
-                            }
-                            None => false,
-                        },
-                        "scene" => match self.scenes.iter().position(|sc| &sc.id == id) {
-                            Some(i) => {
-                                self.scenes.remove(i);
-                                for t in self.tracks.iter_mut().chain(self.returns.iter_mut()) {
-                                    t.slots.remove(i);
-                                }
-                                true
-                            }
-                            None => false,
-                        },
-                        "clip" => match self.find_clip_id(id) {
-                            Some((t, ClipLoc::Slot(sc))) => {
-                                self.tracks[t].slots[sc] = None;
-                                true
-                            }
-                            Some((t, ClipLoc::Arrangement(k))) => {
-                                self.tracks[t].arrangement.remove(k);
-                                true
-                            }
-                            None => false,
-                        },
-                        "device" => match self
-                            .find_device(json!({"deviceId": id}).as_object().expect("object"))
-                        {
-                            Ok((t, d)) => {
-                                self.tracks[t].devices.remove(d);
-                                true
-                            }
-                            Err(_) => false,
-                        },
-                        _ => false,
-                    };
-                    if done {
-                        out.push(json!({"id": id, "type": ty, "deleted": true}));
-                    } else {
-                        warnings.push(format!("delete: no {ty} with id \"{id}\", skipped"));
-                    }
-                }
-            }
-        }
-        if out.is_empty() {
-            return Err(format!("delete failed: nothing of type {ty} matched"));
-        }
-        Ok((one_or_many(out), warnings))
-    }
-
-    fn duplicate(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let id = s(args, "id").unwrap_or_default();
-        let ty = s(args, "type").unwrap_or_default();
-        let count = count(args)?;
-        let mut out = Vec::new();
-        match ty {
-            "track" => {
-                let Some((TrackKind::Midi | TrackKind::Audio, i)) = self.find_track_id(id) else {
-                    return Err(format!("No track with id {id}"));
-                };
-                for k in 0..count {
-                    let mut copy = self.tracks[i].clone();
-                    copy.id = self.new_id();
-                    if let Some(nm) = s(args, "name") {
-                        copy.name = nm.to_owned();
-                    }
-                    if b(args, "withoutClips").unwrap_or(false) {
-                        copy.slots.iter_mut().for_each(|c| *c = None);
-                        copy.arrangement.clear();
-                    }
-                    if b(args, "withoutDevices").unwrap_or(false) {
-                        copy.devices.clear();
-                    }
-                    for c in copy
-                        .slots
-                        .iter_mut()
-                        .flatten()
-                        .chain(copy.arrangement.iter_mut())
-                    {
-                        c.id = self.next_id.to_string();
-                        self.next_id += 1;
-                    }
-                    let index = i + 1 + k;
-                    out.push(json!({"id": copy.id, "trackIndex": index}));
-                    self.tracks.insert(index, copy);
-                }
-            }
-            "scene" => {
-                let i = self
-                    .scenes
-                    .iter()
-                    .position(|sc| sc.id == id)
-                    .ok_or(format!("No scene with id {id}"))?;
-                for k in 0..count {
-                    let index = i + 1 + k;
-                    let sid = self.new_id();
-                    let mut sc = self.scenes[i].clone();
-                    sc.id = sid.clone();
-                    self.scenes.insert(index, sc);
-                    for t in 0..self.tracks.len() {
-                        let mut c = self.tracks[t].slots[i].clone();
-                        if let Some(c) = c.as_mut() {
-                            c.id = self.new_id();
-                        }
-                        self.tracks[t].slots.insert(index, c);
-                    }
-                    for r in self.returns.iter_mut() {
-                        r.slots.insert(index, None);
-                    }
-                    out.push(json!({"id": sid, "sceneIndex": index}));
-                }
-            }
-            "clip" => {
-                let (t, loc) = self
-                    .find_clip_id(id)
-                    .ok_or(format!("No clip with id {id}"))?;
-                let src = self.clip_at(t, &loc).cloned().expect("located");
-                let to =
-                    s(args, "toSlot").ok_or("toSlot is required to duplicate a session clip")?;
-                for text in list(Some(to)) {
-                    let (nt, nsc) = slot(&text).ok_or(format!("Invalid toSlot '{text}'"))?;
-                    self.check_slot(nt, nsc)?;
-                    let mut c = src.clone();
-                    c.id = self.new_id();
-                    out.push(json!({"id": c.id, "slot": text}));
-                    self.tracks[nt].slots[nsc] = Some(c);
-                }
-            }
-            _ => return Err(format!("The simulator cannot duplicate a {ty}")),
-        }
-        Ok((one_or_many(out), vec![]))
-    }
-
-    fn playback(&mut self, args: &Map<String, Value>) -> ToolResult {
-        match s(args, "action").unwrap_or_default() {
-            "play-arrangement" | "play-session-clips" => self.playing = true,
-            "play-scene" => {
-                let i =
-                    n(args, "sceneIndex").ok_or("sceneIndex is required for play-scene")? as usize;
-                if i >= self.scenes.len() {
-                    return Err(format!(
-                        "Scene index {i} is out of range (the set has {} scenes)",
-                        self.scenes.len()
-                    ));
-                }
-                self.playing = true;
-            }
-            "stop" | "stop-all-session-clips" => self.playing = false,
-            _ => {}
-        }
-        Ok((json!({"isPlaying": self.playing}), vec![]))
-    }
-
-    fn raw(&mut self, args: &Map<String, Value>) -> ToolResult {
-        let ops = args
-            .get("operations")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let path = s(args, "path").unwrap_or("live_set");
-        let mut results = Vec::new();
-        for op in ops {
-            let ty = op.get("type").and_then(Value::as_str).unwrap_or_default();
-            let prop = op
-                .get("property")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let value = match (path, ty, prop) {
-                ("live_set", "get" | "get_property" | "getProperty", "tempo") => json!(self.tempo),
-                ("live_set", "set" | "set_property", "tempo") => {
-                    if let Some(t) = op.get("value").and_then(Value::as_f64) {
-                        self.tempo = t;
-                    }
-                    json!(self.tempo)
-                }
-                _ => Value::Null,
-            };
-            results.push(json!({"type": ty, "property": prop, "value": value}));
-        }
-        Ok((json!({"path": path, "results": results}), vec![]))
-    }
 
     /// A few lines describing the set, for the end of `pplay run --sim`.
     pub fn summary(&self) -> String {
@@ -1335,43 +495,10 @@ pub enum ClipLoc {
     Arrangement(usize),
 }
 
-fn includes(args: &Map<String, Value>) -> Vec<&str> {
-    args.get("include")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
-fn valid_meter(ts: &str) -> bool {
+pub(super) fn valid_meter(ts: &str) -> bool {
     ts.split_once('/').is_some_and(|(a, b)| {
         a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b.is_power_of_two())
     })
-}
-
-fn clip_json(c: &Clip, track: usize, loc: &ClipLoc, inc: &[&str]) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(c.id));
-    m.insert("type".into(), json!(if c.audio { "audio" } else { "midi" }));
-    m.insert("name".into(), json!(c.name));
-    match loc {
-        ClipLoc::Slot(sc) => {
-            m.insert("slot".into(), json!(format!("{track}/{sc}")));
-        }
-        ClipLoc::Arrangement(_) => {
-            m.insert("trackIndex".into(), json!(track));
-            m.insert("arrangementStart".into(), json!(c.arrangement_start));
-        }
-    }
-    if let Some(col) = &c.color {
-        m.insert("color".into(), json!(col));
-    }
-    m.insert("length".into(), json!(c.length));
-    m.insert("looping".into(), json!(c.looping));
-    m.insert("noteCount".into(), json!(c.note_count));
-    if inc.contains(&"notes") || inc.contains(&"*") {
-        m.insert("notes".into(), json!(c.notes));
-    }
-    Value::Object(m)
 }
 
 #[cfg(test)]

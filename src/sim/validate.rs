@@ -1,20 +1,52 @@
 //! Request validation the way Producer Pal's server does it.
 //!
-//! The server is lenient where the schema is strict: it fills in defaults,
+//! 1.4's server is lenient where the schema is strict: it fills in defaults,
 //! drops unknown keys and coerces scalars (`"3"` for a number, `12` for a
 //! string, and a missing string field becomes the text `"undefined"`). Then
-//! it validates and answers a 400 with zod-shaped issues.
+//! it validates and answers a 400 with zod-shaped issues. 2.3 drops nulls
+//! and refuses blank strings where blank is not a value; the simulator
+//! checks 2.3 calls against the published schema without coercing.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use serde_json::{Map, Value, json};
 
-/// Applies the server's leniency to a request body, in place.
-pub fn coerce(schema: &Value, body: &mut Map<String, Value>) {
+/// Drops unknown keys and fills in defaults, as both generations do, in
+/// nested objects too (a search in a list of searches gets its defaults).
+pub fn fill_defaults(schema: &Value, body: &mut Map<String, Value>) {
     let Some(props) = schema.get("properties").and_then(Value::as_object) else {
         return;
     };
     body.retain(|k, _| props.contains_key(k));
+    for (name, p) in props {
+        match body.get_mut(name) {
+            None => {
+                if let Some(d) = p.get("default") {
+                    body.insert(name.clone(), d.clone());
+                }
+            }
+            Some(Value::Object(inner)) => fill_defaults(p, inner),
+            Some(Value::Array(items)) => {
+                if let Some(item_schema) = p.get("items") {
+                    for item in items {
+                        if let Value::Object(inner) = item {
+                            fill_defaults(item_schema, inner);
+                        }
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Applies 1.4's leniency to a request body, in place: defaults, then
+/// coercion of scalars.
+pub fn coerce(schema: &Value, body: &mut Map<String, Value>) {
+    fill_defaults(schema, body);
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -24,9 +56,7 @@ pub fn coerce(schema: &Value, body: &mut Map<String, Value>) {
         let ty = p.get("type").and_then(Value::as_str);
         match body.get_mut(name) {
             None => {
-                if let Some(d) = p.get("default") {
-                    body.insert(name.clone(), d.clone());
-                } else if ty == Some("string") && required.contains(&name.as_str()) {
+                if ty == Some("string") && required.contains(&name.as_str()) {
                     // z.coerce.string() turns a missing value into "undefined".
                     body.insert(name.clone(), Value::String("undefined".into()));
                 }
@@ -50,6 +80,28 @@ pub fn coerce(schema: &Value, body: &mut Map<String, Value>) {
             },
         }
     }
+}
+
+/// 2.x parameters that name an object or a time: blank is not a value.
+const NOT_BLANK: &[&str] = &[
+    "id",
+    "path",
+    "toPath",
+    "startTime",
+    "loopStart",
+    "loopEnd",
+    "locatorId",
+    "locatorTime",
+];
+
+/// zod-shaped issues for blank strings where blank is not a value.
+pub fn blank_issues(body: &Map<String, Value>) -> Vec<Value> {
+    NOT_BLANK
+        .iter()
+        .filter(|k| body.get(**k).and_then(Value::as_str).is_some_and(|t| t.trim().is_empty()))
+        .map(|k| json!({"code": "too_small", "minimum": 1, "path": [k],
+                        "message": format!("{k} must not be blank")}))
+        .collect()
 }
 
 fn number(n: f64) -> Option<Value> {

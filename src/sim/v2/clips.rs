@@ -1,0 +1,230 @@
+//! 2.3's clip tools: read, create in session slots (`t0/s1`) or on the
+//! arrangement (`t0[5|1]`, on a take lane `t0/l0[5|1]` or a new one
+//! `t0/l+[5|1]`), update and move (`toPath`).
+
+use serde_json::{Map, Value, json};
+
+use crate::path::{self, Index, Path};
+
+use super::super::args::{b, includes, list, one_or_many, pick, s};
+use super::super::live_set::{Clip, ClipLoc, LiveSet, ToolResult, TrackKind};
+use super::Notation;
+use super::find::Obj;
+
+/// Where a new clip goes, checked before anything is created.
+pub(super) enum Spot {
+    Slot(usize, usize),
+    /// Track, take lane (`None`: main lane; `Some(None)`: a new lane), start.
+    Arrangement(usize, Option<Option<usize>>, String),
+}
+
+impl LiveSet {
+    pub(super) fn read_clips(&mut self, args: &Map<String, Value>) -> ToolResult {
+        let inc = includes(args);
+        let out = self
+            .targets(args)?
+            .iter()
+            .map(|o| match o {
+                Obj::Clip(t, loc) => Ok(self.clip_v2(*t, loc, &inc)),
+                other => Err(format!("{} is not a clip", self.path_of(other))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((one_or_many(out), vec![]))
+    }
+
+    pub(super) fn clip_spot(&self, p: &Path) -> Result<Spot, String> {
+        match p {
+            Path::Slot { track, scene } => {
+                let t = self.regular_track(crate::path::TrackRef::Track(Index::At(*track)))?;
+                self.scene_at(*scene)?;
+                if self.tracks[t].slots[*scene].is_some() {
+                    return Err(format!("{p} already has a clip"));
+                }
+                Ok(Spot::Slot(t, *scene))
+            }
+            Path::Arrangement { track, lane, at } => {
+                let t = self.regular_track(*track)?;
+                let lane = match lane {
+                    None => None,
+                    Some(Index::New) => Some(None),
+                    Some(Index::At(l)) if *l < self.tracks[t].take_lanes.len() => Some(Some(*l)),
+                    Some(Index::At(l)) => return Err(format!("track t{t} has no take lane l{l}")),
+                };
+                Ok(Spot::Arrangement(t, lane, self.time_text(at)?))
+            }
+            _ => Err(format!(
+                "'{p}' is not a place for a clip: use a slot (t0/s0) or an arrangement position (t0[1|1])"
+            )),
+        }
+    }
+
+    pub(super) fn create_clips_v2(
+        &mut self,
+        args: &Map<String, Value>,
+        notation: Notation,
+    ) -> ToolResult {
+        let text = s(args, "path").ok_or("path is required: a slot (t0/s0) or a position (t0[1|1])")?;
+        let spots = path::parse_list(text)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|p| self.clip_spot(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let names = list(s(args, "name"));
+        let notes = s(args, "notes").unwrap_or_default();
+        let mut warnings = Vec::new();
+        let mut out = Vec::new();
+        for (k, spot) in spots.into_iter().enumerate() {
+            let t = match &spot {
+                Spot::Slot(t, _) | Spot::Arrangement(t, _, _) => *t,
+            };
+            let audio = self.tracks[t].kind == TrackKind::Audio;
+            if audio && !notes.is_empty() {
+                warnings.push(format!("t{t} is an audio track; notes ignored"));
+            }
+            let note_count = if audio { 0 } else { notation.count(notes)? };
+            let clip = Clip {
+                id: self.new_id(),
+                name: pick(&names, k).unwrap_or_default(),
+                color: s(args, "color").map(str::to_owned),
+                length: s(args, "length").unwrap_or("1:0").to_owned(),
+                looping: b(args, "looping").unwrap_or(true),
+                notes: if audio { String::new() } else { notes.to_owned() },
+                note_count,
+                audio,
+                arrangement_start: None,
+                lane: None,
+            };
+            let id = clip.id.clone();
+            let (_, loc) = self.place_clip(spot, clip, s(args, "takeLaneName"));
+            let mut r = json!({"id": id, "path": self.clip_path(t, &loc)});
+            if !audio {
+                r["noteCount"] = json!(note_count);
+            }
+            out.push(r);
+        }
+        if s(args, "auto").is_some() {
+            self.playing = true;
+        }
+        Ok((one_or_many(out), warnings))
+    }
+
+    /// Puts a new clip at a checked spot; answers where it is.
+    pub(super) fn place_clip(
+        &mut self,
+        spot: Spot,
+        clip: Clip,
+        lane_name: Option<&str>,
+    ) -> (usize, ClipLoc) {
+        match spot {
+            Spot::Slot(t, sc) => {
+                self.tracks[t].slots[sc] = Some(clip);
+                (t, ClipLoc::Slot(sc))
+            }
+            Spot::Arrangement(t, lane, start) => {
+                let track = &mut self.tracks[t];
+                let lane = lane.map(|l| {
+                    l.unwrap_or_else(|| {
+                        let n = track.take_lanes.len();
+                        track
+                            .take_lanes
+                            .push(lane_name.map_or_else(|| format!("Take {}", n + 1), str::to_owned));
+                        n
+                    })
+                });
+                track.arrangement.push(Clip {
+                    arrangement_start: Some(start),
+                    lane,
+                    ..clip
+                });
+                (t, ClipLoc::Arrangement(track.arrangement.len() - 1))
+            }
+        }
+    }
+
+    pub(super) fn update_clips_v2(
+        &mut self,
+        args: &Map<String, Value>,
+        notation: Notation,
+    ) -> ToolResult {
+        let names = list(s(args, "name"));
+        let mut warnings = Vec::new();
+        let mut out = Vec::new();
+        let targets: Vec<(Obj, String)> = self
+            .targets(args)?
+            .into_iter()
+            .map(|o| {
+                let id = self.id_of(&o);
+                (o, id)
+            })
+            .collect();
+        if s(args, "arrangementSplit").is_some() {
+            warnings.push("the simulator does not split clips; arrangementSplit ignored".into());
+        }
+        for (k, (o, id)) in targets.into_iter().enumerate() {
+            if !matches!(o, Obj::Clip(..)) {
+                warnings.push(format!("{} is not a clip, skipped", self.path_of(&o)));
+                continue;
+            }
+            if let Some(to) = s(args, "toPath") {
+                warnings.extend(self.move_clip(&id, to)?);
+            }
+            let Some((t, loc)) = self.find_clip_id(&id) else {
+                continue;
+            };
+            let clip = self.clip_mut(t, &loc).expect("located");
+            if let Some(nm) = pick(&names, k) {
+                clip.name = nm;
+            }
+            if let Some(c) = s(args, "color") {
+                clip.color = Some(c.to_owned());
+            }
+            if let Some(l) = s(args, "length") {
+                clip.length = l.to_owned();
+            }
+            if let Some(l) = b(args, "looping") {
+                clip.looping = l;
+            }
+            if let Some(notes) = s(args, "notes").filter(|_| !clip.audio) {
+                clip.notes = format!("{} {notes}", clip.notes).trim().to_owned();
+                clip.note_count = notation.count(&clip.notes)?;
+            }
+            let count = clip.note_count;
+            out.push(json!({"id": id, "path": self.clip_path(t, &loc), "noteCount": count}));
+        }
+        if out.is_empty() {
+            return Err("no clip matched id or path".into());
+        }
+        Ok((one_or_many(out), warnings))
+    }
+
+    /// Moves a clip: a session clip to another empty slot, an arrangement
+    /// clip along its track (`[49|1]`) or to another track's arrangement.
+    fn move_clip(&mut self, id: &str, to: &str) -> Result<Vec<String>, String> {
+        let (t, loc) = self.find_clip_id(id).ok_or(format!("no clip with id {id}"))?;
+        let dest = path::parse(to).map_err(|e| e.to_string())?;
+        match (&loc, &dest) {
+            (ClipLoc::Slot(sc), Path::Slot { .. }) => {
+                let Spot::Slot(nt, nsc) = self.clip_spot(&dest)? else {
+                    unreachable!("a slot path gives a slot")
+                };
+                let c = self.tracks[t].slots[*sc].take();
+                self.tracks[nt].slots[nsc] = c;
+            }
+            (ClipLoc::Arrangement(k), Path::At(at)) => {
+                let start = self.time_text(at)?;
+                self.tracks[t].arrangement[*k].arrangement_start = Some(start);
+            }
+            (ClipLoc::Arrangement(k), Path::Arrangement { .. }) => {
+                let spot = self.clip_spot(&dest)?;
+                let c = self.tracks[t].arrangement.remove(*k);
+                self.place_clip(spot, c, None);
+            }
+            _ => {
+                return Ok(vec![format!(
+                    "clip {id} cannot move to '{to}': a session clip moves to a slot, an arrangement clip to a position"
+                )]);
+            }
+        }
+        Ok(vec![])
+    }
+}
