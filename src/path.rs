@@ -98,10 +98,16 @@ pub fn parse(text: &str) -> Result<Path, PathError> {
     }
     let (body, at) = match t.find('[') {
         Some(open) => {
-            let Some(inner) = t[open..].strip_prefix('[').and_then(|r| r.strip_suffix(']')) else {
+            let Some(inner) = t[open..]
+                .strip_prefix('[')
+                .and_then(|r| r.strip_suffix(']'))
+            else {
                 return fail(text, "a position is written [bar|beat] at the end");
             };
-            (&t[..open], Some(parse_time(inner).map_err(|r| err(text, r))?))
+            (
+                &t[..open],
+                Some(parse_time(inner).map_err(|r| err(text, r))?),
+            )
         }
         None => (t, None),
     };
@@ -222,7 +228,10 @@ fn after_track(text: &str, track: TrackRef, rest: &[&str]) -> Result<Path, PathE
         let device = number(n).ok_or_else(|| err(text, "a device is d<n>"))?;
         let inner = more
             .iter()
-            .map(|seg| device_step(seg).ok_or_else(|| err(text, format!("'{seg}' is not c<n>, d<n> or p<note>"))))
+            .map(|seg| {
+                device_step(seg)
+                    .ok_or_else(|| err(text, format!("'{seg}' is not c<n>, d<n> or p<note>")))
+            })
             .collect::<Result<_, _>>()?;
         return Ok(Path::Device {
             track,
@@ -393,9 +402,31 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_path() {
         for bad in [
-            "", " ", "0/1", "t", "t-1", "tx", "s", "s+", "t0/s", "rt0/s1", "t+/s0", "t0/x1",
-            "t0[0|1]", "t0[5]", "t0[5|0]", "t0[loc:]", "t0/s1[5|1]", "t0[5|1", "s1/s2",
-            "t0/l0/d0", "t0/d0/x", "1|1", "Bass", "#FF0000", "a,b",
+            "",
+            " ",
+            "0/1",
+            "t",
+            "t-1",
+            "tx",
+            "s",
+            "s+",
+            "t0/s",
+            "rt0/s1",
+            "t+/s0",
+            "t0/x1",
+            "t0[0|1]",
+            "t0[5]",
+            "t0[5|0]",
+            "t0[loc:]",
+            "t0/s1[5|1]",
+            "t0[5|1",
+            "s1/s2",
+            "t0/l0/d0",
+            "t0/d0/x",
+            "1|1",
+            "Bass",
+            "#FF0000",
+            "a,b",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} parsed");
         }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cmd::Test;
 use pplay::sim::{self, Generation, SimHandle, SimOptions};
 use serde_json::{Value, json};
 
@@ -13,12 +14,7 @@ async fn start(f: impl FnOnce(&mut SimOptions)) -> SimHandle {
     sim::start(o).await.unwrap()
 }
 
-async fn send(
-    s: &SimHandle,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, Value) {
+async fn send(s: &SimHandle, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
     let mut req = reqwest::Client::new()
         .post(format!("{}{path}", s.url()))
         .header("content-type", "application/json")
@@ -169,7 +165,13 @@ async fn json_by_default_compact_on_request_and_appended_blocks() {
     let (st, b) = call(&s, "ppal-read-live-set", json!({})).await;
     assert_eq!(st, 200);
     assert_eq!(b["result"]["tempo"], json!(120.0));
-    let (_, c) = send(&s, "/api/tools/ppal-read-live-set?format=compact", &[], "{}").await;
+    let (_, c) = send(
+        &s,
+        "/api/tools/ppal-read-live-set?format=compact",
+        &[],
+        "{}",
+    )
+    .await;
     assert!(
         c["result"]
             .as_str()
@@ -233,7 +235,12 @@ async fn a_call_past_its_timeout_is_a_504_and_may_still_happen() {
 #[tokio::test]
 async fn nulls_are_dropped_blanks_refused_and_types_strict() {
     let s = start(|_| {}).await;
-    let r = ok(&s, "ppal-create-track", json!({"name": null, "color": null})).await;
+    let r = ok(
+        &s,
+        "ppal-create-track",
+        json!({"name": null, "color": null}),
+    )
+    .await;
     assert_eq!(r["path"], json!("t0"));
     // A required value sent as null is missing.
     let (st, b) = call(&s, "ppal-playback", json!({"action": null})).await;
@@ -283,7 +290,9 @@ async fn hidden_parameters_work_with_a_warning_naming_the_replacement() {
     assert_eq!(b["result"]["path"], json!("t0/s1"));
     assert_eq!(
         b["warnings"],
-        json!(["slot is deprecated and removed in Producer Pal 2.4: use path (here path: \"t0/s1\")"])
+        json!([
+            "slot is deprecated and removed in Producer Pal 2.4: use path (here path: \"t0/s1\")"
+        ])
     );
     let (_, b) = call(
         &s,
@@ -294,12 +303,7 @@ async fn hidden_parameters_work_with_a_warning_naming_the_replacement() {
     assert_eq!(b["result"]["name"], json!("Kick"));
     assert!(b["warnings"][0].as_str().unwrap().contains("use path"));
     let id = b["result"]["id"].as_str().unwrap().to_owned();
-    let (_, b) = call(
-        &s,
-        "ppal-update-track",
-        json!({"ids": id, "mute": true}),
-    )
-    .await;
+    let (_, b) = call(&s, "ppal-update-track", json!({"ids": id, "mute": true})).await;
     assert_eq!(b["result"]["path"], json!("t0"));
     assert_eq!(
         b["warnings"][0],
@@ -323,7 +327,10 @@ async fn hidden_parameters_work_with_a_warning_naming_the_replacement() {
     )
     .await;
     let text = c["result"].as_str().unwrap();
-    assert!(text.contains("\nWARNING: sceneIndex is deprecated"), "{text}");
+    assert!(
+        text.contains("\nWARNING: sceneIndex is deprecated"),
+        "{text}"
+    );
     // A hidden parameter that cannot be read is a 400 at its name.
     let (st, b) = call(&s, "ppal-read-track", json!({"trackIndex": "two"})).await;
     assert_eq!(st, 400);
@@ -333,8 +340,16 @@ async fn hidden_parameters_work_with_a_warning_naming_the_replacement() {
 #[tokio::test]
 async fn the_path_grammar_through_the_live_set() {
     let s = start(|_| {}).await;
-    assert_eq!(ok(&s, "ppal-create-track", json!({"name": "Bass"})).await["path"], json!("t0"));
-    let kick = ok(&s, "ppal-create-track", json!({"path": "t0", "name": "Kick"})).await;
+    assert_eq!(
+        ok(&s, "ppal-create-track", json!({"name": "Bass"})).await["path"],
+        json!("t0")
+    );
+    let kick = ok(
+        &s,
+        "ppal-create-track",
+        json!({"path": "t0", "name": "Kick"}),
+    )
+    .await;
     assert_eq!(kick["path"], json!("t0"), "inserted before Bass");
     let two = ok(
         &s,
@@ -343,11 +358,24 @@ async fn the_path_grammar_through_the_live_set() {
     )
     .await;
     assert_eq!(two[1]["path"], json!("t3"));
-    let ret = ok(&s, "ppal-create-track", json!({"path": "rt+", "name": "C-Verb"})).await;
+    let ret = ok(
+        &s,
+        "ppal-create-track",
+        json!({"path": "rt+", "name": "C-Verb"}),
+    )
+    .await;
     assert_eq!(ret["path"], json!("rt2"));
-    let sc = ok(&s, "ppal-create-scene", json!({"path": "s1", "name": "Intro"})).await;
+    let sc = ok(
+        &s,
+        "ppal-create-scene",
+        json!({"path": "s1", "name": "Intro"}),
+    )
+    .await;
     assert_eq!(sc["path"], json!("s1"));
-    assert_eq!(ok(&s, "ppal-read-scene", json!({"path": "s1"})).await["name"], json!("Intro"));
+    assert_eq!(
+        ok(&s, "ppal-read-scene", json!({"path": "s1"})).await["name"],
+        json!("Intro")
+    );
 
     let clips = ok(
         &s,
@@ -380,7 +408,10 @@ async fn the_path_grammar_through_the_live_set() {
     )
     .await;
     assert_eq!(dev["path"], json!("t1/d0"));
-    assert_eq!(ok(&s, "ppal-read-device", json!({"path": "t1/d0"})).await["id"], dev["id"]);
+    assert_eq!(
+        ok(&s, "ppal-read-device", json!({"path": "t1/d0"})).await["id"],
+        dev["id"]
+    );
     let on_main = ok(
         &s,
         "ppal-create-device",
@@ -388,9 +419,17 @@ async fn the_path_grammar_through_the_live_set() {
     )
     .await;
     assert_eq!(on_main["path"], json!("mt/d0"));
-    let main = ok(&s, "ppal-read-track", json!({"path": "mt", "include": ["devices"]})).await;
+    let main = ok(
+        &s,
+        "ppal-read-track",
+        json!({"path": "mt", "include": ["devices"]}),
+    )
+    .await;
     assert_eq!(main["path"], json!("mt"));
-    assert!(main.get("type").is_none(), "type is for regular tracks only");
+    assert!(
+        main.get("type").is_none(),
+        "type is for regular tracks only"
+    );
     assert_eq!(main["devices"][0]["path"], json!("mt/d0"));
     let rt = ok(&s, "ppal-read-track", json!({"path": "rt2"})).await;
     assert_eq!(rt["name"], json!("C-Verb"));
@@ -418,15 +457,43 @@ async fn the_path_grammar_through_the_live_set() {
 
     // Bad paths and missing objects are tool errors with the reason.
     for (tool, body, text) in [
-        ("ppal-read-track", json!({"path": "t9"}), "there is no track t9"),
-        ("ppal-read-track", json!({"path": "0/1"}), "invalid path '0/1'"),
-        ("ppal-read-clip", json!({"path": "t0/s5"}), "no clip at t0/s5"),
-        ("ppal-create-clip", json!({"path": "t0/s0"}), "t0/s0 already has a clip"),
-        ("ppal-create-clip", json!({"path": "rt0/l+[1|1]"}), "clips live on regular tracks"),
-        ("ppal-playback", json!({"action": "play-arrangement", "startTime": "loc:Nope"}), "no locator named 'Nope'"),
+        (
+            "ppal-read-track",
+            json!({"path": "t9"}),
+            "there is no track t9",
+        ),
+        (
+            "ppal-read-track",
+            json!({"path": "0/1"}),
+            "invalid path '0/1'",
+        ),
+        (
+            "ppal-read-clip",
+            json!({"path": "t0/s5"}),
+            "no clip at t0/s5",
+        ),
+        (
+            "ppal-create-clip",
+            json!({"path": "t0/s0"}),
+            "t0/s0 already has a clip",
+        ),
+        (
+            "ppal-create-clip",
+            json!({"path": "rt0/l+[1|1]"}),
+            "clips live on regular tracks",
+        ),
+        (
+            "ppal-playback",
+            json!({"action": "play-arrangement", "startTime": "loc:Nope"}),
+            "no locator named 'Nope'",
+        ),
     ] {
         let (st, b) = call(&s, tool, body.clone()).await;
-        assert_eq!((st, b["isError"].clone()), (200, json!(true)), "{tool} {body}");
+        assert_eq!(
+            (st, b["isError"].clone()),
+            (200, json!(true)),
+            "{tool} {body}"
+        );
         let text_got = b["result"].as_str().unwrap();
         assert!(text_got.starts_with("Error: "), "{text_got}");
         assert!(text_got.contains(text), "{tool} {body}: {text_got}");
@@ -439,7 +506,12 @@ async fn results_are_shaped_as_2_3s() {
     let t = ok(&s, "ppal-create-track", json!({"name": "Keys"})).await;
     assert_eq!(t.as_object().unwrap().len(), 2, "{t}");
     assert!(t["id"].is_string() && t["path"] == json!("t0"));
-    ok(&s, "ppal-create-clip", json!({"path": "t0/s0,t0[3|1]", "notes": "C3 1|1"})).await;
+    ok(
+        &s,
+        "ppal-create-clip",
+        json!({"path": "t0/s0,t0[3|1]", "notes": "C3 1|1"}),
+    )
+    .await;
     ok(&s, "ppal-update-live-set", json!({"scale": "F# Dorian"})).await;
     let set = ok(&s, "ppal-read-live-set", json!({"include": ["*"]})).await;
     assert_eq!(set["scale"], json!("Gb Dorian"), "Live's own spelling");
@@ -447,14 +519,29 @@ async fn results_are_shaped_as_2_3s() {
     assert_eq!(set["returnTracks"][0]["path"], json!("rt0"));
     assert!(set["returnTracks"][0].get("type").is_none());
     assert_eq!(set["scenes"][3]["path"], json!("s3"));
-    let track = ok(&s, "ppal-read-track", json!({"path": "t0", "include": ["*"]})).await;
+    let track = ok(
+        &s,
+        "ppal-read-track",
+        json!({"path": "t0", "include": ["*"]}),
+    )
+    .await;
     assert_eq!(track["sessionClips"][0]["path"], json!("t0/s0"));
     assert_eq!(track["arrangementClips"][0]["path"], json!("t0[3|1]"));
     let mut all = Vec::new();
     keys(&set, &mut all);
     keys(&track, &mut all);
-    for gone in ["trackIndex", "returnTrackIndex", "sceneIndex", "arrangementStart", "masterTrack", "slot"] {
-        assert!(!all.contains(&gone.to_owned()), "{gone} is gone from 2.3 results");
+    for gone in [
+        "trackIndex",
+        "returnTrackIndex",
+        "sceneIndex",
+        "arrangementStart",
+        "masterTrack",
+        "slot",
+    ] {
+        assert!(
+            !all.contains(&gone.to_owned()),
+            "{gone} is gone from 2.3 results"
+        );
     }
 
     let p = ok(
@@ -479,7 +566,12 @@ async fn results_are_shaped_as_2_3s() {
     assert!(dup[0]["id"].is_string());
     assert_eq!(dup[0]["path"], json!("t0/s1"));
     assert_eq!(dup[1], json!({"path": "t0/s0", "overwritten": true}));
-    let tracks = ok(&s, "ppal-duplicate", json!({"type": "track", "path": "t0", "count": 2})).await;
+    let tracks = ok(
+        &s,
+        "ppal-duplicate",
+        json!({"type": "track", "path": "t0", "count": 2}),
+    )
+    .await;
     assert_eq!(tracks[1]["path"], json!("t2"));
     assert_eq!(tracks[1].as_object().unwrap().len(), 2);
 
@@ -542,7 +634,10 @@ async fn pplay_sim_serves_2_3_when_asked() {
         .unwrap();
     assert_eq!(r["result"]["path"], json!("t0"), "JSON by default: {r}");
     let r = client
-        .post(format!("{}/api/tools/ppal-connect?timeoutMs=60000", sim.url))
+        .post(format!(
+            "{}/api/tools/ppal-connect?timeoutMs=60000",
+            sim.url
+        ))
         .json(&json!({}))
         .send()
         .await
@@ -561,24 +656,43 @@ async fn agrees_with_2_3_0_validation() {
     let Ok(text) = std::fs::read_to_string(&file) else {
         common::say(
             "sim2",
-            &format!("SKIPPED: {} is not there; the 2.3 simulator was not compared with 2.3.0's validation", file.display()),
+            &format!(
+                "SKIPPED: {} is not there; the 2.3 simulator was not compared with 2.3.0's validation",
+                file.display()
+            ),
         );
         return;
     };
     let s = start(|_| {}).await;
-    let catalog = pplay::catalog::Catalog::from_value(SimOptions::for_generation(Generation::V2_3).catalog).unwrap();
+    let catalog =
+        pplay::catalog::Catalog::from_value(SimOptions::for_generation(Generation::V2_3).catalog)
+            .unwrap();
     let (mut refused, mut accepted) = (0, 0);
     for (n, line) in text.lines().enumerate() {
         let case: Value = serde_json::from_str(line).unwrap();
         let tool = case["tool"].as_str().unwrap();
         let args = &case["args"];
         let (st, b) = call(&s, tool, args.clone()).await;
-        assert!(st == 200 || st == 400, "line {}: {tool} {args}: {st} {b}", n + 1);
+        assert!(
+            st == 200 || st == 400,
+            "line {}: {tool} {args}: {st} {b}",
+            n + 1
+        );
         if case["status"] == json!(400) {
-            assert_eq!(st, 400, "line {}: 2.3.0 refuses {tool} {args}; the simulator answered {b}", n + 1);
+            assert_eq!(
+                st,
+                400,
+                "line {}: 2.3.0 refuses {tool} {args}; the simulator answered {b}",
+                n + 1
+            );
             refused += 1;
         } else if follows_schema(&catalog, tool, args) {
-            assert_eq!(st, 200, "line {}: {tool} {args} follows the schema: {b}", n + 1);
+            assert_eq!(
+                st,
+                200,
+                "line {}: {tool} {args} follows the schema: {b}",
+                n + 1
+            );
             accepted += 1;
         }
     }
@@ -597,4 +711,34 @@ fn follows_schema(catalog: &pplay::catalog::Catalog, tool: &str, args: &Value) -
     let props = t.input_schema["properties"].as_object().unwrap();
     args.retain(|k, _| props.contains_key(k));
     t.is_valid(&Value::Object(args))
+}
+
+const TWO_X_PLAYBOOK: &str = r#"name: Two
+steps:
+  - tool: ppal-create-track
+    args: { name: Kick }
+    capture: { kick: result.path }
+  - tool: ppal-create-clip
+    args: { path: "{{ kick }}/s0", notes: C1 1|1 1|2 }
+    expect: "result.path == kick ~ '/s0'"
+  - tool: ppal-read-live-set
+    args: { include: [tracks] }
+    expect: "result.mainTrack.path == 'mt'"
+"#;
+
+#[test]
+fn pplay_run_rehearses_a_2_x_playbook_on_the_2_3_simulator() {
+    Test::new()
+        .arg("run")
+        .playbook("two.yaml", TWO_X_PLAYBOOK)
+        .args(["--sim", "--producer-pal", "2.3"])
+        .stdout_has("Simulated Live Set: 1 track, 8 scenes, 1 clip")
+        .run();
+    Test::new()
+        .arg("run")
+        .playbook("two.yaml", TWO_X_PLAYBOOK)
+        .args(["--producer-pal", "2.3"])
+        .status(2)
+        .stderr_has("--sim")
+        .run();
 }

@@ -24,6 +24,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::protocol::Format;
 use crate::report::ColorChoice;
+use crate::sim::Generation;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -113,12 +114,15 @@ pub struct SimArgs {
     /// The address to listen on (the API has no authentication: keep it local)
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-    /// Serve this catalog instead of the pinned 1.4.6 one
+    /// Which Producer Pal to imitate
+    #[arg(long = "producer-pal", value_enum, default_value = "1.4")]
+    pub producer_pal: Generation,
+    /// Serve this catalog instead of the generation's pinned one
     #[arg(long, value_name = "FILE")]
     pub tools: Option<PathBuf>,
-    /// The format when a call has no ?format
-    #[arg(long, value_enum, default_value_t = Format::Compact)]
-    pub default_format: Format,
+    /// The format when a call has no ?format [default: compact on 1.4, json on 2.3]
+    #[arg(long, value_enum)]
+    pub default_format: Option<Format>,
     /// Delay every tool call by this many milliseconds
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
@@ -148,6 +152,14 @@ pub struct RunArgs {
     /// Run against the built-in simulator (started in-process)
     #[arg(long)]
     pub sim: bool,
+    /// Which Producer Pal the simulator imitates (with --sim)
+    #[arg(
+        long = "producer-pal",
+        value_enum,
+        default_value = "1.4",
+        requires = "sim"
+    )]
+    pub producer_pal: Generation,
     /// Check, expand loops and print the calls without sending any
     #[arg(long)]
     pub dry_run: bool,

@@ -120,6 +120,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         source,
         vars,
         sim: use_sim,
+        producer_pal,
         dry_run,
         json,
         junit,
@@ -137,7 +138,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let loaded = Loaded::new(&env, &pb, load_problems, &opts);
     // The simulator, when asked for, serves the catalog the check uses.
     let simulator = if use_sim {
-        Some(start_sim(source.tools.as_deref()).await?)
+        Some(start_sim(source.tools.as_deref(), producer_pal).await?)
     } else {
         None
     };
@@ -184,8 +185,11 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
 }
 
 /// `run --sim`: the simulator in-process, serving `--tools` when given.
-async fn start_sim(tools: Option<&Path>) -> Result<sim::SimHandle, Failure> {
-    let mut sopts = sim::SimOptions::default();
+async fn start_sim(
+    tools: Option<&Path>,
+    generation: sim::Generation,
+) -> Result<sim::SimHandle, Failure> {
+    let mut sopts = sim::SimOptions::for_generation(generation);
     if let Some(t) = tools {
         sopts.catalog = catalog::read_json(t)?;
     }

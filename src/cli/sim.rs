@@ -12,6 +12,7 @@ pub async fn sim(args: SimArgs) -> Result<i32, Failure> {
     let SimArgs {
         port,
         host,
+        producer_pal,
         tools,
         default_format,
         latency_ms,
@@ -21,13 +22,13 @@ pub async fn sim(args: SimArgs) -> Result<i32, Failure> {
         faults,
     } = args;
     let mut opts = SimOptions {
-        default_format,
+        default_format: default_format.unwrap_or(producer_pal.default_format()),
         latency_ms,
         fail_tools,
         disable_tools,
         legacy,
         faults,
-        ..SimOptions::default()
+        ..SimOptions::for_generation(producer_pal)
     };
     if let Some(t) = &tools {
         opts.catalog = catalog::read_json(t)?;

@@ -82,10 +82,12 @@ pub(super) fn router(opts: SimOptions) -> Result<(Router, Arc<Mutex<LiveSet>>), 
 
 impl Shared {
     /// The request profile; 1.4 reads no headers.
-    fn profile(&self, headers: &HeaderMap) -> Result<Profile, Response> {
+    fn profile(&self, headers: &HeaderMap) -> Result<Profile, Refusal> {
         match self.opts.generation {
             Generation::V1_4 => Ok(Profile::default()),
-            Generation::V2_3 => Profile::read(headers).map_err(|e| bad_request(json!({"error": e}))),
+            Generation::V2_3 => {
+                Profile::read(headers).map_err(|e| bad_request(json!({"error": e})))
+            }
         }
     }
 
@@ -98,18 +100,27 @@ impl Shared {
     }
 }
 
-fn error(status: StatusCode, body: Value) -> Response {
-    (status, axum::Json(body)).into_response()
+/// An answer that refuses a request: its status and JSON body.
+struct Refusal(StatusCode, Value);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(self.1)).into_response()
+    }
 }
 
-fn bad_request(body: Value) -> Response {
-    error(StatusCode::BAD_REQUEST, body)
+fn error(status: StatusCode, body: Value) -> Response {
+    Refusal(status, body).into_response()
+}
+
+fn bad_request(body: Value) -> Refusal {
+    Refusal(StatusCode::BAD_REQUEST, body)
 }
 
 async fn list_tools(State(sh): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     match sh.profile(&headers) {
         Ok(p) => axum::Json(p.listing(sh.listed_for(&p))).into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -122,7 +133,7 @@ async fn call_tool(
 ) -> Response {
     let profile = match sh.profile(&headers) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(tool) = sh
         .tools
@@ -140,14 +151,13 @@ async fn call_tool(
     }
     let (format, timeout_ms) = match settings(opts, &query) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
-    let (args, deprecations) = match parse_body(&body)
-        .and_then(|args| prepare(opts.generation, &name, tool, args))
-    {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let (args, deprecations) =
+        match parse_body(&body).and_then(|args| prepare(opts.generation, &name, tool, args)) {
+            Ok(a) => a,
+            Err(r) => return r.into_response(),
+        };
     let call = Call {
         sh: &sh,
         name: &name,
@@ -161,7 +171,9 @@ async fn call_tool(
         }
         tokio::time::sleep(Duration::from_millis(opts.latency_ms)).await;
     }
-    let outcome = call.run().map(|(r, w)| (r, deprecations.into_iter().chain(w).collect()));
+    let outcome = call
+        .run()
+        .map(|(r, w)| (r, deprecations.into_iter().chain(w).collect()));
     answer(opts, format, outcome, appended(opts.generation, &name))
 }
 
@@ -206,7 +218,7 @@ fn timed_out(call: &Call, timeout_ms: u64) -> Response {
 }
 
 /// `?format` and `?timeoutMs`, which 1.4.6 in legacy mode ignores.
-fn settings(opts: &SimOptions, query: &HashMap<String, String>) -> Result<(Format, u64), Response> {
+fn settings(opts: &SimOptions, query: &HashMap<String, String>) -> Result<(Format, u64), Refusal> {
     if opts.legacy && opts.generation == Generation::V1_4 {
         return Ok((opts.default_format, DEVICE_TIMEOUT_MS));
     }
@@ -236,7 +248,7 @@ fn settings(opts: &SimOptions, query: &HashMap<String, String>) -> Result<(Forma
     Ok((format, timeout_ms))
 }
 
-fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Refusal> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -249,7 +261,7 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Response> {
     }
 }
 
-fn validation_failed(details: Vec<Value>) -> Response {
+fn validation_failed(details: Vec<Value>) -> Refusal {
     bad_request(json!({"error": "Validation failed", "details": details}))
 }
 
@@ -261,14 +273,16 @@ fn prepare(
     name: &str,
     tool: &SimTool,
     mut args: Map<String, Value>,
-) -> Result<(Map<String, Value>, Vec<String>), Response> {
+) -> Result<(Map<String, Value>, Vec<String>), Refusal> {
     let mut deprecations = Vec::new();
     match generation {
         Generation::V1_4 => validate::coerce(&tool.schema, &mut args),
         Generation::V2_3 => {
             args.retain(|_, v| !v.is_null());
             deprecations = v2::translate(name, &mut args).map_err(|(key, message)| {
-                validation_failed(vec![json!({"code": "custom", "path": [key], "message": message})])
+                validation_failed(vec![
+                    json!({"code": "custom", "path": [key], "message": message}),
+                ])
             })?;
             let blanks = validate::blank_issues(&args);
             if !blanks.is_empty() {
@@ -296,7 +310,12 @@ fn appended(generation: Generation, tool: &str) -> Vec<String> {
     }
 }
 
-fn answer(opts: &SimOptions, format: Format, outcome: ToolResult, appended: Vec<String>) -> Response {
+fn answer(
+    opts: &SimOptions,
+    format: Format,
+    outcome: ToolResult,
+    appended: Vec<String>,
+) -> Response {
     let legacy = opts.legacy && opts.generation == Generation::V1_4;
     let body = match outcome {
         Err(text) => json!({"result": text, "isError": true}),

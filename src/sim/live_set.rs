@@ -438,7 +438,6 @@ impl LiveSet {
         None
     }
 
-
     /// A few lines describing the set, for the end of `pplay run --sim`.
     pub fn summary(&self) -> String {
         let mut out = format!(

@@ -70,7 +70,9 @@ impl Profile {
     /// Whether this profile lists `name`, among the tools `listed`.
     pub fn lists(&self, listed: &[Value], name: &str) -> bool {
         !self.disabled.iter().any(|d| d == name)
-            && listed.iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name))
+            && listed
+                .iter()
+                .any(|t| t.get("name").and_then(Value::as_str) == Some(name))
     }
 
     /// The `GET /api/tools` answer for this profile.
@@ -81,7 +83,13 @@ impl Profile {
                 let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
                 !self.disabled.iter().any(|d| d == name)
             })
-            .map(|t| if self.small_model { small(t) } else { t.clone() })
+            .map(|t| {
+                if self.small_model {
+                    small(t)
+                } else {
+                    t.clone()
+                }
+            })
             .collect();
         serde_json::json!({ "tools": tools })
     }

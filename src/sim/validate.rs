@@ -98,9 +98,15 @@ const NOT_BLANK: &[&str] = &[
 pub fn blank_issues(body: &Map<String, Value>) -> Vec<Value> {
     NOT_BLANK
         .iter()
-        .filter(|k| body.get(**k).and_then(Value::as_str).is_some_and(|t| t.trim().is_empty()))
-        .map(|k| json!({"code": "too_small", "minimum": 1, "path": [k],
-                        "message": format!("{k} must not be blank")}))
+        .filter(|k| {
+            body.get(**k)
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.trim().is_empty())
+        })
+        .map(|k| {
+            json!({"code": "too_small", "minimum": 1, "path": [k],
+                        "message": format!("{k} must not be blank")})
+        })
         .collect()
 }
 

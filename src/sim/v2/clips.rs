@@ -63,7 +63,8 @@ impl LiveSet {
         args: &Map<String, Value>,
         notation: Notation,
     ) -> ToolResult {
-        let text = s(args, "path").ok_or("path is required: a slot (t0/s0) or a position (t0[1|1])")?;
+        let text =
+            s(args, "path").ok_or("path is required: a slot (t0/s0) or a position (t0[1|1])")?;
         let spots = path::parse_list(text)
             .map_err(|e| e.to_string())?
             .iter()
@@ -88,7 +89,11 @@ impl LiveSet {
                 color: s(args, "color").map(str::to_owned),
                 length: s(args, "length").unwrap_or("1:0").to_owned(),
                 looping: b(args, "looping").unwrap_or(true),
-                notes: if audio { String::new() } else { notes.to_owned() },
+                notes: if audio {
+                    String::new()
+                } else {
+                    notes.to_owned()
+                },
                 note_count,
                 audio,
                 arrangement_start: None,
@@ -125,9 +130,9 @@ impl LiveSet {
                 let lane = lane.map(|l| {
                     l.unwrap_or_else(|| {
                         let n = track.take_lanes.len();
-                        track
-                            .take_lanes
-                            .push(lane_name.map_or_else(|| format!("Take {}", n + 1), str::to_owned));
+                        track.take_lanes.push(
+                            lane_name.map_or_else(|| format!("Take {}", n + 1), str::to_owned),
+                        );
                         n
                     })
                 });
@@ -200,7 +205,9 @@ impl LiveSet {
     /// Moves a clip: a session clip to another empty slot, an arrangement
     /// clip along its track (`[49|1]`) or to another track's arrangement.
     fn move_clip(&mut self, id: &str, to: &str) -> Result<Vec<String>, String> {
-        let (t, loc) = self.find_clip_id(id).ok_or(format!("no clip with id {id}"))?;
+        let (t, loc) = self
+            .find_clip_id(id)
+            .ok_or(format!("no clip with id {id}"))?;
         let dest = path::parse(to).map_err(|e| e.to_string())?;
         match (&loc, &dest) {
             (ClipLoc::Slot(sc), Path::Slot { .. }) => {

@@ -72,7 +72,13 @@ impl LiveSet {
         Ok((one_or_many(out), vec![]))
     }
 
-    fn insert_device(&mut self, kind: TrackKind, t: usize, at: Option<usize>, dev: Device) -> usize {
+    fn insert_device(
+        &mut self,
+        kind: TrackKind,
+        t: usize,
+        at: Option<usize>,
+        dev: Device,
+    ) -> usize {
         let devices = &mut self.track_mut(kind, t).devices;
         let d = at.unwrap_or(devices.len()).min(devices.len());
         devices.insert(d, dev);

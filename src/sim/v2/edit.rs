@@ -40,7 +40,9 @@ impl LiveSet {
                 continue;
             }
             match self.remove_by_id(&id) {
-                Ok(()) => out.push(json!({"id": id, "type": ty, "deleted": true, "deletedPath": path})),
+                Ok(()) => {
+                    out.push(json!({"id": id, "type": ty, "deleted": true, "deletedPath": path}))
+                }
                 Err(e) => warnings.push(format!("{path}: {e}; skipped")),
             }
         }
@@ -69,7 +71,11 @@ impl LiveSet {
         let mut out = Vec::new();
         for o in self.targets(args)? {
             if type_of(&o) != ty {
-                return Err(format!("{} is a {}, not a {ty}", self.path_of(&o), type_of(&o)));
+                return Err(format!(
+                    "{} is a {}, not a {ty}",
+                    self.path_of(&o),
+                    type_of(&o)
+                ));
             }
             match o {
                 Obj::Track(TrackKind::Midi, i) => {

@@ -51,10 +51,7 @@ pub fn translate(tool: &str, args: &mut Map<String, Value>) -> Result<Deprecatio
     if used.is_empty() {
         return Ok(vec![]);
     }
-    let old = Old(used
-        .iter()
-        .filter_map(|k| args.remove_entry(k))
-        .collect());
+    let old = Old(used.iter().filter_map(|k| args.remove_entry(k)).collect());
     let new = fold(tool, &old)?;
     let mut warnings = Vec::new();
     for k in &used {
@@ -186,23 +183,51 @@ mod tests {
     #[test]
     fn old_addressing_becomes_paths() {
         let cases = [
-            ("ppal-create-clip", json!({"slot": "0/1"}), json!({"path": "t0/s1"})),
+            (
+                "ppal-create-clip",
+                json!({"slot": "0/1"}),
+                json!({"path": "t0/s1"}),
+            ),
             (
                 "ppal-create-clip",
                 json!({"trackIndex": 1, "arrangementStart": "5|1,9|1", "takeLane": 2}),
                 json!({"path": "t1/l1[5|1],t1/l1[9|1]"}),
             ),
-            ("ppal-create-track", json!({"trackIndex": -1}), json!({"path": "t+"})),
+            (
+                "ppal-create-track",
+                json!({"trackIndex": -1}),
+                json!({"path": "t+"}),
+            ),
             (
                 "ppal-read-track",
                 json!({"trackIndex": 0, "trackType": "return"}),
                 json!({"path": "rt0"}),
             ),
-            ("ppal-read-clip", json!({"trackIndex": 2, "sceneIndex": 3}), json!({"path": "t2/s3"})),
-            ("ppal-update-clip", json!({"ids": "7", "arrangementStart": "49|1"}), json!({"id": "7", "toPath": "[49|1]"})),
-            ("ppal-duplicate", json!({"locator": "Chorus"}), json!({"toPath": "[loc:Chorus]"})),
-            ("ppal-playback", json!({"startLocator": "Drop"}), json!({"startTime": "loc:Drop"})),
-            ("ppal-update-track", json!({"inputRoutingTypeId": "x"}), json!({"inputRoutingType": "x"})),
+            (
+                "ppal-read-clip",
+                json!({"trackIndex": 2, "sceneIndex": 3}),
+                json!({"path": "t2/s3"}),
+            ),
+            (
+                "ppal-update-clip",
+                json!({"ids": "7", "arrangementStart": "49|1"}),
+                json!({"id": "7", "toPath": "[49|1]"}),
+            ),
+            (
+                "ppal-duplicate",
+                json!({"locator": "Chorus"}),
+                json!({"toPath": "[loc:Chorus]"}),
+            ),
+            (
+                "ppal-playback",
+                json!({"startLocator": "Drop"}),
+                json!({"startTime": "loc:Drop"}),
+            ),
+            (
+                "ppal-update-track",
+                json!({"inputRoutingTypeId": "x"}),
+                json!({"inputRoutingType": "x"}),
+            ),
         ];
         for (tool, args, want) in cases {
             let (got, warnings) = run(tool, args.clone());
@@ -227,6 +252,9 @@ mod tests {
     #[test]
     fn an_unreadable_value_is_refused() {
         let mut m = json!({"trackIndex": "two"}).as_object().unwrap().clone();
-        assert_eq!(translate("ppal-read-track", &mut m).unwrap_err().0, "trackIndex");
+        assert_eq!(
+            translate("ppal-read-track", &mut m).unwrap_err().0,
+            "trackIndex"
+        );
     }
 }

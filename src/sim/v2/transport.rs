@@ -49,7 +49,8 @@ impl LiveSet {
     /// `loc:Name`, checked all before any is set.
     fn set_arrangement_times(&mut self, args: &Map<String, Value>) -> Result<(), String> {
         let time = |k: &str| s(args, k).map(|t| self.time_arg(t)).transpose();
-        let (start, loop_start, loop_end) = (time("startTime")?, time("loopStart")?, time("loopEnd")?);
+        let (start, loop_start, loop_end) =
+            (time("startTime")?, time("loopStart")?, time("loopEnd")?);
         let tr = &mut self.transport;
         if let Some(t) = start {
             tr.start_time = t;
