@@ -163,7 +163,7 @@ async fn call(
 
 /// Where a [`Test`] sends its calls.
 enum Target {
-    Sim(SimOptions),
+    Sim(Box<SimOptions>),
     Server(Arc<TestServer>),
     Url(String),
 }
@@ -235,7 +235,7 @@ impl Test {
             yaml: yaml.to_owned(),
             files: Vec::new(),
             overrides: Vec::new(),
-            target: Target::Sim(SimOptions::default()),
+            target: Target::Sim(Box::default()),
             dry_run: false,
             max_iterations: pplay::loops::DEFAULT_MAX_ITERATIONS,
             cancel_after_calls: None,
@@ -257,7 +257,7 @@ impl Test {
     pub fn sim(mut self, f: impl FnOnce(&mut SimOptions)) -> Self {
         let mut o = SimOptions::default();
         f(&mut o);
-        self.target = Target::Sim(o);
+        self.target = Target::Sim(Box::new(o));
         self
     }
 
@@ -327,7 +327,7 @@ impl Test {
         let (dir, main) = self.write();
         let (url, sim) = match &self.target {
             Target::Sim(o) => {
-                let s = sim::start(o.clone()).await.unwrap();
+                let s = sim::start(o.as_ref().clone()).await.unwrap();
                 (s.url(), Some(s))
             }
             Target::Server(s) => (s.url(), None),
