@@ -16,6 +16,8 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
+use crate::protocol::Generation;
+
 /// A catalog that could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -52,6 +54,7 @@ pub struct Catalog {
     index: HashMap<String, usize>,
     /// The `{"tools": [...]}` document as read.
     pub raw: Value,
+    generation: Generation,
 }
 
 impl Catalog {
@@ -107,7 +110,13 @@ impl Catalog {
             .enumerate()
             .map(|(i, t)| (t.name.clone(), i))
             .collect();
-        Ok(Catalog { tools, index, raw })
+        let generation = generation_of(&tools);
+        Ok(Catalog {
+            tools,
+            index,
+            raw,
+            generation,
+        })
     }
 
     /// The Producer Pal 1.4.6 catalog pinned in this crate, descriptions in
@@ -127,6 +136,7 @@ impl Catalog {
             tools: Vec::new(),
             index: HashMap::new(),
             raw: serde_json::json!({"tools": []}),
+            generation: Generation::default(),
         }
     }
 
@@ -140,6 +150,24 @@ impl Catalog {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tools.iter().map(|t| t.name.as_str())
+    }
+
+    /// Which Producer Pal generation published this catalog.
+    pub fn generation(&self) -> Generation {
+        self.generation
+    }
+}
+
+/// 1.x lists its raw Live API tool and names objects by index
+/// (`trackIndex`, `slot`); a catalog with neither is 2.x, the current one.
+fn generation_of(tools: &[Tool]) -> Generation {
+    let by_index = tools
+        .iter()
+        .any(|t| t.param("trackIndex").is_some() || t.param("slot").is_some());
+    if by_index || tools.iter().any(|t| t.name == "ppal-raw-live-api") {
+        Generation::V1
+    } else {
+        Generation::V2
     }
 }
 
@@ -571,5 +599,11 @@ mod tests {
         assert_eq!(with_api.tools().last().unwrap().name, "ppal-live-api");
         assert!(with_api.get("ppal-live-api").unwrap().destructive);
         assert_eq!(Release::V2_3_0.version(), "2.3.0");
+        assert_eq!(old.generation(), Generation::V1);
+        assert_eq!(new.generation(), Generation::V2);
+        assert_eq!(with_api.generation(), Generation::V2);
+        let slot = |c: &Catalog| c.generation().hidden_param("ppal-create-clip", "slot");
+        assert!(slot(&old).is_none());
+        assert!(slot(&new).is_some());
     }
 }

@@ -16,10 +16,12 @@ use serde_json::Value as Json;
 use crate::args;
 use crate::catalog::{Catalog, Tool};
 use crate::diagnostic::{Diagnostic, SourceFile, did_you_mean};
+use crate::hidden_params::HiddenKind;
 use crate::loops;
 use crate::playbook::{Action, Playbook, Step};
+use crate::protocol::Generation;
 use crate::template::{Compiled, FUNCTIONS, TemplateError};
-use crate::yaml::{Node, Span, Value};
+use crate::yaml::{Key, Node, Span, Value};
 
 pub use crate::loops::DEFAULT_MAX_ITERATIONS;
 
@@ -63,6 +65,9 @@ pub struct CheckedStep<'e, 's> {
     pub retries: u32,
     pub retry_delay_ms: u64,
     pub on_error: crate::playbook::OnError,
+    /// `resend: true`: re-sending after a failure that may have reached
+    /// Live is acceptable.
+    pub resend: bool,
 }
 
 /// A playbook that passed the check, ready to run.
@@ -76,6 +81,11 @@ pub struct Checked<'e, 's> {
     /// Calls known in advance, when every loop's length is known.
     pub planned_calls: Option<usize>,
     pub max_iterations: usize,
+    /// The generation of the catalog checked against.
+    pub generation: Generation,
+    /// What the check found worth saying but not refusing (deprecated
+    /// arguments), in file order.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The default delay before a first retry.
@@ -207,19 +217,25 @@ pub fn check<'e, 's>(
         planned: Some(0),
         var_values: &vars,
     };
+    if let Some(t) = &pb.defaults.timeout_ms {
+        c.timeout_in_range(&pb.file, t);
+    }
     let steps = c.steps(pb, &pb.steps, &pb.file);
     let (step_count, planned_calls, diags) = (c.index, c.planned, c.n.diags);
-    if diags.is_empty() {
-        return Ok(Checked {
-            playbook: pb,
-            vars,
-            steps,
-            step_count,
-            planned_calls,
-            max_iterations: opts.max_iterations,
-        });
+    let diags = crate::diagnostic::in_file_order(diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
     }
-    Err(crate::diagnostic::in_file_order(diags))
+    Ok(Checked {
+        playbook: pb,
+        vars,
+        steps,
+        step_count,
+        planned_calls,
+        max_iterations: opts.max_iterations,
+        generation: catalog.generation(),
+        warnings: diags,
+    })
 }
 
 /// What is defined so far, and the problems found: the part of a check the
@@ -460,6 +476,9 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         if let Some(n) = &name {
             self.n.names(file, n, loop_extra);
         }
+        if let Some(t) = &step.timeout_ms {
+            self.timeout_in_range(file, t);
+        }
         let timeout_node = step.timeout_ms.as_ref().or(pb.defaults.timeout_ms.as_ref());
         let timeout_ms = timeout_node.and_then(|t| self.n.compile(&pb.file, t));
         if let Some(t) = &timeout_ms {
@@ -496,6 +515,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 .or(pb.defaults.on_error.as_ref())
                 .map(|o| o.value)
                 .unwrap_or_default(),
+            resend: step.resend.as_ref().is_some_and(|r| r.value),
         };
         match &step.action {
             Action::Call { tool, args } => {
@@ -551,9 +571,13 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 }
             }
             None => {
-                let help = did_you_mean(&tool.value, self.catalog.names())
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| "`pplay tools` lists the tools the device offers".into());
+                let help = if tool.value == crate::protocol::LIVE_API_TOOL {
+                    "the Live API tool is listed only when the request profile turns it on: add `producerPal: { liveApi: true }` to the playbook (or pass --live-api)".to_owned()
+                } else {
+                    did_you_mean(&tool.value, self.catalog.names())
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| "`pplay tools` lists the tools the device offers".into())
+                };
                 self.n.diags.push(
                     Diagnostic::error(
                         "pplay::unknown-tool",
@@ -641,6 +665,76 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
     }
 
+    /// A literal `timeoutMs` outside what the server's generation accepts
+    /// (the loader has checked the widest range already).
+    fn timeout_in_range(&mut self, file: &Arc<SourceFile>, node: &Node) {
+        let generation = self.catalog.generation();
+        let range = generation.timeout_range();
+        if let Value::Int(n) = node.value
+            && !range.contains_i64(n)
+        {
+            self.n.diags.push(
+                Diagnostic::error(
+                    "pplay::timeout-range",
+                    format!(
+                        "`timeoutMs` is {n}, outside {}..{} that {} accepts",
+                        range.min,
+                        range.max,
+                        generation.label()
+                    ),
+                )
+                .in_file(file)
+                .label(node.span, "out of range")
+                .help(format!(
+                    "the catalog is {}'s; its calls take a timeout from {} to {} milliseconds",
+                    generation.label(),
+                    range.min,
+                    range.max
+                )),
+            );
+        }
+    }
+
+    /// A warning for each argument the tool takes without listing it
+    /// (2.x's deprecated names and aliases); the call is sent as written.
+    fn hidden_args(&mut self, file: &Arc<SourceFile>, tool: &Tool, entries: &[(Key, Node)]) {
+        for (k, _) in entries {
+            if tool.param(&k.name).is_some() {
+                continue;
+            }
+            let Some(h) = self.catalog.generation().hidden_param(&tool.name, &k.name) else {
+                continue;
+            };
+            let replacement = h.replacement();
+            let what = match h.kind {
+                HiddenKind::Deprecated { .. } => {
+                    "deprecated in Producer Pal 2.x and removed in 2.4"
+                }
+                HiddenKind::Alias { .. } => "an unlisted alias in Producer Pal 2.x",
+            };
+            let example = match (&h.example, replacement) {
+                (Some(e), _) => Some(format!("for example `{replacement}: \"{e}\"`")),
+                (None, "path" | "toPath") => Some(
+                    "2.x names objects by path: `slot: \"0/1\"` becomes `path: \"t0/s1\"`"
+                        .to_owned(),
+                ),
+                (None, _) => None,
+            };
+            self.n.diags.push(
+                Diagnostic::warning(
+                    "pplay::deprecated-arg",
+                    format!("`{}` is {what}; use `{replacement}`", k.name),
+                )
+                .in_file(file)
+                .label(k.span, format!("use `{replacement}`"))
+                .help(example.map_or_else(
+                    || "the call is sent as written".to_owned(),
+                    |e| format!("{e}; the call is sent as written"),
+                )),
+            );
+        }
+    }
+
     /// Unknown, missing and ill-typed arguments, from what is literal.
     fn args(
         &mut self,
@@ -651,16 +745,20 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         compiled: &Compiled<'e, 's>,
     ) {
         let Some(entries) = node.as_map() else { return };
+        self.hidden_args(file, tool, entries);
+        let generation = self.catalog.generation();
+        let hidden =
+            |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();
         let templated = compiled.templated_keys();
         let literal: serde_json::Map<String, Json> = entries
             .iter()
-            .filter(|(k, _)| !templated.contains(&k.name.as_str()))
+            .filter(|(k, _)| !templated.contains(&k.name.as_str()) && !hidden(&k.name))
             .map(|(k, v)| (k.name.clone(), v.to_json()))
             .collect();
         // Unknown keys are reported for templated values too.
         let mut with_unknown = literal.clone();
         for k in &templated {
-            if tool.param(k).is_none() {
+            if tool.param(k).is_none() && !hidden(k) {
                 with_unknown.insert((*k).to_owned(), Json::Null);
             }
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use crate::protocol::Format;
-use crate::protocol::{DEFAULT_MAX_REPLY_BYTES, GRACE, default_deadline};
+use crate::protocol::{DEFAULT_MAX_REPLY_BYTES, GRACE, Profile, default_deadline};
 
 /// What a call came back with.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,12 +22,15 @@ pub enum Reply {
         result: Arc<Json>,
         warnings: Vec<String>,
         is_error: bool,
+        /// 2.x's extra text blocks (`appended`), beside the result.
+        appended: Vec<String>,
     },
-    /// Any other status, with the server's `error` text and, for a 400,
-    /// its validation `details`.
+    /// Any other status, with the server's `error` text, its `errorCode`
+    /// when it gives one, and, for a 400, its validation `details`.
     Http {
         status: u16,
         error: String,
+        code: Option<String>,
         details: Option<Json>,
     },
 }
@@ -38,6 +41,12 @@ impl Reply {
             Reply::Tool { .. } => 200,
             Reply::Http { status, .. } => *status,
         }
+    }
+
+    /// 2.x's answer to a call that ran out of time: HTTP 504 with
+    /// `errorCode: "timeout"`. Live may still complete the call.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Reply::Http { status: 504, code: Some(c), .. } if c == "timeout")
     }
 }
 
@@ -77,6 +86,9 @@ pub struct Client {
     grace: Duration,
     /// The most a reply may hold; more fails the call unread.
     max_reply: usize,
+    /// The request profile's headers, sent on the catalog read and on
+    /// every call alike.
+    profile: reqwest::header::HeaderMap,
 }
 
 impl Client {
@@ -99,6 +111,7 @@ impl Client {
             tools_url,
             grace: GRACE,
             max_reply: DEFAULT_MAX_REPLY_BYTES,
+            profile: reqwest::header::HeaderMap::new(),
         }
     }
 
@@ -108,10 +121,28 @@ impl Client {
         self
     }
 
+    /// Sends `profile`'s `x-producer-pal-*` headers from now on.
+    pub fn with_profile(mut self, profile: &Profile) -> Self {
+        self.profile = profile
+            .headers()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let value = reqwest::header::HeaderValue::from_str(&value).ok()?;
+                Some((reqwest::header::HeaderName::from_static(name), value))
+            })
+            .collect();
+        self
+    }
+
     /// Changes the grace beyond `timeoutMs` (tests use a short one).
     pub fn with_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
+    }
+
+    /// The request profile's headers this client sends.
+    pub fn profile_headers(&self) -> &reqwest::header::HeaderMap {
+        &self.profile
     }
 
     /// The base URL, shared (events carry it).
@@ -129,6 +160,7 @@ impl Client {
         let resp = self
             .http
             .get(&url)
+            .headers(self.profile.clone())
             .timeout(Duration::from_secs(30))
             .send()
             .await
@@ -198,6 +230,7 @@ impl Client {
         let resp = self
             .http
             .post(target)
+            .headers(self.profile.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(deadline)
@@ -223,6 +256,7 @@ impl Client {
             Err(_) => Ok(Reply::Http {
                 status,
                 error: crate::protocol::body_excerpt(&bytes),
+                code: None,
                 details: None,
             }),
         }
@@ -330,20 +364,27 @@ pub fn parse_reply(status: u16, mut body: Json, format: Format) -> Reply {
         return Reply::Http {
             status,
             error,
+            code: body
+                .get("errorCode")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
             details: body.get_mut("details").map(Json::take),
         };
     }
     let is_error = body.get("isError").and_then(Json::as_bool).unwrap_or(false);
     let result = body.get_mut("result").map(Json::take).unwrap_or(Json::Null);
-    let mut warnings: Vec<String> = body
-        .get("warnings")
-        .and_then(Json::as_array)
-        .map(|w| {
-            w.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let texts = |key: &str| -> Vec<String> {
+        body.get(key)
+            .and_then(Json::as_array)
+            .map(|w| {
+                w.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut warnings = texts("warnings");
+    let appended = texts("appended");
     let result = match result {
         Json::String(text) if !is_error && format == Format::Json => {
             let (rest, inline) = split_warnings(&text);
@@ -357,6 +398,7 @@ pub fn parse_reply(status: u16, mut body: Json, format: Format) -> Reply {
         result: Arc::new(result),
         warnings,
         is_error,
+        appended,
     }
 }
 
@@ -416,7 +458,8 @@ mod tests {
             Reply::Tool {
                 result: Arc::new(json!({"id": "1"})),
                 warnings: vec!["one".into(), "two".into()],
-                is_error: false
+                is_error: false,
+                appended: vec![],
             }
         );
     }
@@ -433,7 +476,8 @@ mod tests {
             Reply::Tool {
                 result: Arc::new(json!("{not json}")),
                 warnings: vec![],
-                is_error: true
+                is_error: true,
+                appended: vec![],
             }
         );
         let r = parse_reply(
@@ -446,8 +490,26 @@ mod tests {
             Reply::Http {
                 status: 400,
                 error: "Validation failed".into(),
+                code: None,
                 details: Some(json!([{"path": ["x"]}]))
             }
         );
+    }
+
+    #[test]
+    fn a_504_with_the_timeout_code_is_a_timeout_and_appended_is_kept() {
+        let r = parse_reply(
+            504,
+            json!({"error": "Tool call timed out after 100ms", "errorCode": "timeout"}),
+            Format::Json,
+        );
+        assert!(r.is_timeout());
+        assert!(!parse_reply(504, json!({"error": "gateway"}), Format::Json).is_timeout());
+        let r = parse_reply(
+            200,
+            json!({"result": {"ok": true}, "isError": false, "appended": ["Tip: read the set"]}),
+            Format::Json,
+        );
+        assert!(matches!(r, Reply::Tool { appended, .. } if appended == ["Tip: read the set"]));
     }
 }

@@ -137,6 +137,8 @@ pub enum Event {
         warnings: Vec<String>,
         is_error: bool,
         error: Option<String>,
+        /// 2.x's extra text blocks beside the result.
+        appended: Vec<String>,
     },
     /// `--dry-run`: the call that would be sent.
     CallPlanned {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, SourceFile, suggestion};
+use crate::protocol::{Notation, Profile};
 use crate::yaml::{self, Key, Node, Span, Value};
 
 /// A value together with where it was written.
@@ -44,6 +45,8 @@ pub struct Playbook {
     pub url: Option<Node>,
     pub vars: Vec<(Key, Node)>,
     pub defaults: Defaults,
+    /// `producerPal:`: the settings the calls need, sent as request headers.
+    pub producer_pal: Option<Spanned<Profile>>,
     pub steps: Vec<Step>,
 }
 
@@ -75,6 +78,9 @@ pub struct Step {
     pub retries: Option<Spanned<u32>>,
     pub retry_delay_ms: Option<Spanned<u64>>,
     pub on_error: Option<Spanned<OnError>>,
+    /// `resend: true`: re-sending this call is acceptable even when a
+    /// failed attempt may have reached Live.
+    pub resend: Option<Spanned<bool>>,
 }
 
 impl Step {
@@ -97,7 +103,16 @@ impl Step {
     }
 }
 
-const TOP_KEYS: &[&str] = &["name", "description", "url", "vars", "defaults", "steps"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "url",
+    "vars",
+    "defaults",
+    "producerPal",
+    "steps",
+];
+const PROFILE_KEYS: &[&str] = &["liveApi", "notation", "smallModelMode", "disabledTools"];
 const DEFAULT_KEYS: &[&str] = &["timeoutMs", "retries", "retryDelayMs", "onError"];
 const STEP_KEYS: &[&str] = &[
     "tool",
@@ -112,6 +127,7 @@ const STEP_KEYS: &[&str] = &[
     "retries",
     "retryDelayMs",
     "onError",
+    "resend",
     "include",
     "vars",
 ];
@@ -422,6 +438,10 @@ impl Loader<'_> {
         let defaults = get("defaults")
             .map(|d| self.defaults(d))
             .unwrap_or_default();
+        let producer_pal = get("producerPal").map(|p| Spanned {
+            value: self.profile(p),
+            span: p.span,
+        });
         let mut steps = Vec::new();
         match get("steps") {
             None => {
@@ -461,8 +481,69 @@ impl Loader<'_> {
             url,
             vars,
             defaults,
+            producer_pal,
             steps,
         })
+    }
+
+    /// `producerPal:`, each setting of the type it must have.
+    fn profile(&mut self, node: &Node) -> Profile {
+        let mut p = Profile::default();
+        for (k, v) in self.entries(node, PROFILE_KEYS, "`producerPal`") {
+            match k.name.as_str() {
+                "liveApi" => p.live_api = self.flag("liveApi", v).map(|f| f.value),
+                "smallModelMode" => {
+                    p.small_model_mode = self.flag("smallModelMode", v).map(|f| f.value)
+                }
+                "notation" => p.notation = self.notation(v),
+                "disabledTools" => p.disabled_tools = self.tool_list(v),
+                _ => {}
+            }
+        }
+        p
+    }
+
+    fn flag(&mut self, key: &str, v: &Node) -> Option<Spanned<bool>> {
+        match v.value {
+            Value::Bool(b) => Some(Spanned {
+                value: b,
+                span: v.span,
+            }),
+            _ => {
+                self.wrong_type(format!("`{key}` must be true or false"), v);
+                None
+            }
+        }
+    }
+
+    fn notation(&mut self, v: &Node) -> Option<Notation> {
+        const NAMES: [&str; 3] = ["barbeat", "midi-json", "stark"];
+        let found = v.as_str().and_then(Notation::parse);
+        if found.is_none() {
+            let help = v.as_str().and_then(|s| suggestion(s, NAMES));
+            self.err(
+                "pplay::notation",
+                "`notation` must be `barbeat`, `midi-json` or `stark`",
+                v.span,
+                format!("found {}", describe(v)),
+            )
+            .help = help;
+        }
+        found
+    }
+
+    fn tool_list(&mut self, v: &Node) -> Option<Vec<String>> {
+        let names: Option<Vec<String>> = match &v.value {
+            Value::Seq(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            _ => None,
+        };
+        if names.is_none() {
+            self.wrong_type("`disabledTools` must be a list of tool names", v);
+        }
+        names
     }
 
     /// A mapping whose keys are free names (vars, capture).
@@ -683,6 +764,7 @@ impl Loader<'_> {
                 }),
             retry_delay_ms: get("retryDelayMs").and_then(|(_, v)| self.count(v, "retryDelayMs")),
             on_error: get("onError").and_then(|(_, v)| self.on_error(v)),
+            resend: get("resend").and_then(|(_, v)| self.flag("resend", v)),
         })
     }
 

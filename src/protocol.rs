@@ -9,6 +9,10 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use crate::catalog::PathSeg;
+use crate::hidden_params::{HiddenParam, HiddenParams};
+
+/// The tool 2.x lists only when the request profile turns the Live API on.
+pub const LIVE_API_TOOL: &str = "ppal-live-api";
 
 /// The default Producer Pal address.
 pub const DEFAULT_URL: &str = "http://localhost:3350";
@@ -99,12 +103,123 @@ impl TimeoutRange {
     }
 }
 
-/// The `timeoutMs` range Producer Pal accepts.
-pub fn timeout_range() -> TimeoutRange {
-    TimeoutRange {
-        min: 1,
-        max: 60_000,
+/// Producer Pal's generations, as far as a client must tell them apart.
+///
+/// Which one a server is comes from the catalog it publishes
+/// ([`crate::catalog::Catalog::generation`]), never from a version number
+/// or a list of tools; what differs between them is answered here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Generation {
+    /// 1.4.x: objects named by index, timeouts answered as tool errors.
+    V1,
+    /// 2.x: objects named by `path`, timeouts answered with HTTP 504.
+    #[default]
+    V2,
+}
+
+impl Generation {
+    /// The `timeoutMs` values this generation accepts.
+    pub fn timeout_range(self) -> TimeoutRange {
+        let max = match self {
+            Generation::V1 => 60_000,
+            Generation::V2 => 55_000,
+        };
+        TimeoutRange { min: 1, max }
     }
+
+    /// A parameter `tool` still takes without listing it: 2.x's deprecated
+    /// names and aliases (the 2.3.0 facts serve every 2.x); none on 1.x.
+    pub fn hidden_param(self, tool: &str, param: &str) -> Option<&'static HiddenParam> {
+        match self {
+            Generation::V1 => None,
+            Generation::V2 => HiddenParams::v2_3_0().get(tool, param),
+        }
+    }
+
+    /// How messages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Generation::V1 => "Producer Pal 1.x",
+            Generation::V2 => "Producer Pal 2.x",
+        }
+    }
+}
+
+/// How 2.x writes notes in schemas and results (`x-producer-pal-notation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Notation {
+    Barbeat,
+    MidiJson,
+    Stark,
+}
+
+impl Notation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notation::Barbeat => "barbeat",
+            Notation::MidiJson => "midi-json",
+            Notation::Stark => "stark",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Notation::Barbeat, Notation::MidiJson, Notation::Stark]
+            .into_iter()
+            .find(|n| n.as_str() == text)
+    }
+}
+
+/// The Producer Pal settings a client's calls need (2.x's request
+/// profile). Each is sent as an `x-producer-pal-*` header on `GET
+/// /api/tools` and on every call, so the catalog checked is the one the
+/// calls meet. Unset settings send no header: the device's own applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub live_api: Option<bool>,
+    pub notation: Option<Notation>,
+    pub small_model_mode: Option<bool>,
+    pub disabled_tools: Option<Vec<String>>,
+}
+
+impl Profile {
+    /// The headers, lower-case names, in a fixed order.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(v) = self.live_api {
+            out.push(("x-producer-pal-live-api", v.to_string()));
+        }
+        if let Some(n) = self.notation {
+            out.push(("x-producer-pal-notation", n.as_str().to_owned()));
+        }
+        if let Some(v) = self.small_model_mode {
+            out.push(("x-producer-pal-small-model-mode", v.to_string()));
+        }
+        if let Some(list) = &self.disabled_tools {
+            out.push(("x-producer-pal-disabled-tools", list.join(",")));
+        }
+        out
+    }
+
+    /// This profile with every setting `over` sets replaced (command-line
+    /// flags over a playbook's `producerPal:`).
+    pub fn overridden_by(&self, over: &Profile) -> Profile {
+        Profile {
+            live_api: over.live_api.or(self.live_api),
+            notation: over.notation.or(self.notation),
+            small_model_mode: over.small_model_mode.or(self.small_model_mode),
+            disabled_tools: over
+                .disabled_tools
+                .clone()
+                .or_else(|| self.disabled_tools.clone()),
+        }
+    }
+}
+
+/// The widest `timeoutMs` range any generation accepts: what can be checked
+/// before the server's generation is known (loading a playbook, reading a
+/// flag); the check against the catalog then narrows it.
+pub fn timeout_range() -> TimeoutRange {
+    Generation::V1.timeout_range()
 }
 
 /// The `timeoutMs` range Producer Pal 2.x accepts (2.3.0 and later).
@@ -221,6 +336,45 @@ mod tests {
         assert_eq!(r[4].message, "invalid");
         assert!(rejections(None).is_empty());
         assert!(rejections(Some(&json!("not a list"))).is_empty());
+    }
+
+    #[test]
+    fn a_profile_becomes_headers_and_flags_override_it() {
+        let file = Profile {
+            live_api: Some(true),
+            notation: Some(Notation::Stark),
+            small_model_mode: None,
+            disabled_tools: Some(vec!["ppal-library".into(), "ppal-context".into()]),
+        };
+        assert_eq!(
+            file.headers(),
+            vec![
+                ("x-producer-pal-live-api", "true".to_owned()),
+                ("x-producer-pal-notation", "stark".to_owned()),
+                (
+                    "x-producer-pal-disabled-tools",
+                    "ppal-library,ppal-context".to_owned()
+                ),
+            ]
+        );
+        let flags = Profile {
+            live_api: Some(false),
+            ..Profile::default()
+        };
+        let merged = file.overridden_by(&flags);
+        assert_eq!(merged.live_api, Some(false));
+        assert_eq!(merged.notation, Some(Notation::Stark));
+        assert!(Profile::default().headers().is_empty());
+        assert_eq!(Notation::parse("midi-json"), Some(Notation::MidiJson));
+        assert_eq!(Notation::parse("abc"), None);
+    }
+
+    #[test]
+    fn each_generation_has_its_timeout_range() {
+        assert_eq!(Generation::V1.timeout_range().max, 60_000);
+        assert_eq!(Generation::V2.timeout_range().max, 55_000);
+        assert!(!Generation::V2.timeout_range().contains(55_001));
+        assert_eq!(timeout_range(), Generation::V1.timeout_range());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::protocol::Format;
+use crate::protocol::{Format, Notation, Profile};
 use crate::report::ColorChoice;
 use crate::sim::Generation;
 
@@ -49,6 +49,38 @@ pub struct Source {
     /// Fail a call whose reply is larger than this many bytes, unread
     #[arg(long, value_name = "BYTES", global = true, default_value_t = crate::protocol::DEFAULT_MAX_REPLY_BYTES)]
     pub max_reply_bytes: usize,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// Producer Pal 2.x's request profile, sent as `x-producer-pal-*` headers
+/// on the catalog read and every call; each flag overrides the playbook's
+/// `producerPal:` setting of the same name.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProfileArgs {
+    /// Ask for the Live API tool (`ppal-live-api`)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", global = true)]
+    pub live_api: Option<bool>,
+    /// How notes are written
+    #[arg(long, value_enum, global = true)]
+    pub notation: Option<Notation>,
+    /// Ask for the smaller catalog
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", global = true)]
+    pub small_model_mode: Option<bool>,
+    /// Tools to hide, comma-separated
+    #[arg(long, value_name = "TOOLS", value_delimiter = ',', global = true)]
+    pub disabled_tools: Option<Vec<String>>,
+}
+
+impl ProfileArgs {
+    pub fn profile(&self) -> Profile {
+        Profile {
+            live_api: self.live_api,
+            notation: self.notation,
+            small_model_mode: self.small_model_mode,
+            disabled_tools: self.disabled_tools.clone(),
+        }
+    }
 }
 
 /// Output settings shared by the commands that report.

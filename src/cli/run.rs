@@ -87,26 +87,43 @@ pub async fn check(
                 continue;
             }
         };
-        let key = source
-            .tools
-            .as_ref()
-            .map_or_else(|| url.clone(), |t| t.display().to_string());
+        let profile = pb.producer_pal.as_ref().map(|p| &p.value);
+        let client = url::client(&source, &url, profile);
+        // The same server with another profile may list other tools.
+        let key = source.tools.as_ref().map_or_else(
+            || format!("{url} {:?}", client.profile_headers()),
+            |t| t.display().to_string(),
+        );
         let at = match catalogs.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
             None => {
-                let c = catalog::load(source.tools.as_deref(), &url::client(&source, &url)).await?;
+                let c = catalog::load(source.tools.as_deref(), &client).await?;
                 catalogs.push((key, c));
                 catalogs.len() - 1
             }
         };
         match check::check(&env, loaded, &catalogs[at].1) {
-            Ok(c) if json => JsonReporter::new(std::io::stdout()).checked(file, c.step_count),
-            Ok(c) if !output.quiet => outln!(
-                "✓ {}: {} step{}, no problems",
-                file.display(),
-                c.step_count,
-                if c.step_count == 1 { "" } else { "s" }
-            ),
+            Ok(c) if json => {
+                let mut out = JsonReporter::new(std::io::stdout());
+                for w in &c.warnings {
+                    out.problem(file, w);
+                }
+                out.checked(file, c.step_count)
+            }
+            Ok(c) if !output.quiet => {
+                print_diagnostics(&c.warnings, output.color);
+                outln!(
+                    "✓ {}: {} step{}, no problems{}",
+                    file.display(),
+                    c.step_count,
+                    if c.step_count == 1 { "" } else { "s" },
+                    match c.warnings.len() {
+                        0 => String::new(),
+                        1 => " (1 warning)".to_owned(),
+                        n => format!(" ({n} warnings)"),
+                    }
+                )
+            }
             Ok(_) => {}
             Err(d) => worst = worst.max(fail(&d, output.color, json, file)),
         }
@@ -149,13 +166,16 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
             Err(d) => return Ok(fail(&d, output.color, json, &file)),
         },
     };
-    let client = url::client(&source, &url);
+    let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
     let catalog = catalog::load(tools_file, &client).await?;
     let checked = match check::check(&env, loaded, &catalog) {
         Ok(c) => c,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };
+    if !output.quiet {
+        print_diagnostics(&checked.warnings, output.color);
+    }
     let stops = Stops::on_signals();
     let mut reporters = Reporters::new(&output, json, junit.is_some(), &stops);
     let ropts = RunOptions {

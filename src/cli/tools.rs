@@ -153,6 +153,17 @@ pub async fn call(
     }
     let client = url::client_of_source(&source)?;
     let cat = catalog::load(source.tools.as_deref(), &client).await?;
+    let range = cat.generation().timeout_range();
+    if let Some(t) = timeout_ms
+        && !range.contains(t)
+    {
+        return Err(Failure::Invalid(format!(
+            "--timeout-ms must be from {} to {} on {}, not {t}; nothing was sent",
+            range.min,
+            range.max,
+            cat.generation().label()
+        )));
+    }
     let t = find_tool(&cat, &tool, "; nothing was sent")?;
     let issues = t.check_args(&args, &[]);
     if !issues.is_empty() {
@@ -182,6 +193,7 @@ fn print_reply(reply: Reply, format: Format) -> i32 {
             status,
             error,
             details,
+            ..
         } => {
             errln!("error: HTTP {status}: {error}");
             for r in crate::protocol::rejections(details.as_ref()) {
@@ -193,6 +205,7 @@ fn print_reply(reply: Reply, format: Format) -> i32 {
             result,
             warnings,
             is_error,
+            appended,
         } => {
             for w in &warnings {
                 errln!("warning: {w}");
@@ -209,6 +222,9 @@ fn print_reply(reply: Reply, format: Format) -> i32 {
             match (&*result, format) {
                 (Json::String(s), Format::Compact) => outln!("{s}"),
                 _ => outln!("{}", serde_json::to_string_pretty(&result).expect("JSON")),
+            }
+            for block in &appended {
+                eprintln!("{block}");
             }
             exit::OK
         }

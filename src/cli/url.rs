@@ -7,7 +7,7 @@ use super::failure::Failure;
 use crate::check::Loaded;
 use crate::client::{Client, check_base_url};
 use crate::diagnostic::Diagnostic;
-use crate::protocol::DEFAULT_URL;
+use crate::protocol::{DEFAULT_URL, Profile};
 
 /// `--url` (or `PPAL_URL`), else the default address; a `--url` that is not
 /// an http(s) URL with a host is invalid input.
@@ -24,14 +24,20 @@ fn given(source: &Source) -> Result<String, String> {
     }
 }
 
-/// The client for `url`, with the command line's reply cap.
-pub fn client(source: &Source, url: &str) -> Client {
-    Client::new(url).with_max_reply(source.max_reply_bytes)
+/// The client for `url`, with the command line's reply cap and the request
+/// profile: the playbook's `producerPal:` (when there is a playbook), each
+/// setting overridden by its flag.
+pub fn client(source: &Source, url: &str, playbook: Option<&Profile>) -> Client {
+    let flags = source.profile.profile();
+    let profile = playbook.map_or_else(|| flags.clone(), |p| p.overridden_by(&flags));
+    Client::new(url)
+        .with_max_reply(source.max_reply_bytes)
+        .with_profile(&profile)
 }
 
-/// The client for [`of_source`].
+/// The client for [`of_source`], with the flags' profile.
 pub fn client_of_source(source: &Source) -> Result<Client, Failure> {
-    Ok(client(source, &of_source(source)?))
+    Ok(client(source, &of_source(source)?, None))
 }
 
 /// `--url` (or `PPAL_URL`), then the playbook's `url` (rendered with its

@@ -120,6 +120,7 @@ fn view(event: &Event) -> View<'_> {
             warnings,
             is_error,
             error,
+            appended,
         } => View::CallFinished {
             step: StepRefView(step),
             tool,
@@ -129,6 +130,7 @@ fn view(event: &Event) -> View<'_> {
             warnings,
             is_error: *is_error,
             error: error.as_deref(),
+            appended,
         },
         Event::CallPlanned {
             step,
@@ -221,6 +223,8 @@ enum View<'a> {
         warnings: &'a [String],
         is_error: bool,
         error: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        appended: &'a [String],
     },
     CallPlanned {
         step: StepRefView<'a>,

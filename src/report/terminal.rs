@@ -278,6 +278,7 @@ impl<W: Write> TerminalReporter<W> {
                 result,
                 error,
                 is_error,
+                appended,
                 ..
             } => {
                 if self.verbosity >= Verbosity::Debug {
@@ -300,6 +301,11 @@ impl<W: Write> TerminalReporter<W> {
                     };
                     let text = self.paint(dim, &format!("    ← {body}"));
                     self.line(&text);
+                    for block in appended {
+                        let text =
+                            self.paint(dim, &format!("    + {}", truncate(block.clone(), 2000)));
+                        self.line(&text);
+                    }
                 }
             }
             _ => {}

@@ -24,13 +24,21 @@ pub(super) struct CallResult {
     pub warnings: Vec<String>,
     pub is_error: bool,
     pub duration_ms: f64,
+    /// 2.x's extra text blocks, kept as `steps.<id>.appended`.
+    pub appended: Vec<String>,
     /// `result` and `warnings` as templates see them, converted once.
     pub result_value: MjValue,
     pub warnings_value: MjValue,
 }
 
 impl CallResult {
-    fn new(result: Arc<Json>, warnings: Vec<String>, is_error: bool, duration_ms: f64) -> Self {
+    fn new(reply: ToolReply, duration_ms: f64) -> Self {
+        let ToolReply {
+            result,
+            warnings,
+            is_error,
+            appended,
+        } = reply;
         CallResult {
             result_value: from_json(&result),
             warnings_value: MjValue::from_serialize(&warnings),
@@ -38,6 +46,7 @@ impl CallResult {
             warnings,
             is_error,
             duration_ms,
+            appended,
         }
     }
 
@@ -48,7 +57,49 @@ impl CallResult {
             warnings => self.warnings_value.clone(),
             isError => self.is_error,
             durationMs => self.duration_ms,
+            appended => MjValue::from_serialize(&self.appended),
         }
+    }
+}
+
+/// The fields of a `200` reply.
+struct ToolReply {
+    result: Arc<Json>,
+    warnings: Vec<String>,
+    is_error: bool,
+    appended: Vec<String>,
+}
+
+/// What a failed attempt allows: the re-send policy, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Sending it again is safe: it provably never left, or the tool only
+    /// reads, or the step accepts re-sending (`resend: true`).
+    Safe,
+    /// It may have reached Live, and the tool changes the set.
+    Unsafe,
+    /// The answer is final: a 4xx, or the tool's own result.
+    Final,
+}
+
+/// Whether a failed attempt may be sent again. A call that may have
+/// reached Live (no answer in time, a reply cut off, a 5xx, 2.x's 504) is
+/// re-sent only when that cannot duplicate anything; one refused before
+/// it left (no connection) always may be.
+fn resend_policy(res: &Result<Reply, ClientError>, read_only: bool, accepted: bool) -> Resend {
+    let may_have_reached_live = match res {
+        Err(ClientError::Unreachable { .. }) => return Resend::Safe,
+        // The server answered, with something that is not Producer Pal's
+        // (or too much of it): asking again gets the same.
+        Err(ClientError::Protocol { .. }) => false,
+        Err(_) => true,
+        Ok(Reply::Http { status, .. }) => *status >= 500,
+        Ok(Reply::Tool { .. }) => false,
+    };
+    match may_have_reached_live {
+        false => Resend::Final,
+        true if read_only || accepted => Resend::Safe,
+        true => Resend::Unsafe,
     }
 }
 
@@ -71,13 +122,16 @@ impl Runner<'_> {
         call: Rendered,
         started: Instant,
     ) -> Result<CallResult, CallFailed> {
-        let reply = self.send(cs, sr, &tool.value, call).await;
+        let (reply, why) = self.send(cs, sr, &tool.value, call).await;
         let duration_ms = ms(started.elapsed());
         let step = cs.step;
         let file = &step.file;
         let anchor = super::step_anchor(step);
-        let failed = |diagnostic, unreachable| CallFailed {
-            diagnostic,
+        let failed = |diagnostic: Diagnostic, unreachable| CallFailed {
+            diagnostic: match &why {
+                Some(w) => diagnostic.help(w.clone()),
+                None => diagnostic,
+            },
             duration_ms,
             unreachable,
         };
@@ -94,10 +148,23 @@ impl Runner<'_> {
                     .label(anchor, "this call");
                 Err(failed(d, None))
             }
+            Ok(r) if r.is_timeout() => {
+                let Reply::Http { error, .. } = r else {
+                    unreachable!("a timeout is an HTTP answer")
+                };
+                let d = Diagnostic::error(
+                    "pplay::timeout",
+                    format!("`{}` timed out on Producer Pal: {error}", tool.value),
+                )
+                .in_file(file)
+                .label(anchor, "HTTP 504: Live may still complete this call");
+                Err(failed(d, None))
+            }
             Ok(Reply::Http {
                 status,
                 error,
                 details,
+                ..
             }) => {
                 let crate::playbook::Action::Call { args, .. } = &step.action else {
                     unreachable!("only call steps are sent")
@@ -117,19 +184,31 @@ impl Runner<'_> {
                 result,
                 warnings,
                 is_error,
-            }) => Ok(CallResult::new(result, warnings, is_error, duration_ms)),
+                appended,
+            }) => Ok(CallResult::new(
+                ToolReply {
+                    result,
+                    warnings,
+                    is_error,
+                    appended,
+                },
+                duration_ms,
+            )),
         }
     }
 
-    /// The attempts: each is reported as sent and finished; a retryable
-    /// failure waits out the backoff and goes again.
+    /// The attempts: each is reported as sent and finished; a failure the
+    /// re-send policy allows waits out the backoff and goes again. With the
+    /// last reply comes, when retries were asked for and not all used or
+    /// none helped, the reason it was not sent again.
     async fn send(
         &mut self,
         cs: &CheckedStep<'_, '_>,
         sr: &StepRef,
         tool: &str,
         call: Rendered,
-    ) -> Result<Reply, ClientError> {
+    ) -> (Result<Reply, ClientError>, Option<String>) {
+        let read_only = cs.tool.is_some_and(|t| t.read_only);
         // Events share the args, tool and URL instead of copying them.
         let args = Arc::new(call.args);
         let timeout_ms = call.timeout_ms;
@@ -158,7 +237,8 @@ impl Runner<'_> {
             };
             self.summary.calls += 1;
             let error = self.report_attempt(sr, &tool_name, &res, ms(t0.elapsed()));
-            if retryable(&res) && attempt <= cs.retries && !self.cancelled() {
+            let policy = resend_policy(&res, read_only, cs.resend);
+            if policy == Resend::Safe && attempt <= cs.retries && !self.cancelled() {
                 let delay = backoff(cs.retry_delay_ms, attempt);
                 self.sink.emit(&Event::Retry {
                     step: sr.clone(),
@@ -170,7 +250,19 @@ impl Runner<'_> {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
                 continue;
             }
-            return res;
+            let why = match policy {
+                _ if cs.retries == 0 => None,
+                Resend::Unsafe => Some(format!(
+                    "not re-sent although `retries: {}`: `{tool}` changes the Live Set and this call may have reached Live, so a second one could do it twice; add `resend: true` to the step if that is acceptable",
+                    cs.retries
+                )),
+                Resend::Safe if attempt > cs.retries => Some(format!(
+                    "gave up after {attempt} attempts (`retries: {}`)",
+                    cs.retries
+                )),
+                _ => None,
+            };
+            return (res, why);
         }
     }
 
@@ -182,22 +274,36 @@ impl Runner<'_> {
         res: &Result<Reply, ClientError>,
         duration_ms: f64,
     ) -> Option<String> {
-        let (status, result, warnings, is_error, error) = match res {
+        let (status, result, warnings, is_error, error, appended) = match res {
             Ok(Reply::Tool {
                 result,
                 warnings,
                 is_error,
+                appended,
             }) => (
                 Some(200),
                 Some(result.clone()),
                 warnings.clone(),
                 *is_error,
                 None,
+                appended.clone(),
             ),
-            Ok(Reply::Http { status, error, .. }) => {
-                (Some(*status), None, Vec::new(), true, Some(error.clone()))
-            }
-            Err(e) => (None, None, Vec::new(), true, Some(e.to_string())),
+            Ok(Reply::Http { status, error, .. }) => (
+                Some(*status),
+                None,
+                Vec::new(),
+                true,
+                Some(error.clone()),
+                Vec::new(),
+            ),
+            Err(e) => (
+                None,
+                None,
+                Vec::new(),
+                true,
+                Some(e.to_string()),
+                Vec::new(),
+            ),
         };
         self.sink.emit(&Event::CallFinished {
             step: sr.clone(),
@@ -208,6 +314,7 @@ impl Runner<'_> {
             warnings,
             is_error,
             error: error.clone(),
+            appended,
         });
         error
     }
@@ -226,20 +333,6 @@ impl Runner<'_> {
                 diagnostic: d,
             });
         }
-    }
-}
-
-/// What may pass on a second try: a timeout, a broken connection, a 5xx.
-/// A server that is not there at all will not be there a moment later.
-fn retryable(res: &Result<Reply, ClientError>) -> bool {
-    match res {
-        Err(ClientError::Unreachable { .. }) => false,
-        // The server answered, with something that is not Producer Pal's
-        // (or too much of it): asking again gets the same.
-        Err(ClientError::Protocol { .. }) => false,
-        Err(_) => true,
-        Ok(Reply::Http { status, .. }) => *status >= 500,
-        Ok(Reply::Tool { .. }) => false,
     }
 }
 
@@ -288,7 +381,7 @@ fn http_diagnostic(
         s if s >= 500 => Diagnostic::error("pplay::server-error", format!("Producer Pal failed with HTTP {s}: {error}"))
             .in_file(file)
             .label(anchor, "this call")
-            .help("add `retries:` to the step to resend after a server error"),
+            .help("add `retries:` to the step to resend after a server error (a tool that changes the set also needs `resend: true`)"),
         s => Diagnostic::error("pplay::http", format!("Producer Pal answered HTTP {s}: {error}")).in_file(file).label(anchor, "this call"),
     }
 }

@@ -89,6 +89,7 @@ pub async fn run(
         scope: Scope::new(checked.vars.clone()),
         summary: Summary::default(),
         max_iterations: checked.max_iterations,
+        generation: checked.generation,
         stop: None,
     };
     r.steps(&checked.steps).await;
@@ -139,6 +140,8 @@ struct Runner<'a> {
     scope: Scope,
     summary: Summary,
     max_iterations: usize,
+    /// The server's generation, as its catalog shows it.
+    generation: crate::protocol::Generation,
     stop: Option<Stop>,
 }
 
@@ -391,17 +394,18 @@ impl Runner<'_> {
         let sr = step_ref(cs, self.label(cs, &ctx), it);
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
         let started = Instant::now();
-        let rendered = match render::render(cs, &ctx, self.opts.dry_run) {
-            Ok(r) => r,
-            Err(d) => {
-                self.finish_failed(cs, sr, 0.0, d);
-                return None;
-            }
-        };
+        let rendered =
+            match render::render(cs, &ctx, self.opts.dry_run, self.generation.timeout_range()) {
+                Ok(r) => r,
+                Err(d) => {
+                    self.finish_failed(cs, sr, 0.0, d);
+                    return None;
+                }
+            };
         if self.opts.dry_run {
             return Some(self.plan(cs, sr, tool.value.clone(), rendered));
         }
-        if let Err(d) = validate::validate(cs, &rendered.args) {
+        if let Err(d) = validate::validate(cs, &rendered.args, self.generation) {
             self.finish_failed(cs, sr, 0.0, d);
             return None;
         }

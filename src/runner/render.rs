@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use super::err_at;
 use crate::check::CheckedStep;
 use crate::diagnostic::Diagnostic;
+use crate::protocol::TimeoutRange;
 
 /// What one call will send.
 pub(super) struct Rendered {
@@ -21,6 +22,7 @@ pub(super) fn render(
     cs: &CheckedStep<'_, '_>,
     ctx: &MjValue,
     dry_run: bool,
+    range: TimeoutRange,
 ) -> Result<Rendered, Diagnostic> {
     let step = cs.step;
     let file = &step.file;
@@ -36,7 +38,6 @@ pub(super) fn render(
         }
         _ => Json::Object(Default::default()),
     };
-    let range = crate::protocol::timeout_range();
     let timeout_ms = match cs.timeout_ms.as_ref().map(|t| t.render(ctx)) {
         None => None,
         Some(Ok(Json::Number(n))) if n.as_u64().is_some_and(|n| range.contains(n)) => n.as_u64(),
