@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
@@ -42,6 +42,19 @@ pub struct Request {
     pub tool: String,
     pub query: String,
     pub body: Json,
+    /// The `x-producer-pal-*` headers, in name order.
+    pub profile: Vec<(String, String)>,
+}
+
+/// The request profile headers of a request, in name order.
+fn profile_of(headers: &HeaderMap) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("x-producer-pal-"))
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    out.sort();
+    out
 }
 
 /// What the test server answers to one call.
@@ -78,6 +91,8 @@ type Script = Arc<dyn Fn(&Request, usize) -> Answer + Send + Sync>;
 struct ServerState {
     catalog: Json,
     log: Mutex<Vec<Request>>,
+    /// The profile headers of each `GET /api/tools`.
+    catalog_reads: Mutex<Vec<Vec<(String, String)>>>,
     script: Script,
 }
 
@@ -105,18 +120,21 @@ impl TestServer {
         let state = Arc::new(ServerState {
             catalog,
             log: Mutex::new(Vec::new()),
+            catalog_reads: Mutex::new(Vec::new()),
             script: Arc::new(script),
         });
-        let app =
-            Router::new()
-                .route(
-                    "/api/tools",
-                    get(|State(s): State<Arc<ServerState>>| async move {
+        let app = Router::new()
+            .route(
+                "/api/tools",
+                get(
+                    |State(s): State<Arc<ServerState>>, headers: HeaderMap| async move {
+                        s.catalog_reads.lock().unwrap().push(profile_of(&headers));
                         axum::Json(s.catalog.clone())
-                    }),
-                )
-                .route("/api/tools/{name}", post(call))
-                .with_state(state.clone());
+                    },
+                ),
+            )
+            .route("/api/tools/{name}", post(call))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -136,18 +154,25 @@ impl TestServer {
     pub fn requests(&self) -> Vec<Request> {
         self.state.log.lock().unwrap().clone()
     }
+
+    /// The profile headers of every catalog read, in order.
+    pub fn catalog_reads(&self) -> Vec<Vec<(String, String)>> {
+        self.state.catalog_reads.lock().unwrap().clone()
+    }
 }
 
 async fn call(
     State(s): State<Arc<ServerState>>,
     Path(tool): Path<String>,
     RawQuery(q): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let req = Request {
         tool,
         query: q.unwrap_or_default(),
         body: serde_json::from_slice(&body).unwrap_or(Json::Null),
+        profile: profile_of(&headers),
     };
     let n = {
         let mut log = s.log.lock().unwrap();
@@ -309,16 +334,21 @@ impl Test {
     /// Loads and checks against the pinned catalog, as `pplay check` does:
     /// the rendered problems, or the number of steps.
     pub fn check(&self) -> Result<usize, String> {
+        self.check_against(&Catalog::pinned()).map(|(n, _)| n)
+    }
+
+    /// Loads and checks against `catalog`: the rendered problems (warnings
+    /// among them), or the number of steps and the rendered warnings.
+    pub fn check_against(&self, catalog: &Catalog) -> Result<(usize, String), String> {
         let (dir, main) = self.write();
-        let catalog = Catalog::pinned();
         let (pb, problems) = playbook::load_partial(&main);
         let Some(pb) = pb else {
             return Err(render(&problems, dir.path()));
         };
         let env = pplay::template::environment();
         let loaded = Loaded::new(&env, &pb, problems, &self.options());
-        check::check(&env, loaded, &catalog)
-            .map(|c| c.step_count)
+        check::check(&env, loaded, catalog)
+            .map(|c| (c.step_count, render(&c.warnings, dir.path())))
             .map_err(|d| render(&d, dir.path()))
     }
 
@@ -341,6 +371,10 @@ impl Test {
         };
         let env = pplay::template::environment();
         let loaded = Loaded::new(&env, &pb, problems, &self.options());
+        let client = match &pb.producer_pal {
+            Some(p) => client.with_profile(&p.value),
+            None => client,
+        };
         let catalog = match client.list_tools().await {
             Ok(raw) => Catalog::from_value(raw).unwrap(),
             Err(e) if e.is_unreachable() => Catalog::pinned(),
