@@ -36,6 +36,8 @@ pub fn schema(catalog: &Catalog) -> Value {
         json!({"anyOf": [n, {"$ref": "#/definitions/template"}]})
     };
     let on_error = json!({"enum": ["fail", "continue"], "description": "what a failed step does: stop the run, or be reported as ignored"});
+    let max_timeout = catalog.generation().timeout_range().max as i64;
+    let flag = |what: &str| json!({"type": "boolean", "description": what});
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "pplay playbook",
@@ -52,10 +54,21 @@ pub fn schema(catalog: &Catalog) -> Value {
                 "type": "object",
                 "additionalProperties": false,
                 "properties": {
-                    "timeoutMs": int_or_template(1, Some(60000)),
+                    "timeoutMs": int_or_template(1, Some(max_timeout)),
                     "retries": {"type": "integer", "minimum": 0, "maximum": 100},
                     "retryDelayMs": {"type": "integer", "minimum": 0},
                     "onError": on_error
+                }
+            },
+            "producerPal": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "the Producer Pal settings the calls need, sent as x-producer-pal-* headers on the catalog read and every call (2.x)",
+                "properties": {
+                    "liveApi": flag("list and allow the Live API tool"),
+                    "notation": {"enum": ["barbeat", "midi-json", "stark"], "description": "how notes are written"},
+                    "smallModelMode": flag("the smaller catalog"),
+                    "disabledTools": {"type": "array", "items": {"type": "string"}, "description": "tools to hide"}
                 }
             },
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/step"}}
@@ -71,7 +84,7 @@ pub fn schema(catalog: &Catalog) -> Value {
                     "args": {"type": "object", "description": "the arguments, sent as the JSON body after rendering"},
                     "name": {"type": "string", "description": "label for reports (a template)"},
                     "id": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$", "description": "keeps the outcome as steps.<id>"},
-                    "timeoutMs": int_or_template(1, Some(60000)),
+                    "timeoutMs": int_or_template(1, Some(max_timeout)),
                     "capture": {"type": "object", "additionalProperties": {"type": "string"}, "description": "NAME: expression over result and warnings"},
                     "when": {"$ref": "#/definitions/expression"},
                     "loop": {"anyOf": [{"type": "array"}, {"type": "string"}], "description": "a sequence, or an expression giving one; item and loop are in scope"},
@@ -79,6 +92,7 @@ pub fn schema(catalog: &Catalog) -> Value {
                     "retries": {"type": "integer", "minimum": 0, "maximum": 100},
                     "retryDelayMs": {"type": "integer", "minimum": 0},
                     "onError": on_error,
+                    "resend": flag("accept re-sending this call after a failure that may have reached Live (a timeout, a cut-off reply, a 5xx) even when its tool changes the set"),
                     "include": {"type": "string", "description": "another playbook, relative to this file"},
                     "vars": {"type": "object", "description": "variables for an include"}
                 },

@@ -28,8 +28,14 @@ fn closed_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-fn playbooks() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
+/// The recipes for Producer Pal 2.x, and their 1.4 versions.
+const RECIPES: &str = "playbooks";
+const RECIPES_1_4: &str = "playbooks/producer-pal-1.4";
+const PINNED_2_3: &str = "schemas/producer-pal-2.3.0.json";
+
+/// The playbooks in `dir` (not its parts).
+fn playbooks_in(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -39,31 +45,41 @@ fn playbooks() -> Vec<std::path::PathBuf> {
     v
 }
 
+/// The playbooks in `dir` and in its `parts/`.
+fn with_parts(dir: &str) -> Vec<std::path::PathBuf> {
+    let mut v = playbooks_in(dir);
+    v.extend(playbooks_in(&format!("{dir}/parts")));
+    v
+}
+
 #[test]
 fn quickstart_runs_against_the_simulator() {
     Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--sim"])
+        .args(["run", "playbooks/producer-pal-1.4/quickstart.yaml", "--sim"])
         .stdout_has("10 steps, 10 calls, 0 warnings, 0 failed, 0 skipped in")
         .stdout_has("Simulated Live Set: 2 tracks, 8 scenes, 5 clips, tempo 124")
         .run();
 }
 
 #[test]
-fn every_recipe_checks_offline_and_runs_green() {
-    let books = playbooks();
-    assert!(books.len() >= 5, "{books:?}");
-    let parts: Vec<_> = std::fs::read_dir("playbooks/parts")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    for p in books.iter().chain(&parts) {
-        Test::new()
-            .arg("check")
-            .arg(p)
-            .args(["--tools", PINNED])
-            .run();
+fn every_recipe_checks_offline_against_its_generation() {
+    for (dir, catalog) in [(RECIPES, PINNED_2_3), (RECIPES_1_4, PINNED)] {
+        let books = with_parts(dir);
+        assert!(books.len() >= 7, "{books:?}");
+        for p in &books {
+            Test::new()
+                .arg("check")
+                .arg(p)
+                .args(["--tools", catalog])
+                .stdout_has("no problems")
+                .run();
+        }
     }
-    for p in &books {
+}
+
+#[test]
+fn every_1_4_recipe_runs_green_on_the_simulator() {
+    for p in &playbooks_in(RECIPES_1_4) {
         Test::new()
             .arg("run")
             .arg(p)
@@ -75,11 +91,10 @@ fn every_recipe_checks_offline_and_runs_green() {
 
 #[test]
 fn recipes_start_with_the_editor_schema_line() {
-    for p in playbooks().into_iter().chain(
-        std::fs::read_dir("playbooks/parts")
-            .unwrap()
-            .map(|e| e.unwrap().path()),
-    ) {
+    for p in with_parts(RECIPES)
+        .into_iter()
+        .chain(with_parts(RECIPES_1_4))
+    {
         let first = std::fs::read_to_string(&p)
             .unwrap()
             .lines()
@@ -148,7 +163,12 @@ fn a_failed_step_is_exit_1() {
 fn unreachable_is_exit_3_naming_the_url() {
     let url = closed_url();
     Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--url", &url])
+        .args([
+            "run",
+            "playbooks/producer-pal-1.4/quickstart.yaml",
+            "--url",
+            &url,
+        ])
         .status(3)
         .stderr_has(&url)
         .stderr_has("Is Ableton Live running with the Producer Pal device?")
@@ -188,7 +208,12 @@ fn url_precedence_flag_env_playbook_default() {
 #[test]
 fn vars_from_the_command_line() {
     Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--sim", "--vars-file"])
+        .args([
+            "run",
+            "playbooks/producer-pal-1.4/quickstart.yaml",
+            "--sim",
+            "--vars-file",
+        ])
         .file("vars.yaml", "tempo: 90\nparts: [Kick, Bass, Pad]\n")
         .arg_scratch("vars.yaml")
         .args(["--var", "tempo=131"])
@@ -196,7 +221,13 @@ fn vars_from_the_command_line() {
         .stdout_has("3 tracks, 8 scenes")
         .run();
     Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--sim", "--var", "oops"])
+        .args([
+            "run",
+            "playbooks/producer-pal-1.4/quickstart.yaml",
+            "--sim",
+            "--var",
+            "oops",
+        ])
         .status(2)
         .run();
 }
@@ -204,7 +235,12 @@ fn vars_from_the_command_line() {
 #[test]
 fn json_events_on_stdout_human_output_on_stderr() {
     let out = Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--sim", "--json"])
+        .args([
+            "run",
+            "playbooks/producer-pal-1.4/quickstart.yaml",
+            "--sim",
+            "--json",
+        ])
         .stderr_has("10 steps, 10 calls")
         .run();
     let events = out.json_lines();
@@ -265,7 +301,11 @@ fn junit_report() {
 #[test]
 fn piped_output_has_no_escapes_or_carriage_returns() {
     Test::new()
-        .args(["run", "playbooks/pattern-batch.yaml", "--sim"])
+        .args([
+            "run",
+            "playbooks/producer-pal-1.4/pattern-batch.yaml",
+            "--sim",
+        ])
         .stdout_lacks("\r")
         .stdout_lacks("\x1b")
         .stderr_lacks("\r")
@@ -275,7 +315,8 @@ fn piped_output_has_no_escapes_or_carriage_returns() {
 
 #[test]
 fn color_choice_and_environment() {
-    let quickstart = || Test::new().args(["run", "playbooks/quickstart.yaml", "--sim"]);
+    let quickstart =
+        || Test::new().args(["run", "playbooks/producer-pal-1.4/quickstart.yaml", "--sim"]);
     quickstart()
         .args(["--color", "always"])
         .stdout_has("\x1b")
@@ -299,7 +340,8 @@ fn color_choice_and_environment() {
 
 #[test]
 fn quiet_and_verbose() {
-    let quickstart = || Test::new().args(["run", "playbooks/quickstart.yaml", "--sim"]);
+    let quickstart =
+        || Test::new().args(["run", "playbooks/producer-pal-1.4/quickstart.yaml", "--sim"]);
     quickstart()
         .arg("-q")
         .stdout_lacks("✓")
@@ -321,7 +363,11 @@ fn quiet_and_verbose() {
 #[test]
 fn dry_run_prints_the_calls() {
     Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--dry-run"])
+        .args([
+            "run",
+            "playbooks/producer-pal-1.4/quickstart.yaml",
+            "--dry-run",
+        ])
         .args(["--tools", PINNED, "--url", &closed_url()])
         .stdout_has("dry run")
         // The first looped track's index is not known before a real run.
@@ -454,7 +500,7 @@ fn schema_diff_names_affected_steps() {
         .arg_scratch("new.json")
         .args([
             "--playbook",
-            "playbooks/quickstart.yaml",
+            "playbooks/producer-pal-1.4/quickstart.yaml",
             "--color",
             "never",
         ])
@@ -470,16 +516,22 @@ fn schema_diff_names_affected_steps() {
         .run();
     Test::new()
         .args(["schema", "diff", PINNED, PINNED])
-        .args(["--playbook", "playbooks/quickstart.yaml"])
+        .args(["--playbook", "playbooks/producer-pal-1.4/quickstart.yaml"])
         .run();
 }
 
 #[test]
-fn the_committed_editor_schema_is_up_to_date() {
+fn the_committed_editor_schemas_are_up_to_date() {
     // When this fails: `pplay schema playbook -o schemas/playbook.schema.json`.
     Test::new()
         .args(["schema", "playbook"])
         .stdout(std::fs::read_to_string("schemas/playbook.schema.json").unwrap())
+        .run();
+    // And `pplay schema playbook --tools schemas/producer-pal-1.4.6.json
+    // -o schemas/playbook-producer-pal-1.4.schema.json`.
+    Test::new()
+        .args(["schema", "playbook", "--tools", PINNED])
+        .stdout(std::fs::read_to_string("schemas/playbook-producer-pal-1.4.schema.json").unwrap())
         .run();
 }
 
@@ -489,13 +541,22 @@ fn the_editor_schema_accepts_the_recipes_and_refuses_mistakes() {
         serde_json::from_str(&std::fs::read_to_string("schemas/playbook.schema.json").unwrap())
             .unwrap();
     let v = jsonschema::validator_for(&schema).unwrap();
-    for p in playbooks() {
+    for p in with_parts(RECIPES) {
         let node = pplay::yaml::parse(&std::fs::read_to_string(&p).unwrap()).unwrap();
         let errors: Vec<String> = v
             .iter_errors(&node.to_json())
             .map(|e| e.to_string())
             .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", p.display());
+    }
+    let old: Value = serde_json::from_str(
+        &std::fs::read_to_string("schemas/playbook-producer-pal-1.4.schema.json").unwrap(),
+    )
+    .unwrap();
+    let old = jsonschema::validator_for(&old).unwrap();
+    for p in with_parts(RECIPES_1_4) {
+        let node = pplay::yaml::parse(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert!(old.is_valid(&node.to_json()), "{}", p.display());
     }
     let bad = pplay::yaml::parse(
         "name: x\nsteps:\n  - tool: ppal-update-track\n    args: { ids: 12, colour: red }\n",
@@ -546,7 +607,7 @@ fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
     let out = Test::new()
         .args([
             "run",
-            "playbooks/pattern-batch.yaml",
+            "playbooks/producer-pal-1.4/pattern-batch.yaml",
             "--url",
             &sim.url,
             "--json",

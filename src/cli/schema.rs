@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::failure::{Failure, print_diagnostics};
 use super::{Source, catalog, url};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Release};
 use crate::exit;
 use crate::report::ColorChoice;
 
@@ -87,7 +87,7 @@ pub fn diff(
 
 pub async fn playbook_schema(source: Source, output: Option<PathBuf>) -> Result<i32, Failure> {
     let cat = if source.tools.is_none() && source.url.is_none() {
-        Catalog::pinned()
+        Catalog::pinned_release(Release::V2_3_0, false)
     } else {
         let client = url::client_of_source(&source)?;
         catalog::load(source.tools.as_deref(), &client).await?
