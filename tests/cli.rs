@@ -55,7 +55,7 @@ fn with_parts(dir: &str) -> Vec<std::path::PathBuf> {
 #[test]
 fn quickstart_runs_against_the_simulator() {
     Test::new()
-        .args(["run", "playbooks/producer-pal-1.4/quickstart.yaml", "--sim"])
+        .args(["run", "playbooks/quickstart.yaml", "--sim"])
         .stdout_has("10 steps, 10 calls, 0 warnings, 0 failed, 0 skipped in")
         .stdout_has("Simulated Live Set: 2 tracks, 8 scenes, 5 clips, tempo 124")
         .run();
@@ -78,12 +78,20 @@ fn every_recipe_checks_offline_against_its_generation() {
 }
 
 #[test]
-fn every_1_4_recipe_runs_green_on_the_simulator() {
-    for p in &playbooks_in(RECIPES_1_4) {
+fn every_recipe_runs_green_on_its_simulator() {
+    for p in &playbooks_in(RECIPES) {
         Test::new()
             .arg("run")
             .arg(p)
             .arg("--sim")
+            .stdout_has(" 0 failed")
+            .run();
+    }
+    for p in &playbooks_in(RECIPES_1_4) {
+        Test::new()
+            .arg("run")
+            .arg(p)
+            .args(["--sim", "--producer-pal", "1.4"])
             .stdout_has(" 0 failed")
             .run();
     }
@@ -152,7 +160,7 @@ fn a_failed_step_is_exit_1() {
             "f.yaml",
             "name: f\nsteps:\n  - tool: ppal-read-clip\n    args: { slot: \"0/0\" }\n",
         )
-        .arg("--sim")
+        .args(["--sim", "--producer-pal", "1.4"])
         .status(1)
         .stdout_has("ppal-read-clip failed: Track index 0 is out of range")
         .stdout_has("1 failed")
@@ -208,12 +216,7 @@ fn url_precedence_flag_env_playbook_default() {
 #[test]
 fn vars_from_the_command_line() {
     Test::new()
-        .args([
-            "run",
-            "playbooks/producer-pal-1.4/quickstart.yaml",
-            "--sim",
-            "--vars-file",
-        ])
+        .args(["run", "playbooks/quickstart.yaml", "--sim", "--vars-file"])
         .file("vars.yaml", "tempo: 90\nparts: [Kick, Bass, Pad]\n")
         .arg_scratch("vars.yaml")
         .args(["--var", "tempo=131"])
@@ -221,13 +224,7 @@ fn vars_from_the_command_line() {
         .stdout_has("3 tracks, 8 scenes")
         .run();
     Test::new()
-        .args([
-            "run",
-            "playbooks/producer-pal-1.4/quickstart.yaml",
-            "--sim",
-            "--var",
-            "oops",
-        ])
+        .args(["run", "playbooks/quickstart.yaml", "--sim", "--var", "oops"])
         .status(2)
         .run();
 }
@@ -235,12 +232,7 @@ fn vars_from_the_command_line() {
 #[test]
 fn json_events_on_stdout_human_output_on_stderr() {
     let out = Test::new()
-        .args([
-            "run",
-            "playbooks/producer-pal-1.4/quickstart.yaml",
-            "--sim",
-            "--json",
-        ])
+        .args(["run", "playbooks/quickstart.yaml", "--sim", "--json"])
         .stderr_has("10 steps, 10 calls")
         .run();
     let events = out.json_lines();
@@ -301,11 +293,7 @@ fn junit_report() {
 #[test]
 fn piped_output_has_no_escapes_or_carriage_returns() {
     Test::new()
-        .args([
-            "run",
-            "playbooks/producer-pal-1.4/pattern-batch.yaml",
-            "--sim",
-        ])
+        .args(["run", "playbooks/pattern-batch.yaml", "--sim"])
         .stdout_lacks("\r")
         .stdout_lacks("\x1b")
         .stderr_lacks("\r")
@@ -315,8 +303,7 @@ fn piped_output_has_no_escapes_or_carriage_returns() {
 
 #[test]
 fn color_choice_and_environment() {
-    let quickstart =
-        || Test::new().args(["run", "playbooks/producer-pal-1.4/quickstart.yaml", "--sim"]);
+    let quickstart = || Test::new().args(["run", "playbooks/quickstart.yaml", "--sim"]);
     quickstart()
         .args(["--color", "always"])
         .stdout_has("\x1b")
@@ -340,8 +327,7 @@ fn color_choice_and_environment() {
 
 #[test]
 fn quiet_and_verbose() {
-    let quickstart =
-        || Test::new().args(["run", "playbooks/producer-pal-1.4/quickstart.yaml", "--sim"]);
+    let quickstart = || Test::new().args(["run", "playbooks/quickstart.yaml", "--sim"]);
     quickstart()
         .arg("-q")
         .stdout_lacks("✓")
@@ -586,7 +572,11 @@ fn init_writes_a_playbook_that_checks() {
         .arg(&mine)
         .args(["--tools", PINNED])
         .run();
-    Test::new().arg("run").arg(&mine).arg("--sim").run();
+    Test::new()
+        .arg("run")
+        .arg(&mine)
+        .args(["--sim", "--producer-pal", "1.4"])
+        .run();
     Test::new().arg("init").arg(&mine).status(2).run();
 }
 
@@ -607,7 +597,7 @@ fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
     let out = Test::new()
         .args([
             "run",
-            "playbooks/producer-pal-1.4/pattern-batch.yaml",
+            "playbooks/pattern-batch.yaml",
             "--url",
             &sim.url,
             "--json",

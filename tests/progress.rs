@@ -19,12 +19,7 @@ fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
         })
         .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pplay"));
-    cmd.args([
-        "run",
-        "playbooks/producer-pal-1.4/quickstart.yaml",
-        "--url",
-        &sim.url,
-    ]);
+    cmd.args(["run", "playbooks/quickstart.yaml", "--url", &sim.url]);
     cmd.cwd(env!("CARGO_MANIFEST_DIR"));
     cmd.env_remove("NO_COLOR");
     let mut child = pair.slave.spawn_command(cmd).unwrap();
@@ -57,12 +52,7 @@ fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
 #[test]
 fn no_progress_bar_when_piped() {
     let sim = common::SimProcess::start(&["--latency-ms", "60"]);
-    let mut piped = Test::new().args([
-        "run",
-        "playbooks/producer-pal-1.4/quickstart.yaml",
-        "--url",
-        &sim.url,
-    ]);
+    let mut piped = Test::new().args(["run", "playbooks/quickstart.yaml", "--url", &sim.url]);
     for fragment in ["calls  ", "\r", "\x1b"] {
         piped = piped.stdout_lacks(fragment).stderr_lacks(fragment);
     }

@@ -65,7 +65,7 @@ pub fn init(file: PathBuf, force: bool) -> Result<i32, Failure> {
     std::fs::write(&file, STARTER)
         .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", file.display())))?;
     outln!(
-        "wrote {}; try `pplay run {} --sim`",
+        "wrote {}; try `pplay run {} --sim --producer-pal 1.4`",
         file.display(),
         file.display()
     );

@@ -147,7 +147,7 @@ pub struct SimArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Which Producer Pal to imitate
-    #[arg(long = "producer-pal", value_enum, default_value = "1.4")]
+    #[arg(long = "producer-pal", value_enum, default_value = "2.3")]
     pub producer_pal: Generation,
     /// Serve this catalog instead of the generation's pinned one
     #[arg(long, value_name = "FILE")]
@@ -188,7 +188,7 @@ pub struct RunArgs {
     #[arg(
         long = "producer-pal",
         value_enum,
-        default_value = "1.4",
+        default_value = "2.3",
         requires = "sim"
     )]
     pub producer_pal: Generation,
