@@ -72,6 +72,7 @@ pub mod hidden_params;
 pub mod loops;
 pub mod memory;
 pub mod path;
+pub mod migrate;
 pub mod playbook;
 pub mod protocol;
 pub mod report;

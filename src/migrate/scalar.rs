@@ -1,0 +1,132 @@
+//! Writing a new scalar the way the author wrote the old one: a plain value
+//! stays plain when YAML lets it, a quoted one keeps its quotes.
+
+use std::ops::Range;
+
+use crate::yaml::{Node, Span};
+
+
+/// How a scalar was written in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Single,
+    Double,
+    /// `|` or `>`: rewritten values become double-quoted.
+    Block,
+}
+
+/// The style of the scalar at `span`.
+pub fn style(src: &str, span: Span) -> Style {
+    match src[span.offset..].chars().next() {
+        Some('"') => Style::Double,
+        Some('\'') => Style::Single,
+        Some('|') | Some('>') => Style::Block,
+        _ => Style::Plain,
+    }
+}
+
+/// `value` as YAML text in `style`, or double-quoted when that style cannot
+/// hold it. `flow`: the scalar sits inside `{ }` or `[ ]`.
+pub fn emit(value: &str, style: Style, flow: bool) -> String {
+    match style {
+        Style::Plain if plain_ok(value, flow) => value.to_owned(),
+        Style::Single if !value.chars().any(char::is_control) => {
+            format!("'{}'", value.replace('\'', "''"))
+        }
+        _ => double(value),
+    }
+}
+
+/// A double-quoted YAML scalar.
+pub fn double(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Can `s` be written unquoted and still read back as this same string?
+/// Conservative: anything doubtful is quoted.
+pub fn plain_ok(s: &str, flow: bool) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
+        return false;
+    }
+    if s.ends_with(char::is_whitespace) || s.contains(": ") || s.contains(" #") {
+        return false;
+    }
+    if s.ends_with(':') || s.chars().any(char::is_control) {
+        return false;
+    }
+    if flow && s.contains([',', '[', ']', '{', '}']) {
+        return false;
+    }
+    // Would it read back as something other than this string (a number, a
+    // boolean, null)?
+    let back = crate::yaml::parse(&format!("k: {s}"));
+    matches!(&back, Ok(n) if n.as_map().and_then(|m| m.first()).and_then(|(_, v)| v.as_str()) == Some(s))
+}
+
+/// Where the text `decoded[r]` of a string scalar sits in the source, when
+/// it can be edited in place (the source spells it out character for
+/// character: no escapes, no line folding).
+pub fn source_range(src: &str, node: &Node, decoded: &str, r: Range<usize>) -> Option<Range<usize>> {
+    let raw = &src[node.span.offset..node.span.offset + node.span.len];
+    let (inner_start, inner) = match style(src, node.span) {
+        Style::Single | Style::Double if raw.len() >= 2 => (1, &raw[1..raw.len() - 1]),
+        Style::Plain => (0, raw),
+        _ => return None,
+    };
+    (inner == decoded).then(|| {
+        let o = node.span.offset + inner_start;
+        o + r.start..o + r.end
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_when_yaml_allows_it() {
+        for ok in ["t1/s0", "t+", "rt0", "mt", "t{{ x }}/s0", "t1[33|1]", "loc:Verse"] {
+            assert!(plain_ok(ok, false), "{ok}");
+        }
+        for quoted in [
+            "[loc:Verse]",
+            "{{ x }}/s0",
+            "true",
+            "12",
+            "null",
+            "a: b",
+            "",
+            "x #y",
+        ] {
+            assert!(!plain_ok(quoted, false), "{quoted}");
+        }
+        assert!(!plain_ok("t1[33|1]", true));
+        assert!(!plain_ok("t0/s0,t1/s0", true));
+    }
+
+    #[test]
+    fn emit_keeps_the_style() {
+        assert_eq!(emit("t1/s0", Style::Plain, true), "t1/s0");
+        assert_eq!(emit("t1/s0", Style::Double, false), "\"t1/s0\"");
+        assert_eq!(emit("it's", Style::Single, false), "'it''s'");
+        assert_eq!(emit("{{ k }}/s0", Style::Plain, false), "\"{{ k }}/s0\"");
+        assert_eq!(emit("a\"b", Style::Double, false), "\"a\\\"b\"");
+    }
+}

@@ -1,0 +1,230 @@
+//! `pplay migrate`: every shipped 1.4 recipe and purpose-written tricky
+//! playbooks, migrated text and notes as snapshots; the migrated files
+//! checked against the Producer Pal 2.3 catalog; untouched bytes and spans
+//! kept; a second migration changing nothing.
+
+use std::path::{Path, PathBuf};
+
+use pplay::catalog::Catalog;
+use pplay::check::{self, CheckOptions};
+use pplay::migrate::{self, Migrated};
+use pplay::yaml::{self, Node, Value};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Paths relative to the crate root, as the loader names them in notes.
+fn in_crate() {
+    std::env::set_current_dir(root()).unwrap();
+}
+
+/// The 2.3 catalog: the pinned copy in `schemas/`, else the shared reference
+/// copy; `None` (the test says it skipped) when neither is there.
+fn catalog_2_3() -> Option<Catalog> {
+    let candidates = [
+        root().join("schemas/producer-pal-2.3.0.json"),
+        root().join("../shared/producer-pal/tools-2.3.0.json"),
+    ];
+    let text = candidates
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    Some(Catalog::from_json(&text).unwrap())
+}
+
+/// The 1.4 recipes the project ships.
+fn recipes_1_4() -> Vec<PathBuf> {
+    let old = root().join("playbooks/producer-pal-1.4");
+    let dir = if old.is_dir() { old } else { root().join("playbooks") };
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| p.strip_prefix(root()).unwrap().to_path_buf())
+        .collect();
+    v.sort();
+    v
+}
+
+fn run(files: &[&Path]) -> Vec<Migrated> {
+    in_crate();
+    let paths: Vec<PathBuf> = files.iter().map(|p| p.to_path_buf()).collect();
+    migrate::migrate_paths(&paths).unwrap_or_else(|d| panic!("{d:?}"))
+}
+
+/// The migrated text of every file and the notes, as one snapshot.
+fn report(ms: &[Migrated]) -> String {
+    let mut out = String::new();
+    for m in ms {
+        out.push_str(&format!("==> {} <==\n{}", m.path.display(), m.text));
+        for n in &m.notes {
+            out.push_str(&n.render(false, 100));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Writes the migrated files into a scratch copy and checks the first (the
+/// root) against the 2.3 catalog.
+fn check_2_3(ms: &[Migrated], cat: &Catalog) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    for m in ms {
+        let to = dir.path().join(&m.path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(&to, &m.text).unwrap();
+    }
+    let render = |d: Vec<pplay::diagnostic::Diagnostic>| {
+        d.iter().map(|x| x.render(false, 100)).collect::<Vec<_>>().join("\n")
+    };
+    let pb = pplay::playbook::load(&dir.path().join(&ms[0].path)).map_err(render)?;
+    let env = pplay::template::environment();
+    check::check(&env, &pb, cat, &CheckOptions::default())
+        .map(|_| ())
+        .map_err(render)
+}
+
+fn skip(what: &str) {
+    eprintln!("SKIPPED {what}: no Producer Pal 2.3 catalog (schemas/ or ../shared)");
+}
+
+#[test]
+fn every_recipe_migrates_and_checks_against_2_3() {
+    let cat = catalog_2_3();
+    for recipe in recipes_1_4() {
+        let ms = run(&[&recipe]);
+        let name = recipe.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(format!("recipe_{name}"), report(&ms));
+        if ms.iter().all(|m| m.notes.is_empty()) {
+            match &cat {
+                Some(c) => check_2_3(&ms, c).unwrap_or_else(|e| panic!("{name}:\n{e}")),
+                None => skip("the 2.3 check"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_session_with_includes_templated_slots_and_captures() {
+    let ms = run(&[Path::new("tests/migrate/session.yaml")]);
+    assert_eq!(ms.len(), 2, "the root and its include, each once");
+    assert!(ms.iter().all(|m| m.notes.is_empty()), "{}", report(&ms));
+    insta::assert_snapshot!(report(&ms));
+    // Every comment survives.
+    for m in &ms {
+        let comments = |t: &str| t.lines().filter_map(|l| l.find('#').map(|i| l[i..].to_owned())).collect::<Vec<_>>();
+        assert_eq!(comments(&m.original), comments(&m.text));
+    }
+    match catalog_2_3() {
+        Some(c) => check_2_3(&ms, &c).unwrap_or_else(|e| panic!("{e}")),
+        None => skip("the 2.3 check"),
+    }
+}
+
+#[test]
+fn arrangement_moves_and_renamed_arguments() {
+    let ms = run(&[Path::new("tests/migrate/arrangement.yaml")]);
+    assert!(ms[0].notes.is_empty(), "{}", report(&ms));
+    insta::assert_snapshot!(report(&ms));
+    match catalog_2_3() {
+        Some(c) => check_2_3(&ms, &c).unwrap_or_else(|e| panic!("{e}")),
+        None => skip("the 2.3 check"),
+    }
+}
+
+#[test]
+fn what_cannot_be_migrated_is_left_and_located() {
+    let ms = run(&[Path::new("tests/migrate/left.yaml")]);
+    let m = &ms[0];
+    insta::assert_snapshot!(report(&ms));
+    // Left exactly as written.
+    for kept in [
+        "split: \"2|1, 3|1\"   # offsets from the clip's start",
+        "- { name: pC1/c0/d0/Volume, value: \"-6\" }",
+        "args: { id: \"7\", type: clip, takeLane: 2 }",
+        "args: { slot: \"{{ where }}\", notes: C1 1|1 }",
+        "tool: ppal-raw-live-api",
+        "pad: result.trackIndex",
+        "noteUpdateMode: replace",
+        "now: result.currentTime",
+    ] {
+        assert!(m.text.contains(kept), "{kept} was changed:\n{}", m.text);
+    }
+    // The pad slot is still migrated, with the number the capture keeps.
+    assert!(m.text.contains("path: \"t{{ pad }}/s0\""), "{}", m.text);
+    let codes: Vec<&str> = m.notes.iter().map(|n| n.code).collect();
+    for code in ["split", "device-params", "take-lane", "template", "result-field", "capture", "unsupported"] {
+        assert!(codes.contains(&format!("pplay::migrate::{code}").as_str()), "{codes:?}");
+    }
+}
+
+#[test]
+fn a_2x_playbook_is_left_alone() {
+    let ms = run(&[Path::new("tests/migrate/already-2x.yaml")]);
+    assert!(!ms[0].changed());
+    assert!(ms[0].notes.is_empty());
+}
+
+/// Every scalar the migration did not touch is at its old place shifted by
+/// the edits before it, with the same bytes and value.
+#[test]
+fn untouched_nodes_keep_their_bytes_and_spans() {
+    let mut files: Vec<PathBuf> = recipes_1_4();
+    for f in ["session.yaml", "arrangement.yaml", "left.yaml"] {
+        files.push(PathBuf::from("tests/migrate").join(f));
+    }
+    for f in files {
+        for m in run(&[&f]) {
+            let old = yaml::parse(&m.original).unwrap();
+            let new = yaml::parse(&m.text).unwrap();
+            let mut new_leaves = Vec::new();
+            leaves(&new, &mut new_leaves);
+            let mut old_leaves = Vec::new();
+            leaves(&old, &mut old_leaves);
+            let mut kept = 0;
+            for n in old_leaves {
+                let r = n.span.offset..n.span.offset + n.span.len;
+                if m.edits.touches(&r) {
+                    continue;
+                }
+                let at = m.edits.map_offset(n.span.offset);
+                let same = new_leaves
+                    .iter()
+                    .find(|x| x.span.offset == at)
+                    .unwrap_or_else(|| panic!("{}: nothing at {at} for {:?}", m.path.display(), n.value));
+                assert_eq!((&same.value, same.span.len), (&n.value, n.span.len));
+                assert_eq!(&m.text[at..at + n.span.len], &m.original[r]);
+                kept += 1;
+            }
+            assert!(kept > 0);
+        }
+    }
+}
+
+fn leaves<'a>(n: &'a Node, out: &mut Vec<&'a Node>) {
+    match &n.value {
+        Value::Seq(items) => items.iter().for_each(|i| leaves(i, out)),
+        Value::Map(entries) => entries.iter().for_each(|(_, v)| leaves(v, out)),
+        _ => out.push(n),
+    }
+}
+
+#[test]
+fn migrating_twice_changes_nothing() {
+    let mut files: Vec<PathBuf> = recipes_1_4();
+    files.push(PathBuf::from("tests/migrate/session.yaml"));
+    files.push(PathBuf::from("tests/migrate/arrangement.yaml"));
+    for f in files {
+        let first = run(&[&f]);
+        let dir = tempfile::tempdir().unwrap();
+        for m in &first {
+            let to = dir.path().join(&m.path);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(&to, &m.text).unwrap();
+        }
+        let again = migrate::migrate_paths(&[dir.path().join(&first[0].path)]).unwrap();
+        for m in again {
+            assert!(!m.changed(), "{} changed again:\n{}", f.display(), migrate::unified_diff(&m));
+        }
+    }
+}
