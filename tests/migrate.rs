@@ -79,9 +79,8 @@ fn check_2_3(ms: &[Migrated], cat: &Catalog) -> Result<(), String> {
     };
     let pb = pplay::playbook::load(&dir.path().join(&ms[0].path)).map_err(render)?;
     let env = pplay::template::environment();
-    check::check(&env, &pb, cat, &CheckOptions::default())
-        .map(|_| ())
-        .map_err(render)
+    let loaded = check::Loaded::new(&env, &pb, Vec::new(), &CheckOptions::default());
+    check::check(&env, loaded, cat).map(|_| ()).map_err(render)
 }
 
 fn skip(what: &str) {
