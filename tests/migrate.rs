@@ -35,7 +35,11 @@ fn catalog_2_3() -> Option<Catalog> {
 /// The 1.4 recipes the project ships.
 fn recipes_1_4() -> Vec<PathBuf> {
     let old = root().join("playbooks/producer-pal-1.4");
-    let dir = if old.is_dir() { old } else { root().join("playbooks") };
+    let dir = if old.is_dir() {
+        old
+    } else {
+        root().join("playbooks")
+    };
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -75,7 +79,10 @@ fn check_2_3(ms: &[Migrated], cat: &Catalog) -> Result<(), String> {
         std::fs::write(&to, &m.text).unwrap();
     }
     let render = |d: Vec<pplay::diagnostic::Diagnostic>| {
-        d.iter().map(|x| x.render(false, 100)).collect::<Vec<_>>().join("\n")
+        d.iter()
+            .map(|x| x.render(false, 100))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let pb = pplay::playbook::load(&dir.path().join(&ms[0].path)).map_err(render)?;
     let env = pplay::template::environment();
@@ -111,7 +118,11 @@ fn a_session_with_includes_templated_slots_and_captures() {
     insta::assert_snapshot!(report(&ms));
     // Every comment survives.
     for m in &ms {
-        let comments = |t: &str| t.lines().filter_map(|l| l.find('#').map(|i| l[i..].to_owned())).collect::<Vec<_>>();
+        let comments = |t: &str| {
+            t.lines()
+                .filter_map(|l| l.find('#').map(|i| l[i..].to_owned()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(comments(&m.original), comments(&m.text));
     }
     match catalog_2_3() {
@@ -152,8 +163,19 @@ fn what_cannot_be_migrated_is_left_and_located() {
     // The pad slot is still migrated, with the number the capture keeps.
     assert!(m.text.contains("path: \"t{{ pad }}/s0\""), "{}", m.text);
     let codes: Vec<&str> = m.notes.iter().map(|n| n.code).collect();
-    for code in ["split", "device-params", "take-lane", "template", "result-field", "capture", "unsupported"] {
-        assert!(codes.contains(&format!("pplay::migrate::{code}").as_str()), "{codes:?}");
+    for code in [
+        "split",
+        "device-params",
+        "take-lane",
+        "template",
+        "result-field",
+        "capture",
+        "unsupported",
+    ] {
+        assert!(
+            codes.contains(&format!("pplay::migrate::{code}").as_str()),
+            "{codes:?}"
+        );
     }
 }
 
@@ -190,7 +212,9 @@ fn untouched_nodes_keep_their_bytes_and_spans() {
                 let same = new_leaves
                     .iter()
                     .find(|x| x.span.offset == at)
-                    .unwrap_or_else(|| panic!("{}: nothing at {at} for {:?}", m.path.display(), n.value));
+                    .unwrap_or_else(|| {
+                        panic!("{}: nothing at {at} for {:?}", m.path.display(), n.value)
+                    });
                 assert_eq!((&same.value, same.span.len), (&n.value, n.span.len));
                 assert_eq!(&m.text[at..at + n.span.len], &m.original[r]);
                 kept += 1;
@@ -223,7 +247,169 @@ fn migrating_twice_changes_nothing() {
         }
         let again = migrate::migrate_paths(&[dir.path().join(&first[0].path)]).unwrap();
         for m in again {
-            assert!(!m.changed(), "{} changed again:\n{}", f.display(), migrate::unified_diff(&m));
+            assert!(
+                !m.changed(),
+                "{} changed again:\n{}",
+                f.display(),
+                migrate::unified_diff(&m)
+            );
         }
     }
+}
+
+fn pplay(dir: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_pplay"));
+    c.current_dir(dir)
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A scratch copy of the session fixture and its include.
+fn session_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("parts")).unwrap();
+    for f in ["session.yaml", "parts/lead.yaml"] {
+        std::fs::copy(root().join("tests/migrate").join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_command_prints_checks_diffs_and_writes() {
+    let dir = session_copy();
+    let d = dir.path();
+    let before = std::fs::read_to_string(d.join("session.yaml")).unwrap();
+
+    let out = pplay(d)
+        .args(["migrate", "session.yaml"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("==> session.yaml <==\n# A 1.4 session setup"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("==> parts/lead.yaml <==\n"), "{stdout}");
+    assert!(
+        stdout.contains("capture: { kick: result.path }"),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("2 files: 2 changed"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = pplay(d)
+        .args(["migrate", "--check", "session.yaml"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("2 would change"));
+
+    let out = pplay(d)
+        .args(["migrate", "--diff", "session.yaml"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let diff = text(&out.stdout);
+    assert!(
+        diff.contains("--- a/session.yaml\n+++ b/session.yaml\n"),
+        "{diff}"
+    );
+    for line in [
+        "-    args: { name: Kick, trackIndex: -1 }   # append\n",
+        "+    args: { name: Kick, path: t+ }   # append\n",
+    ] {
+        assert!(diff.contains(line), "{diff}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("session.yaml")).unwrap(),
+        before
+    );
+
+    pplay(d)
+        .args(["migrate", "--write", "session.yaml"])
+        .assert()
+        .code(0);
+    let after = std::fs::read_to_string(d.join("session.yaml")).unwrap();
+    assert_eq!(
+        after,
+        stdout
+            .split("==> parts/lead.yaml <==\n")
+            .next()
+            .unwrap()
+            .trim_start_matches("==> session.yaml <==\n")
+    );
+    pplay(d)
+        .args(["migrate", "--check", "session.yaml"])
+        .assert()
+        .code(0);
+    let tools = root().join("schemas/producer-pal-2.3.0.json");
+    if tools.is_file() {
+        pplay(d)
+            .args(["check", "--tools"])
+            .arg(&tools)
+            .arg("session.yaml")
+            .assert()
+            .code(0);
+    } else {
+        skip("check --tools on the written file");
+    }
+}
+
+#[test]
+fn exit_1_when_left_for_a_person_and_2_when_invalid() {
+    let out = pplay(root())
+        .args(["migrate", "tests/migrate/left.yaml"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = text(&out.stderr);
+    assert!(err.contains("pplay::migrate::split"), "{err}");
+    assert!(err.contains("tests/migrate/left.yaml:8:7"), "{err}");
+    assert!(err.contains("left for a person"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "name: x\nsteps: [ {tool: a, bogus: 1} ]\n",
+    )
+    .unwrap();
+    let out = pplay(dir.path())
+        .args(["migrate", "--write", "bad.yaml"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(text(&out.stderr).contains("nothing was migrated"));
+}
+
+#[test]
+fn schema_diff_between_the_pinned_catalogs_points_to_migrate() {
+    let new = root().join("schemas/producer-pal-2.3.0.json");
+    if !new.is_file() {
+        return skip("schema diff");
+    }
+    let out = pplay(root())
+        .args(["schema", "diff", "schemas/producer-pal-1.4.6.json"])
+        .arg(&new)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("hint: `pplay migrate FILE...` rewrites playbooks for"),
+        "{stdout}"
+    );
 }

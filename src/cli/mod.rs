@@ -10,6 +10,7 @@
 mod catalog;
 mod failure;
 mod init;
+mod migrate;
 mod output;
 mod run;
 mod schema;
@@ -265,6 +266,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Rewrite Producer Pal 1.4 playbooks for 2.x, comments and all
+    Migrate(migrate::MigrateArgs),
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
 }
@@ -351,6 +354,7 @@ async fn dispatch(cli: Cli) -> i32 {
             }
         },
         Command::Init { file, force } => init::init(file, force),
+        Command::Migrate(args) => migrate::migrate(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

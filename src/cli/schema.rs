@@ -54,6 +54,23 @@ pub fn diff(
         for c in &changes {
             outln!("{c}");
         }
+        let migratable = changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    crate::diff::Change::ParamRemoved { .. }
+                        | crate::diff::Change::ParamChanged { .. }
+                ) && c
+                    .param()
+                    .is_some_and(|p| crate::migrate::args::rewrites(c.tool(), p))
+            })
+            .count();
+        if migratable > 0 {
+            outln!(
+                "hint: `pplay migrate FILE...` rewrites playbooks for {migratable} of these changes (old arguments to their new form, comments kept); see the README's \"Migrating to Producer Pal 2.x\""
+            );
+        }
     }
     let mut affected_any = false;
     for p in &playbooks {

@@ -7,12 +7,12 @@
 use crate::playbook::{Action, Step};
 use crate::yaml::{Key, Node, Value};
 
+use super::Unit;
 use super::fields::{Prefix, StepCtx};
 use super::flow::{Flow, Site};
 use super::notes::Kind;
 use super::path::{self, Unshaped, Writer};
 use super::scalar::{self, Style};
-use super::Unit;
 
 /// Renames with the same value, on every tool (aliases 2.3 folds onto their
 /// canonical name, and the routing parameters that lost `Id`).
@@ -38,14 +38,38 @@ const BY_TOOL: &[(&str, &[&str])] = &[
     ("ppal-read-track", &["trackIndex", "trackType"]),
     ("ppal-read-scene", &["sceneIndex"]),
     ("ppal-create-scene", &["sceneIndex"]),
-    ("ppal-create-clip", &["slot", "trackIndex", "sceneIndex", "arrangementStart", "takeLane"]),
+    (
+        "ppal-create-clip",
+        &[
+            "slot",
+            "trackIndex",
+            "sceneIndex",
+            "arrangementStart",
+            "takeLane",
+        ],
+    ),
     ("ppal-read-clip", &["slot", "trackIndex", "sceneIndex"]),
-    ("ppal-update-clip", &["arrangementStart", "toSlot", "noteUpdateMode"]),
-    ("ppal-duplicate", &["arrangementStart", "locator", "toSlot", "takeLane"]),
-    ("ppal-select", &["trackIndex", "trackType", "sceneIndex", "slot"]),
+    (
+        "ppal-update-clip",
+        &["arrangementStart", "toSlot", "noteUpdateMode"],
+    ),
+    (
+        "ppal-duplicate",
+        &["arrangementStart", "locator", "toSlot", "takeLane"],
+    ),
+    (
+        "ppal-select",
+        &["trackIndex", "trackType", "sceneIndex", "slot"],
+    ),
     (
         "ppal-playback",
-        &["startLocator", "loopStartLocator", "loopEndLocator", "slots", "sceneIndex"],
+        &[
+            "startLocator",
+            "loopStartLocator",
+            "loopEndLocator",
+            "slots",
+            "sceneIndex",
+        ],
     ),
     ("ppal-update-device", &["params"]),
 ];
@@ -248,7 +272,11 @@ impl Cx<'_, '_, '_> {
                 ));
             }
         };
-        Ok(Some(fuse(ti.into_iter().chain(ty).collect(), "path", value)))
+        Ok(Some(fuse(
+            ti.into_iter().chain(ty).collect(),
+            "path",
+            value,
+        )))
     }
 
     /// `trackIndex: -1` → `t+`, `trackIndex: 2` → `t2`, `type: return` → `rt+`.
@@ -280,7 +308,11 @@ impl Cx<'_, '_, '_> {
                 ));
             }
         };
-        Ok(Some(fuse(ti.into_iter().chain(ret).collect(), "path", value)))
+        Ok(Some(fuse(
+            ti.into_iter().chain(ret).collect(),
+            "path",
+            value,
+        )))
     }
 
     /// `slot`, and `trackIndex` with `arrangementStart` (and `takeLane`),
@@ -324,7 +356,12 @@ impl Cx<'_, '_, '_> {
     }
 
     /// `t1[33|1],t1[37|1]`, with a take lane between track and position.
-    fn arrangement(&mut self, track: &str, start: usize, lane: Option<usize>) -> Result<String, Left> {
+    fn arrangement(
+        &mut self,
+        track: &str,
+        start: usize,
+        lane: Option<usize>,
+    ) -> Result<String, Left> {
         let text = self.text(start).ok_or_else(|| not_text(self.a, start))?;
         let positions = path::positions(&text).map_err(|e| unshaped(start, e))?;
         let lane = match lane {
@@ -354,7 +391,11 @@ impl Cx<'_, '_, '_> {
             Value::Str(s) if s == "new" => Ok("/l+".to_owned()),
             Value::Str(s) if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() => {
                 let n: i64 = s.parse().unwrap_or(0);
-                Ok(if n == 0 { String::new() } else { format!("/l{}", n - 1) })
+                Ok(if n == 0 {
+                    String::new()
+                } else {
+                    format!("/l{}", n - 1)
+                })
             }
             _ => Err(left(
                 Kind::Template,
@@ -439,7 +480,11 @@ impl Cx<'_, '_, '_> {
     fn bare_positions(&mut self, i: usize) -> Result<String, Left> {
         let text = self.text(i).ok_or_else(|| not_text(self.a, i))?;
         let ps = path::positions(&text).map_err(|e| unshaped(i, e))?;
-        Ok(ps.iter().map(|p| format!("[{p}]")).collect::<Vec<_>>().join(","))
+        Ok(ps
+            .iter()
+            .map(|p| format!("[{p}]"))
+            .collect::<Vec<_>>()
+            .join(","))
     }
 
     /// `arrangementStart`, `locator`, `toSlot` and `takeLane` → `toPath`.
@@ -492,7 +537,11 @@ impl Cx<'_, '_, '_> {
     /// The literal track (`t0`) of the duplicate's `path`, if it names one.
     fn source_track(&self) -> Option<String> {
         let p = self.a.value(self.a.find("path")?).as_str()?;
-        let digits: String = p.strip_prefix('t')?.chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = p
+            .strip_prefix('t')?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         (!digits.is_empty() && !p.contains(',')).then(|| format!("t{digits}"))
     }
 
@@ -574,18 +623,39 @@ impl Cx<'_, '_, '_> {
         let node = self.a.value(i);
         let pairs: Vec<(String, String)> = match &node.value {
             Value::Str(s) if !crate::template::is_template(s) => {
-                match s.lines().filter(|l| !l.trim().is_empty()).map(|l| {
-                    l.split_once('=').map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-                }).collect::<Option<Vec<_>>>() {
+                match s
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| {
+                        l.split_once('=')
+                            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                    })
+                    .collect::<Option<Vec<_>>>()
+                {
                     Some(p) => p,
-                    None => return Err(left(Kind::Unsupported, i, "`params` is not `name=value` lines", "write `params` as a list of `{ name, value }`")),
+                    None => {
+                        return Err(left(
+                            Kind::Unsupported,
+                            i,
+                            "`params` is not `name=value` lines",
+                            "write `params` as a list of `{ name, value }`",
+                        ));
+                    }
                 }
             }
-            Value::Seq(items) => match items.iter().map(|it| {
-                let m = it.as_map()?;
-                let get = |k: &str| m.iter().find(|(kk, _)| kk.name == k).and_then(|(_, v)| v.as_str());
-                Some((get("name")?.to_owned(), get("value")?.to_owned()))
-            }).collect::<Option<Vec<_>>>() {
+            Value::Seq(items) => match items
+                .iter()
+                .map(|it| {
+                    let m = it.as_map()?;
+                    let get = |k: &str| {
+                        m.iter()
+                            .find(|(kk, _)| kk.name == k)
+                            .and_then(|(_, v)| v.as_str())
+                    };
+                    Some((get("name")?.to_owned(), get("value")?.to_owned()))
+                })
+                .collect::<Option<Vec<_>>>()
+            {
                 Some(p) => p,
                 None => return Ok(None),
             },
@@ -603,9 +673,14 @@ impl Cx<'_, '_, '_> {
         }
         let first = prefixes[0];
         let path = self.a.find("path").filter(|&p| {
-            self.a.value(p).as_str().is_some_and(|s| !s.contains(',') && !crate::template::is_template(s))
+            self.a
+                .value(p)
+                .as_str()
+                .is_some_and(|s| !s.contains(',') && !crate::template::is_template(s))
         });
-        let (Some(prefix), Some(p)) = (first.filter(|_| prefixes.iter().all(|x| *x == first)), path) else {
+        let (Some(prefix), Some(p)) =
+            (first.filter(|_| prefixes.iter().all(|x| *x == first)), path)
+        else {
             return Err(left(
                 Kind::DeviceParams,
                 i,
@@ -628,7 +703,9 @@ impl Cx<'_, '_, '_> {
 fn device_prefix(name: &str) -> Option<&str> {
     let (prefix, _) = name.rsplit_once('/')?;
     let last = prefix.rsplit('/').next()?;
-    let is_device = last.strip_prefix('d').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    let is_device = last
+        .strip_prefix('d')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
     is_device.then_some(prefix)
 }
 

@@ -37,7 +37,8 @@ impl Edits {
     pub fn push(&mut self, range: Range<usize>, text: impl Into<String>) -> Result<(), Overlap> {
         let clash = self.list.iter().any(|e| {
             let touches = range.start < e.range.end && e.range.start < range.end;
-            let same_point = range.start == e.range.start && (range.is_empty() || e.range.is_empty());
+            let same_point =
+                range.start == e.range.start && (range.is_empty() || e.range.is_empty());
             touches || same_point
         });
         if clash {

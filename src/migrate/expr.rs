@@ -13,9 +13,15 @@ pub enum Piece {
     /// Literal text.
     Text(Range<usize>),
     /// `{{ ... }}`: `inner` is the text between the braces.
-    Expr { whole: Range<usize>, inner: Range<usize> },
+    Expr {
+        whole: Range<usize>,
+        inner: Range<usize>,
+    },
     /// `{% ... %}`: a statement, read for names but never reshaped.
-    Stmt { whole: Range<usize>, inner: Range<usize> },
+    Stmt {
+        whole: Range<usize>,
+        inner: Range<usize>,
+    },
     /// `{# ... #}`.
     Comment(Range<usize>),
 }
@@ -334,7 +340,10 @@ mod tests {
         assert_eq!(names(steps), ["tracks", "result", "trackIndex"]);
         let (_, r) = steps.attrs().last().unwrap();
         assert_eq!(&e[r.clone()], "trackIndex");
-        assert_eq!(&e[steps.range.clone()], "steps.tracks[loop.index0].result['trackIndex']");
+        assert_eq!(
+            &e[steps.range.clone()],
+            "steps.tracks[loop.index0].result['trackIndex']"
+        );
         assert!(steps.after_result().is_some());
     }
 

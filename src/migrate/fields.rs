@@ -63,7 +63,12 @@ impl Tools {
     /// The tool whose result `chain` reads, when it reads one. `in_result`:
     /// the chain sits in the step's own `capture` or `expect`, where `result`
     /// is in scope.
-    pub fn source<'a>(&'a self, chain: &Chain, step: &'a StepCtx, in_result: bool) -> Option<&'a str> {
+    pub fn source<'a>(
+        &'a self,
+        chain: &Chain,
+        step: &'a StepCtx,
+        in_result: bool,
+    ) -> Option<&'a str> {
         let first = match chain.segs.first() {
             Some(Seg::Attr { name, .. }) => Some(name.as_str()),
             _ => None,
@@ -152,7 +157,12 @@ pub fn removed_field(chain: &Chain, tool: &str) -> Option<Fix> {
             return Some(match segs.get(1).and_then(attr) {
                 Some((end @ ("start" | "end"), r1)) => Fix::Rename {
                     range: r0.start..r1.end,
-                    text: if end == "start" { "loopStart" } else { "loopEnd" }.into(),
+                    text: if end == "start" {
+                        "loopStart"
+                    } else {
+                        "loopEnd"
+                    }
+                    .into(),
                 },
                 _ => report("arrangementLoop", "`loop`, `loopStart` and `loopEnd`"),
             });
@@ -223,12 +233,20 @@ mod tests {
     fn index_fields_by_tool() {
         let c = chain("steps.k.result.trackIndex");
         let (p, r) = index_field(&c, "ppal-create-track").unwrap();
-        assert_eq!((p, &"steps.k.result.trackIndex"[r]), (Prefix::Track, "trackIndex"));
+        assert_eq!(
+            (p, &"steps.k.result.trackIndex"[r]),
+            (Prefix::Track, "trackIndex")
+        );
         let c = chain("steps.set.result.tracks[loop.index0].trackIndex");
-        assert_eq!(index_field(&c, "ppal-read-live-set").unwrap().0, Prefix::Track);
+        assert_eq!(
+            index_field(&c, "ppal-read-live-set").unwrap().0,
+            Prefix::Track
+        );
         assert!(index_field(&chain("result.trackIndex"), "ppal-create-clip").is_none());
         assert_eq!(
-            index_field(&chain("result.sceneIndex"), "ppal-create-scene").unwrap().0,
+            index_field(&chain("result.sceneIndex"), "ppal-create-scene")
+                .unwrap()
+                .0,
             Prefix::Scene
         );
     }
@@ -239,7 +257,10 @@ mod tests {
         let Some(Fix::Rename { range, text }) = removed_field(&chain(e), "ppal-playback") else {
             panic!()
         };
-        assert_eq!((&e[range], text.as_str()), ("arrangementLoop.end", "loopEnd"));
+        assert_eq!(
+            (&e[range], text.as_str()),
+            ("arrangementLoop.end", "loopEnd")
+        );
         assert!(matches!(
             removed_field(&chain("result.masterTrack.name"), "ppal-read-live-set"),
             Some(Fix::Rename { .. })

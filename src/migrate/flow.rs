@@ -73,7 +73,8 @@ impl Flow {
             });
         }
         for pb in files {
-            flow.vars.extend(pb.vars.iter().map(|(k, _)| k.name.clone()));
+            flow.vars
+                .extend(pb.vars.iter().map(|(k, _)| k.name.clone()));
             for s in &pb.steps {
                 if let Action::Include { vars, .. } = &s.action {
                     flow.vars.extend(vars.iter().map(|(k, _)| k.name.clone()));
@@ -192,7 +193,13 @@ impl Flow {
             if index.iter().any(|(_, p)| p != kind) {
                 continue;
             }
-            let mut all: Vec<_> = self.uses.get(name).map_or(&[][..], |v| v).iter().map(Site::key).collect();
+            let mut all: Vec<_> = self
+                .uses
+                .get(name)
+                .map_or(&[][..], |v| v)
+                .iter()
+                .map(Site::key)
+                .collect();
             let mut at_index: Vec<_> = index.iter().map(|(s, _)| s.key()).collect();
             all.sort();
             at_index.sort();

@@ -270,7 +270,9 @@ impl<'p> Unit<'p> {
         match &f.value {
             New::Remove => {}
             New::Rename if k.name != f.key => {
-                local.push(k.span.offset..k.span.offset + k.span.len, f.key.clone()).ok()?;
+                local
+                    .push(k.span.offset..k.span.offset + k.span.len, f.key.clone())
+                    .ok()?;
             }
             New::Rename => {}
             New::Str(s) => {
@@ -278,7 +280,9 @@ impl<'p> Unit<'p> {
                 local.push(k.span.offset..end, text).ok()?;
             }
             New::Yaml(y) => {
-                local.push(k.span.offset..end, format!("{}: {y}", f.key)).ok()?;
+                local
+                    .push(k.span.offset..end, format!("{}: {y}", f.key))
+                    .ok()?;
             }
         }
         for (j, value) in &f.also {
@@ -325,7 +329,12 @@ impl<'p> Unit<'p> {
     }
 }
 
-fn args_left(kind: Kind, entry: usize, message: impl Into<String>, help: impl Into<String>) -> Left {
+fn args_left(
+    kind: Kind,
+    entry: usize,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> Left {
     Left {
         kind,
         entry,

@@ -25,7 +25,12 @@ pub struct Writer<'a> {
 
 impl Writer<'_> {
     /// An index given by a whole node: `2`, `"2"`, `"{{ e }}"`.
-    pub fn index_node(&mut self, node: &Node, text: Option<&str>, prefix: Prefix) -> Result<String, Unshaped> {
+    pub fn index_node(
+        &mut self,
+        node: &Node,
+        text: Option<&str>,
+        prefix: Prefix,
+    ) -> Result<String, Unshaped> {
         match (&node.value, text) {
             (Value::Int(n), _) if *n >= 0 => Ok(format!("{}{n}", prefix.as_str())),
             (Value::Str(_), Some(s)) => self.index(s, 0..s.len(), prefix),
@@ -51,10 +56,14 @@ impl Writer<'_> {
                 let shift = |x: &Range<usize>| x.start + body.start..x.end + body.start;
                 let (whole, inner) = (shift(whole), shift(inner));
                 Ok(
-                    match self
-                        .flow
-                        .index_piece(&self.site, s, whole.clone(), inner, prefix, self.ctx)
-                    {
+                    match self.flow.index_piece(
+                        &self.site,
+                        s,
+                        whole.clone(),
+                        inner,
+                        prefix,
+                        self.ctx,
+                    ) {
                         Write::Prefixed => format!("{}{}", prefix.as_str(), &s[whole]),
                         Write::Bare(t) => t,
                     },
@@ -108,7 +117,10 @@ pub fn positions(s: &str) -> Result<Vec<String>, Unshaped> {
 /// Locator names or ids, comma-separated; a template stands for one name.
 pub fn locators(s: &str) -> Result<Vec<String>, Unshaped> {
     let parts = split_top(s, ',')?;
-    let names: Vec<String> = parts.iter().map(|r| s[r.clone()].trim().to_owned()).collect();
+    let names: Vec<String> = parts
+        .iter()
+        .map(|r| s[r.clone()].trim().to_owned())
+        .collect();
     if names.iter().any(String::is_empty) {
         return Err(Unshaped(format!("`{s}` has an empty locator name")));
     }
@@ -163,9 +175,9 @@ pub fn reprefix(w: &mut Writer, s: &str) -> Option<String> {
         let prefix = [Prefix::Return, Prefix::Track, Prefix::Scene]
             .into_iter()
             .find(|x| {
-                before.strip_suffix(x.as_str()).is_some_and(|rest| {
-                    rest.is_empty() && i == 1 || rest.ends_with(['/', ','])
-                })
+                before
+                    .strip_suffix(x.as_str())
+                    .is_some_and(|rest| rest.is_empty() && i == 1 || rest.ends_with(['/', ',']))
             });
         let Some(prefix) = prefix else {
             out.push_str(&s[whole.clone()]);
@@ -209,10 +221,7 @@ mod tests {
         let mut w = writer(&mut f);
         assert_eq!(w.slots("1/0").unwrap(), "t1/s0");
         assert_eq!(w.slots("0/0, 2/3").unwrap(), "t0/s0,t2/s3");
-        assert_eq!(
-            w.slots("{{ t }}/{{ s }}").unwrap(),
-            "t{{ t }}/s{{ s }}"
-        );
+        assert_eq!(w.slots("{{ t }}/{{ s }}").unwrap(), "t{{ t }}/s{{ s }}");
         assert_eq!(
             w.slots("{{ i // (n | length) }}/{{ i % 2 }}").unwrap(),
             "t{{ i // (n | length) }}/s{{ i % 2 }}"

@@ -79,10 +79,7 @@ fn unfollowed(u: &mut Unit, flow: &Flow, node: &Node, c: &Chain, name: &str, fie
     } else if strays.is_empty() {
         format!("`{name}` is read where 2.x wants a different kind of path")
     } else {
-        format!(
-            "`{name}` is also read as a number at {}",
-            strays.join(", ")
-        )
+        format!("`{name}` is also read as a number at {}", strays.join(", "))
     };
     let _ = c;
     u.warn(

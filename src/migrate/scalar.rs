@@ -5,7 +5,6 @@ use std::ops::Range;
 
 use crate::yaml::{Node, Span};
 
-
 /// How a scalar was written in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -83,7 +82,12 @@ pub fn plain_ok(s: &str, flow: bool) -> bool {
 /// Where the text `decoded[r]` of a string scalar sits in the source, when
 /// it can be edited in place (the source spells it out character for
 /// character: no escapes, no line folding).
-pub fn source_range(src: &str, node: &Node, decoded: &str, r: Range<usize>) -> Option<Range<usize>> {
+pub fn source_range(
+    src: &str,
+    node: &Node,
+    decoded: &str,
+    r: Range<usize>,
+) -> Option<Range<usize>> {
     let raw = &src[node.span.offset..node.span.offset + node.span.len];
     let (inner_start, inner) = match style(src, node.span) {
         Style::Single | Style::Double if raw.len() >= 2 => (1, &raw[1..raw.len() - 1]),
@@ -102,7 +106,15 @@ mod tests {
 
     #[test]
     fn plain_when_yaml_allows_it() {
-        for ok in ["t1/s0", "t+", "rt0", "mt", "t{{ x }}/s0", "t1[33|1]", "loc:Verse"] {
+        for ok in [
+            "t1/s0",
+            "t+",
+            "rt0",
+            "mt",
+            "t{{ x }}/s0",
+            "t1[33|1]",
+            "loc:Verse",
+        ] {
             assert!(plain_ok(ok, false), "{ok}");
         }
         for quoted in [
