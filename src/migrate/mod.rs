@@ -42,6 +42,9 @@ use flow::Flow;
 use notes::Kind;
 use scalar::Style;
 
+/// A replacement inside a string value: decoded range, new text.
+type SubEdit = (Range<usize>, String);
+
 /// One file after migration.
 #[derive(Debug)]
 pub struct Migrated {
@@ -148,7 +151,7 @@ pub struct Unit<'p> {
     pub notes: Vec<Diagnostic>,
     /// Edits inside string values, by node offset: applied in place when the
     /// source spells the string out, else by rewriting the scalar.
-    sub: BTreeMap<usize, (&'p Node, Vec<(Range<usize>, String)>)>,
+    sub: BTreeMap<usize, (&'p Node, Vec<SubEdit>)>,
 }
 
 impl<'p> Unit<'p> {
@@ -343,7 +346,7 @@ fn args_left(
     }
 }
 
-fn apply_sub(s: &str, list: &[(Range<usize>, String)]) -> String {
+fn apply_sub(s: &str, list: &[SubEdit]) -> String {
     let mut sorted: Vec<_> = list.iter().collect();
     sorted.sort_by_key(|(r, _)| r.start);
     let mut out = String::with_capacity(s.len() + 16);

@@ -47,7 +47,7 @@ fn chain<'p>(
         if flow.followed(&k.name) == Some(kind) {
             u.sub_edit(node, field, "path");
         } else {
-            unfollowed(u, flow, node, c, &k.name, kind.field());
+            unfollowed(u, flow, node, &k.name, kind.field());
         }
         return;
     }
@@ -68,7 +68,7 @@ fn chain<'p>(
 }
 
 /// A capture of an index that some read still uses as a number.
-fn unfollowed(u: &mut Unit, flow: &Flow, node: &Node, c: &Chain, name: &str, field: &str) {
+fn unfollowed(u: &mut Unit, flow: &Flow, node: &Node, name: &str, field: &str) {
     let strays: Vec<String> = flow
         .stray_uses(name)
         .iter()
@@ -81,14 +81,15 @@ fn unfollowed(u: &mut Unit, flow: &Flow, node: &Node, c: &Chain, name: &str, fie
     } else {
         format!("`{name}` is also read as a number at {}", strays.join(", "))
     };
-    let _ = c;
     u.warn(
         Kind::Capture,
         format!("`result.{field}` is gone in 2.3, and {why}"),
         node.span,
         "captures an index",
         format!(
-            "capture `result.path` (\"t3\", a path, not 3) and rewrite those reads, or capture `result.path[1:] | int` where the number itself is wanted"
+            "capture `result.path` (a path such as \"{}\", not a number) and rewrite those reads, or capture `result.path[{}:] | int` where the number itself is wanted",
+            example(field),
+            if field == "returnTrackIndex" { 2 } else { 1 }
         ),
     );
 }
@@ -107,5 +108,14 @@ fn track_type(u: &mut Unit, node: &Node, s: &str, c: &Chain, tool: &str) {
             "2.3 reports `type` as midi or audio only",
             "test the track's `path` instead: it starts with `rt` for a return track and is `mt` for the main track",
         );
+    }
+}
+
+/// A 2.x path of the kind an index field named.
+fn example(field: &str) -> &'static str {
+    match field {
+        "returnTrackIndex" => "rt0",
+        "sceneIndex" => "s2",
+        _ => "t3",
     }
 }

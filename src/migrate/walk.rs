@@ -111,7 +111,7 @@ pub fn in_result(role: Role) -> bool {
 }
 
 /// Every playbook of the run, each file once, in the order first met.
-pub fn files<'p>(roots: &'p [Playbook]) -> Vec<&'p Playbook> {
+pub fn files(roots: &[Playbook]) -> Vec<&Playbook> {
     let mut out: Vec<&Playbook> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     fn visit<'p>(
