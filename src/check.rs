@@ -59,8 +59,12 @@ pub struct CheckedStep<'e, 's> {
     /// A loop whose length was known at check time.
     pub loop_len: Option<usize>,
     pub expect: Vec<Compiled<'e, 's>>,
-    /// For an include: its vars (the included file's, then the step's).
+    /// For an include: the step's own vars, all evaluated in the caller's
+    /// scope (so `items: "{{ items }}"` passes the caller's value).
     pub include_vars: Vec<(&'s str, Compiled<'e, 's>)>,
+    /// For an include: the included file's vars the step does not give, in
+    /// file order, evaluated after the step's.
+    pub include_defaults: Vec<(&'s str, Compiled<'e, 's>)>,
     pub include_steps: Vec<CheckedStep<'e, 's>>,
     pub retries: u32,
     pub retry_delay_ms: u64,
@@ -498,6 +502,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             loop_len,
             expect: Vec::new(),
             include_vars: Vec::new(),
+            include_defaults: Vec::new(),
             include_steps: Vec::new(),
             retries: step
                 .retries
@@ -523,13 +528,22 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             }
             Action::Include { vars, playbook, .. } => {
                 let inc_file = &playbook.file;
-                // The included file's vars are defaults; the step's win.
-                let defaults = playbook.vars.iter().map(|(k, v)| (k, v, inc_file));
-                let given = vars.iter().map(|(k, v)| (k, v, file));
-                for (k, v, f) in defaults.chain(given) {
-                    if let Some(c) = self.n.compile(f, v) {
-                        self.n.names(f, &c, &[]);
+                // The step's vars are evaluated in the caller's scope and
+                // win; the included file's vars are defaults for the rest.
+                for (k, v) in vars {
+                    if let Some(c) = self.n.compile(file, v) {
+                        self.n.names(file, &c, &[]);
                         checked.include_vars.push((k.name.as_str(), c));
+                    }
+                }
+                for (k, _) in vars {
+                    self.n.define(&k.name);
+                }
+                let given = |name: &str| vars.iter().any(|(k, _)| k.name == name);
+                for (k, v) in playbook.vars.iter().filter(|(k, _)| !given(&k.name)) {
+                    if let Some(c) = self.n.compile(inc_file, v) {
+                        self.n.names(inc_file, &c, &[]);
+                        checked.include_defaults.push((k.name.as_str(), c));
                     }
                     self.n.define(&k.name);
                 }

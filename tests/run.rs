@@ -755,3 +755,23 @@ async fn calling_the_live_api_tool_without_it_hints_at_the_profile() {
         .unwrap_err();
     assert!(err.contains("liveApi: true }` to the playbook"), "{err}");
 }
+
+#[tokio::test]
+async fn an_include_step_var_of_the_same_name_passes_the_callers_value() {
+    // The caller hands its own `parts` (and a value derived from it) to an
+    // included file whose defaults use the same names: the step's vars win,
+    // evaluated where the step is written.
+    let out = Test::new(
+        "name: main\nvars:\n  parts: [Kick, Snare]\nsteps:\n  - include: make.yaml\n    vars:\n      parts: \"{{ parts }}\"\n      prefix: \"{{ parts | length }}x\"\n",
+    )
+    .file(
+        "make.yaml",
+        "name: make\nvars:\n  parts: []\n  prefix: none\n  label: \"{{ prefix }}-\"\nsteps:\n  - tool: ppal-create-track\n    loop: parts\n    args: { name: \"{{ label }}{{ item }}\" }\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    let set = out.live_set.unwrap();
+    let names: Vec<&str> = set.tracks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["2x-Kick", "2x-Snare"]);
+}

@@ -259,25 +259,50 @@ impl Runner<'_> {
         }
     }
 
-    /// Sets an include's vars in the scope, in order; false if one failed.
+    /// Sets an include's vars in the scope: the step's own, all evaluated
+    /// in the caller's scope, then the included file's defaults for the
+    /// rest, in order; false if one failed.
     fn include_vars(&mut self, cs: &CheckedStep<'_, '_>) -> bool {
+        let caller = self.scope.ctx();
+        let mut given = Vec::with_capacity(cs.include_vars.len());
         for (name, c) in &cs.include_vars {
+            match c.eval(&caller) {
+                Ok(v) => given.push((*name, v)),
+                Err(e) => return self.include_var_failed(cs, &cs.step.file, name, &e, &caller),
+            }
+        }
+        for (name, v) in given {
+            self.scope.set(name, v);
+        }
+        let Action::Include { playbook, .. } = &cs.step.action else {
+            return true;
+        };
+        for (name, c) in &cs.include_defaults {
             let ctx = self.scope.ctx();
             match c.eval(&ctx) {
                 Ok(v) => self.scope.set(name, v),
-                Err(e) => {
-                    let d = err_at(
-                        &cs.step.file,
-                        "pplay::template",
-                        &e,
-                        &format!("var `{name}` cannot be evaluated"),
-                    );
-                    self.fail_before_call(cs, None, d, &ctx);
-                    return false;
-                }
+                Err(e) => return self.include_var_failed(cs, &playbook.file, name, &e, &ctx),
             }
         }
         true
+    }
+
+    fn include_var_failed(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        file: &Arc<SourceFile>,
+        name: &str,
+        e: &TemplateError,
+        ctx: &MjValue,
+    ) -> bool {
+        let d = err_at(
+            file,
+            "pplay::template",
+            e,
+            &format!("var `{name}` cannot be evaluated"),
+        );
+        self.fail_before_call(cs, None, d, ctx);
+        false
     }
 
     /// The items of the step's loop, or `None` after reporting why there
