@@ -544,7 +544,9 @@ fn signalled_run(
             .args([*s, &child.id().to_string()])
             .status()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(150));
+        // Room for the process to take in one signal before the next,
+        // even on a loaded machine.
+        std::thread::sleep(Duration::from_millis(400));
     }
     let out = child.wait_with_output().unwrap();
     let took = sent.elapsed();
@@ -560,7 +562,9 @@ fn signalled_run(
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_call_in_flight_reports_and_exits_143() {
-    let server = slow_server(600).await;
+    // The call in flight must outlast the signal's delivery on a busy
+    // machine, or a second call could start before SIGTERM is seen.
+    let server = slow_server(3000).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.yaml"), MANY_CALLS).unwrap();
     let (d, url, s) = (dir.path().to_owned(), server.url(), server.clone());
