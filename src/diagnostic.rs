@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{LabeledSpan, NamedSource, Severity, SourceCode};
 
@@ -17,13 +17,21 @@ use crate::yaml::Span;
 pub struct SourceFile {
     pub path: PathBuf,
     source: NamedSource<String>,
+    /// Byte offsets at which lines start, built on the first look-up, so
+    /// that locating one node costs a binary search, not a scan of the file
+    /// (a long playbook locates every step).
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Self> {
         let path = path.into();
         let source = NamedSource::new(path.display().to_string(), text);
-        Arc::new(SourceFile { path, source })
+        Arc::new(SourceFile {
+            path,
+            source,
+            line_starts: OnceLock::new(),
+        })
     }
 
     pub fn text(&self) -> &str {
@@ -42,10 +50,15 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let text = self.text();
         let offset = offset.min(text.len());
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        // The first line always starts at 0, so `line` is at least 1.
+        let line = starts.partition_point(|&s| s <= offset);
+        let line_start = starts[line - 1];
+        (line, text[line_start..offset].chars().count() + 1)
     }
 }
 
@@ -366,5 +379,34 @@ mod tests {
             .in_file(&file)
             .label(Span::new(text.len(), 0), "end");
         assert!(d.render(false, 80).contains("end"));
+    }
+
+    /// Line and column counted the slow way: newlines and characters before
+    /// the offset.
+    fn counted(text: &str, offset: usize) -> (usize, usize) {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[start..].chars().count() + 1)
+    }
+
+    #[test]
+    fn line_col_agrees_with_counting_at_every_offset() {
+        let text = "name: é\nsteps:\n\n  - tool: ä\n    args: {x: \"ü\"}\n";
+        let file = SourceFile::new("t.yaml", text.to_owned());
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            assert_eq!(file.line_col(offset), counted(text, offset), "at {offset}");
+        }
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(text.find("tool").unwrap()), (4, 5));
+        // Past the end: the end of the file.
+        assert_eq!(file.line_col(text.len() + 10), (6, 1));
+    }
+
+    #[test]
+    fn line_col_of_a_file_without_newlines() {
+        let file = SourceFile::new("t.yaml", "name: x".to_owned());
+        assert_eq!(file.line_col(6), (1, 7));
+        assert_eq!(SourceFile::new("e.yaml", String::new()).line_col(0), (1, 1));
     }
 }

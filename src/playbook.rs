@@ -929,23 +929,25 @@ impl Loader<'_> {
         }
     }
 
+    /// Ids used twice; each repeat is shown with the first use. A map of the
+    /// ids seen so far keeps this linear in the number of steps.
     fn unique_ids(&mut self, steps: &[Step]) {
-        for (i, s) in steps.iter().enumerate() {
-            let Some(id) = &s.id else { continue };
-            if let Some(first) = steps[..i]
-                .iter()
-                .filter_map(|p| p.id.as_ref())
-                .find(|p| p.value == id.value)
-            {
-                self.diags.push(
+        use std::collections::hash_map::{Entry, HashMap};
+        let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+        for id in steps.iter().filter_map(|s| s.id.as_ref()) {
+            match seen.entry(&id.value) {
+                Entry::Vacant(v) => {
+                    v.insert(id);
+                }
+                Entry::Occupied(first) => self.diags.push(
                     Diagnostic::error(
                         "pplay::duplicate-id",
                         format!("step id `{}` is used twice", id.value),
                     )
                     .in_file(&self.file)
                     .label(id.span, "used again here")
-                    .label(first.span, "first used here"),
-                );
+                    .label(first.get().span, "first used here"),
+                ),
             }
         }
     }

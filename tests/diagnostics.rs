@@ -267,3 +267,11 @@ fn settings_of_the_wrong_kind() {
         "name: [a]\ndescription: 3\nurl: {x: 1}\nsteps:\n  - tool: 5\n  - tool: ppal-connect\n    name: {x: 1}\n    when: [a]\n"
     ));
 }
+
+#[test]
+fn duplicate_ids_point_at_the_first_use() {
+    // A third use is shown with the first, not the second.
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - id: a\n    tool: ppal-connect\n  - id: b\n    tool: ppal-connect\n  - id: a\n    tool: ppal-connect\n  - id: a\n    tool: ppal-connect\n"
+    ));
+}
