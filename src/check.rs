@@ -5,8 +5,10 @@
 //! in one pass: unknown tools and args, literal args that break the schema,
 //! missing required args, undefined names, bad loops. The compiled result,
 //! [`Checked`], is what the runner executes, so nothing is compiled twice.
+//! The check also records which later steps read each value ([`Readers`]),
+//! so the run keeps a result only while something can still read it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use minijinja::Environment;
@@ -20,6 +22,7 @@ use crate::hidden_params::HiddenKind;
 use crate::loops;
 use crate::playbook::{Action, Playbook, Step};
 use crate::protocol::Generation;
+use crate::readers::Readers;
 use crate::template::{Compiled, FUNCTIONS, TemplateError};
 use crate::yaml::{Key, Node, Span, Value};
 
@@ -90,6 +93,8 @@ pub struct Checked<'e, 's> {
     /// What the check found worth saying but not refusing (deprecated
     /// arguments), in file order.
     pub warnings: Vec<Diagnostic>,
+    /// The last step that reads each value, for dropping what nothing reads.
+    pub readers: Readers,
 }
 
 /// The default delay before a first retry.
@@ -123,7 +128,7 @@ impl<'s> Loaded<'s> {
             playbook,
             opts: opts.clone(),
             vars,
-            known: names.known,
+            known: names.known_order,
             load_problems,
             var_problems: names.diags,
         }
@@ -157,7 +162,7 @@ impl<'s> Loaded<'s> {
             return Ok(Some(text.to_owned()));
         }
         let mut names = Names::new(env);
-        names.known = self.known.clone();
+        names.known(&self.known);
         let compiled = names.compile(&pb.file, node);
         if let Some(u) = &compiled {
             names.names(&pb.file, u, &[]);
@@ -211,7 +216,7 @@ pub fn check<'e, 's>(
         var_problems,
     } = loaded;
     let mut names = Names::new(env);
-    names.known = known;
+    names.known(&known);
     names.diags = load_problems.into_iter().chain(var_problems).collect();
     let mut c = Checker {
         n: names,
@@ -226,6 +231,8 @@ pub fn check<'e, 's>(
     }
     let steps = c.steps(pb, &pb.steps, &pb.file);
     let (step_count, planned_calls, diags) = (c.index, c.planned, c.n.diags);
+    let mut readers = c.n.readers;
+    readers.seal();
     let diags = crate::diagnostic::in_file_order(diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
@@ -239,6 +246,7 @@ pub fn check<'e, 's>(
         max_iterations: opts.max_iterations,
         generation: catalog.generation(),
         warnings: diags,
+        readers,
     })
 }
 
@@ -247,10 +255,17 @@ pub fn check<'e, 's>(
 struct Names<'e, 's> {
     env: &'e Environment<'s>,
     diags: Vec<Diagnostic>,
-    /// Names defined so far, in run order.
-    known: Vec<String>,
-    /// Step ids defined so far.
-    ids: Vec<String>,
+    /// Names defined so far, in run order (for hints), and as a set (to look
+    /// up in constant time: a batch job defines thousands).
+    known_order: Vec<String>,
+    known: HashSet<String>,
+    /// Step ids defined so far, likewise.
+    ids_order: Vec<String>,
+    ids: HashSet<String>,
+    /// The step being checked, whose templates read what they name; none
+    /// for the top-level vars, which are evaluated here, not in the run.
+    reader: Option<usize>,
+    readers: Readers,
 }
 
 impl<'e: 's, 's> Names<'e, 's> {
@@ -258,8 +273,25 @@ impl<'e: 's, 's> Names<'e, 's> {
         Names {
             env,
             diags: Vec::new(),
-            known: Vec::new(),
-            ids: Vec::new(),
+            known_order: Vec::new(),
+            known: HashSet::new(),
+            ids_order: Vec::new(),
+            ids: HashSet::new(),
+            reader: None,
+            readers: Readers::default(),
+        }
+    }
+
+    /// Starts from names defined elsewhere (the top-level vars).
+    fn known(&mut self, names: &[String]) {
+        for n in names {
+            self.define(n);
+        }
+    }
+
+    fn define_id(&mut self, id: &str) {
+        if self.ids.insert(id.to_owned()) {
+            self.ids_order.push(id.to_owned());
         }
     }
 
@@ -312,11 +344,17 @@ impl<'e: 's, 's> Names<'e, 's> {
         c.names(&mut used);
         for (name, span) in used {
             let top = name.split('.').next().unwrap_or(&name);
+            if let Some(i) = self.reader
+                && !extra.contains(&top)
+                && !FUNCTIONS.contains(&top)
+            {
+                self.readers.read(i, &name);
+            }
             if top == "steps" {
                 if let Some(id) = name.split('.').nth(1)
-                    && !self.ids.iter().any(|i| i == id)
+                    && !self.ids.contains(id)
                 {
-                    let help = did_you_mean(id, self.ids.iter().map(String::as_str))
+                    let help = did_you_mean(id, self.ids_order.iter().map(String::as_str))
                         .map(|s| format!("did you mean `steps.{s}`?"))
                         .unwrap_or_else(|| {
                             "`steps.<id>` reads the outcome of an earlier step with that `id`"
@@ -334,14 +372,11 @@ impl<'e: 's, 's> Names<'e, 's> {
                 }
                 continue;
             }
-            if self.known.iter().any(|k| k == top)
-                || extra.contains(&top)
-                || FUNCTIONS.contains(&top)
-            {
+            if self.known.contains(top) || extra.contains(&top) || FUNCTIONS.contains(&top) {
                 continue;
             }
             let candidates = self
-                .known
+                .known_order
                 .iter()
                 .map(String::as_str)
                 .chain(extra.iter().copied())
@@ -361,8 +396,8 @@ impl<'e: 's, 's> Names<'e, 's> {
     }
 
     fn define(&mut self, name: &str) {
-        if !self.known.iter().any(|k| k == name) {
-            self.known.push(name.to_owned());
+        if self.known.insert(name.to_owned()) {
+            self.known_order.push(name.to_owned());
         }
     }
 
@@ -454,6 +489,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
     ) -> CheckedStep<'e, 's> {
         let index = self.index;
         self.index += 1;
+        self.n.reader = Some(index);
         let loop_extra: &[&str] = if step.loop_.is_some() {
             &["item", "loop"]
         } else {
@@ -551,7 +587,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             }
         }
         if let Some(id) = &step.id {
-            self.n.ids.push(id.value.clone());
+            self.n.define_id(&id.value);
         }
         checked
     }

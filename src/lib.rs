@@ -16,7 +16,9 @@
 //!    [`vars`]); the playbook's `url` renders from that same evaluation, so
 //!    the catalog can be fetched; then [`check::check`] compiles every
 //!    template once, checks every step against the catalog and reports every
-//!    problem together. A playbook with any problem sends nothing.
+//!    problem together. A playbook with any problem sends nothing. It also
+//!    records, in [`readers`], the last step that reads each value, so that a
+//!    run keeps a result only while something can read it.
 //! 3. **run** ([`runner`], with [`client`]): per call, in the files of
 //!    `runner/` named for them: [`runner`]'s `render`, then `plan` on a dry
 //!    run, else `validate` → `call` (send, retry, the reply read into an
@@ -75,6 +77,7 @@ pub mod migrate;
 pub mod path;
 pub mod playbook;
 pub mod protocol;
+pub mod readers;
 pub mod report;
 pub mod runner;
 pub mod sim;

@@ -87,6 +87,7 @@ pub async fn run(
         opts,
         sink,
         scope: Scope::new(checked.vars.clone()),
+        readers: &checked.readers,
         summary: Summary::default(),
         max_iterations: checked.max_iterations,
         generation: checked.generation,
@@ -138,6 +139,8 @@ struct Runner<'a> {
     opts: &'a RunOptions,
     sink: &'a mut dyn Sink,
     scope: Scope,
+    /// What later steps read, so the scope drops what nothing will.
+    readers: &'a crate::readers::Readers,
     summary: Summary,
     max_iterations: usize,
     /// The server's generation, as its catalog shows it.
@@ -193,6 +196,9 @@ impl Runner<'_> {
                     return;
                 }
                 self.step(cs).await;
+                for what in self.readers.expiring_after(cs.index) {
+                    self.scope.forget(what);
+                }
             }
         })
     }
@@ -211,9 +217,9 @@ impl Runner<'_> {
         match &cs.loop_ {
             None => {
                 if let Some(outcome) = self.iteration(cs, ctx, None).await
-                    && let Some(id) = &cs.step.id
+                    && let Some(id) = self.kept_id(cs)
                 {
-                    self.scope.set_step(&id.value, outcome);
+                    self.scope.set_step(id, outcome);
                 }
             }
             Some(_) => {
@@ -334,11 +340,13 @@ impl Runner<'_> {
     /// the list of their outcomes.
     async fn iterations(&mut self, cs: &CheckedStep<'_, '_>, items: Vec<MjValue>) {
         let length = items.len();
-        let outcomes = Arc::new(crate::template::Outcomes::default());
-        if let Some(id) = &cs.step.id {
+        // Kept only when a later step reads them.
+        let outcomes = self.kept_id(cs).map(|id| {
+            let outcomes = Arc::new(crate::template::Outcomes::default());
             self.scope
-                .set_step(&id.value, MjValue::from_dyn_object(outcomes.clone()));
-        }
+                .set_step(id, MjValue::from_dyn_object(outcomes.clone()));
+            outcomes
+        });
         for (index0, item) in items.into_iter().enumerate() {
             if self.stop.is_some() || self.cancelled() {
                 break;
@@ -350,10 +358,21 @@ impl Runner<'_> {
             };
             let ctx = context! { item => item, loop => lp, ..base };
             let it = Some(Iteration { index0, length });
-            if let Some(o) = self.iteration(cs, ctx, it).await {
+            if let Some(o) = self.iteration(cs, ctx, it).await
+                && let Some(outcomes) = &outcomes
+            {
                 outcomes.push(o);
             }
         }
+    }
+
+    /// The step's id, when a later step reads its outcome (`steps.<id>`);
+    /// an outcome nothing reads is not kept.
+    fn kept_id<'c>(&self, cs: &'c CheckedStep<'_, '_>) -> Option<&'c str> {
+        let id = cs.step.id.as_ref()?;
+        self.readers
+            .keeps_step(&id.value, cs.index)
+            .then_some(id.value.as_str())
     }
 
     fn label(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> String {

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use minijinja::value::Value as MjValue;
 
+use crate::readers::Expiring;
+
 /// Vars, captures and `steps`, as the templates see them.
 pub(super) struct Scope {
     vars: BTreeMap<String, MjValue>,
@@ -28,6 +30,17 @@ impl Scope {
     pub(super) fn set_step(&mut self, id: &str, v: MjValue) {
         self.steps.insert(id.to_owned(), v);
         self.ctx = None;
+    }
+
+    /// Drops a value that no later step reads.
+    pub(super) fn forget(&mut self, what: &Expiring) {
+        let gone = match what {
+            Expiring::Name(name) => self.vars.remove(name).is_some(),
+            Expiring::Step(id) => self.steps.remove(id).is_some(),
+        };
+        if gone {
+            self.ctx = None;
+        }
     }
 
     /// The context for templates, rebuilt only after something changed.
