@@ -65,7 +65,7 @@ conn = http.client.HTTPConnection(host)
 last = None
 for i in range(int(sys.argv[2])):
     name = "first" if last is None else "after " + last
-    body = json.dumps({"trackIndex": 0, "arrangementStart": f"{i % 512 + 1}|1", "notes": "C3 1|1", "name": name})
+    body = json.dumps({"trackIndex": 0, "notes": "C3 1|1", "name": name})
     conn.request("POST", "/api/tools/ppal-create-clip?format=json", body, {"Content-Type": "application/json"})
     r = conn.getresponse()
     assert r.status == 200
