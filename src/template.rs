@@ -76,7 +76,39 @@ pub fn environment_with<'s>(limits: Limits) -> Environment<'s> {
     );
     env.add_function("zip", move |args: Rest<MjValue>| zip(&args, max));
     env.add_function("product", move |args: Rest<MjValue>| product(&args, max));
+    env.set_unknown_method_callback(map_method);
     env
+}
+
+/// `m.items()`, `m.keys()` and `m.values()` on a mapping, as Jinja users
+/// write them; each keeps the mapping's order.
+fn map_method(
+    _: &minijinja::State,
+    value: &MjValue,
+    method: &str,
+    args: &[MjValue],
+) -> Result<MjValue, minijinja::Error> {
+    use minijinja::value::ValueKind;
+    use minijinja::{Error, ErrorKind};
+    if value.kind() != ValueKind::Map || !args.is_empty() {
+        return Err(Error::from(ErrorKind::UnknownMethod));
+    }
+    let keys = value.try_iter()?;
+    let pick = |k: MjValue| -> Result<MjValue, Error> {
+        let v = value.get_item(&k)?;
+        Ok(match method {
+            "items" => MjValue::from(vec![k, v]),
+            "keys" => k,
+            _ => v,
+        })
+    };
+    match method {
+        "items" | "keys" | "values" => keys
+            .map(pick)
+            .collect::<Result<Vec<_>, _>>()
+            .map(MjValue::from),
+        _ => Err(Error::from(ErrorKind::UnknownMethod)),
+    }
 }
 
 fn max_bytes(env: &Environment<'_>) -> usize {

@@ -775,3 +775,52 @@ async fn an_include_step_var_of_the_same_name_passes_the_callers_value() {
     let names: Vec<&str> = set.tracks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["2x-Kick", "2x-Snare"]);
 }
+
+#[tokio::test]
+async fn mappings_keep_their_file_order_everywhere() {
+    // Tracks built from a mapping come out in the order the user wrote it:
+    // playbook vars, a --var/--vars-file value, a captured object, and both
+    // `| items` and `.items()`.
+    let server = Arc::new(
+        TestServer::start(|_, _| Answer::ok(json!({"zeta": 1, "alpha": 2, "mid": 3}))).await,
+    );
+    let out = Test::new(
+        r#"name: order
+vars:
+  kits: { Snare: 1, Kick: 2, Hats: 3 }
+steps:
+  - tool: ppal-create-track
+    loop: kits | items
+    args: { name: "{{ item[0] }}" }
+  - tool: ppal-create-track
+    loop: extra.items()
+    args: { name: "{{ item[0] }}" }
+  - tool: ppal-read-live-set
+    capture: { got: result }
+  - tool: ppal-create-track
+    loop: got | items
+    args: { name: "{{ item[0] }}" }
+"#,
+    )
+    .var("extra", json!({"Pad": 1, "Bass": 2}))
+    .server(server.clone())
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    let names: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.body
+                .get("name")
+                .and_then(|n| n.as_str())
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Snare", "Kick", "Hats", "Pad", "Bass", "zeta", "alpha", "mid"
+        ]
+    );
+}
