@@ -570,13 +570,9 @@ fn init_writes_a_playbook_that_checks() {
     Test::new()
         .arg("check")
         .arg(&mine)
-        .args(["--tools", PINNED])
+        .args(["--tools", PINNED_2_3])
         .run();
-    Test::new()
-        .arg("run")
-        .arg(&mine)
-        .args(["--sim", "--producer-pal", "1.4"])
-        .run();
+    Test::new().arg("run").arg(&mine).arg("--sim").run();
     Test::new().arg("init").arg(&mine).status(2).run();
 }
 
@@ -639,4 +635,52 @@ fn sim_command_fault_flags() {
         .run()
         .json();
     assert_eq!(live_set["timeSignature"], "4/4");
+}
+
+#[test]
+fn profile_flags_reach_the_server_on_the_catalog_read() {
+    with_sim(SimOptions::for_generation(sim::Generation::V2_3), |url| {
+        Test::new()
+            .args(["tools", "--url", &url])
+            .stdout_lacks("ppal-live-api")
+            .run();
+        Test::new()
+            .args(["tools", "--live-api", "--url", &url])
+            .stdout_has("ppal-live-api")
+            .run();
+        Test::new()
+            .args(["tools", "--disabled-tools", "ppal-delete", "--url", &url])
+            .stdout_lacks("ppal-delete")
+            .stdout_has("ppal-read-live-set")
+            .run();
+    });
+}
+
+#[test]
+fn call_checks_timeout_ms_against_the_servers_generation() {
+    Test::new()
+        .args(["call", "ppal-read-live-set", "{}", "--timeout-ms", "58000"])
+        .args(["--tools", PINNED_2_3, "--url", "http://127.0.0.1:9"])
+        .status(2)
+        .stderr_has("--timeout-ms must be from 1 to 55000 on Producer Pal 2.x, not 58000")
+        .stderr_has("nothing was sent")
+        .run();
+    // 1.4 allows up to 60000: the range passes and the call is tried (at a
+    // port nothing listens on any more).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    Test::new()
+        .args(["call", "ppal-read-live-set", "{}", "--timeout-ms", "58000"])
+        .args([
+            "--tools",
+            PINNED,
+            "--url",
+            &format!("http://127.0.0.1:{closed}"),
+        ])
+        .status(3)
+        .stderr_lacks("must be from 1 to")
+        .run();
 }

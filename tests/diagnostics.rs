@@ -275,3 +275,10 @@ fn duplicate_ids_point_at_the_first_use() {
         "name: x\nsteps:\n  - id: a\n    tool: ppal-connect\n  - id: b\n    tool: ppal-connect\n  - id: a\n    tool: ppal-connect\n  - id: a\n    tool: ppal-connect\n"
     ));
 }
+
+#[test]
+fn producer_pal_settings_of_the_wrong_kind() {
+    assert_snapshot!(problems(
+        "name: x\nproducerPal:\n  liveApi: \"yes\"\n  notation: abc\n  smallModelMode: 1\n  disabledTools: ppal-delete\n  liveAPI: true\nsteps:\n  - tool: ppal-connect\n"
+    ));
+}

@@ -4,11 +4,11 @@ use super::output::outln;
 use std::path::{Path, PathBuf};
 
 use super::failure::Failure;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Release};
 use crate::exit;
 
-/// The playbook `pplay init` writes; it passes `pplay check` against the
-/// pinned catalog.
+/// The playbook `pplay init` writes: written for Producer Pal 2.x (objects
+/// named by `path`), it passes `pplay check` against the pinned 2.3 catalog.
 pub const STARTER: &str = r#"# yaml-language-server: $schema=playbook.schema.json
 name: My first playbook
 description: Sets the tempo, adds a drum track with a one-bar beat, and reads the set back.
@@ -25,16 +25,16 @@ steps:
 
   - id: drums
     tool: ppal-create-track
-    args: { name: Drums, type: midi }
+    args: { path: t+, name: Drums, type: midi }
     capture:
-      drums: result.trackIndex
+      drums: result.path
 
   - name: A one-bar beat
     tool: ppal-create-clip
     args:
-      slot: "{{ drums }}/0"
+      path: "{{ drums }}/s0"
       notes: C1 1|1 1|3 D1 1|2 1|4
-      length: "1:0"
+      length: 1bar
     expect: result.noteCount == 4
 
   - tool: ppal-read-live-set
@@ -55,17 +55,20 @@ pub fn init(file: PathBuf, force: bool) -> Result<i32, Failure> {
         .unwrap_or(Path::new(""))
         .join("playbook.schema.json");
     if !schema.exists() {
-        std::fs::write(&schema, crate::editor_schema::generate(&Catalog::pinned()))
-            .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", schema.display())))?;
+        std::fs::write(
+            &schema,
+            crate::editor_schema::generate(&Catalog::pinned_release(Release::V2_3_0, false)),
+        )
+        .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", schema.display())))?;
         outln!(
-            "wrote {} (the editor schema for the pinned catalog)",
+            "wrote {} (the editor schema for the pinned Producer Pal 2.3 catalog)",
             schema.display()
         );
     }
     std::fs::write(&file, STARTER)
         .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", file.display())))?;
     outln!(
-        "wrote {}; try `pplay run {} --sim --producer-pal 1.4`",
+        "wrote {}; try `pplay run {} --sim`",
         file.display(),
         file.display()
     );
