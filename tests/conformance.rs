@@ -2,26 +2,17 @@
 //! Producer Pal's own answers, when `../shared/producer-pal/` is there (CI
 //! has it). The facts must match; the descriptions must be ours.
 
-use std::io::Write;
 use std::path::PathBuf;
+
+mod common;
 
 use pplay::catalog::Release;
 use serde_json::Value;
 
-/// Says so on the process's real stderr: the test harness captures the
-/// output of passing tests, and a skip must be visible in CI logs. A
-/// duplicate of descriptor 2 shares its file offset, so the line lands in
-/// order even when stderr is a log file.
+/// A skip is said on the process's real stderr (see `common::say`), so it
+/// shows in CI logs even though the test passes.
 fn say(text: &str) {
-    use std::os::fd::AsFd;
-    // One write, so lines from tests running in parallel do not interleave.
-    let line = format!("conformance: {text}\n");
-    match std::io::stderr().as_fd().try_clone_to_owned() {
-        Ok(fd) => {
-            let _ = std::fs::File::from(fd).write_all(line.as_bytes());
-        }
-        Err(_) => eprint!("{line}"),
-    }
+    common::say("conformance", text);
 }
 
 fn upstream(file: &str) -> PathBuf {
