@@ -8,7 +8,7 @@
 //! and [`super::v2`] (2.3) each read requests and shape results their own way
 //! over this one model.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// What a simulated tool call produced: a result and its warnings, or the
 /// error text Producer Pal would answer with `isError: true`.
@@ -261,6 +261,22 @@ pub(super) fn is_pitch(tok: &str) -> bool {
 }
 
 impl LiveSet {
+    /// The song-level fields every read of the set starts with, the same in
+    /// both generations.
+    pub fn song_overview(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("tempo".into(), json!(self.tempo));
+        m.insert("timeSignature".into(), json!(self.time_signature));
+        if !self.scale.is_empty() {
+            m.insert("scale".into(), json!(self.scale));
+        }
+        m.insert("isPlaying".into(), json!(self.playing));
+        m.insert("trackCount".into(), json!(self.tracks.len()));
+        m.insert("returnTrackCount".into(), json!(self.returns.len()));
+        m.insert("sceneCount".into(), json!(self.scenes.len()));
+        m
+    }
+
     pub(super) fn new_id(&mut self) -> String {
         let id = self.next_id;
         self.next_id += 1;

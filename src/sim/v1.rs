@@ -95,16 +95,7 @@ impl LiveSet {
 
     fn overview(&self, inc: &[&str]) -> Value {
         let all = inc.contains(&"*");
-        let mut m = Map::new();
-        m.insert("tempo".into(), json!(self.tempo));
-        m.insert("timeSignature".into(), json!(self.time_signature));
-        if !self.scale.is_empty() {
-            m.insert("scale".into(), json!(self.scale));
-        }
-        m.insert("isPlaying".into(), json!(self.playing));
-        m.insert("trackCount".into(), json!(self.tracks.len()));
-        m.insert("returnTrackCount".into(), json!(self.returns.len()));
-        m.insert("sceneCount".into(), json!(self.scenes.len()));
+        let mut m = self.song_overview();
         if all || inc.contains(&"tracks") {
             let tracks: Vec<Value> = (0..self.tracks.len())
                 .map(|i| self.track_json(TrackKind::Midi, i, &[]))

@@ -18,16 +18,7 @@ fn gain(db: f64) -> f64 {
 
 impl LiveSet {
     pub(super) fn overview_v2(&self, inc: &[&str]) -> Value {
-        let mut m = Map::new();
-        m.insert("tempo".into(), json!(self.tempo));
-        m.insert("timeSignature".into(), json!(self.time_signature));
-        if !self.scale.is_empty() {
-            m.insert("scale".into(), json!(self.scale));
-        }
-        m.insert("isPlaying".into(), json!(self.playing));
-        m.insert("trackCount".into(), json!(self.tracks.len()));
-        m.insert("returnTrackCount".into(), json!(self.returns.len()));
-        m.insert("sceneCount".into(), json!(self.scenes.len()));
+        let mut m = self.song_overview();
         let mix: Vec<&str> = inc
             .iter()
             .copied()
