@@ -71,6 +71,7 @@ pub mod editor_schema;
 pub mod event;
 pub mod exit;
 pub mod hidden_params;
+pub mod journal;
 pub mod loops;
 pub mod memory;
 pub mod migrate;
