@@ -50,6 +50,9 @@ pub struct CheckedStep<'e, 's> {
     pub step: &'s Step,
     /// Position in run order, includes expanded.
     pub index: usize,
+    /// Positions in each file's `steps` from the top playbook down through
+    /// includes (`"3"`, `"2/1"`): how the journal names the step.
+    pub path: Arc<str>,
     /// How events name the step, before its name is rendered.
     pub origin: crate::event::StepRef,
     pub tool: Option<&'s Tool>,
@@ -223,6 +226,7 @@ pub fn check<'e, 's>(
         catalog,
         max_iterations: opts.max_iterations,
         index: 0,
+        path: String::new(),
         planned: Some(0),
         var_values: &vars,
     };
@@ -466,6 +470,8 @@ struct Checker<'e, 's, 'v> {
     catalog: &'s Catalog,
     max_iterations: usize,
     index: usize,
+    /// The path of the include being checked, with a trailing `/`.
+    path: String,
     planned: Option<usize>,
     /// Values of the vars known at check time, for loops.
     var_values: &'v BTreeMap<String, MjValue>,
@@ -478,7 +484,11 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         steps: &'s [Step],
         file: &Arc<SourceFile>,
     ) -> Vec<CheckedStep<'e, 's>> {
-        steps.iter().map(|s| self.step(pb, s, file)).collect()
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| self.step(pb, s, file, format!("{}{i}", self.path)))
+            .collect()
     }
 
     fn step(
@@ -486,6 +496,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         pb: &'s Playbook,
         step: &'s Step,
         file: &Arc<SourceFile>,
+        path: String,
     ) -> CheckedStep<'e, 's> {
         let index = self.index;
         self.index += 1;
@@ -527,6 +538,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         let mut checked = CheckedStep {
             step,
             index,
+            path: Arc::from(path.as_str()),
             origin: crate::event::StepRef::for_step(step, index),
             tool: None,
             name,
@@ -583,7 +595,9 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                     }
                     self.n.define(&k.name);
                 }
+                let outer = std::mem::replace(&mut self.path, format!("{path}/"));
                 checked.include_steps = self.steps(playbook, &playbook.steps, inc_file);
+                self.path = outer;
             }
         }
         if let Some(id) = &step.id {

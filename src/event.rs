@@ -87,6 +87,8 @@ pub enum StepStatus {
     Ignored,
     /// `--dry-run`: rendered, not sent.
     Planned,
+    /// `--resume`: done by an earlier run; its outcome comes from the journal.
+    Restored,
 }
 
 /// Counts for the closing summary line.
@@ -98,7 +100,29 @@ pub struct Summary {
     pub failed: usize,
     pub skipped: usize,
     pub ignored: usize,
+    /// Calls taken from the journal instead of being sent (`--resume`).
+    pub restored: usize,
     pub duration_ms: f64,
+}
+
+/// What a resumed run starts from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResumeInfo {
+    /// The journal's path.
+    pub journal: String,
+    /// Calls the journal records as done: restored, not sent again.
+    pub recorded: usize,
+    pub in_flight: Vec<InFlightNote>,
+    /// Files of the run whose text changed since the journal was written.
+    pub changed_files: Vec<String>,
+}
+
+/// What happens to a call that was in flight when the earlier run stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InFlightNote {
+    /// The call, as people read it.
+    pub call: String,
+    pub choice: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +140,8 @@ pub enum Event {
         /// that never ran.
         outline: Vec<StepRef>,
     },
+    /// `--resume`: right after `RunStarted`.
+    Resumed(ResumeInfo),
     StepStarted {
         step: StepRef,
     },

@@ -91,6 +91,15 @@ impl Step {
         }
     }
 
+    /// The span that stands for a whole step in reports: its `tool:` value
+    /// (an include's path).
+    pub fn anchor(&self) -> Span {
+        match &self.action {
+            Action::Call { tool, .. } => tool.span,
+            Action::Include { path, .. } => path.span,
+        }
+    }
+
     /// How reports name the step before its name template is rendered.
     pub fn label(&self) -> String {
         if let Some(n) = self.name.as_ref().and_then(Node::as_str) {

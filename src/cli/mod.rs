@@ -10,6 +10,7 @@
 mod catalog;
 mod failure;
 mod init;
+mod journal;
 mod migrate;
 mod output;
 mod run;
@@ -202,6 +203,8 @@ pub struct RunArgs {
     /// Write a JUnit XML report to FILE
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub journal: journal::JournalArgs,
     #[command(flatten)]
     pub output: Output,
 }

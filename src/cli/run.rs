@@ -10,12 +10,14 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use tokio::sync::Notify;
 
 use super::failure::{Failure, print_diagnostics};
+use super::journal::{self, Earlier};
 use super::{Output, RunArgs, Source, VarArgs, catalog, url};
 use crate::catalog::Catalog;
 use crate::check::{self, CheckOptions, Loaded};
 use crate::diagnostic::Diagnostic;
 use crate::event::{Fanout, Sink};
 use crate::exit;
+use crate::journal::session::RunFacts;
 use crate::playbook;
 use crate::report::json::JsonReporter;
 use crate::report::junit::JunitReporter;
@@ -141,16 +143,36 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         dry_run,
         json,
         junit,
+        journal: jargs,
         output,
     } = args;
+    // A resume reads its journal first: a finished run needs nothing else.
+    let earlier = match journal::earlier(&jargs) {
+        Ok(Earlier::Finished { calls }) => {
+            let path = jargs.resume.as_deref().unwrap_or(&file);
+            let text = journal::nothing_to_do(path, calls);
+            if json {
+                errln!("{text}")
+            } else {
+                outln!("{text}")
+            }
+            return Ok(exit::OK);
+        }
+        Ok(e) => e,
+        Err(d) => {
+            let path = jargs.resume.as_deref().unwrap_or(&file);
+            return Ok(fail(&[d], output.color, json, path));
+        }
+    };
     let (pb, load_problems) = playbook::load_partial_with(&file, &vars.load_options());
     let Some(pb) = pb else {
         return Ok(fail(&load_problems, output.color, json, &file));
     };
-    let opts = match check_options(&vars) {
+    let mut opts = match check_options(&vars) {
         Ok(o) => o,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };
+    opts.overrides = journal::overrides(&earlier, opts.overrides);
     let env = crate::template::environment_with(vars.limits());
     let loaded = Loaded::new(&env, &pb, load_problems, &opts);
     // The simulator, when asked for, serves the catalog the check uses.
@@ -159,9 +181,12 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     } else {
         None
     };
-    let url = match &simulator {
-        Some(s) => s.url(),
-        None => match url::for_playbook(&source, &loaded, &env) {
+    // A resume talks to the Live the journal names, unless told otherwise.
+    let resumed_url = earlier.url().filter(|_| source.url.is_none());
+    let url = match (&simulator, resumed_url) {
+        (Some(s), _) => s.url(),
+        (None, Some(u)) => u.to_owned(),
+        (None, None) => match url::for_playbook(&source, &loaded, &env) {
             Ok(u) => u,
             Err(d) => return Ok(fail(&d, output.color, json, &file)),
         },
@@ -176,6 +201,19 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     if !output.quiet {
         print_diagnostics(&checked.warnings, output.color);
     }
+    let facts = RunFacts {
+        playbook_arg: &file,
+        playbook: &pb,
+        vars_files: &vars.vars_files,
+        overrides: &opts.overrides,
+        vars: &checked.vars,
+        url: &url,
+        catalog: &catalog,
+    };
+    let mut session = match journal::open(&jargs, earlier, &facts, &checked) {
+        Ok(s) => s,
+        Err(d) => return Ok(fail(&d, output.color, json, &file)),
+    };
     let stops = Stops::on_signals();
     let mut reporters = Reporters::new(&output, json, junit.is_some(), &stops);
     let ropts = RunOptions {
@@ -184,7 +222,14 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         cancel_code: Some(stops.code.clone()),
         abandon: Some(stops.abandon.clone()),
     };
-    let outcome = runner::run(&checked, &client, &ropts, &mut reporters.fanout()).await;
+    let outcome = runner::run_journaled(
+        &checked,
+        &client,
+        &ropts,
+        &mut reporters.fanout(),
+        session.as_mut(),
+    )
+    .await;
     if let Some(path) = &junit
         && let Err(e) = std::fs::write(path, reporters.junit.to_xml())
     {

@@ -102,14 +102,13 @@ impl std::fmt::Display for CallKey {
     }
 }
 
-/// Written before a request leaves (once per attempt).
+/// Written before a call is sent (once per call: a retry sends the same call).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sent {
     #[serde(flatten)]
     pub key: CallKey,
     pub tool: String,
-    pub attempt: u32,
     /// SHA-256 of the step's text in its file: a completed step that was
     /// edited is not silently taken as done.
     pub step_sha256: String,
@@ -164,7 +163,10 @@ pub enum CallStatus {
 impl CallStatus {
     /// A resume does not send this call again.
     pub fn is_done(self) -> bool {
-        matches!(self, CallStatus::Ok | CallStatus::Ignored | CallStatus::Skipped)
+        matches!(
+            self,
+            CallStatus::Ok | CallStatus::Ignored | CallStatus::Skipped
+        )
     }
 }
 
@@ -191,7 +193,6 @@ mod tests {
                 iteration: Some(3),
             },
             tool: "ppal-create-clip".into(),
-            attempt: 1,
             step_sha256: "ab".into(),
             args_sha256: "cd".into(),
             args: Some(json!({"slot": "0/3"})),
@@ -199,7 +200,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&sent).unwrap(),
             json!({"kind": "sent", "step": "2/1", "iteration": 3, "tool": "ppal-create-clip",
-                   "attempt": 1, "stepSha256": "ab", "argsSha256": "cd", "args": {"slot": "0/3"}})
+                   "stepSha256": "ab", "argsSha256": "cd", "args": {"slot": "0/3"}})
         );
         let fin = Line::Finished { exit_code: 1 };
         assert_eq!(

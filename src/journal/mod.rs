@@ -12,6 +12,7 @@
 //! - [`read`]: the journal read back, tolerating a last line cut short by a
 //!   kill, and pointing at the place of anything else that is wrong.
 //! - [`write`]: appending, synced line by line.
+//! - [`in_flight`]: deciding about a call the earlier run left in flight.
 //! - [`session`]: the journal as a run uses it: recorded calls to restore
 //!   instead of sending them again.
 //! - [`hash`]: SHA-256 of files, steps and rendered args, so a resume can tell
@@ -19,6 +20,7 @@
 
 pub mod format;
 pub mod hash;
+pub mod in_flight;
 pub mod read;
 pub mod session;
 pub mod write;

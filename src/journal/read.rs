@@ -196,7 +196,12 @@ fn entry(file: &Arc<SourceFile>, n: usize, start: usize, line: &str) -> Result<L
         .map_err(|e| corrupt(file, Span::new(start, line.len()), &e.to_string(), n))
 }
 
-fn json_line(file: &Arc<SourceFile>, n: usize, start: usize, line: &str) -> Result<Json, Diagnostic> {
+fn json_line(
+    file: &Arc<SourceFile>,
+    n: usize,
+    start: usize,
+    line: &str,
+) -> Result<Json, Diagnostic> {
     serde_json::from_str(line).map_err(|e| {
         let col = e.column().saturating_sub(1).min(line.len());
         let at = Span::new(start + col, usize::from(col < line.len()));
@@ -236,7 +241,6 @@ mod tests {
                 iteration: None,
             },
             tool: "t".into(),
-            attempt: 1,
             step_sha256: "s".into(),
             args_sha256: "a".into(),
             args: None,
@@ -272,7 +276,12 @@ mod tests {
 
     #[test]
     fn a_truncated_last_line_is_dropped() {
-        let full = format!("{}{}{}", run_line(), sent("0"), outcome("0", CallStatus::Ok));
+        let full = format!(
+            "{}{}{}",
+            run_line(),
+            sent("0"),
+            outcome("0", CallStatus::Ok)
+        );
         let cut = &full[..full.len() - 5];
         let j = parse_text(cut).unwrap().unwrap();
         assert_eq!(j.in_flight().count(), 1);

@@ -20,6 +20,7 @@ use super::read::Journal;
 use super::write::Writer;
 use crate::catalog::Catalog;
 use crate::diagnostic::Diagnostic;
+use crate::event::ResumeInfo;
 use crate::playbook::{Action, Playbook, walk_steps};
 use crate::protocol::Generation;
 
@@ -42,7 +43,10 @@ pub fn identity(facts: &RunFacts<'_>) -> Identity {
         facts.url.to_owned(),
     );
     let pb = facts.playbook;
-    let mut files = vec![(pb.file.name().to_owned(), hash::bytes(pb.file.text().as_bytes()))];
+    let mut files = vec![(
+        pb.file.name().to_owned(),
+        hash::bytes(pb.file.text().as_bytes()),
+    )];
     walk_steps(&pb.steps, &mut |s| {
         if let Action::Include { playbook, .. } = &s.action {
             files.push((
@@ -108,6 +112,8 @@ pub struct Session {
     force: bool,
     /// Calls recorded as done that the walk has not met yet.
     pending: usize,
+    /// What reports say about the resume.
+    info: Option<ResumeInfo>,
 }
 
 impl Session {
@@ -118,6 +124,7 @@ impl Session {
             earlier: None,
             force: false,
             pending: 0,
+            info: None,
         }
     }
 
@@ -129,7 +136,19 @@ impl Session {
             writer,
             earlier: Some(earlier),
             force,
+            info: None,
         }
+    }
+
+    /// Adds what reports say about the resume.
+    pub fn with_info(mut self, info: ResumeInfo) -> Self {
+        self.info = Some(info);
+        self
+    }
+
+    /// What reports say about the resume, when this run is one.
+    pub fn info(&self) -> Option<&ResumeInfo> {
+        self.info.as_ref()
     }
 
     /// Whether the call `key`, about to be sent with args hashing to
@@ -182,11 +201,6 @@ impl Session {
     pub fn finished(&mut self, exit_code: i32) -> Result<(), Diagnostic> {
         self.writer.write(&Line::Finished { exit_code })
     }
-
-    /// Whether this run resumes an earlier one.
-    pub fn is_resume(&self) -> bool {
-        self.earlier.is_some()
-    }
 }
 
 #[cfg(test)]
@@ -210,7 +224,6 @@ mod tests {
             text += &line_text(&Line::Sent(Sent {
                 key: key(step),
                 tool: "t".into(),
-                attempt: 1,
                 step_sha256: format!("step{step}"),
                 args_sha256: format!("args{step}"),
                 args: None,
@@ -242,31 +255,55 @@ mod tests {
             s.lookup(&key("0"), "step0", "args0"),
             Lookup::Restore { changed: None, .. }
         ));
-        assert!(matches!(s.lookup(&key("1"), "step1", "args1"), Lookup::Send));
-        assert!(matches!(s.lookup(&key("2"), "step2", "args2"), Lookup::Send));
+        assert!(matches!(
+            s.lookup(&key("1"), "step1", "args1"),
+            Lookup::Send
+        ));
+        assert!(matches!(
+            s.lookup(&key("2"), "step2", "args2"),
+            Lookup::Send
+        ));
     }
 
     #[test]
     fn a_changed_step_or_args_is_refused_unless_forced() {
         let calls = [("0", CallStatus::Ok)];
         let (mut s, _d) = session(&calls, false);
-        assert!(matches!(s.lookup(&key("0"), "edited", "args0"), Lookup::Refuse(w) if w.contains("changed in the file")));
+        assert!(
+            matches!(s.lookup(&key("0"), "edited", "args0"), Lookup::Refuse(w) if w.contains("changed in the file"))
+        );
         let (mut s, _d) = session(&calls, false);
-        assert!(matches!(s.lookup(&key("0"), "step0", "other"), Lookup::Refuse(w) if w.contains("render differently")));
+        assert!(
+            matches!(s.lookup(&key("0"), "step0", "other"), Lookup::Refuse(w) if w.contains("render differently"))
+        );
         let (mut s, _d) = session(&calls, true);
         assert!(matches!(
             s.lookup(&key("0"), "edited", "args0"),
-            Lookup::Restore { changed: Some(_), .. }
+            Lookup::Restore {
+                changed: Some(_),
+                ..
+            }
         ));
     }
 
     #[test]
     fn a_new_call_before_recorded_ones_is_another_path() {
         let (mut s, _d) = session(&[("0", CallStatus::Ok), ("2", CallStatus::Ok)], false);
-        assert!(matches!(s.lookup(&key("0"), "step0", "args0"), Lookup::Restore { .. }));
-        assert!(matches!(s.lookup(&key("1"), "step1", "args1"), Lookup::Refuse(w) if w.contains("another path")));
+        assert!(matches!(
+            s.lookup(&key("0"), "step0", "args0"),
+            Lookup::Restore { .. }
+        ));
+        assert!(
+            matches!(s.lookup(&key("1"), "step1", "args1"), Lookup::Refuse(w) if w.contains("another path"))
+        );
         let (mut s, _d) = session(&[("0", CallStatus::Ok)], false);
-        assert!(matches!(s.lookup(&key("0"), "step0", "args0"), Lookup::Restore { .. }));
-        assert!(matches!(s.lookup(&key("1"), "step1", "args1"), Lookup::Send));
+        assert!(matches!(
+            s.lookup(&key("0"), "step0", "args0"),
+            Lookup::Restore { .. }
+        ));
+        assert!(matches!(
+            s.lookup(&key("1"), "step1", "args1"),
+            Lookup::Send
+        ));
     }
 }

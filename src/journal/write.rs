@@ -121,7 +121,6 @@ mod tests {
                 iteration: Some(0),
             },
             tool: "t".into(),
-            attempt: 1,
             step_sha256: "s".into(),
             args_sha256: "a".into(),
             args: None,
@@ -133,8 +132,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
         let mut w = Writer::create(&path).unwrap();
-        w.write(&Line::Run(Identity::new("pb.yaml".into(), "http://x".into())))
-            .unwrap();
+        w.write(&Line::Run(Identity::new(
+            "pb.yaml".into(),
+            "http://x".into(),
+        )))
+        .unwrap();
         w.write(&sent("0")).unwrap();
         drop(w);
         let j = read::read(&path).unwrap().unwrap();
@@ -150,8 +152,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
         let mut w = Writer::create(&path).unwrap();
-        w.write(&Line::Run(Identity::new("pb.yaml".into(), "http://x".into())))
-            .unwrap();
+        w.write(&Line::Run(Identity::new(
+            "pb.yaml".into(),
+            "http://x".into(),
+        )))
+        .unwrap();
         drop(w);
         // A kill in the middle of a write.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();

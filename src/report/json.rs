@@ -61,6 +61,7 @@ impl<W: Write> Sink for JsonReporter<W> {
             event,
             Event::StepFinished { .. }
                 | Event::RunStarted { .. }
+                | Event::Resumed(_)
                 | Event::RunFinished { .. }
                 | Event::Retry { .. }
         ) {
@@ -92,6 +93,19 @@ fn view(event: &Event) -> View<'_> {
             steps: *steps,
             planned_calls: *planned_calls,
             dry_run: *dry_run,
+        },
+        Event::Resumed(info) => View::Resumed {
+            journal: &info.journal,
+            recorded_calls: info.recorded,
+            in_flight: info
+                .in_flight
+                .iter()
+                .map(|n| InFlightView {
+                    call: &n.call,
+                    choice: n.choice,
+                })
+                .collect(),
+            changed_files: &info.changed_files,
         },
         Event::StepStarted { step } => View::StepStarted {
             step: StepRefView(step),
@@ -202,6 +216,12 @@ enum View<'a> {
         steps: usize,
         planned_calls: Option<usize>,
         dry_run: bool,
+    },
+    Resumed {
+        journal: &'a str,
+        recorded_calls: usize,
+        in_flight: Vec<InFlightView<'a>>,
+        changed_files: &'a [String],
     },
     StepStarted {
         step: StepRefView<'a>,
@@ -337,16 +357,27 @@ struct SummaryView<'a>(&'a Summary);
 impl Serialize for SummaryView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let m = self.0;
-        let mut st = s.serialize_struct("Summary", 7)?;
+        let mut st = s.serialize_struct("Summary", 8)?;
         st.serialize_field("steps", &m.steps)?;
         st.serialize_field("calls", &m.calls)?;
         st.serialize_field("warnings", &m.warnings)?;
         st.serialize_field("failed", &m.failed)?;
         st.serialize_field("skipped", &m.skipped)?;
         st.serialize_field("ignored", &m.ignored)?;
+        if m.restored > 0 {
+            st.serialize_field("restored", &m.restored)?;
+        } else {
+            st.skip_field("restored")?;
+        }
         st.serialize_field("durationMs", &m.duration_ms)?;
         st.end()
     }
+}
+
+#[derive(Serialize)]
+struct InFlightView<'a> {
+    call: &'a str,
+    choice: &'static str,
 }
 
 fn status_name(s: StepStatus) -> &'static str {
@@ -356,5 +387,6 @@ fn status_name(s: StepStatus) -> &'static str {
         StepStatus::Skipped => "skipped",
         StepStatus::Ignored => "ignored",
         StepStatus::Planned => "planned",
+        StepStatus::Restored => "restored",
     }
 }

@@ -72,7 +72,9 @@ impl Sink for JunitReporter {
             } => {
                 self.ran.insert(step.index);
                 let mut st = match status {
-                    StepStatus::Ok | StepStatus::Planned => TestCaseStatus::success(),
+                    StepStatus::Ok | StepStatus::Planned | StepStatus::Restored => {
+                        TestCaseStatus::success()
+                    }
                     StepStatus::Skipped => TestCaseStatus::skipped(),
                     StepStatus::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
                     StepStatus::Ignored => TestCaseStatus::skipped(),
@@ -99,6 +101,9 @@ impl Sink for JunitReporter {
                 }
                 let mut case = TestCase::new(Self::case_name(step), st);
                 case.set_classname(self.file.clone());
+                if *status == StepStatus::Restored {
+                    case.set_system_out("restored from the journal: not sent again");
+                }
                 case.set_time(Duration::from_secs_f64(duration_ms / 1000.0));
                 self.cases.push(case);
             }

@@ -73,6 +73,7 @@ impl<W: Write> TerminalReporter<W> {
             StepStatus::Skipped => self.paint(yellow, "↷"),
             StepStatus::Ignored => self.paint(yellow, "✗"),
             StepStatus::Planned => self.paint(dim, "→"),
+            StepStatus::Restored => self.paint(dim, "↺"),
         };
         let mut text = format!("{mark} {}", step.name);
         if let Some(it) = step.iteration {
@@ -104,6 +105,9 @@ impl<W: Write> TerminalReporter<W> {
                 "  {}",
                 self.paint(yellow, "ignored (onError: continue)")
             )),
+            StepStatus::Restored => {
+                text.push_str(&format!("  {}", self.paint(dim, "from the journal")))
+            }
             _ => {}
         }
         self.line(&text);
@@ -127,6 +131,24 @@ impl<W: Write> TerminalReporter<W> {
         }
         pb.enable_steady_tick(Duration::from_millis(120));
         self.progress = Some(pb);
+    }
+}
+
+impl<W: Write> TerminalReporter<W> {
+    /// What a resume starts from, shown even with `-q`: it says what will
+    /// not be sent again.
+    fn resumed(&mut self, info: &crate::event::ResumeInfo) {
+        let calls = plural(info.recorded, "call");
+        self.line(&format!(
+            "↺ resuming {}: {calls} recorded as done, not sent again",
+            info.journal
+        ));
+        for n in &info.in_flight {
+            self.line(&format!("  {} was in flight: {}", n.call, n.choice));
+        }
+        for f in &info.changed_files {
+            self.line(&format!("  {f} changed since the journal was written"));
+        }
     }
 }
 
@@ -161,6 +183,9 @@ pub fn summary_line(s: &Summary) -> String {
     );
     if s.ignored > 0 {
         text.push_str(&format!(", {} ignored", s.ignored));
+    }
+    if s.restored > 0 {
+        text.push_str(&format!(", {} restored from the journal", s.restored));
     }
     text.push_str(&format!(" in {}", format_duration(s.duration_ms)));
     text
@@ -238,6 +263,7 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     self.line(text.trim_end());
                 }
             }
+            Event::Resumed(info) => self.resumed(info),
             Event::StepStarted { .. } => {}
             Event::StepFinished { .. } | Event::RunFinished { .. } => self.finished(event),
         }

@@ -109,6 +109,10 @@ pub(super) struct CallFailed {
     pub duration_ms: f64,
     /// The server is not there: the run stops.
     pub unreachable: Option<ClientError>,
+    /// The HTTP status, when an answer came.
+    pub http: Option<u16>,
+    /// Nothing says whether Live acted: no answer, or a 5xx.
+    pub unknown: bool,
 }
 
 impl Runner<'_> {
@@ -126,7 +130,13 @@ impl Runner<'_> {
         let duration_ms = ms(started.elapsed());
         let step = cs.step;
         let file = &step.file;
-        let anchor = super::step_anchor(step);
+        let anchor = step.anchor();
+        let http = match &reply {
+            Ok(Reply::Http { status, .. }) => Some(*status),
+            _ => None,
+        };
+        // What might have reached Live is what a journal cannot call done.
+        let unknown = resend_policy(&reply, false, false) == Resend::Unsafe;
         let failed = |diagnostic: Diagnostic, unreachable| CallFailed {
             diagnostic: match &why {
                 Some(w) => diagnostic.help(w.clone()),
@@ -134,6 +144,8 @@ impl Runner<'_> {
             },
             duration_ms,
             unreachable,
+            http,
+            unknown,
         };
         match reply {
             Err(e @ ClientError::Unreachable { .. }) => {
@@ -321,7 +333,7 @@ impl Runner<'_> {
 
     /// Reports each warning the tool gave.
     pub(super) fn warnings(&mut self, cs: &CheckedStep<'_, '_>, sr: &StepRef, call: &CallResult) {
-        let anchor = super::step_anchor(cs.step);
+        let anchor = cs.step.anchor();
         let tool = cs.step.tool().unwrap_or_default();
         for w in &call.warnings {
             self.summary.warnings += 1;

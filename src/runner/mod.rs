@@ -13,9 +13,12 @@
 //! - [`render`], [`plan`] (`--dry-run`), [`validate`]: before sending;
 //! - [`call`]: sending, retries, and the reply read into an outcome;
 //! - [`verify`]: after a reply arrives, the tool's verdict, captures and
-//!   expectations.
+//!   expectations;
+//! - [`journal`]: with `--journal`/`--resume`, each call recorded before it
+//!   is sent and after it is judged, and calls an earlier run did restored.
 
 mod call;
+mod journal;
 mod plan;
 mod render;
 mod scope;
@@ -37,9 +40,9 @@ use crate::client::{Client, ClientError};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
 use crate::exit;
-use crate::playbook::{Action, OnError, Step};
+use crate::journal::{CallStatus, Session};
+use crate::playbook::{Action, OnError};
 use crate::template::{Placeholder, TemplateError, placeholder};
-use crate::yaml::Span;
 use scope::Scope;
 
 /// How to run.
@@ -71,6 +74,18 @@ pub async fn run(
     opts: &RunOptions,
     sink: &mut dyn Sink,
 ) -> RunOutcome {
+    run_journaled(checked, client, opts, sink, None).await
+}
+
+/// Runs `checked`, recording each call in `journal` and restoring the calls
+/// an earlier run recorded as done.
+pub async fn run_journaled(
+    checked: &Checked<'_, '_>,
+    client: &Client,
+    opts: &RunOptions,
+    sink: &mut dyn Sink,
+    mut journal: Option<&mut Session>,
+) -> RunOutcome {
     let started = Instant::now();
     let pb = checked.playbook;
     sink.emit(&Event::RunStarted {
@@ -82,7 +97,11 @@ pub async fn run(
         dry_run: opts.dry_run,
         outline: outline(&checked.steps),
     });
+    if let Some(info) = journal.as_deref().and_then(Session::info) {
+        sink.emit(&Event::Resumed(info.clone()));
+    }
     let mut r = Runner {
+        journal: journal.as_deref_mut(),
         client,
         opts,
         sink,
@@ -97,6 +116,7 @@ pub async fn run(
     let interrupted = r.cancelled();
     let (exit_code, error) = match (&r.stop, interrupted) {
         (Some(Stop::Unreachable(e)), _) => (exit::UNREACHABLE, Some(e.to_string())),
+        (Some(Stop::Refused), _) => (exit::INVALID, None),
         (_, true) => (
             opts.cancel_code
                 .as_ref()
@@ -108,6 +128,10 @@ pub async fn run(
     };
     r.summary.duration_ms = ms(started.elapsed());
     let summary = r.summary;
+    // Best effort: a journal without this line still resumes.
+    if let Some(j) = r.journal.as_deref_mut() {
+        let _ = j.finished(exit_code);
+    }
     r.sink.emit(&Event::RunFinished {
         summary,
         exit_code,
@@ -132,9 +156,12 @@ fn outline(steps: &[CheckedStep<'_, '_>]) -> Vec<StepRef> {
 enum Stop {
     Failed,
     Unreachable(ClientError),
+    /// A resume met a recorded call that no longer matches the playbook.
+    Refused,
 }
 
 struct Runner<'a> {
+    journal: Option<&'a mut Session>,
     client: &'a Client,
     opts: &'a RunOptions,
     sink: &'a mut dyn Sink,
@@ -164,14 +191,6 @@ fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &
     Diagnostic::error(code, format!("{what}: {}", e.message))
         .in_file(file)
         .label(e.span, "here")
-}
-
-/// The span that stands for a whole step in reports: its `tool:` value.
-fn step_anchor(step: &Step) -> Span {
-    match &step.action {
-        Action::Call { tool, .. } => tool.span,
-        Action::Include { path, .. } => path.span,
-    }
 }
 
 fn is_placeholder(v: &MjValue) -> bool {
@@ -453,19 +472,41 @@ impl Runner<'_> {
             self.finish_failed(cs, sr, 0.0, d);
             return None;
         }
+        if let Some(restored) = self.journal_restore(cs, &sr, &rendered.args) {
+            return restored;
+        }
+        if let Err(d) = self.journal_sent(cs, &sr, &rendered.args) {
+            self.finish_failed(cs, sr, 0.0, d);
+            self.stop = Some(Stop::Failed);
+            return None;
+        }
         let call = match self.call(cs, &sr, tool, rendered, started).await {
             Ok(c) => c,
             Err(f) => {
+                let status = self.failed_status(cs, f.unknown);
+                let journaled = self.journal_settle(cs, &sr, status, f.http, None);
                 self.finish_failed(cs, sr, f.duration_ms, f.diagnostic);
                 if let Some(e) = f.unreachable {
                     self.stop = Some(Stop::Unreachable(e));
                 }
+                self.journal_broken(journaled);
                 return None;
             }
         };
         self.warnings(cs, &sr, &call);
         let outcome = call.outcome();
-        match self.verify(cs, &call, ctx) {
+        let verdict = self.verify(cs, &call, ctx);
+        let status = match verdict {
+            Ok(()) => CallStatus::Ok,
+            Err(_) => self.failed_status(cs, false),
+        };
+        let journaled = self.journal_settle(cs, &sr, status, Some(200), Some(&call));
+        let verdict = match (verdict, &journaled) {
+            (Ok(()), Err(d)) => Err(d.clone()),
+            (v, _) => v,
+        };
+        self.journal_broken(journaled);
+        match verdict {
             Ok(()) => {
                 self.summary.steps += 1;
                 self.sink.emit(&Event::StepFinished {

@@ -27,6 +27,10 @@ impl Scope {
         self.ctx = None;
     }
 
+    pub(super) fn get(&self, name: &str) -> Option<&MjValue> {
+        self.vars.get(name)
+    }
+
     pub(super) fn set_step(&mut self, id: &str, v: MjValue) {
         self.steps.insert(id.to_owned(), v);
         self.ctx = None;

@@ -22,7 +22,7 @@ impl Runner<'_> {
     ) -> Result<(), Diagnostic> {
         let step = cs.step;
         let file = &step.file;
-        let anchor = super::step_anchor(step);
+        let anchor = step.anchor();
         let tool = step.tool().unwrap_or_default();
         if call.is_error {
             let text = call

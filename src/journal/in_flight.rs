@@ -1,0 +1,202 @@
+//! The call that was in flight when a run stopped.
+//!
+//! Its `sent` line is on disk, its outcome is not: the request may or may not
+//! have reached Live. pplay does not guess. A read-only tool (per the
+//! catalog's `annotations.readOnlyHint`) is simply sent again; for any other
+//! the user says `--in-flight resend` or `--in-flight skip`, after looking in
+//! Live. A skipped call has no result, so a later template that reads its
+//! captures or `steps.<id>` is refused before anything is sent.
+
+use serde_json::Value as Json;
+
+use super::format::{CallKey, InFlight};
+use super::read::Journal;
+use crate::check::{Checked, CheckedStep};
+use crate::diagnostic::Diagnostic;
+use crate::template::Compiled;
+
+/// What happens to one call the journal left in flight.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub key: CallKey,
+    pub choice: InFlight,
+    /// Resent without asking: the tool only reads.
+    pub read_only: bool,
+    /// The call, as people read it.
+    pub call: String,
+}
+
+/// What happens to each call the journal left in flight.
+pub fn decide(
+    journal: &Journal,
+    checked: &Checked<'_, '_>,
+    choice: Option<InFlight>,
+) -> Result<Vec<Decision>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for record in journal.in_flight() {
+        let key = &record.sent.key;
+        let decided = |choice, read_only, call| Decision {
+            key: key.clone(),
+            choice,
+            read_only,
+            call,
+        };
+        let Some(cs) = find(&checked.steps, &key.step) else {
+            if choice == Some(InFlight::Skip) {
+                out.push(decided(InFlight::Skip, false, key.to_string()));
+            } else {
+                problems.push(gone(journal, record.span, key));
+            }
+            continue;
+        };
+        let call = describe(cs, key);
+        if cs.tool.is_some_and(|t| t.read_only) {
+            out.push(decided(InFlight::Resend, true, call));
+            continue;
+        }
+        match choice {
+            None => problems.push(ask(cs, key, record.sent.args.as_ref())),
+            Some(InFlight::Skip) => {
+                problems.extend(readers(checked, cs, key));
+                out.push(decided(InFlight::Skip, false, call));
+            }
+            Some(InFlight::Resend) => out.push(decided(InFlight::Resend, false, call)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The step at a journal path (`"2/1"`), looking through includes.
+pub fn find<'c, 'e, 's>(
+    steps: &'c [CheckedStep<'e, 's>],
+    path: &str,
+) -> Option<&'c CheckedStep<'e, 's>> {
+    steps.iter().find_map(|cs| {
+        if &*cs.path == path {
+            Some(cs)
+        } else {
+            find(&cs.include_steps, path)
+        }
+    })
+}
+
+/// `the call to `ppal-create-clip` of step 'Clips' (iteration 4)`.
+pub fn describe(cs: &CheckedStep<'_, '_>, key: &CallKey) -> String {
+    let tool = cs.step.tool().unwrap_or("?");
+    let it = key
+        .iteration
+        .map(|i| format!(" (iteration {})", i + 1))
+        .unwrap_or_default();
+    format!("the call to `{tool}` of step '{}'{it}", cs.step.label())
+}
+
+fn ask(cs: &CheckedStep<'_, '_>, key: &CallKey, args: Option<&Json>) -> Diagnostic {
+    let shown = args.map_or_else(|| "(not recorded)".to_owned(), Json::to_string);
+    Diagnostic::error(
+        "pplay::in-flight",
+        format!(
+            "{} was in flight when the run stopped: it may or may not have reached Live",
+            describe(cs, key)
+        ),
+    )
+    .in_file(&cs.step.file)
+    .label(cs.step.anchor(), format!("sent with {shown}"))
+    .help(
+        "look in Live: if this call took effect, resume with --in-flight skip; \
+         if it did not, with --in-flight resend",
+    )
+}
+
+fn gone(journal: &Journal, span: crate::yaml::Span, key: &CallKey) -> Diagnostic {
+    Diagnostic::error(
+        "pplay::in-flight",
+        format!(
+            "the call in flight when the run stopped ({key}) is no longer in the playbook, \
+             so it cannot be sent again"
+        ),
+    )
+    .in_file(&journal.file)
+    .label(span, "this call")
+    .help("resume with --in-flight skip, or restore the step")
+}
+
+/// Every template after the skipped step that reads its captures or its
+/// `steps.<id>` record.
+fn readers(
+    checked: &Checked<'_, '_>,
+    skipped: &CheckedStep<'_, '_>,
+    key: &CallKey,
+) -> Vec<Diagnostic> {
+    let captured: Vec<&str> = skipped.capture.iter().map(|(n, _)| *n).collect();
+    let record = skipped
+        .step
+        .id
+        .as_ref()
+        .map(|id| format!("steps.{}", id.value));
+    let reads = |name: &str| {
+        let root = name.split(['.', '[']).next().unwrap_or(name);
+        captured.contains(&root)
+            || record.as_deref().is_some_and(|r| {
+                name == r
+                    || name.starts_with(&format!("{r}."))
+                    || name.starts_with(&format!("{r}["))
+            })
+    };
+    let mut out = Vec::new();
+    let mut later = Vec::new();
+    after(&checked.steps, skipped.index, &mut later);
+    for cs in later {
+        let mut names = Vec::new();
+        for c in templates(cs) {
+            c.names(&mut names);
+        }
+        for (name, span) in names.into_iter().filter(|(n, _)| reads(n)) {
+            out.push(
+                Diagnostic::error(
+                    "pplay::in-flight-skipped",
+                    format!(
+                        "`{name}` comes from {}, which was in flight when the run stopped and \
+                         is skipped (--in-flight skip): its result is unknown",
+                        describe(skipped, key)
+                    ),
+                )
+                .in_file(&cs.step.file)
+                .label(span, "reads the skipped call's result")
+                .help("resume with --in-flight resend, or stop reading this value"),
+            );
+        }
+    }
+    out
+}
+
+/// The steps after run-order position `index`, includes expanded.
+fn after<'c, 'e, 's>(
+    steps: &'c [CheckedStep<'e, 's>],
+    index: usize,
+    out: &mut Vec<&'c CheckedStep<'e, 's>>,
+) {
+    for cs in steps {
+        if cs.index > index {
+            out.push(cs);
+        }
+        after(&cs.include_steps, index, out);
+    }
+}
+
+/// Every compiled template of a step.
+fn templates<'c, 'e, 's>(
+    cs: &'c CheckedStep<'e, 's>,
+) -> impl Iterator<Item = &'c Compiled<'e, 's>> {
+    let singles = [&cs.name, &cs.args, &cs.timeout_ms, &cs.when, &cs.loop_];
+    singles
+        .into_iter()
+        .flatten()
+        .chain(cs.capture.iter().map(|(_, c)| c))
+        .chain(cs.include_vars.iter().map(|(_, c)| c))
+        .chain(cs.expect.iter())
+}
