@@ -56,6 +56,14 @@ steps:
       - result.trackCount == first + (parts | length)
 "#;
 
+/// `pplay sim` in its own process, as Producer Pal 1.4 (the playbooks here
+/// name tracks and slots by index).
+fn sim(extra: &[&str]) -> SimProcess {
+    let mut args = vec!["--producer-pal", "1.4"];
+    args.extend_from_slice(extra);
+    SimProcess::start(&args)
+}
+
 /// A small seeded generator: the kill moments are random but repeatable.
 struct Rng(u64);
 
@@ -191,7 +199,7 @@ fn killed_at_random_moments_the_resumed_runs_build_exactly_the_playbook() {
     // Fresh jobs until enough kills landed, within a bounded time.
     while kills < KILLS && jobs < 8 && started.elapsed() < Duration::from_secs(150) {
         jobs += 1;
-        let sim = SimProcess::start(&["--latency-ms", "40"]);
+        let sim = sim(&["--latency-ms", "40"]);
         let (_dir, pb, journal) = scratch(BATCH);
         let mut choice_now: Option<&str> = None;
         let mut first = true;
@@ -290,7 +298,7 @@ fn track_names(url: &str) -> Vec<String> {
 
 #[test]
 fn a_failed_step_is_the_first_call_a_resume_sends_and_reports_say_what_was_restored() {
-    let sim = SimProcess::start(&[]);
+    let sim = sim(&[]);
     let (dir, pb, journal) = failed_run(&sim);
     let junit = dir.path().join("junit.xml");
     let out = pplay()
@@ -338,7 +346,7 @@ fn a_failed_step_is_the_first_call_a_resume_sends_and_reports_say_what_was_resto
 
 #[test]
 fn a_changed_step_is_refused_and_force_keeps_its_outcome() {
-    let sim = SimProcess::start(&[]);
+    let sim = sim(&[]);
     let (dir, pb, journal) = failed_run(&sim);
     std::fs::write(&pb, TWO_TRACKS.replace("name: Kick", "name: Kik")).unwrap();
     let resume = |force: bool| {
@@ -374,7 +382,7 @@ fn a_changed_step_is_refused_and_force_keeps_its_outcome() {
 
 #[test]
 fn a_corrupt_journal_is_a_located_error() {
-    let sim = SimProcess::start(&[]);
+    let sim = sim(&[]);
     let (dir, pb, journal) = failed_run(&sim);
     let text = std::fs::read_to_string(&journal).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
@@ -394,7 +402,7 @@ fn a_corrupt_journal_is_a_located_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_journal_sends_nothing() {
-    let sim = SimProcess::start(&[]);
+    let sim = sim(&[]);
     let (_dir, pb, journal) = scratch(TWO_TRACKS);
     let url = sim.url.clone();
     let (pb2, j2) = (pb.clone(), journal.clone());
@@ -431,7 +439,7 @@ async fn a_finished_journal_sends_nothing() {
 
 #[test]
 fn the_call_in_flight_is_named_and_a_skipped_one_refuses_its_readers() {
-    let sim = SimProcess::start(&[]);
+    let sim = sim(&[]);
     let (dir, pb, journal) = failed_run(&sim);
     // As if killed right after the first call was sent.
     let text = std::fs::read_to_string(&journal).unwrap();
