@@ -43,7 +43,7 @@ pub enum Earlier {
     Finished {
         calls: usize,
     },
-    Journal(Journal),
+    Journal(Box<Journal>),
 }
 
 impl Earlier {
@@ -64,7 +64,7 @@ pub fn earlier(args: &JournalArgs) -> Result<Earlier, Diagnostic> {
     Ok(match journal::read(path)? {
         None => Earlier::None,
         Some(j) if j.finished == Some(crate::exit::OK) => Earlier::Finished { calls: j.done() },
-        Some(j) => Earlier::Journal(j),
+        Some(j) => Earlier::Journal(Box::new(j)),
     })
 }
 
@@ -102,7 +102,7 @@ pub fn open(
 ) -> Result<Option<Session>, Vec<Diagnostic>> {
     let now = identity(facts);
     let earlier = match earlier {
-        Earlier::Journal(j) => j,
+        Earlier::Journal(j) => *j,
         _ => {
             let Some(path) = args.journal.as_ref().or(args.resume.as_ref()) else {
                 return Ok(None);

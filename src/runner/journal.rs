@@ -29,7 +29,7 @@ fn step_sha256(cs: &CheckedStep<'_, '_>) -> String {
     let span = cs.step.span;
     let text = cs.step.file.text();
     let end = (span.offset + span.len).min(text.len());
-    journal::hash::bytes(text[span.offset.min(end)..end].as_bytes())
+    journal::hash::bytes(&text.as_bytes()[span.offset.min(end)..end])
 }
 
 impl Runner<'_> {

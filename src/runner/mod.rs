@@ -84,7 +84,7 @@ pub async fn run_journaled(
     client: &Client,
     opts: &RunOptions,
     sink: &mut dyn Sink,
-    mut journal: Option<&mut Session>,
+    journal: Option<&mut Session>,
 ) -> RunOutcome {
     let started = Instant::now();
     let pb = checked.playbook;
@@ -101,7 +101,7 @@ pub async fn run_journaled(
         sink.emit(&Event::Resumed(info.clone()));
     }
     let mut r = Runner {
-        journal: journal.as_deref_mut(),
+        journal,
         client,
         opts,
         sink,
