@@ -281,9 +281,11 @@ impl Stops {
             code: Arc::new(AtomicI32::new(exit::INTERRUPTED)),
             abandon: Arc::new(Notify::new()),
         };
+        // Listening starts here, before any call can be sent: a signal that
+        // came before the task first ran would otherwise end pplay unreported.
+        let mut signals = Signals::new();
         let s = stops.clone();
         tokio::spawn(async move {
-            let mut signals = Signals::new();
             let Some(code) = signals.next().await else {
                 return;
             };
@@ -304,26 +306,33 @@ impl Stops {
     }
 }
 
-/// Ctrl-C and (on Unix) SIGTERM, as one stream of exit codes.
+/// Ctrl-C and (on Unix) SIGTERM, as one stream of exit codes. On Unix both
+/// are listened to from [`Signals::new`] on, so none is missed in between.
 struct Signals {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     term: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
     fn new() -> Self {
+        #[cfg(unix)]
+        use tokio::signal::unix::{SignalKind, signal};
         Signals {
             #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+            #[cfg(unix)]
+            term: signal(SignalKind::terminate()).ok(),
         }
     }
 
     /// The exit code of the next signal; `None` if none can be received.
     async fn next(&mut self) -> Option<i32> {
         #[cfg(unix)]
-        if let Some(term) = &mut self.term {
+        if let (Some(int), Some(term)) = (&mut self.int, &mut self.term) {
             return tokio::select! {
-                r = tokio::signal::ctrl_c() => r.ok().map(|()| exit::INTERRUPTED),
+                r = int.recv() => r.map(|()| exit::INTERRUPTED),
                 r = term.recv() => r.map(|()| exit::TERMINATED),
             };
         }
