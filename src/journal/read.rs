@@ -145,7 +145,10 @@ pub fn parse(file: Arc<SourceFile>) -> Result<Option<Journal>, Diagnostic> {
                         n + 1,
                     ));
                 };
-                record.sent.args = None;
+                // The args are kept only while the call may be asked about.
+                if outcome.status != super::CallStatus::Unknown {
+                    record.sent.args = None;
+                }
                 record.outcome = Some(outcome);
             }
         }
@@ -345,5 +348,19 @@ mod tests {
         let text = format!("{}{}", run_line(), outcome("4", CallStatus::Ok));
         let d = parse_text(&text).unwrap_err();
         assert!(d.labels[0].text.as_deref().unwrap().contains("never sent"));
+    }
+
+    #[test]
+    fn a_call_in_flight_keeps_its_args_to_show_them() {
+        let with_args = sent("0").replace(
+            r#""argsSha256":"a""#,
+            r#""argsSha256":"a","args":{"name":"Kick"}"#,
+        );
+        for (status, kept) in [(CallStatus::Unknown, true), (CallStatus::Ok, false)] {
+            let text = format!("{}{with_args}{}", run_line(), outcome("0", status));
+            let j = parse_text(&text).unwrap().unwrap();
+            let args = j.records().next().unwrap().sent.args.clone();
+            assert_eq!(args.is_some(), kept, "{status:?}");
+        }
     }
 }
