@@ -411,9 +411,13 @@ fn a_changed_step_is_refused_and_force_keeps_its_outcome() {
         "nothing was sent"
     );
     let out = resume(true);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("pplay::resume-forced"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout)
+        .replace(&sim.url, "URL")
+        .replace(&format!("{}/", dir.path().display()), "");
+    insta::with_settings!({filters => vec![(r"\d+(\.\d+)? ms", "[time]")]}, {
+        insta::assert_snapshot!("changed_step_forced", stdout);
+    });
     assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"]);
 }
 
@@ -695,4 +699,57 @@ fn after_sigterm_or_ctrl_c_the_resume_finishes_the_playbook_exactly() {
         assert!(restored >= at as u64, "{signal}: {restored} restored");
         assert_eq!(live_set(&sim.url), batch_set(), "{signal}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_leaves_the_call_in_flight_and_the_resume_asks_about_it() {
+    let sim = sim(&["--latency-ms", "1500"]);
+    let (dir, pb, journal) = scratch(TWO_TRACKS);
+    let child = pplay()
+        .arg("run")
+        .arg(&pb)
+        .args(["--url", &sim.url, "--var", "want=2", "--journal"])
+        .arg(&journal)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sent_lines(&journal) < 2 {
+        assert!(Instant::now() < deadline, "the second call was not sent");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for _ in 0..2 {
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let (tool, args) = in_flight(&journal).expect("the abandoned call is in flight");
+    assert_eq!(tool, "ppal-create-track");
+    assert_eq!(args["name"], "Bass after 0");
+    let j = journal.to_str().unwrap();
+    let out = run(&pb, &sim.url, &["--resume", j]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = stderr_of(&out, dir.path());
+    assert!(stderr.contains("pplay::in-flight"), "{stderr}");
+    assert!(
+        stderr.contains(r#"sent with {"name":"Bass after 0","type":"midi"}"#),
+        "{stderr}"
+    );
+    // Let the simulator finish whatever it was doing, then look in Live.
+    std::thread::sleep(Duration::from_millis(1600));
+    let decided = choice(&sim.url, &tool, &args);
+    let out = run(&pb, &sim.url, &["--resume", j, "--in-flight", decided]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"], "{decided}");
 }
