@@ -753,3 +753,51 @@ fn a_second_ctrl_c_leaves_the_call_in_flight_and_the_resume_asks_about_it() {
     );
     assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"], "{decided}");
 }
+
+/// Producer Pal 2.x names objects by path; the journal does not care.
+const ON_2X: &str = r#"name: On 2.x
+vars:
+  want: 99
+steps:
+  - id: kick
+    tool: ppal-create-track
+    args: { count: 1, type: midi, name: Kick }
+    capture:
+      kick: result.path
+  - tool: ppal-create-track
+    args: { count: 1, type: midi, name: "Bass after {{ kick }}" }
+  - tool: ppal-read-live-set
+    args: { include: [] }
+    expect:
+      - result.trackCount == want
+"#;
+
+#[test]
+fn on_producer_pal_2x_a_failed_run_resumes_without_repeating_its_calls() {
+    let sim = SimProcess::start(&["--producer-pal", "2.3"]);
+    let (_dir, pb, journal) = scratch(ON_2X);
+    let j = journal.to_str().unwrap();
+    let out = run(&pb, &sim.url, &["--journal", j]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&pb, &sim.url, &["--var", "want=2", "--json", "--resume", j]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = json_events(&out);
+    assert_eq!(events.last().unwrap()["summary"]["restored"], 2);
+    let set = call(
+        &sim.url,
+        "ppal-read-live-set",
+        json!({"include": ["tracks"]}),
+    );
+    let names: Vec<&str> = set["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Kick", "Bass after t0"]);
+}
