@@ -133,6 +133,30 @@ pub async fn check(
     Ok(worst)
 }
 
+/// The journal a `--resume` continues; `Err` with the exit code when the
+/// command ends here (a finished run: nothing to do; an unreadable journal).
+fn earlier_run(
+    jargs: &journal::JournalArgs,
+    file: &Path,
+    color: report::ColorChoice,
+    json: bool,
+) -> Result<Earlier, i32> {
+    let path = jargs.resume.as_deref().unwrap_or(file);
+    match journal::earlier(jargs) {
+        Ok(Earlier::Finished { calls }) => {
+            let text = journal::nothing_to_do(path, calls);
+            if json {
+                errln!("{text}")
+            } else {
+                outln!("{text}")
+            }
+            Err(exit::OK)
+        }
+        Ok(e) => Ok(e),
+        Err(d) => Err(fail(&[d], color, json, path)),
+    }
+}
+
 pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let RunArgs {
         file,
@@ -147,22 +171,9 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         output,
     } = args;
     // A resume reads its journal first: a finished run needs nothing else.
-    let earlier = match journal::earlier(&jargs) {
-        Ok(Earlier::Finished { calls }) => {
-            let path = jargs.resume.as_deref().unwrap_or(&file);
-            let text = journal::nothing_to_do(path, calls);
-            if json {
-                errln!("{text}")
-            } else {
-                outln!("{text}")
-            }
-            return Ok(exit::OK);
-        }
+    let earlier = match earlier_run(&jargs, &file, output.color, json) {
         Ok(e) => e,
-        Err(d) => {
-            let path = jargs.resume.as_deref().unwrap_or(&file);
-            return Ok(fail(&[d], output.color, json, path));
-        }
+        Err(code) => return Ok(code),
     };
     let (pb, load_problems) = playbook::load_partial_with(&file, &vars.load_options());
     let Some(pb) = pb else {
