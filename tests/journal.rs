@@ -801,3 +801,64 @@ fn on_producer_pal_2x_a_failed_run_resumes_without_repeating_its_calls() {
         .collect();
     assert_eq!(names, ["Kick", "Bass after t0"]);
 }
+
+#[test]
+fn a_done_call_whose_args_now_render_differently_is_refused() {
+    let sim = sim(&[]);
+    let (_dir, pb, journal) = scratch(
+        &TWO_TRACKS
+            .replace("name: Kick", "name: \"{{ first }}\"")
+            .replace("  want: 99\n", "  want: 99\n  first: Kick\n"),
+    );
+    let j = journal.to_str().unwrap();
+    assert_eq!(run(&pb, &sim.url, &["--journal", j]).status.code(), Some(1));
+    let out = run(
+        &pb,
+        &sim.url,
+        &["--var", "first=Kik", "--var", "want=2", "--resume", j],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("pplay::resume-changed"), "{stdout}");
+    assert!(
+        stdout.contains("the step's args now render differently from those it was sent with"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("changed since the journal was written"),
+        "{stdout}"
+    );
+    assert_eq!(
+        track_names(&sim.url),
+        ["Kick", "Bass after 0"],
+        "nothing was sent"
+    );
+}
+
+#[test]
+fn a_last_line_cut_short_by_a_kill_is_dropped_and_the_journal_goes_on() {
+    let sim = sim(&[]);
+    let (_dir, pb, journal) = failed_run(&sim);
+    // Killed in the middle of writing a line.
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    text.push_str(r#"{"kind":"sent","step":"2","itera"#);
+    std::fs::write(&journal, &text).unwrap();
+    let j = journal.to_str().unwrap();
+    let out = run(&pb, &sim.url, &["--var", "want=2", "--resume", j]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    for line in text.lines() {
+        let v: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["kind"].is_string(), "{line}");
+    }
+    assert!(
+        text.ends_with("{\"kind\":\"finished\",\"exitCode\":0}\n"),
+        "{text}"
+    );
+    assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"]);
+}
