@@ -862,3 +862,24 @@ fn a_last_line_cut_short_by_a_kill_is_dropped_and_the_journal_goes_on() {
     );
     assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"]);
 }
+
+#[test]
+fn a_resume_talks_to_the_url_its_journal_names_unless_told_otherwise() {
+    let sim = sim(&[]);
+    let (_dir, pb, journal) = failed_run(&sim);
+    // No --url, no PPAL_URL: the journal's URL, not the default address.
+    let out = pplay()
+        .arg("run")
+        .arg(&pb)
+        .args(["--var", "want=2", "--resume"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&sim.url));
+}
