@@ -23,7 +23,7 @@ use crate::loops;
 use crate::playbook::{Action, Playbook, Step};
 use crate::protocol::Generation;
 use crate::readers::Readers;
-use crate::template::{Compiled, FUNCTIONS, TemplateError};
+use crate::template::{Compiled, Compiler, FUNCTIONS, TemplateError};
 use crate::yaml::{Key, Node, Span, Value};
 
 pub use crate::loops::DEFAULT_MAX_ITERATIONS;
@@ -257,7 +257,11 @@ pub fn check<'e, 's>(
 /// What is defined so far, and the problems found: the part of a check the
 /// top-level vars need before the catalog is known.
 struct Names<'e, 's> {
-    env: &'e Environment<'s>,
+    /// Compiles each distinct template source once for the whole run.
+    compiler: Compiler<'e, 's>,
+    /// The step being checked runs many times (it or an include around it
+    /// loops), so its templates keep their compiled code.
+    hot: bool,
     diags: Vec<Diagnostic>,
     /// Names defined so far, in run order (for hints), and as a set (to look
     /// up in constant time: a batch job defines thousands).
@@ -275,7 +279,8 @@ struct Names<'e, 's> {
 impl<'e: 's, 's> Names<'e, 's> {
     fn new(env: &'e Environment<'s>) -> Self {
         Names {
-            env,
+            compiler: Compiler::new(env),
+            hot: false,
             diags: Vec::new(),
             known_order: Vec::new(),
             known: HashSet::new(),
@@ -310,7 +315,7 @@ impl<'e: 's, 's> Names<'e, 's> {
     }
 
     fn compile(&mut self, file: &Arc<SourceFile>, node: &'s Node) -> Option<Compiled<'e, 's>> {
-        match Compiled::new(self.env, node) {
+        match self.compiler.compile(node, self.hot) {
             Ok(c) => Some(c),
             Err(errors) => {
                 self.template_errors(file, errors);
@@ -325,7 +330,7 @@ impl<'e: 's, 's> Names<'e, 's> {
         node: &'s Node,
         what: &str,
     ) -> Option<Compiled<'e, 's>> {
-        match Compiled::expression(self.env, node) {
+        match self.compiler.expression(node, self.hot) {
             Ok(c) => Some(c),
             Err(e) => {
                 self.diags.push(
@@ -501,6 +506,8 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         let index = self.index;
         self.index += 1;
         self.n.reader = Some(index);
+        let outer_hot = self.n.hot;
+        self.n.hot |= step.loop_.is_some();
         let loop_extra: &[&str] = if step.loop_.is_some() {
             &["item", "loop"]
         } else {
@@ -603,6 +610,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         if let Some(id) = &step.id {
             self.n.define_id(&id.value);
         }
+        self.n.hot = outer_hot;
         checked
     }
 

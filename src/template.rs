@@ -6,7 +6,7 @@
 //! decision made once for a whole YAML subtree, so rendering a step for the
 //! ten-thousandth time only evaluates, never parses.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use minijinja::value::{Object, Rest, Value as MjValue, ValueKind};
@@ -76,6 +76,7 @@ pub fn environment_with<'s>(limits: Limits) -> Environment<'s> {
     );
     env.add_function("zip", move |args: Rest<MjValue>| zip(&args, max));
     env.add_function("product", move |args: Rest<MjValue>| product(&args, max));
+    env.add_filter(ACYCLIC_FILTER, acyclic);
     env.set_unknown_method_callback(map_method);
     env
 }
@@ -315,6 +316,18 @@ const MAX_DEPTH: usize = 64;
 /// Fails when `v` holds more than `max` bytes of strings and items, or nests
 /// too deeply; stops counting as soon as it knows.
 fn within(v: &MjValue, max: usize, span: Span) -> Result<(), TemplateError> {
+    measure(v, max).map_err(|deep| {
+        if deep {
+            TemplateError::too_deep(span)
+        } else {
+            TemplateError::too_big(span, max)
+        }
+    })
+}
+
+/// Walks `v` for at most `max` bytes and [`MAX_DEPTH`] levels: `Err(true)`
+/// when it nests deeper, `Err(false)` when it holds more.
+fn measure(v: &MjValue, max: usize) -> Result<(), bool> {
     fn walk(v: &MjValue, left: &mut usize, depth: usize) -> Result<(), bool> {
         if depth > MAX_DEPTH {
             return Err(true);
@@ -343,13 +356,68 @@ fn within(v: &MjValue, max: usize, span: Span) -> Result<(), TemplateError> {
         Ok(())
     }
     let mut left = max;
-    walk(v, &mut left, 0).map_err(|deep| {
-        if deep {
-            TemplateError::too_deep(span)
-        } else {
-            TemplateError::too_big(span, max)
+    walk(v, &mut left, 0)
+}
+
+/// The filter [`guard_namespaces`] puts after each namespace assignment.
+const ACYCLIC_FILTER: &str = "pplay_acyclic";
+
+/// Fails when a namespace now holds itself (or nests past [`MAX_DEPTH`]):
+/// printing such a value would recurse until the stack overflows, so the
+/// assignment that made the cycle stops the template instead.
+fn acyclic(v: MjValue) -> Result<String, minijinja::Error> {
+    match measure(&v, usize::MAX) {
+        Err(true) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "a namespace may not hold itself (this assignment makes it nest without end)",
+        )),
+        _ => Ok(String::new()),
+    }
+}
+
+/// `source` with a check after every `{% set ns.attr = ... %}`: only such an
+/// assignment can make a value hold itself, and MiniJinja has no hook for
+/// it. None when the source assigns no namespace attribute.
+fn guard_namespaces(source: &str) -> Option<String> {
+    use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
+    let tokens = tokenize(
+        source,
+        false,
+        Default::default(),
+        WhitespaceConfig::default(),
+    );
+    let mut recent: Vec<Token<'_>> = Vec::new();
+    let mut inserts = Vec::new();
+    for token in tokens {
+        let Ok((token, span)) = token else {
+            return None;
+        };
+        match token {
+            Token::BlockStart => recent.clear(),
+            Token::BlockEnd => {
+                if let [Token::Ident("set"), Token::Ident(root), Token::Dot, ..] = recent[..] {
+                    let end = span.end_offset as usize;
+                    let trim = if source[..end].ends_with("-%}") {
+                        "-"
+                    } else {
+                        ""
+                    };
+                    inserts.push((end, format!("{{{{ {root} | {ACYCLIC_FILTER} {trim}}}}}")));
+                }
+                recent.clear();
+            }
+            t if recent.len() < 3 => recent.push(t),
+            _ => {}
         }
-    })
+    }
+    if inserts.is_empty() {
+        return None;
+    }
+    let mut out = source.to_owned();
+    for (at, text) in inserts.into_iter().rev() {
+        out.insert_str(at, &text);
+    }
+    Some(out)
 }
 
 /// A writer that refuses to grow past a cap, so a runaway template stops at
@@ -490,18 +558,223 @@ fn env_has(env: &Environment<'_>, kind: &str, name: &str) -> bool {
     }
 }
 
-/// A YAML subtree with every template in it compiled.
-pub enum Compiled<'e, 's> {
-    Literal(Json),
-    Expr {
-        expr: Expression<'e, 's>,
+/// Whether a source is a bare expression (keeps its value's type) or a
+/// template that renders text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Expr,
+    Text,
+}
+
+enum Code<'e, 's> {
+    Expr(Expression<'e, 's>),
+    Text(Template<'e, 's>),
+}
+
+/// One distinct template source, with the names it reads worked out once
+/// and shared by every place that writes it.
+///
+/// MiniJinja sets aside several KiB for each compiled template, so a batch
+/// job with a distinct template per step would hold all of them for the
+/// whole run. The code is therefore kept only for a source written more
+/// than once or evaluated in a loop; a source written once is compiled
+/// again when its step runs, and dropped after.
+pub struct Unit<'e, 's> {
+    env: &'e Environment<'s>,
+    source: &'s str,
+    kind: Kind,
+    names: Vec<String>,
+    code: Option<Code<'e, 's>>,
+}
+
+impl<'e, 's> Unit<'e, 's> {
+    fn compile(
+        env: &'e Environment<'s>,
         source: &'s str,
+        kind: Kind,
+    ) -> Result<Code<'e, 's>, minijinja::Error> {
+        Ok(match kind {
+            Kind::Expr => Code::Expr(env.compile_expression(source)?),
+            Kind::Text => Code::Text(env.template_from_str(source)?),
+        })
+    }
+
+    /// Runs `f` on the unit's code, compiling it first when it was not kept.
+    fn with_code<R>(
+        &self,
+        span: Span,
+        f: impl FnOnce(&Code<'e, 's>) -> Result<R, TemplateError>,
+    ) -> Result<R, TemplateError> {
+        match &self.code {
+            Some(code) => f(code),
+            None => {
+                let code = Self::compile(self.env, self.source, self.kind)
+                    .map_err(|e| TemplateError::from_mj(span, &e))?;
+                f(&code)
+            }
+        }
+    }
+}
+
+/// Compiles the templates of a playbook, each distinct source once: a batch
+/// of 20,000 steps that all say `"{{ track }}"` shares one compiled copy.
+pub struct Compiler<'e, 's> {
+    env: &'e Environment<'s>,
+    max: usize,
+    units: HashMap<(&'s str, Kind), Arc<Unit<'e, 's>>>,
+}
+
+impl<'e, 's> Compiler<'e, 's> {
+    pub fn new(env: &'e Environment<'s>) -> Self {
+        Compiler {
+            env,
+            max: max_bytes(env),
+            units: HashMap::new(),
+        }
+    }
+
+    pub fn env(&self) -> &'e Environment<'s> {
+        self.env
+    }
+
+    /// Compiles a value tree; every syntax error in it is returned. `hot`:
+    /// it will be evaluated many times (a looped step), so its code is kept.
+    pub fn compile(
+        &mut self,
+        node: &'s Node,
+        hot: bool,
+    ) -> Result<Compiled<'e, 's>, Vec<TemplateError>> {
+        let mut errors = Vec::new();
+        let c = self.build(node, hot, &mut errors);
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// A bare expression (`when`, `expect`, `capture`, a string `loop`).
+    pub fn expression(
+        &mut self,
+        node: &'s Node,
+        hot: bool,
+    ) -> Result<Compiled<'e, 's>, TemplateError> {
+        let Value::Str(s) = &node.value else {
+            return Ok(Compiled::Literal(node));
+        };
+        let src = expression_source(s);
+        let wrapped = format!("{{{{ {src} }}}}");
+        if let Some(message) = vet(self.env, &wrapped, true).into_iter().next() {
+            return Err(TemplateError {
+                span: node.span,
+                message,
+            });
+        }
+        let unit = self.unit(src, Kind::Expr, hot, node.span)?;
+        Ok(Compiled::Expr {
+            unit,
+            span: node.span,
+            max: self.max,
+        })
+    }
+
+    /// The shared unit of a source. Its code is kept from the second place
+    /// that writes it on (the first keeps compiling on use until then).
+    fn unit(
+        &mut self,
+        source: &'s str,
+        kind: Kind,
+        hot: bool,
+        span: Span,
+    ) -> Result<Arc<Unit<'e, 's>>, TemplateError> {
+        let seen = self.units.get(&(source, kind));
+        if let Some(u) = seen
+            && u.code.is_some()
+        {
+            return Ok(u.clone());
+        }
+        let code =
+            Unit::compile(self.env, source, kind).map_err(|e| TemplateError::from_mj(span, &e))?;
+        let names = match (seen, &code) {
+            (Some(u), _) => u.names.clone(),
+            (None, Code::Expr(e)) => sorted(e.undeclared_variables(true)),
+            (None, Code::Text(t)) => sorted(t.undeclared_variables(true)),
+        };
+        let keep = hot || seen.is_some();
+        let unit = Arc::new(Unit {
+            env: self.env,
+            source,
+            kind,
+            names,
+            code: keep.then_some(code),
+        });
+        self.units.insert((source, kind), unit.clone());
+        Ok(unit)
+    }
+
+    fn build(
+        &mut self,
+        node: &'s Node,
+        hot: bool,
+        errors: &mut Vec<TemplateError>,
+    ) -> Compiled<'e, 's> {
+        match &node.value {
+            Value::Str(s) if is_template(s) => {
+                let problems = vet(self.env, s, false);
+                if !problems.is_empty() {
+                    errors.extend(problems.into_iter().map(|message| TemplateError {
+                        span: node.span,
+                        message,
+                    }));
+                    return Compiled::Literal(node);
+                }
+                let (src, kind) = match single_expression(s) {
+                    Some(src) => (src, Kind::Expr),
+                    // The guarded copy is kept for the whole process; there
+                    // is one per distinct source, so it is bounded by the
+                    // playbook's size.
+                    None => match guard_namespaces(s) {
+                        Some(g) => (&*Box::leak(g.into_boxed_str()), Kind::Text),
+                        None => (s.as_str(), Kind::Text),
+                    },
+                };
+                let (span, max) = (node.span, self.max);
+                match self.unit(src, kind, hot, span) {
+                    Ok(unit) if kind == Kind::Expr => Compiled::Expr { unit, span, max },
+                    Ok(unit) => Compiled::Text { unit, span, max },
+                    Err(e) => {
+                        errors.push(e);
+                        Compiled::Literal(node)
+                    }
+                }
+            }
+            Value::Seq(items) if items.iter().any(has_template) => {
+                Compiled::Seq(items.iter().map(|n| self.build(n, hot, errors)).collect())
+            }
+            Value::Map(entries) if entries.iter().any(|(_, v)| has_template(v)) => Compiled::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.as_str(), self.build(v, hot, errors)))
+                    .collect(),
+            ),
+            _ => Compiled::Literal(node),
+        }
+    }
+}
+
+/// A YAML subtree with every template in it compiled. Literal parts stay
+/// the YAML nodes they are (turned into JSON when sent), so a long playbook
+/// is not held twice.
+pub enum Compiled<'e, 's> {
+    Literal(&'s Node),
+    Expr {
+        unit: Arc<Unit<'e, 's>>,
         span: Span,
         /// The output cap, in bytes.
         max: usize,
     },
     Text {
-        tpl: Template<'e, 's>,
+        unit: Arc<Unit<'e, 's>>,
         span: Span,
         max: usize,
     },
@@ -510,98 +783,15 @@ pub enum Compiled<'e, 's> {
 }
 
 impl<'e, 's> Compiled<'e, 's> {
-    /// Compiles a value tree; every syntax error in it is returned.
+    /// Compiles a value tree on its own, its code kept (for one-off
+    /// templates outside a playbook's check).
     pub fn new(env: &'e Environment<'s>, node: &'s Node) -> Result<Self, Vec<TemplateError>> {
-        let mut errors = Vec::new();
-        let c = Self::build(env, node, max_bytes(env), &mut errors);
-        if errors.is_empty() {
-            Ok(c)
-        } else {
-            Err(errors)
-        }
+        Compiler::new(env).compile(node, true)
     }
 
-    fn build(
-        env: &'e Environment<'s>,
-        node: &'s Node,
-        max: usize,
-        errors: &mut Vec<TemplateError>,
-    ) -> Self {
-        match &node.value {
-            Value::Str(s) if is_template(s) => {
-                let problems = vet(env, s, false);
-                if !problems.is_empty() {
-                    errors.extend(problems.into_iter().map(|message| TemplateError {
-                        span: node.span,
-                        message,
-                    }));
-                    return Compiled::Literal(Json::Null);
-                }
-                if let Some(src) = single_expression(s) {
-                    match env.compile_expression(src) {
-                        Ok(expr) => {
-                            return Compiled::Expr {
-                                expr,
-                                source: src,
-                                span: node.span,
-                                max,
-                            };
-                        }
-                        Err(e) => errors.push(TemplateError::from_mj(node.span, &e)),
-                    }
-                } else {
-                    match env.template_from_str(s) {
-                        Ok(tpl) => {
-                            return Compiled::Text {
-                                tpl,
-                                span: node.span,
-                                max,
-                            };
-                        }
-                        Err(e) => errors.push(TemplateError::from_mj(node.span, &e)),
-                    }
-                }
-                Compiled::Literal(Json::Null)
-            }
-            Value::Seq(items) if items.iter().any(has_template) => Compiled::Seq(
-                items
-                    .iter()
-                    .map(|n| Self::build(env, n, max, errors))
-                    .collect(),
-            ),
-            Value::Map(entries) if entries.iter().any(|(_, v)| has_template(v)) => Compiled::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.name.as_str(), Self::build(env, v, max, errors)))
-                    .collect(),
-            ),
-            _ => Compiled::Literal(node.to_json()),
-        }
-    }
-
-    /// A bare expression (`when`, `expect`, `capture`, a string `loop`).
+    /// A bare expression compiled on its own, its code kept.
     pub fn expression(env: &'e Environment<'s>, node: &'s Node) -> Result<Self, TemplateError> {
-        match &node.value {
-            Value::Str(s) => {
-                let src = expression_source(s);
-                let wrapped = format!("{{{{ {src} }}}}");
-                if let Some(message) = vet(env, &wrapped, true).into_iter().next() {
-                    return Err(TemplateError {
-                        span: node.span,
-                        message,
-                    });
-                }
-                env.compile_expression(src)
-                    .map(|expr| Compiled::Expr {
-                        expr,
-                        source: src,
-                        span: node.span,
-                        max: max_bytes(env),
-                    })
-                    .map_err(|e| TemplateError::from_mj(node.span, &e))
-            }
-            _ => Ok(Compiled::Literal(node.to_json())),
-        }
+        Compiler::new(env).expression(node, true)
     }
 
     pub fn is_literal(&self) -> bool {
@@ -611,14 +801,17 @@ impl<'e, 's> Compiled<'e, 's> {
     /// Evaluates to a MiniJinja value (used for expressions and loops).
     pub fn eval(&self, ctx: &MjValue) -> Result<MjValue, TemplateError> {
         match self {
-            Compiled::Expr {
-                expr, span, max, ..
-            } => budgeted(*max, *span, || {
-                let v = expr
-                    .eval(ctx)
-                    .map_err(|e| TemplateError::from_mj(*span, &e))?;
-                within(&v, *max, *span)?;
-                Ok(v)
+            Compiled::Expr { unit, span, max } => budgeted(*max, *span, || {
+                unit.with_code(*span, |code| {
+                    let Code::Expr(expr) = code else {
+                        unreachable!("an Expr unit holds an expression")
+                    };
+                    let v = expr
+                        .eval(ctx)
+                        .map_err(|e| TemplateError::from_mj(*span, &e))?;
+                    within(&v, *max, *span)?;
+                    Ok(v)
+                })
             }),
             other => other.render(ctx).map(|j| MjValue::from_serialize(&j)),
         }
@@ -627,11 +820,17 @@ impl<'e, 's> Compiled<'e, 's> {
     /// Renders to the JSON that is sent.
     pub fn render(&self, ctx: &MjValue) -> Result<Json, TemplateError> {
         match self {
-            Compiled::Literal(j) => Ok(j.clone()),
+            Compiled::Literal(node) => Ok(node.to_json()),
             Compiled::Expr { span, .. } => to_json(&self.eval(ctx)?, *span),
-            Compiled::Text { tpl, span, max } => {
-                budgeted(*max, *span, || render_text(tpl, ctx, *max, *span)).map(Json::String)
-            }
+            Compiled::Text { unit, span, max } => budgeted(*max, *span, || {
+                unit.with_code(*span, |code| {
+                    let Code::Text(tpl) = code else {
+                        unreachable!("a Text unit holds a template")
+                    };
+                    render_text(tpl, ctx, *max, *span)
+                })
+            })
+            .map(Json::String),
             Compiled::Seq(items) => items
                 .iter()
                 .map(|c| c.render(ctx))
@@ -652,10 +851,9 @@ impl<'e, 's> Compiled<'e, 's> {
     pub fn names(&self, out: &mut Vec<(String, Span)>) {
         match self {
             Compiled::Literal(_) => {}
-            Compiled::Expr { expr, span, .. } => {
-                collect(expr.undeclared_variables(true), *span, out)
+            Compiled::Expr { unit, span, .. } | Compiled::Text { unit, span, .. } => {
+                out.extend(unit.names.iter().map(|n| (n.clone(), *span)))
             }
-            Compiled::Text { tpl, span, .. } => collect(tpl.undeclared_variables(true), *span, out),
             Compiled::Seq(items) => items.iter().for_each(|c| c.names(out)),
             Compiled::Map(entries) => entries.iter().for_each(|(_, c)| c.names(out)),
         }
@@ -676,15 +874,19 @@ impl<'e, 's> Compiled<'e, 's> {
     /// The source of a bare expression, for reports.
     pub fn source(&self) -> Option<&'s str> {
         match self {
-            Compiled::Expr { source, .. } => Some(source),
+            Compiled::Expr { unit, .. } => Some(unit.source),
             _ => None,
         }
     }
 }
 
-fn collect(names: std::collections::HashSet<String>, span: Span, out: &mut Vec<(String, Span)>) {
-    let sorted: BTreeSet<String> = names.into_iter().collect();
-    out.extend(sorted.into_iter().map(|n| (n, span)));
+/// The names a template reads, in a stable order for messages.
+fn sorted(names: std::collections::HashSet<String>) -> Vec<String> {
+    names
+        .into_iter()
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect()
 }
 
 fn has_template(n: &Node) -> bool {
@@ -907,6 +1109,24 @@ mod tests {
         assert_eq!(render("{{ 'a' | upper }}"), Ok(Json::from("A")));
         assert!(expression("x is not defined and y is none").is_ok());
         assert!(!FUNCTIONS.contains(&"lipsum"));
+    }
+
+    #[test]
+    fn a_namespace_that_would_hold_itself_is_an_error_not_a_crash() {
+        for text in [
+            "{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}",
+            "{% set ns = namespace(a=namespace()) %}{% set ns.a.b = ns %}{{ ns ~ '' }}",
+            "{% set ns = namespace() %}{% set l = [ns] %}{%- set ns.l = l -%}{{ ns | string }}",
+        ] {
+            let e = render(text).unwrap_err();
+            assert!(e.contains("may not hold itself"), "{text}: {e}");
+        }
+        assert_eq!(
+            render(
+                "{% set ns = namespace(n=1) %}{% for i in range(3) %}{% set ns.n = ns.n + i -%} {% endfor %}{{ ns.n }}"
+            ),
+            Ok(Json::from("4"))
+        );
     }
 
     #[test]

@@ -88,6 +88,16 @@ fn corpus() -> Vec<Case> {
             5,
         ),
         case(
+            "a namespace that holds itself is refused, not a stack overflow",
+            &with_step(
+                "vars:\n  me: \"{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}\"\n",
+                "",
+            ),
+            2,
+            "may not hold itself",
+            3,
+        ),
+        case(
             "a string doubled forty times stops at the cap",
             &with_step(
                 "vars:\n  big: \"{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}\"\n",
