@@ -615,6 +615,11 @@ fn a_call_in_flight_is_resent_or_skipped_as_chosen_and_reports_say_which() {
         }
         let xml = std::fs::read_to_string(&junit).unwrap();
         assert!(xml.contains("restored from the journal"), "{xml}");
+        assert_eq!(
+            xml.contains("in flight when the run stopped: --in-flight skip"),
+            choice == "skip",
+            "{xml}"
+        );
         assert_eq!(track_names(&sim.url), tracks, "{choice}");
     }
 }
