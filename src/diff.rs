@@ -1,14 +1,16 @@
 //! Comparing two tool catalogs, and finding the playbook steps a change
 //! touches (`pplay schema diff`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 use serde_json::Value;
 
 use crate::catalog::{Catalog, Tool, type_summary};
 use crate::diagnostic::Diagnostic;
-use crate::playbook::{Action, Playbook, walk_steps};
+use crate::playbook::{Action, Playbook, Spanned, walk_steps};
+use crate::template::has_template;
+use crate::yaml::{Node, Span};
 
 /// One difference between two catalogs.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,17 +30,25 @@ pub enum Change {
         tool: String,
         param: String,
     },
-    /// Type, enum or range changed: old and new summaries.
+    /// Type, enum or range changed: old and new summaries, and the new
+    /// schema, which tells whether a step's value is still good.
     ParamChanged {
         tool: String,
         param: String,
         old: String,
         new: String,
+        new_schema: Value,
     },
     RequiredChanged {
         tool: String,
         param: String,
         required: bool,
+    },
+    /// A parameter gone and another come with the same schema: one renamed.
+    ParamRenamed {
+        tool: String,
+        from: String,
+        to: String,
     },
 }
 
@@ -50,7 +60,8 @@ impl Change {
             | Change::ParamAdded { tool, .. }
             | Change::ParamRemoved { tool, .. }
             | Change::ParamChanged { tool, .. }
-            | Change::RequiredChanged { tool, .. } => tool,
+            | Change::RequiredChanged { tool, .. }
+            | Change::ParamRenamed { tool, .. } => tool,
         }
     }
 
@@ -59,7 +70,8 @@ impl Change {
             Change::ParamAdded { param, .. }
             | Change::ParamRemoved { param, .. }
             | Change::ParamChanged { param, .. }
-            | Change::RequiredChanged { param, .. } => Some(param),
+            | Change::RequiredChanged { param, .. }
+            | Change::ParamRenamed { from: param, .. } => Some(param),
             _ => None,
         }
     }
@@ -87,6 +99,7 @@ impl fmt::Display for Change {
                 param,
                 old,
                 new,
+                ..
             } => write!(f, "~ {tool}.{param}: {old} -> {new}"),
             Change::RequiredChanged {
                 tool,
@@ -101,6 +114,9 @@ impl fmt::Display for Change {
                     "no longer required"
                 }
             ),
+            Change::ParamRenamed { tool, from, to } => {
+                write!(f, "~ {tool}.{from}: renamed to `{to}`")
+            }
         }
     }
 }
@@ -127,35 +143,48 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Vec<Change> {
 }
 
 fn diff_tool(old: &Tool, new: &Tool) -> Vec<Change> {
-    let mut out = Vec::new();
     let tool = new.name.clone();
-    let old_params: BTreeSet<&str> = old.params().map(|(k, _)| k).collect();
-    for (name, _) in old.params() {
-        if new.param(name).is_none() {
-            out.push(Change::ParamRemoved {
-                tool: tool.clone(),
-                param: name.to_owned(),
-            });
-        }
-    }
+    let gone: Vec<&str> = old
+        .params()
+        .map(|(k, _)| k)
+        .filter(|k| new.param(k).is_none())
+        .collect();
+    let came: Vec<&str> = new
+        .params()
+        .map(|(k, _)| k)
+        .filter(|k| old.param(k).is_none())
+        .collect();
+    let renames = renames(old, new, &gone, &came);
+    let renamed_to = |p: &str| renames.iter().any(|(_, to)| *to == p);
+    let mut out: Vec<Change> = gone
+        .iter()
+        .map(
+            |&name| match renames.iter().find(|(from, _)| *from == name) {
+                Some((from, to)) => Change::ParamRenamed {
+                    tool: tool.clone(),
+                    from: (*from).to_owned(),
+                    to: (*to).to_owned(),
+                },
+                None => Change::ParamRemoved {
+                    tool: tool.clone(),
+                    param: name.to_owned(),
+                },
+            },
+        )
+        .collect();
     for (name, p) in new.params() {
-        if !old_params.contains(name) {
-            out.push(Change::ParamAdded {
-                tool: tool.clone(),
-                param: name.to_owned(),
-                required: new.is_required(name),
-            });
+        let Some(op) = old.param(name) else {
+            if !renamed_to(name) {
+                out.push(Change::ParamAdded {
+                    tool: tool.clone(),
+                    param: name.to_owned(),
+                    required: new.is_required(name),
+                });
+            }
             continue;
-        }
-        let op = old.param(name).unwrap_or(&Value::Null);
-        let (a, b) = (type_summary(op), type_summary(p));
-        if a != b || op.get("items") != p.get("items") {
-            out.push(Change::ParamChanged {
-                tool: tool.clone(),
-                param: name.to_owned(),
-                old: a,
-                new: b,
-            });
+        };
+        if let Some(c) = param_changed(&tool, name, op, p) {
+            out.push(c);
         }
         if old.is_required(name) != new.is_required(name) {
             out.push(Change::RequiredChanged {
@@ -168,65 +197,186 @@ fn diff_tool(old: &Tool, new: &Tool) -> Vec<Change> {
     out
 }
 
+/// Pairs of a parameter gone and one come whose schemas (text aside) and
+/// required-ness are the same, where neither has another such partner: the
+/// one parameter under a new name.
+fn renames<'t>(
+    old: &Tool,
+    new: &Tool,
+    gone: &[&'t str],
+    came: &[&'t str],
+) -> Vec<(&'t str, &'t str)> {
+    let same = |g: &str, c: &str| {
+        old.is_required(g) == new.is_required(c)
+            && match (old.param(g), new.param(c)) {
+                (Some(a), Some(b)) => without_text(a) == without_text(b),
+                _ => false,
+            }
+    };
+    gone.iter()
+        .filter_map(|&g| {
+            let mut partners = came.iter().filter(|&&c| same(g, c));
+            let c = *partners.next()?;
+            let only =
+                partners.next().is_none() && gone.iter().filter(|&&o| same(o, c)).count() == 1;
+            only.then_some((g, c))
+        })
+        .collect()
+}
+
+/// A change of a parameter's schema that a caller can meet: descriptions,
+/// titles and examples are text for people, and their changes are none.
+fn param_changed(tool: &str, name: &str, old: &Value, new: &Value) -> Option<Change> {
+    let (o, n) = (without_text(old), without_text(new));
+    if o == n {
+        return None;
+    }
+    let (a, mut b) = (type_summary(old), type_summary(new));
+    if a == b {
+        let parts: Vec<&str> = keys_differing(&o, &n);
+        b.push_str(&format!(" ({} changed)", parts.join(", ")));
+    }
+    Some(Change::ParamChanged {
+        tool: tool.to_owned(),
+        param: name.to_owned(),
+        old: a,
+        new: b,
+        new_schema: n,
+    })
+}
+
+/// The keys at the top of two schemas whose values differ.
+fn keys_differing<'v>(a: &'v Value, b: &'v Value) -> Vec<&'v str> {
+    let keys: BTreeSet<&str> = [a, b]
+        .iter()
+        .filter_map(|v| v.as_object())
+        .flat_map(|o| o.keys().map(String::as_str))
+        .collect();
+    keys.into_iter().filter(|k| a.get(k) != b.get(k)).collect()
+}
+
+/// Words in a schema that are for people only.
+const TEXT_KEYS: [&str; 3] = ["description", "title", "examples"];
+
+/// A schema with its text for people taken out at every depth (but not a
+/// property that happens to be named `description`).
+fn without_text(schema: &Value) -> Value {
+    match schema {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(k, _)| !TEXT_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        (
+                            "properties" | "patternProperties" | "$defs" | "definitions",
+                            Value::Object(m),
+                        ) => Value::Object(
+                            m.iter()
+                                .map(|(n, s)| (n.clone(), without_text(s)))
+                                .collect(),
+                        ),
+                        _ => without_text(v),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_text).collect()),
+        v => v.clone(),
+    }
+}
+
+/// What a catalog change does to one playbook.
+#[derive(Debug, Default)]
+pub struct Affected {
+    /// How many steps a change touches (each counted once, however many
+    /// changes touch it, and however often its file is included).
+    pub steps: usize,
+    /// One finding per change and step, at its place.
+    pub findings: Vec<Diagnostic>,
+}
+
 /// The steps of `pb` that a change touches, each at its place in the file.
-pub fn affected(pb: &Playbook, changes: &[Change]) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+/// A file included more than once is looked at once.
+pub fn affected(pb: &Playbook, changes: &[Change]) -> Affected {
+    let mut seen = HashSet::new();
+    let mut out = Affected::default();
     walk_steps(&pb.steps, &mut |step| {
         let Action::Call { tool, args } = &step.action else {
             return;
         };
-        let keys: Vec<(&str, crate::yaml::Span)> = args
-            .as_map()
-            .map(|m| m.iter().map(|(k, _)| (k.name.as_str(), k.span)).collect())
-            .unwrap_or_default();
+        if !seen.insert((step.file.path().to_path_buf(), step.span.offset)) {
+            return;
+        }
+        let before = out.findings.len();
         for c in changes.iter().filter(|c| c.tool() == tool.value) {
-            let d = match c {
-                Change::ToolRemoved { .. } => Some((
-                    tool.span,
-                    format!("`{}` is removed in the new catalog", tool.value),
-                )),
-                Change::ParamRemoved { param, .. } => {
-                    keys.iter().find(|(k, _)| k == param).map(|(_, s)| {
-                        (
-                            *s,
-                            format!("`{param}` is no longer a parameter of `{}`", tool.value),
-                        )
-                    })
-                }
-                Change::ParamChanged {
-                    param, old, new, ..
-                } => keys.iter().find(|(k, _)| k == param).map(|(_, s)| {
-                    (
-                        *s,
-                        format!("`{}.{param}` changed: {old} -> {new}", tool.value),
-                    )
-                }),
-                Change::ParamAdded {
-                    param,
-                    required: true,
-                    ..
-                }
-                | Change::RequiredChanged {
-                    param,
-                    required: true,
-                    ..
-                } if !keys.iter().any(|(k, _)| k == param) => Some((
-                    tool.span,
-                    format!(
-                        "`{}` now requires `{param}`, which this step does not send",
-                        tool.value
-                    ),
-                )),
-                _ => None,
-            };
-            if let Some((span, msg)) = d {
-                out.push(
+            if let Some((span, msg)) = finding(tool, args, c) {
+                out.findings.push(
                     Diagnostic::error("pplay::schema-change", msg)
                         .in_file(&step.file)
                         .label(span, c.to_string()),
                 );
             }
         }
+        if out.findings.len() > before {
+            out.steps += 1;
+        }
     });
     out
+}
+
+/// Where and how `change` touches a step calling `tool` with `args`.
+fn finding(tool: &Spanned<String>, args: &Node, change: &Change) -> Option<(Span, String)> {
+    let arg = |name: &str| {
+        args.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(k, v)| (k.span, v))
+    };
+    let t = &tool.value;
+    match change {
+        Change::ToolRemoved { .. } => {
+            Some((tool.span, format!("`{t}` is removed in the new catalog")))
+        }
+        Change::ParamRemoved { param, .. } => {
+            arg(param).map(|(s, _)| (s, format!("`{param}` is no longer a parameter of `{t}`")))
+        }
+        Change::ParamRenamed { from, to, .. } => arg(from).map(|(s, _)| {
+            (
+                s,
+                format!("`{t}.{from}` is called `{to}` in the new catalog"),
+            )
+        }),
+        Change::ParamChanged {
+            param,
+            old,
+            new,
+            new_schema,
+            ..
+        } => arg(param)
+            .filter(|(_, v)| !still_valid(v, new_schema))
+            .map(|(s, _)| (s, format!("`{t}.{param}` changed: {old} -> {new}"))),
+        Change::ParamAdded {
+            param,
+            required: true,
+            ..
+        }
+        | Change::RequiredChanged {
+            param,
+            required: true,
+            ..
+        } if arg(param).is_none() => Some((
+            tool.span,
+            format!("`{t}` now requires `{param}`, which this step does not send"),
+        )),
+        _ => None,
+    }
+}
+
+/// Is a value written in the playbook (no template in it) one the new
+/// schema accepts? Then the change does not touch it: `type: midi` stays
+/// good when `return` is dropped from the enum.
+fn still_valid(value: &Node, schema: &Value) -> bool {
+    !has_template(value)
+        && jsonschema::draft202012::new(schema).is_ok_and(|v| v.is_valid(&value.to_json()))
 }

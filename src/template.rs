@@ -889,7 +889,8 @@ fn sorted(names: std::collections::HashSet<String>) -> Vec<String> {
         .collect()
 }
 
-fn has_template(n: &Node) -> bool {
+/// Does any string in this node use template syntax?
+pub fn has_template(n: &Node) -> bool {
     match &n.value {
         Value::Str(s) => is_template(s),
         Value::Seq(items) => items.iter().any(has_template),

@@ -2,6 +2,7 @@
 //! the JSON Schema editors use for playbooks.
 
 use super::output::{self, errln, outln};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::failure::{Failure, print_diagnostics};
@@ -61,6 +62,7 @@ pub fn diff(
                     c,
                     crate::diff::Change::ParamRemoved { .. }
                         | crate::diff::Change::ParamChanged { .. }
+                        | crate::diff::Change::ParamRenamed { .. }
                 ) && c
                     .param()
                     .is_some_and(|p| crate::migrate::args::rewrites(c.tool(), p))
@@ -73,6 +75,8 @@ pub fn diff(
         }
     }
     let mut affected_any = false;
+    // A file several playbooks include is reported under the first.
+    let mut shown = HashSet::new();
     for p in &playbooks {
         let pb = match crate::playbook::load(p) {
             Ok(pb) => pb,
@@ -82,24 +86,46 @@ pub fn diff(
             }
         };
         let hits = crate::diff::affected(&pb, &changes);
-        if hits.is_empty() {
+        if hits.steps == 0 {
             outln!("✓ {}: not affected", p.display());
-        } else {
-            affected_any = true;
-            outln!(
-                "✗ {}: {} step{} affected",
-                p.display(),
-                hits.len(),
-                if hits.len() == 1 { "" } else { "s" }
-            );
-            print_diagnostics(&hits, color);
+            continue;
         }
+        affected_any = true;
+        let total = hits.findings.len();
+        let fresh: Vec<_> = hits
+            .findings
+            .into_iter()
+            .filter(|d| shown.insert(finding_key(d)))
+            .collect();
+        let earlier = match total - fresh.len() {
+            0 => String::new(),
+            n => format!(" ({n} of the findings shown above)"),
+        };
+        outln!(
+            "✗ {}: {} step{} affected{earlier}",
+            p.display(),
+            hits.steps,
+            if hits.steps == 1 { "" } else { "s" }
+        );
+        print_diagnostics(&fresh, color);
     }
     Ok(if affected_any {
         exit::STEP_FAILED
     } else {
         exit::OK
     })
+}
+
+/// What makes two findings the same: the file (however it was named), the
+/// place and the message.
+fn finding_key(d: &crate::diagnostic::Diagnostic) -> (Option<PathBuf>, usize, String) {
+    let file = d.file.as_ref().map(|f| {
+        f.path()
+            .canonicalize()
+            .unwrap_or_else(|_| f.path().to_path_buf())
+    });
+    let at = d.labels.first().map_or(0, |l| l.span.offset);
+    (file, at, d.message.clone())
 }
 
 pub async fn playbook_schema(source: Source, output: Option<PathBuf>) -> Result<i32, Failure> {
