@@ -78,6 +78,9 @@ pub struct Diagnostic {
     pub file: Option<Arc<SourceFile>>,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// A note drawn after this one, at its place in its own file (the
+    /// other half of a problem that spans two files).
+    pub related: Option<Box<Diagnostic>>,
 }
 
 impl Diagnostic {
@@ -89,12 +92,21 @@ impl Diagnostic {
             file: None,
             labels: Vec::new(),
             help: None,
+            related: None,
         }
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// A note that goes with another diagnostic (see [`Diagnostic::related`]).
+    pub fn note(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Advice,
             ..Diagnostic::error(code, message)
         }
     }
@@ -119,6 +131,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// A note in another file, drawn after this diagnostic.
+    pub fn related(mut self, note: Diagnostic) -> Self {
+        self.related = Some(Box::new(note));
         self
     }
 
@@ -300,6 +318,11 @@ impl miette::Diagnostic for Diagnostic {
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.file.as_ref().map(|f| &f.source as &dyn SourceCode)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        let note = self.related.as_deref()?;
+        Some(Box::new(std::iter::once(note as &dyn miette::Diagnostic)))
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

@@ -189,7 +189,22 @@ pub fn load_partial_with(path: &Path, opts: &LoadOptions) -> (Option<Playbook>, 
     let file = SourceFile::new(path, text);
     let mut chain = vec![canonical(path)];
     let roots = include_roots(path, opts);
-    parse_partial(file, &roots, &mut chain)
+    with_unique_ids(parse_partial(file, &roots, &mut chain))
+}
+
+/// The run-wide checks of a loaded top-level playbook, added to what loading
+/// found.
+fn with_unique_ids(
+    (pb, mut diags): (Option<Playbook>, Vec<Diagnostic>),
+) -> (Option<Playbook>, Vec<Diagnostic>) {
+    if let Some(pb) = &pb {
+        let clashes = unique_ids(pb);
+        if !clashes.is_empty() {
+            diags.extend(clashes);
+            diags = crate::diagnostic::in_file_order(diags);
+        }
+    }
+    (pb, diags)
 }
 
 /// Loads a playbook from text; `path` names it in reports and anchors includes.
@@ -197,7 +212,11 @@ pub fn parse_str(path: impl Into<PathBuf>, text: &str) -> Result<Playbook, Vec<D
     let path = path.into();
     let mut chain = vec![canonical(&path)];
     let roots = include_roots(&path, &LoadOptions::default());
-    parse_file(SourceFile::new(path, text.to_owned()), &roots, &mut chain)
+    let loaded = parse_partial(SourceFile::new(path, text.to_owned()), &roots, &mut chain);
+    match with_unique_ids(loaded) {
+        (Some(pb), d) if d.is_empty() => Ok(pb),
+        (_, d) => Err(d),
+    }
 }
 
 /// Reads a file a playbook run depends on (a playbook, an include, a vars
@@ -444,6 +463,7 @@ impl Loader<'_> {
         let vars = get("vars")
             .map(|v| self.entries_any(v, "`vars`"))
             .unwrap_or_default();
+        self.keyword_names(&vars);
         let defaults = get("defaults")
             .map(|d| self.defaults(d))
             .unwrap_or_default();
@@ -482,7 +502,6 @@ impl Loader<'_> {
                 }
             },
         }
-        self.unique_ids(&steps);
         Some(Playbook {
             file: self.file.clone(),
             name,
@@ -680,6 +699,7 @@ impl Loader<'_> {
             let vars = get("vars")
                 .map(|(_, v)| self.entries_any(v, "`vars`"))
                 .unwrap_or_default();
+            self.keyword_names(&vars);
             let playbook = self.include(&path, chain)?;
             Action::Include {
                 path,
@@ -737,6 +757,7 @@ impl Loader<'_> {
             .map(|(_, v)| self.entries_any(v, "`capture`"))
             .unwrap_or_default();
         self.capture_names(&capture);
+        self.keyword_names(&capture);
         let when = get("when").map(|(_, v)| v.clone());
         if let Some(w) = &when
             && !matches!(w.value, Value::Str(_) | Value::Bool(_))
@@ -818,6 +839,25 @@ impl Loader<'_> {
             }
         }
         expect
+    }
+
+    /// Names a template can never read, as it reads them as its own
+    /// keywords (`{{ none }}` is no value, whatever `vars` says).
+    fn keyword_names(&mut self, entries: &[(Key, Node)]) {
+        for (k, _) in entries {
+            if let Some(meaning) = template_keyword(&k.name) {
+                self.err(
+                    "pplay::var-keyword",
+                    format!("`{}` cannot be a variable name", k.name),
+                    k.span,
+                    format!("a template reads `{}` as {meaning}", k.name),
+                )
+                .help = Some(format!(
+                    "templates would never see this value; rename it (`{}_value`, say) and use the new name",
+                    k.name.to_lowercase()
+                ));
+            }
+        }
     }
 
     /// Every capture is an expression stored under a valid name.
@@ -937,29 +977,85 @@ impl Loader<'_> {
             }
         }
     }
+}
 
-    /// Ids used twice; each repeat is shown with the first use. A map of the
-    /// ids seen so far keeps this linear in the number of steps.
-    fn unique_ids(&mut self, steps: &[Step]) {
-        use std::collections::hash_map::{Entry, HashMap};
-        let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
-        for id in steps.iter().filter_map(|s| s.id.as_ref()) {
-            match seen.entry(&id.value) {
-                Entry::Vacant(v) => {
-                    v.insert(id);
-                }
-                Entry::Occupied(first) => self.diags.push(
-                    Diagnostic::error(
-                        "pplay::duplicate-id",
-                        format!("step id `{}` is used twice", id.value),
-                    )
-                    .in_file(&self.file)
-                    .label(id.span, "used again here")
-                    .label(first.get().span, "first used here"),
-                ),
+/// Ids used twice anywhere in the run, included files too; each repeat is
+/// shown with the first use, in both files when they differ. A file
+/// included twice repeats its own ids, and the second include is shown. A
+/// map of the ids seen so far keeps this linear in the number of steps.
+fn unique_ids(pb: &Playbook) -> Vec<Diagnostic> {
+    use std::collections::hash_map::{Entry, HashMap};
+    let mut seen: HashMap<&str, (&Step, &Spanned<String>)> = HashMap::new();
+    let mut out = Vec::new();
+    let mut includes: Vec<&Step> = Vec::new();
+    walk_ids(
+        &pb.steps,
+        &mut includes,
+        &mut |step, id, via| match seen.entry(&id.value) {
+            Entry::Vacant(v) => {
+                v.insert((step, id));
             }
+            Entry::Occupied(first) => out.push(id_clash(*first.get(), (step, id), via)),
+        },
+    );
+    out
+}
+
+/// Every step with an id, in run order, with the include step that brought
+/// it in (`None` in the top file).
+fn walk_ids<'a>(
+    steps: &'a [Step],
+    via: &mut Vec<&'a Step>,
+    f: &mut dyn FnMut(&'a Step, &'a Spanned<String>, Option<&'a Step>),
+) {
+    for s in steps {
+        if let Some(id) = &s.id {
+            f(s, id, via.last().copied());
+        }
+        if let Action::Include { playbook, .. } = &s.action {
+            via.push(s);
+            walk_ids(&playbook.steps, via, f);
+            via.pop();
         }
     }
+}
+
+/// The report of an id used at `again` after `first`.
+fn id_clash(
+    (first_step, first): (&Step, &Spanned<String>),
+    (step, id): (&Step, &Spanned<String>),
+    via: Option<&Step>,
+) -> Diagnostic {
+    let msg = format!("step id `{}` is used twice", id.value);
+    let d = Diagnostic::error("pplay::duplicate-id", msg).in_file(&step.file);
+    let same_file = first_step.file.path() == step.file.path();
+    if same_file && first.span != id.span {
+        return d
+            .label(id.span, "used again here")
+            .label(first.span, "first used here");
+    }
+    let (line, col) = first_step.file.line_col(first.span.offset);
+    let at = format!("{}:{line}:{col}", first_step.file.name());
+    let note = |file: &Arc<SourceFile>, span, label: &str| {
+        Diagnostic::note("pplay::duplicate-id", label.to_owned())
+            .in_file(file)
+            .label(span, label.to_owned())
+    };
+    if same_file && let Some(inc) = via {
+        // The same file included again: its ids come twice.
+        return d
+            .label(id.span, "this id")
+            .help(format!(
+                "{} is included more than once; ids are unique in the whole run, so a file with ids can be included once",
+                step.file.name()
+            ))
+            .related(note(&inc.file, inc.span, "included again here"));
+    }
+    d.label(id.span, "used again here")
+        .help(format!(
+            "ids are unique in the whole run, included files too; the first use is at {at}"
+        ))
+        .related(note(&first_step.file, first.span, "first used here"))
 }
 
 /// A path shown relative to the working directory when it is below it.
@@ -989,6 +1085,16 @@ pub fn valid_id(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some('a'..='z' | '_'))
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+/// What a template makes of a name that is one of its keywords, if it is.
+pub fn template_keyword(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "true" | "false" | "True" | "False" => "a boolean",
+        "none" | "None" => "no value (none)",
+        "and" | "or" | "not" | "in" | "is" | "if" | "else" => "an operator",
+        _ => return None,
+    })
 }
 
 /// Variable names: identifiers as templates read them.

@@ -282,3 +282,52 @@ fn producer_pal_settings_of_the_wrong_kind() {
         "name: x\nproducerPal:\n  liveApi: \"yes\"\n  notation: abc\n  smallModelMode: 1\n  disabledTools: ppal-delete\n  liveAPI: true\nsteps:\n  - tool: ppal-connect\n"
     ));
 }
+
+#[test]
+fn an_id_used_again_in_an_included_file_points_at_both_files() {
+    let out = Test::new(
+        "name: x\nsteps:\n  - id: kick\n    tool: ppal-connect\n  - include: parts/drums.yaml\n",
+    )
+    .file(
+        "parts/drums.yaml",
+        "name: drums\nsteps:\n  - id: kick\n    tool: ppal-connect\n",
+    )
+    .check()
+    .unwrap_err();
+    assert!(out.contains("parts/drums.yaml:3:"), "{out}");
+    assert!(out.contains("playbook.yaml:3:"), "{out}");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn a_file_with_ids_included_twice_clashes_with_itself() {
+    let out = Test::new("name: x\nsteps:\n  - include: part.yaml\n  - include: part.yaml\n")
+        .file(
+            "part.yaml",
+            "name: p\nsteps:\n  - id: made\n    tool: ppal-connect\n",
+        )
+        .check()
+        .unwrap_err();
+    assert_snapshot!(out);
+}
+
+#[test]
+fn a_var_named_like_a_template_keyword_is_explained() {
+    assert_snapshot!(problems(
+        "name: x\nvars:\n  none: 1\n  true: 2\nsteps:\n  - tool: ppal-connect\n    capture: { is: result }\n"
+    ));
+}
+
+#[test]
+fn an_argument_to_a_tool_that_takes_none() {
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-connect\n    args: { verbose: true }\n"
+    ));
+}
+
+#[test]
+fn the_playbook_name_may_only_use_vars() {
+    assert_snapshot!(problems(
+        "name: \"Set {{ song }} at {{ tempo }}\"\nvars: { tempo: 120 }\nsteps:\n  - tool: ppal-connect\n"
+    ));
+}
