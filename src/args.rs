@@ -120,13 +120,33 @@ pub fn rendered_diagnostic(
 }
 
 /// For a value a single `{{ expression }}` produced with the wrong type:
-/// how to make the template give text instead (quoting does not help there).
+/// how to make the template give the right one (quoting or unquoting the
+/// template does not help there).
 fn template_help(args: &Node, issue: &ArgIssue) -> Option<String> {
     let (_, node) = node_at(args, &issue.path)?;
     let expr = crate::template::single_expression(node.as_str()?)?;
-    issue
-        .help
-        .as_deref()
-        .filter(|h| h.starts_with("quote it"))
-        .map(|_| format!("the template gives a number or a boolean; write \"{{{{ {expr} | string }}}}\" to send it as text"))
+    let help = issue.help.as_deref()?;
+    if help.starts_with("quote it") {
+        return Some(format!(
+            "the template gives a number or a boolean; write \"{{{{ {expr} | string }}}}\" to send it as text"
+        ));
+    }
+    // "remove the quotes: 130": the template gave text that reads as a
+    // number or a boolean, most often a var written in quotes.
+    let text = help.strip_prefix("remove the quotes: ")?;
+    let (kind, filter) = if text.parse::<i64>().is_ok() {
+        ("a number", "int")
+    } else if text.parse::<f64>().is_ok() {
+        ("a number", "float")
+    } else {
+        ("true or false", "bool")
+    };
+    let convert = format!("write \"{{{{ {expr} | {filter} }}}}\"");
+    Some(if crate::playbook::valid_var(expr) {
+        format!(
+            "`{expr}` is the text \"{text}\": make the var {kind} (`{expr}: {text}`, without quotes), or {convert}"
+        )
+    } else {
+        format!("the template gives the text \"{text}\"; {convert}")
+    })
 }

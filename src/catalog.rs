@@ -356,6 +356,7 @@ impl Tool {
                     for key in unexpected {
                         let mut path = path.clone();
                         path.push(PathSeg::Key(key.clone()));
+                        let top = path.len() == 1;
                         issues.push(ArgIssue {
                             path,
                             key: Some(key.clone()),
@@ -364,8 +365,7 @@ impl Tool {
                             } else {
                                 format!("unknown key `{key}` in {what}")
                             },
-                            help: crate::diagnostic::suggestion(key, known.iter().copied())
-                                .or_else(|| Some(format!("known: {}", known.join(", ")))),
+                            help: unknown_key_help(key, &known, &self.name, top),
                         });
                     }
                     continue;
@@ -414,6 +414,20 @@ impl Tool {
         }
         issues
     }
+}
+
+/// How to fix an unknown key: the near one, the known ones, or, when
+/// there are none, that the tool (or the object) takes no arguments.
+fn unknown_key_help(key: &str, known: &[&str], tool: &str, top: bool) -> Option<String> {
+    if known.is_empty() {
+        return Some(if top {
+            format!("`{tool}` takes no arguments")
+        } else {
+            "this object takes no keys".to_owned()
+        });
+    }
+    crate::diagnostic::suggestion(key, known.iter().copied())
+        .or_else(|| Some(format!("known: {}", known.join(", "))))
 }
 
 /// A value of the wrong type: the message, and how to write it instead.

@@ -83,6 +83,8 @@ pub struct CheckedStep<'e, 's> {
 /// A playbook that passed the check, ready to run.
 pub struct Checked<'e, 's> {
     pub playbook: &'s Playbook,
+    /// The playbook's `name`, rendered with the vars as step names are.
+    pub name: String,
     /// The top-level vars, evaluated (overrides applied).
     pub vars: BTreeMap<String, MjValue>,
     pub steps: Vec<CheckedStep<'e, 's>>,
@@ -233,6 +235,7 @@ pub fn check<'e, 's>(
     if let Some(t) = &pb.defaults.timeout_ms {
         c.timeout_in_range(&pb.file, t);
     }
+    let name = c.n.title(pb, &vars);
     let steps = c.steps(pb, &pb.steps, &pb.file);
     let (step_count, planned_calls, diags) = (c.index, c.planned, c.n.diags);
     let mut readers = c.n.readers;
@@ -243,6 +246,7 @@ pub fn check<'e, 's>(
     }
     Ok(Checked {
         playbook: pb,
+        name,
         vars,
         steps,
         step_count,
@@ -407,6 +411,35 @@ impl<'e: 's, 's> Names<'e, 's> {
     fn define(&mut self, name: &str) {
         if self.known.insert(name.to_owned()) {
             self.known_order.push(name.to_owned());
+        }
+    }
+
+    /// The playbook's `name`, rendered with the top-level vars (the only
+    /// names defined before the first step); its problems are reported at it.
+    fn title(&mut self, pb: &'s Playbook, vars: &BTreeMap<String, MjValue>) -> String {
+        let raw = pb.name.as_str().unwrap_or_default();
+        let Some(c) = self.compile(&pb.file, &pb.name) else {
+            return raw.to_owned();
+        };
+        let before = self.diags.len();
+        self.names(&pb.file, &c, &[]);
+        if self.diags.len() > before {
+            return raw.to_owned();
+        }
+        match c.render(&MjValue::from_iter(vars.clone())) {
+            Ok(Json::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "pplay::template",
+                        format!("the playbook's `name` cannot be rendered: {}", e.message),
+                    )
+                    .in_file(&pb.file)
+                    .label(e.span, "here"),
+                );
+                raw.to_owned()
+            }
         }
     }
 

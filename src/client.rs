@@ -61,6 +61,12 @@ pub enum ClientError {
     Timeout { url: String, after_ms: u64 },
     #[error("the connection to {url} failed: {message}")]
     Transport { url: String, message: String },
+    /// The connection broke and nothing listens at the address any more:
+    /// the server stopped while the call was in flight.
+    #[error(
+        "Producer Pal at {url} went away during the call ({message}); the call may or may not have reached Live"
+    )]
+    Gone { url: String, message: String },
     #[error("{url} answered something that is not Producer Pal's JSON: {message}")]
     Protocol { url: String, message: String },
     #[error(
@@ -72,6 +78,14 @@ pub enum ClientError {
 impl ClientError {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, ClientError::Unreachable { .. })
+    }
+
+    /// The server is not there any more (or never was): a run stops.
+    pub fn is_server_gone(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Unreachable { .. } | ClientError::Gone { .. }
+        )
     }
 }
 
@@ -190,7 +204,55 @@ impl Client {
             .await
     }
 
+    /// A call that lost its connection is told apart from one whose
+    /// server stopped: the server is asked for a new connection, and when
+    /// none is made, the error is [`ClientError::Gone`].
     pub async fn call_with_format(
+        &self,
+        tool: &str,
+        args: &Json,
+        timeout_ms: Option<u64>,
+        format: Format,
+    ) -> Result<Reply, ClientError> {
+        match self.send_call(tool, args, timeout_ms, format).await {
+            Err(ClientError::Transport { message, .. }) if self.nothing_listens().await => {
+                Err(ClientError::Gone {
+                    url: self.base.to_string(),
+                    message,
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the server is gone: a request on a new connection gets no
+    /// answer at all (refused, or cut off). A server that answers, with
+    /// anything, or is too slow to, is there. The kernel may still accept a
+    /// connection for a process that is dying, so the probe waits a moment
+    /// and asks for an answer, not only for a connection.
+    async fn nothing_listens(&self) -> bool {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let Ok(probe) = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(2))
+            .build()
+        else {
+            return false;
+        };
+        match probe
+            .get(format!("{}/api/tools", self.base))
+            .headers(self.profile.clone())
+            .send()
+            .await
+        {
+            Ok(_) => false,
+            Err(e) => !e.is_timeout(),
+        }
+    }
+
+    async fn send_call(
         &self,
         tool: &str,
         args: &Json,
@@ -316,6 +378,19 @@ impl Client {
 /// Checks an `http://` or `https://` base URL with a host, as `url:`,
 /// `--url` and `PPAL_URL` must be; the error says what is wrong.
 pub fn check_base_url(url: &str) -> Result<(), String> {
+    // `localhost:3350` parses as the scheme `localhost`: say what is missing.
+    let port_or_path =
+        |rest: &str| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit());
+    if !url.contains("://")
+        && url
+            .split_once(':')
+            .is_none_or(|(_, rest)| port_or_path(rest))
+    {
+        return Err(format!(
+            "`{url}` has no scheme: write http://{}",
+            url.trim_start_matches('/')
+        ));
+    }
     match reqwest::Url::parse(url) {
         Ok(u) if !matches!(u.scheme(), "http" | "https") => Err(format!(
             "`{url}` is not an http(s) URL: its scheme is `{}`",

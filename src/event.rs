@@ -89,6 +89,8 @@ pub enum StepStatus {
     Planned,
     /// `--resume`: done by an earlier run; its outcome comes from the journal.
     Restored,
+    /// Never reached: the run stopped before it.
+    NotRun,
 }
 
 /// Counts for the closing summary line.
@@ -102,6 +104,8 @@ pub struct Summary {
     pub ignored: usize,
     /// Calls taken from the journal instead of being sent (`--resume`).
     pub restored: usize,
+    /// Steps (iterations) a run that stopped early never reached.
+    pub not_run: usize,
     pub duration_ms: f64,
 }
 

@@ -14,10 +14,10 @@ pub const OUTPUT_CLOSED: i32 = 141;
 /// Stopped by SIGTERM (after the call in flight): 128 + SIGTERM.
 pub const TERMINATED: i32 = 143;
 
-/// A request that got no usable answer: the server was not there (3), or it
-/// was and the exchange failed (1).
+/// A request that got no usable answer: the server was not there, or went
+/// away during the call (3), or it was and the exchange failed (1).
 pub fn for_client_error(e: &ClientError) -> i32 {
-    if e.is_unreachable() {
+    if e.is_server_gone() {
         UNREACHABLE
     } else {
         STEP_FAILED

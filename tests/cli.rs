@@ -497,7 +497,8 @@ fn schema_diff_names_affected_steps() {
         .stdout_has("+ ppal-create-clip.lane (required)")
         .stderr_has("`ppal-connect` is removed")
         .stderr_has("quickstart.yaml:12:11")
-        .stderr_has("`ppal-create-track.type` changed")
+        // `type: midi` is still allowed when `return` is dropped.
+        .stderr_lacks("`ppal-create-track.type` changed")
         .stderr_has("`ppal-create-clip` now requires `lane`")
         .run();
     Test::new()
@@ -683,4 +684,156 @@ fn call_checks_timeout_ms_against_the_servers_generation() {
         .status(3)
         .stderr_lacks("must be from 1 to")
         .run();
+}
+
+/// The real Producer Pal 1.4.6 catalog, when `../shared` is there.
+fn real_1_4_6() -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/producer-pal/tools-1.4.6.json");
+    if p.is_file() {
+        Some(p)
+    } else {
+        common::say(
+            "SKIPPED",
+            "../shared/producer-pal/tools-1.4.6.json is not there; the pinned catalog is not compared with it",
+        );
+        None
+    }
+}
+
+#[test]
+fn schema_diff_sees_no_change_in_description_text() {
+    let Some(real) = real_1_4_6() else { return };
+    Test::new()
+        .args(["schema", "diff", PINNED])
+        .arg(&real)
+        .args(["--playbook", "playbooks/producer-pal-1.4/quickstart.yaml"])
+        .stdout_has("no differences between")
+        .stdout_has("quickstart.yaml: not affected")
+        .run();
+}
+
+/// The pinned catalog with `ppal-create-track.name` renamed to `title`,
+/// and one description reworded.
+fn renamed_catalog() -> String {
+    let mut new: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
+    let tools = new["tools"].as_array_mut().unwrap();
+    let ct = tools
+        .iter_mut()
+        .find(|t| t["name"] == "ppal-create-track")
+        .unwrap();
+    let props = ct["inputSchema"]["properties"].as_object_mut().unwrap();
+    let mut name = props.remove("name").unwrap();
+    name["description"] = Value::from("what the track is called");
+    props.insert("title".into(), name);
+    serde_json::to_string_pretty(&new).unwrap()
+}
+
+#[test]
+fn schema_diff_shows_a_rename_and_counts_steps_once_per_file() {
+    // Two steps name a track; the part is included twice and also named on
+    // its own: its finding is shown once.
+    Test::new()
+        .args(["schema", "diff", PINNED])
+        .file("new.json", &renamed_catalog())
+        .arg_scratch("new.json")
+        .file(
+            "parts/track.yaml",
+            "name: part\nsteps:\n  - tool: ppal-create-track\n    args: { name: Bass, type: midi }\n",
+        )
+        .file(
+            "main.yaml",
+            "name: main\nsteps:\n  - tool: ppal-create-track\n    args: { name: Kick, type: midi }\n  - include: parts/track.yaml\n  - include: parts/track.yaml\n",
+        )
+        .arg("--playbook")
+        .arg_scratch("main.yaml")
+        .arg("--playbook")
+        .arg_scratch("parts/track.yaml")
+        .args(["--color", "never"])
+        .status(1)
+        .stdout_has("~ ppal-create-track.name: renamed to `title`")
+        .stdout_lacks("- ppal-create-track.name")
+        .stdout_lacks("+ ppal-create-track.title")
+        .stdout_has("main.yaml: 2 steps affected\n")
+        .stdout_has("track.yaml: 1 step affected (1 of the findings shown above)")
+        .stderr_snapshot("schema_diff_rename")
+        .run();
+}
+
+#[test]
+fn a_url_without_a_scheme_says_to_add_http() {
+    Test::new()
+        .args(["tools", "--url", "localhost:3350"])
+        .status(2)
+        .stderr_has("`localhost:3350` has no scheme: write http://localhost:3350")
+        .run();
+}
+
+#[test]
+fn call_help_states_the_url_default_and_reads_args_from_stdin() {
+    Test::new()
+        .args(["call", "--help"])
+        .stdout_has("[default: http://localhost:3350")
+        .stdout_lacks("the playbook's `url`, else")
+        .stdout_has("`-` to read them from stdin")
+        .run();
+    with_sim(SimOptions::default(), |url| {
+        let out = Test::new()
+            .args(["call", "ppal-create-track", "-", "--url", &url])
+            .stdin(r#"{"name": "Kick", "type": "midi"}"#)
+            .run();
+        assert_eq!(out.json()["trackIndex"], 0, "{out}");
+    });
+}
+
+#[test]
+fn init_creates_missing_folders() {
+    let out = Test::new()
+        .args(["init"])
+        .arg_scratch("songs/new/set.yaml")
+        .stdout_has("set.yaml")
+        .run();
+    assert!(out.path("songs/new/set.yaml").is_file());
+    assert!(out.path("songs/new/playbook.schema.json").is_file());
+}
+
+#[test]
+fn junit_skipped_matches_the_terminal() {
+    let out = Test::new()
+        .arg("run")
+        .playbook(
+            "j.yaml",
+            "name: \"Kit {{ kit }}\"\nvars: { kit: 909, none_yet: [] }\nsteps:\n  - name: Empty\n    tool: ppal-connect\n    loop: none_yet\n  - include: part.yaml\n    when: false\n  - name: Tolerated\n    tool: ppal-read-clip\n    args: { slot: \"5/0\" }\n    onError: continue\n  - name: Broken\n    tool: ppal-read-clip\n    args: { slot: \"5/0\" }\n  - name: Never\n    tool: ppal-connect\n    loop: range(2)\n",
+        )
+        .file("part.yaml", "name: p\nsteps:\n  - name: \"Inside {{ kit }}\"\n    tool: ppal-connect\n")
+        .args(["--sim", "--color", "never", "--junit"])
+        .arg_scratch("report.xml")
+        .status(1)
+        .stdout_has("1 failed, 4 skipped (2 not run), 1 ignored")
+        .run();
+    let report = out.read("report.xml");
+    assert!(report.contains("<testsuite name=\"Kit 909\""), "{report}");
+    assert!(report.contains("skipped=\"4\""), "{report}");
+    assert_eq!(report.matches("<skipped").count(), 4, "{report}");
+    assert!(report.contains("the loop has no items"), "{report}");
+    assert!(report.contains("name=\"Inside 909\""), "{report}");
+    assert!(report.contains("name=\"Never [2/2]\""), "{report}");
+    assert!(
+        !report.contains("stopped before this step\" name=\"Empty"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_sim_summary_keeps_its_columns_and_lists_return_tracks() {
+    let out = Test::new()
+        .args(["run", "--sim", "--color", "never"])
+        .playbook(
+            "wide.yaml",
+            "name: wide\nsteps:\n  - tool: ppal-create-track\n    args: { name: A very long track name indeed, type: midi }\n  - tool: ppal-create-track\n    args: { name: Bass, type: audio }\n",
+        )
+        .run();
+    insta::assert_snapshot!(
+        "sim_summary_wide_names",
+        out.stdout[out.stdout.find("Simulated Live Set").unwrap()..].to_owned()
+    );
 }

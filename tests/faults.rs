@@ -100,7 +100,11 @@ async fn every_fault_fails_its_step_at_its_line_and_stops_the_run() {
             "{name}: a call after the failing step was sent"
         );
         let statuses: Vec<StepStatus> = out.steps().into_iter().map(|(_, s)| s).collect();
-        assert_eq!(statuses, [StepStatus::Ok, StepStatus::Failed], "{name}");
+        assert_eq!(
+            statuses,
+            [StepStatus::Ok, StepStatus::Failed, StepStatus::NotRun],
+            "{name}"
+        );
     }
 }
 
@@ -179,4 +183,89 @@ fn the_sim_command_takes_fault_flags() {
     let out = call("ppal-read-live-set");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("redirects are not followed"), "{stderr}");
+}
+
+/// Runs `playbook` with `--json` against a simulator process started with
+/// `sim_flags`, kills the simulator when the `nth` event named `event`
+/// appears, and returns the exit code and the closing summary.
+fn run_until_the_server_dies(
+    playbook: &str,
+    sim_flags: &[&str],
+    event: &str,
+    nth: usize,
+) -> (Option<i32>, serde_json::Value, Vec<serde_json::Value>) {
+    use std::io::BufRead;
+    let mut sim = common::SimProcess::start(sim_flags);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("batch.yaml");
+    std::fs::write(&file, playbook).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+        .args(["run", "--json", "--url", &sim.url])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut seen = 0;
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v["event"] == event {
+            seen += 1;
+            if seen == nth {
+                sim.kill();
+            }
+        }
+        lines.push(v);
+    }
+    let code = child.wait().unwrap().code();
+    let last = lines.last().cloned().unwrap_or_default();
+    (code, last, lines)
+}
+
+/// A batch of read-only calls; the simulator dies during the run.
+const BATCH: &str = "name: batch\nsteps:\n  - tool: ppal-read-live-set\n    loop: range(6)\n";
+
+#[test]
+fn a_server_that_dies_during_a_call_stops_the_run_with_exit_3() {
+    // Each call takes 400 ms: the third is in flight when the server dies
+    // (it is sent as soon as the second step ends).
+    let (code, last, _) =
+        run_until_the_server_dies(BATCH, &["--latency-ms", "400"], "step_finished", 2);
+    assert_eq!(code, Some(3), "{last}");
+    assert_eq!(last["summary"]["calls"], 3, "{last}");
+    assert_eq!(last["summary"]["failed"], 1, "{last}");
+    assert_eq!(last["summary"]["notRun"], 3, "{last}");
+    assert!(
+        last["error"].as_str().unwrap().contains("went away"),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_server_that_dies_between_calls_stops_the_run_with_exit_3_and_counts_only_sent_calls() {
+    // Every call is reset; the server dies while the run waits to send the
+    // first one again, so the next attempt finds nothing listening.
+    let retried = format!("{BATCH}    retries: 1\n    retryDelayMs: 800\n");
+    let (code, last, lines) = run_until_the_server_dies(
+        &retried,
+        &["--fault", "reset:ppal-read-live-set"],
+        "retry",
+        1,
+    );
+    assert_eq!(code, Some(3), "{last}");
+    let refused = lines
+        .iter()
+        .filter(|l| l["event"] == "call_finished" && l["status"].is_null())
+        .count();
+    assert_eq!(refused, 2, "one reset, one refused: {lines:?}");
+    assert_eq!(
+        last["summary"]["calls"], 1,
+        "the refused attempt was never sent: {last}"
+    );
+    assert_eq!(last["summary"]["failed"], 1, "{last}");
+    assert!(
+        last["error"].as_str().unwrap().contains("could not reach"),
+        "{last}"
+    );
 }

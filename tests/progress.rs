@@ -43,6 +43,22 @@ fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
     // The bar counts calls of the known total, and is redrawn in place.
     assert!(out.contains("/10 calls"), "{out:?}");
     assert!(out.contains('\r') || out.contains("\x1b["), "{out:?}");
+    // The rate is a plain number of calls a second, not `1,741.3545/s`.
+    let rates: Vec<&str> = out
+        .split("calls  ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    assert!(!rates.is_empty(), "{out:?}");
+    for r in rates {
+        let n = r
+            .strip_suffix("/s")
+            .unwrap_or_else(|| panic!("{r:?} in {out:?}"));
+        assert!(
+            n == "-" || (!n.contains(',') && n.split('.').nth(1).is_none_or(|d| d.len() == 1)),
+            "{r:?}"
+        );
+    }
     // The bar is gone before the summary is printed.
     let bar = out.rfind("/10 calls").unwrap();
     let summary = out.rfind("10 steps, 10 calls").expect("summary");

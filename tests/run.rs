@@ -319,7 +319,7 @@ async fn defaults_apply_and_a_step_wins() {
     );
     assert_eq!(
         out.steps().iter().map(|s| s.1).collect::<Vec<_>>(),
-        [StepStatus::Ignored, StepStatus::Failed]
+        [StepStatus::Ignored, StepStatus::Failed, StepStatus::NotRun]
     );
 }
 
@@ -425,7 +425,12 @@ async fn an_unreachable_server_is_exit_3() {
         error.contains("Is Ableton Live running with the Producer Pal device?"),
         "{error}"
     );
-    assert_eq!(out.summary.calls, 1, "nothing after the refused call");
+    assert_eq!(out.summary.calls, 0, "a refused call was never sent");
+    assert_eq!(
+        out.sent().len(),
+        1,
+        "nothing is tried after the refused call"
+    );
 }
 
 #[tokio::test]
@@ -640,7 +645,8 @@ async fn a_5xx_on_a_set_changing_tool_is_not_resent_but_a_refused_connection_is_
         .run()
         .await;
     assert_eq!(out.exit_code, 3);
-    assert_eq!(out.summary.calls, 3);
+    assert_eq!(out.sent().len(), 3, "every attempt is made");
+    assert_eq!(out.summary.calls, 0, "and none was sent");
 }
 
 #[tokio::test]
@@ -823,4 +829,134 @@ steps:
             "Snare", "Kick", "Hats", "Pad", "Bass", "zeta", "alpha", "mid"
         ]
     );
+}
+
+/// The message of every step end with `status`, in order.
+fn messages(out: &common::Outcome, status: StepStatus) -> Vec<String> {
+    out.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepFinished {
+                status: s, message, ..
+            } if *s == status => Some(message.clone().unwrap_or_default()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_loop_with_no_items_and_the_steps_of_a_skipped_include_are_skipped_by_name() {
+    let out = Test::new(
+        "name: s\nvars: { kits: [], go: false, part: Bass }\nsteps:\n  - name: \"{{ kits | length }} kits\"\n    tool: ppal-connect\n    loop: kits\n  - include: part.yaml\n    when: go\n  - tool: ppal-connect\n",
+    )
+    .file(
+        "part.yaml",
+        "name: p\nsteps:\n  - name: \"Make {{ part }}\"\n    tool: ppal-connect\n  - tool: ppal-connect\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    assert_eq!(out.summary.skipped, 3);
+    assert_eq!(out.summary.calls, 1);
+    assert_eq!(
+        out.steps(),
+        [
+            ("0 kits".to_owned(), StepStatus::Skipped),
+            ("Make Bass".to_owned(), StepStatus::Skipped),
+            ("ppal-connect".to_owned(), StepStatus::Skipped),
+            ("ppal-connect".to_owned(), StepStatus::Ok),
+        ]
+    );
+    assert_eq!(
+        messages(&out, StepStatus::Skipped),
+        [
+            "the loop has no items",
+            "when: go, on `include: part.yaml`",
+            "when: go, on `include: part.yaml`"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn after_ctrl_c_the_iterations_never_reached_are_reported_as_not_run() {
+    let out = Test::new(
+        "name: c\nsteps:\n  - tool: ppal-connect\n    loop: range(5)\n  - name: Last\n    tool: ppal-connect\n",
+    )
+    .cancel_after_calls(2)
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 130);
+    let not_run: Vec<String> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepFinished {
+                step,
+                status: StepStatus::NotRun,
+                ..
+            } => Some(match step.iteration {
+                Some(it) => format!("{} [{}/{}]", step.name, it.index0 + 1, it.length),
+                None => step.name.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        not_run,
+        [
+            "ppal-connect [3/5]",
+            "ppal-connect [4/5]",
+            "ppal-connect [5/5]",
+            "Last"
+        ]
+    );
+    assert_eq!(out.summary.not_run, 4);
+    assert_eq!(out.summary.calls, 2);
+}
+
+#[tokio::test]
+async fn the_playbook_name_is_rendered_with_the_vars() {
+    let out = Test::new(
+        "name: \"Set at {{ tempo }} bpm\"\nvars: { tempo: 128 }\nsteps:\n  - tool: ppal-connect\n",
+    )
+    .run()
+    .await;
+    let name = out.events.iter().find_map(|e| match e {
+        Event::RunStarted { name, .. } => Some(name.clone()),
+        _ => None,
+    });
+    assert_eq!(name.as_deref(), Some("Set at 128 bpm"));
+}
+
+#[tokio::test]
+async fn a_string_var_sent_as_a_number_is_fixed_in_the_var_or_with_int() {
+    let out = Test::new(
+        "name: t\nvars: { tempo: \"130\" }\nsteps:\n  - tool: ppal-update-live-set\n    args: { tempo: \"{{ tempo }}\" }\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1, "{}", out.report);
+    assert!(!out.report.contains("remove the quotes"), "{}", out.report);
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
+async fn a_step_with_retries_is_not_told_to_add_retries() {
+    let server =
+        Arc::new(TestServer::start(|_, _| Answer::status(503, json!({"error": "busy"}))).await);
+    let playbook = "name: r\nsteps:\n  - tool: ppal-connect\n    retries: 1\n    retryDelayMs: 1\n";
+    // The retries used up.
+    let out = Test::new(playbook).server(server.clone()).run().await;
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(server.requests().len(), 2);
+    assert!(!out.report.contains("add `retries:`"), "{}", out.report);
+    assert_snapshot!(out.report);
+    // Ctrl-C before the retry.
+    let out = Test::new(playbook)
+        .server(server.clone())
+        .cancel_after_calls(1)
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 130);
+    assert!(!out.report.contains("add `retries:`"), "{}", out.report);
 }

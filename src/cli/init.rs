@@ -49,11 +49,14 @@ pub fn init(file: PathBuf, force: bool) -> Result<i32, Failure> {
             file.display()
         )));
     }
+    // Missing folders are made, as `init` is how a project starts.
+    let dir = file.parent().unwrap_or(Path::new(""));
+    if !dir.as_os_str().is_empty() && !dir.is_dir() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    }
     // The editor schema the starter names, beside it, unless one is there.
-    let schema = file
-        .parent()
-        .unwrap_or(Path::new(""))
-        .join("playbook.schema.json");
+    let schema = dir.join("playbook.schema.json");
     if !schema.exists() {
         std::fs::write(
             &schema,

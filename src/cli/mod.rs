@@ -42,7 +42,7 @@ pub struct Cli {
 /// Where the tool catalog comes from.
 #[derive(Debug, Clone, Args)]
 pub struct Source {
-    /// Producer Pal base URL [default: the playbook's `url`, else http://localhost:3350]
+    /// Producer Pal base URL [default: http://localhost:3350; `run` and `check` take the playbook's `url` first]
     #[arg(long, env = "PPAL_URL", global = true)]
     pub url: Option<String>,
     /// Read the tool catalog from this file instead of `GET /api/tools`
@@ -246,7 +246,7 @@ pub enum Command {
     /// Call one tool, after checking the args against its schema
     Call {
         tool: String,
-        /// The args as a JSON object
+        /// The args as a JSON object, or `-` to read them from stdin
         #[arg(default_value = "{}")]
         args: String,
         #[command(flatten)]

@@ -122,6 +122,25 @@ pub async fn describe(tool: String, source: Source) -> Result<i32, Failure> {
 }
 
 /// `pplay call`: one tool, args checked against its schema first.
+/// The args of `call TOOL -`, read from stdin (no more than a playbook
+/// file may hold).
+fn read_stdin() -> Result<String, Failure> {
+    use std::io::Read;
+    let cap = crate::playbook::MAX_FILE_BYTES;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(cap + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::Invalid(format!("cannot read the args from stdin: {e}")))?;
+    if text.len() as u64 > cap {
+        return Err(Failure::Invalid(format!(
+            "the args on stdin are larger than {} MiB",
+            cap >> 20
+        )));
+    }
+    Ok(text)
+}
+
 pub async fn call(
     tool: String,
     args: String,
@@ -129,6 +148,7 @@ pub async fn call(
     timeout_ms: Option<u64>,
     format: Format,
 ) -> Result<i32, Failure> {
+    let args = if args == "-" { read_stdin()? } else { args };
     let args: Json = match serde_json::from_str(&args) {
         Ok(v @ Json::Object(_)) => v,
         Ok(_) => {

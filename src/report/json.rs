@@ -364,6 +364,7 @@ impl Serialize for SummaryView<'_> {
         st.serialize_field("failed", &m.failed)?;
         st.serialize_field("skipped", &m.skipped)?;
         st.serialize_field("ignored", &m.ignored)?;
+        st.serialize_field("notRun", &m.not_run)?;
         if m.restored > 0 {
             st.serialize_field("restored", &m.restored)?;
         } else {
@@ -388,5 +389,6 @@ fn status_name(s: StepStatus) -> &'static str {
         StepStatus::Ignored => "ignored",
         StepStatus::Planned => "planned",
         StepStatus::Restored => "restored",
+        StepStatus::NotRun => "not_run",
     }
 }

@@ -1,8 +1,11 @@
 //! `--junit FILE`: a JUnit XML report, one testcase per step (per iteration
-//! in loops). A failure carries its message and `file:line:col`; steps that
-//! never ran are reported as skipped.
+//! in loops). A failure carries its message and `file:line:col`. What the
+//! terminal counts as skipped is `<skipped>` here, and nothing else: steps
+//! skipped by `when`, loops with no items and the steps of a skipped
+//! include (each with why), and the steps a stopped run never reached (the
+//! runner reports those too). A failure `onError: continue` tolerates
+//! passes, with the failure in its output.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -13,8 +16,6 @@ use crate::event::{Event, Sink, StepRef, StepStatus};
 pub struct JunitReporter {
     name: String,
     file: String,
-    outline: Vec<StepRef>,
-    ran: BTreeSet<usize>,
     cases: Vec<TestCase>,
     time: Duration,
 }
@@ -36,13 +37,6 @@ impl JunitReporter {
         let mut report = Report::new("pplay");
         let mut suite = TestSuite::new(self.name.clone());
         suite.add_test_cases(self.cases.iter().cloned());
-        for step in self.outline.iter().filter(|s| !self.ran.contains(&s.index)) {
-            let mut status = TestCaseStatus::skipped();
-            status.set_message("not run: the run stopped before this step");
-            let mut case = TestCase::new(Self::case_name(step), status);
-            case.set_classname(self.file.clone());
-            suite.add_test_case(case);
-        }
         suite.set_time(self.time);
         report.add_test_suite(suite);
         report.set_time(self.time);
@@ -53,15 +47,9 @@ impl JunitReporter {
 impl Sink for JunitReporter {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted {
-                name,
-                file,
-                outline,
-                ..
-            } => {
+            Event::RunStarted { name, file, .. } => {
                 self.name = name.clone();
                 self.file = file.clone();
-                self.outline = outline.clone();
             }
             Event::StepFinished {
                 step,
@@ -70,28 +58,31 @@ impl Sink for JunitReporter {
                 message,
                 diagnostic,
             } => {
-                self.ran.insert(step.index);
                 let mut st = match status {
-                    StepStatus::Ok | StepStatus::Planned | StepStatus::Restored => {
-                        TestCaseStatus::success()
-                    }
-                    StepStatus::Skipped => TestCaseStatus::skipped(),
+                    StepStatus::Ok
+                    | StepStatus::Planned
+                    | StepStatus::Restored
+                    | StepStatus::Ignored => TestCaseStatus::success(),
+                    StepStatus::Skipped | StepStatus::NotRun => TestCaseStatus::skipped(),
                     StepStatus::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
-                    StepStatus::Ignored => TestCaseStatus::skipped(),
                 };
                 let location = diagnostic
                     .as_ref()
                     .and_then(|d| d.location())
                     .unwrap_or_else(|| step.location.clone());
+                let mut out = None;
                 if let Some(m) = message {
-                    let text = match status {
+                    match status {
                         StepStatus::Ignored => {
-                            format!("ignored (onError: continue): {m} at {location}")
+                            out = Some(format!("ignored (onError: continue): {m} at {location}"));
                         }
-                        StepStatus::Failed => format!("{m} at {location}"),
-                        _ => m.clone(),
-                    };
-                    st.set_message(text);
+                        StepStatus::Failed => {
+                            st.set_message(format!("{m} at {location}"));
+                        }
+                        _ => {
+                            st.set_message(m.clone());
+                        }
+                    }
                 }
                 if *status == StepStatus::Failed {
                     st.set_type("step failed");
@@ -105,6 +96,9 @@ impl Sink for JunitReporter {
                     case.set_system_out("restored from the journal: not sent again");
                 }
                 case.set_time(Duration::from_secs_f64(duration_ms / 1000.0));
+                if let Some(o) = out {
+                    case.set_system_out(o);
+                }
                 self.cases.push(case);
             }
             Event::RunFinished { summary, .. } => {

@@ -72,7 +72,7 @@ impl<W: Write> TerminalReporter<W> {
             StepStatus::Failed => self.paint(red, "✗"),
             StepStatus::Skipped => self.paint(yellow, "↷"),
             StepStatus::Ignored => self.paint(yellow, "✗"),
-            StepStatus::Planned => self.paint(dim, "→"),
+            StepStatus::Planned | StepStatus::NotRun => self.paint(dim, "→"),
             StepStatus::Restored => self.paint(dim, "↺"),
         };
         let mut text = format!("{mark} {}", step.name);
@@ -122,12 +122,15 @@ impl<W: Write> TerminalReporter<W> {
             None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
         };
         let template = if total.is_some() {
-            "{bar:30.cyan/blue} {pos}/{len} calls  {per_sec}  {eta} left  {msg}"
+            "{bar:30.cyan/blue} {pos}/{len} calls  {rate}  {eta} left  {msg}"
         } else {
-            "{spinner} {pos} calls  {per_sec}  {msg}"
+            "{spinner} {pos} calls  {rate}  {msg}"
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
-            pb.set_style(style.progress_chars("=> "));
+            let rate = |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&format_rate(state.per_sec()));
+            };
+            pb.set_style(style.with_key("rate", rate).progress_chars("=> "));
         }
         pb.enable_steady_tick(Duration::from_millis(120));
         self.progress = Some(pb);
@@ -149,6 +152,18 @@ impl<W: Write> TerminalReporter<W> {
         for f in &info.changed_files {
             self.line(&format!("  {f} changed since the journal was written"));
         }
+    }
+}
+
+/// Calls per second as people read them: `16/s`, `2.5/s`, `1742/s`
+/// (indicatif's own `{per_sec}` shows `1,741.3545/s`).
+pub fn format_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "-/s".to_owned()
+    } else if per_sec < 10.0 {
+        format!("{per_sec:.1}/s")
+    } else {
+        format!("{}/s", per_sec.round() as u64)
     }
 }
 
@@ -179,8 +194,12 @@ pub fn summary_line(s: &Summary) -> String {
         plural(s.calls, "call"),
         plural(s.warnings, "warning"),
         s.failed,
-        s.skipped
+        s.skipped + s.not_run
     );
+    // Steps never reached count as skipped, as in the JUnit report.
+    if s.not_run > 0 {
+        text.push_str(&format!(" ({} not run)", s.not_run));
+    }
     if s.ignored > 0 {
         text.push_str(&format!(", {} ignored", s.ignored));
     }
@@ -348,6 +367,9 @@ impl<W: Write> TerminalReporter<W> {
                 message,
                 diagnostic,
             } => {
+                if *status == StepStatus::NotRun {
+                    return;
+                }
                 if let Some(pb) = &self.progress {
                     if *status != StepStatus::Skipped {
                         pb.inc(1);
@@ -402,5 +424,19 @@ impl<W: Write> TerminalReporter<W> {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_rate;
+
+    #[test]
+    fn the_progress_rate_is_a_readable_number() {
+        assert_eq!(format_rate(1741.3545), "1741/s");
+        assert_eq!(format_rate(16.49), "16/s");
+        assert_eq!(format_rate(2.46), "2.5/s");
+        assert_eq!(format_rate(0.0), "-/s");
+        assert_eq!(format_rate(f64::NAN), "-/s");
     }
 }

@@ -154,6 +154,13 @@ impl Runner<'_> {
                     .label(anchor, "this call was not sent");
                 Err(failed(d, Some(e)))
             }
+            Err(e @ ClientError::Gone { .. }) => {
+                let d = Diagnostic::error("pplay::server-gone", e.to_string())
+                    .in_file(file)
+                    .label(anchor, "the server stopped during this call")
+                    .help("the run stops here; start Producer Pal again, check the Live Set, and run the playbook again");
+                Err(failed(d, Some(e)))
+            }
             Err(e) => {
                 let d = Diagnostic::error("pplay::transport", e.to_string())
                     .in_file(file)
@@ -190,6 +197,13 @@ impl Runner<'_> {
                     &error,
                     details.as_ref(),
                 );
+                // With `retries:` set, the retries were made (or an
+                // interrupt stopped them): adding them is no advice.
+                let d = if status >= 500 && cs.retries == 0 {
+                    d.help("add `retries:` to the step to resend after a server error (a tool that changes the set also needs `resend: true`)")
+                } else {
+                    d
+                };
                 Err(failed(d, None))
             }
             Ok(Reply::Tool {
@@ -247,7 +261,10 @@ impl Runner<'_> {
                 },
                 None => call.await,
             };
-            self.summary.calls += 1;
+            // A refused connection sent nothing: it is no call.
+            if !matches!(res, Err(ClientError::Unreachable { .. })) {
+                self.summary.calls += 1;
+            }
             let error = self.report_attempt(sr, &tool_name, &res, ms(t0.elapsed()));
             let policy = resend_policy(&res, read_only, cs.resend);
             if policy == Resend::Safe && attempt <= cs.retries && !self.cancelled() {
@@ -392,8 +409,7 @@ fn http_diagnostic(
         }
         s if s >= 500 => Diagnostic::error("pplay::server-error", format!("Producer Pal failed with HTTP {s}: {error}"))
             .in_file(file)
-            .label(anchor, "this call")
-            .help("add `retries:` to the step to resend after a server error (a tool that changes the set also needs `resend: true`)"),
+            .label(anchor, "this call"),
         s => Diagnostic::error("pplay::http", format!("Producer Pal answered HTTP {s}: {error}")).in_file(file).label(anchor, "this call"),
     }
 }

@@ -59,13 +59,13 @@ impl Runner<'_> {
                 .help("undo the change, or resume with --force to keep the recorded outcome; nothing was sent");
                 self.summary.steps += 1;
                 self.summary.failed += 1;
-                self.sink.emit(&Event::StepFinished {
-                    step: sr.clone(),
-                    status: StepStatus::Failed,
-                    duration_ms: 0.0,
-                    message: Some(d.message.clone()),
-                    diagnostic: Some(d),
-                });
+                self.finish(
+                    sr.clone(),
+                    StepStatus::Failed,
+                    0.0,
+                    Some(d.message.clone()),
+                    Some(d),
+                );
                 self.stop = Some(Stop::Refused);
                 Some(None)
             }
@@ -187,13 +187,7 @@ impl Runner<'_> {
         };
         self.summary.steps += 1;
         self.summary.restored += 1;
-        self.sink.emit(&Event::StepFinished {
-            step: sr,
-            status,
-            duration_ms: o.duration_ms,
-            message: Some(message.to_owned()),
-            diagnostic: None,
-        });
+        self.finish(sr, status, o.duration_ms, Some(message.to_owned()), None);
         context! {
             result => o.result.as_ref().map_or(MjValue::from(()), from_json),
             warnings => MjValue::from_serialize(&o.warnings),

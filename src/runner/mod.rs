@@ -22,6 +22,7 @@ mod journal;
 mod plan;
 mod render;
 mod scope;
+mod skip;
 mod validate;
 mod verify;
 
@@ -89,7 +90,7 @@ pub async fn run_journaled(
     let started = Instant::now();
     let pb = checked.playbook;
     sink.emit(&Event::RunStarted {
-        name: pb.name.as_str().unwrap_or_default().to_owned(),
+        name: checked.name.clone(),
         file: pb.file.name().to_owned(),
         url: client.base_url().to_owned(),
         steps: checked.step_count,
@@ -111,9 +112,13 @@ pub async fn run_journaled(
         max_iterations: checked.max_iterations,
         generation: checked.generation,
         stop: None,
+        reached: std::collections::HashMap::new(),
     };
     r.steps(&checked.steps).await;
     let interrupted = r.cancelled();
+    if r.stop.is_some() || interrupted {
+        r.not_run(&checked.steps);
+    }
     let (exit_code, error) = match (&r.stop, interrupted) {
         (Some(Stop::Unreachable(e)), _) => (exit::UNREACHABLE, Some(e.to_string())),
         (Some(Stop::Refused), _) => (exit::INVALID, None),
@@ -173,6 +178,10 @@ struct Runner<'a> {
     /// The server's generation, as its catalog shows it.
     generation: crate::protocol::Generation,
     stop: Option<Stop>,
+    /// Per step index: how many of its ends were reported, and the length
+    /// of its loop (its whole length once it ended as a whole), so that a
+    /// stopped run can list what it never reached.
+    reached: std::collections::HashMap<usize, (usize, Option<usize>)>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -241,11 +250,11 @@ impl Runner<'_> {
                     self.scope.set_step(id, outcome);
                 }
             }
-            Some(_) => {
-                if let Some(items) = self.loop_items(cs, &ctx) {
-                    self.iterations(cs, items).await;
-                }
-            }
+            Some(_) => match self.loop_items(cs, &ctx) {
+                Some(items) if items.is_empty() => self.skip(cs, &ctx, "the loop has no items"),
+                Some(items) => self.iterations(cs, items).await,
+                None => {}
+            },
         }
     }
 
@@ -255,18 +264,14 @@ impl Runner<'_> {
         let Some(w) = &cs.when else { return true };
         match w.eval(ctx) {
             Ok(v) if !v.is_true() && !is_placeholder(&v) => {
-                let cond = w.source().unwrap_or("false").to_owned();
-                let sr = step_ref(cs, self.label(cs, ctx), None);
-                self.summary.skipped += 1;
-                self.summary.steps += 1;
-                self.sink.emit(&Event::StepStarted { step: sr.clone() });
-                self.sink.emit(&Event::StepFinished {
-                    step: sr,
-                    status: StepStatus::Skipped,
-                    duration_ms: 0.0,
-                    message: Some(format!("when: {cond}")),
-                    diagnostic: None,
-                });
+                let cond = w.source().unwrap_or("false");
+                let why = match &cs.step.action {
+                    Action::Include { path, .. } => {
+                        format!("when: {cond}, on `include: {}`", path.value)
+                    }
+                    Action::Call { .. } => format!("when: {cond}"),
+                };
+                self.skip(cs, ctx, &why);
                 false
             }
             Ok(_) => true,
@@ -434,12 +439,27 @@ impl Runner<'_> {
             self.stop = Some(Stop::Failed);
             StepStatus::Failed
         };
+        self.finish(sr, status, duration_ms, Some(d.message.clone()), Some(d));
+    }
+
+    /// Reports a step's (or an iteration's) end, and notes it as reached.
+    fn finish(
+        &mut self,
+        step: StepRef,
+        status: StepStatus,
+        duration_ms: f64,
+        message: Option<String>,
+        diagnostic: Option<Diagnostic>,
+    ) {
+        let (done, length) = self.reached.entry(step.index).or_insert((0, None));
+        *done += 1;
+        *length = Some(step.iteration.map_or(*done, |it| it.length));
         self.sink.emit(&Event::StepFinished {
-            step: sr,
+            step,
             status,
             duration_ms,
-            message: Some(d.message.clone()),
-            diagnostic: Some(d),
+            message,
+            diagnostic,
         });
     }
 
@@ -509,13 +529,7 @@ impl Runner<'_> {
         match verdict {
             Ok(()) => {
                 self.summary.steps += 1;
-                self.sink.emit(&Event::StepFinished {
-                    step: sr,
-                    status: StepStatus::Ok,
-                    duration_ms: call.duration_ms,
-                    message: None,
-                    diagnostic: None,
-                });
+                self.finish(sr, StepStatus::Ok, call.duration_ms, None, None);
             }
             Err(d) => self.finish_failed(cs, sr, call.duration_ms, d),
         }

@@ -46,13 +46,7 @@ impl Runner<'_> {
             timeout_ms: call.timeout_ms,
         });
         self.summary.steps += 1;
-        self.sink.emit(&Event::StepFinished {
-            step: sr,
-            status: StepStatus::Planned,
-            duration_ms: 0.0,
-            message: None,
-            diagnostic: None,
-        });
+        self.finish(sr, StepStatus::Planned, 0.0, None, None);
         context! {
             result => placeholder(format!("{base}.result")),
             warnings => placeholder(format!("{base}.warnings")),

@@ -467,40 +467,50 @@ impl LiveSet {
             self.tempo,
             self.time_signature,
         );
-        for (i, t) in self.tracks.iter().enumerate() {
-            let session: Vec<String> = t
-                .slots
-                .iter()
-                .enumerate()
-                .filter_map(|(sc, c)| c.as_ref().map(|c| format!("{sc}:{}", c.note_count)))
-                .collect();
-            out.push_str(&format!(
-                "\n  {i} {:<12} {:<5} {} session clip{}{}{}",
-                t.name,
-                t.kind.as_str(),
-                session.len(),
-                if session.len() == 1 { "" } else { "s" },
-                if t.arrangement.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} arrangement", t.arrangement.len())
-                },
-                if t.devices.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        ", devices: {}",
-                        t.devices
-                            .iter()
-                            .map(|d| d.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                },
-            ));
+        // Columns as wide as the widest name, so a long one moves no other.
+        let width = self
+            .tracks
+            .iter()
+            .chain(&self.returns)
+            .map(|t| t.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(12);
+        let tag = |i: usize, kind: TrackKind| match kind {
+            TrackKind::Return => format!("R{i}"),
+            _ => i.to_string(),
+        };
+        let labels: Vec<String> = (self.tracks.iter().enumerate())
+            .map(|(i, t)| tag(i, t.kind))
+            .chain((0..self.returns.len()).map(|i| tag(i, TrackKind::Return)))
+            .collect();
+        let tag_width = labels.iter().map(String::len).max().unwrap_or(1);
+        for (t, label) in self.tracks.iter().chain(&self.returns).zip(&labels) {
+            out.push('\n');
+            out.push_str(&track_line(t, label, tag_width, width));
         }
         out
     }
+}
+
+/// One track of the summary: its place, name and kind in columns, then
+/// what it holds.
+fn track_line(t: &Track, label: &str, tag_width: usize, width: usize) -> String {
+    let session = t.slots.iter().flatten().count();
+    let mut line = format!(
+        "  {label:<tag_width$} {:<width$} {:<6} {session} session clip{}",
+        t.name,
+        t.kind.as_str(),
+        if session == 1 { "" } else { "s" },
+    );
+    if !t.arrangement.is_empty() {
+        line.push_str(&format!(", {} arrangement", t.arrangement.len()));
+    }
+    if !t.devices.is_empty() {
+        let names: Vec<&str> = t.devices.iter().map(|d| d.name.as_str()).collect();
+        line.push_str(&format!(", devices: {}", names.join(", ")));
+    }
+    line
 }
 
 /// Where a clip is on its track.

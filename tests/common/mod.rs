@@ -484,6 +484,15 @@ impl SimProcess {
     }
 }
 
+impl SimProcess {
+    /// Ends the simulator at once, as a crash would: connections drop and
+    /// nothing listens at its address any more.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for SimProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
