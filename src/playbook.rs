@@ -288,7 +288,7 @@ fn parse_partial(
 ) -> (Option<Playbook>, Vec<Diagnostic>) {
     let root = match yaml::parse(file.text()) {
         Ok(r) => r,
-        Err(e) => return (None, vec![syntax_error(&file, &e)]),
+        Err(e) => return (None, vec![syntax_error(&file, &e, "the playbook")]),
     };
     let mut l = Loader {
         file: file.clone(),
@@ -300,8 +300,10 @@ fn parse_partial(
     (pb, crate::diagnostic::in_file_order(l.diags))
 }
 
-fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {
-    let mut d = Diagnostic::error("pplay::yaml", "the playbook is not valid YAML").in_file(file);
+/// A YAML syntax error at its line and column in `file`; `what` names the
+/// file for people ("the playbook", "the vars file").
+pub fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error, what: &str) -> Diagnostic {
+    let mut d = Diagnostic::error("pplay::yaml", format!("{what} is not valid YAML")).in_file(file);
     // serde-saphyr says "error: line L column C: what"; the label shows the
     // place already, so only "what" is kept.
     let full = e.to_string();
@@ -322,7 +324,7 @@ fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error) -> Diagnostic {
                 });
             d = d.label(Span::new(offset.min(file.text().len()), 1), msg);
         }
-        _ => d.message = format!("the playbook is not valid YAML: {msg}"),
+        _ => d.message = format!("{what} is not valid YAML: {msg}"),
     }
     d
 }

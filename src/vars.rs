@@ -48,6 +48,11 @@ pub fn parse_var(arg: &str) -> Result<(String, Json), String> {
     if !crate::playbook::valid_var(name) {
         return Err(format!("`{name}` is not a valid variable name"));
     }
+    if let Some(meaning) = crate::playbook::template_keyword(name) {
+        return Err(format!(
+            "`{name}` cannot be a variable name: a template reads `{name}` as {meaning}"
+        ));
+    }
     let v = if value.trim().is_empty() {
         Json::String(String::new())
     } else {
@@ -68,17 +73,18 @@ pub fn read_vars_file(path: &Path) -> Result<Vec<(String, Json)>, Diagnostic> {
         )
     })?;
     let file = SourceFile::new(path, text);
-    let node = crate::yaml::parse(file.text()).map_err(|e| {
-        Diagnostic::error(
-            "pplay::vars-file",
-            format!("vars file {} is not valid YAML: {e}", path.display()),
-        )
-    })?;
+    let node = crate::yaml::parse(file.text())
+        .map_err(|e| crate::playbook::syntax_error(&file, &e, "the vars file"))?;
     match &node.value {
-        Value::Map(entries) => Ok(entries
-            .iter()
-            .map(|(k, v)| (k.name.clone(), v.to_json()))
-            .collect()),
+        Value::Map(entries) => {
+            if let Some(d) = entries.iter().find_map(|(k, _)| bad_name(&file, k)) {
+                return Err(d);
+            }
+            Ok(entries
+                .iter()
+                .map(|(k, v)| (k.name.clone(), v.to_json()))
+                .collect())
+        }
         Value::Null => Ok(Vec::new()),
         _ => Err(Diagnostic::error(
             "pplay::vars-file",
@@ -87,4 +93,28 @@ pub fn read_vars_file(path: &Path) -> Result<Vec<(String, Json)>, Diagnostic> {
         .in_file(&file)
         .label(node.span, format!("found {}", node.kind()))),
     }
+}
+
+/// A key of a vars file no template could read, at its place in that file.
+fn bad_name(file: &std::sync::Arc<SourceFile>, k: &crate::yaml::Key) -> Option<Diagnostic> {
+    let d = |msg: String, label: String, help: &str| {
+        Diagnostic::error("pplay::var-name", msg)
+            .in_file(file)
+            .label(k.span, label)
+            .help(help)
+    };
+    if !crate::playbook::valid_var(&k.name) {
+        return Some(d(
+            format!("`{}` is not a valid variable name", k.name),
+            "not a name".into(),
+            "use letters, digits and `_`, not starting with a digit",
+        ));
+    }
+    crate::playbook::template_keyword(&k.name).map(|meaning| {
+        d(
+            format!("`{}` cannot be a variable name", k.name),
+            format!("a template reads `{}` as {meaning}", k.name),
+            "templates would never see this value; rename it here and where the playbook uses it",
+        )
+    })
 }

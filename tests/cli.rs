@@ -837,3 +837,31 @@ fn the_sim_summary_keeps_its_columns_and_lists_return_tracks() {
         out.stdout[out.stdout.find("Simulated Live Set").unwrap()..].to_owned()
     );
 }
+
+#[test]
+fn a_problem_in_a_vars_file_points_into_that_file() {
+    Test::new()
+        .args(["check", "playbooks/quickstart.yaml", "--tools", PINNED_2_3])
+        .args(["--color", "never", "--vars-file"])
+        .file("vars.yaml", "tempo: 90\nnone: 1\n")
+        .arg_scratch("vars.yaml")
+        .status(2)
+        .stderr_snapshot("vars_file_keyword")
+        .run();
+    Test::new()
+        .args(["check", "playbooks/quickstart.yaml", "--tools", PINNED_2_3])
+        .args(["--color", "never", "--vars-file"])
+        .file("broken.yaml", "tempo: 90\nparts: [Kick, Bass\n")
+        .arg_scratch("broken.yaml")
+        .status(2)
+        .stderr_has("the vars file is not valid YAML")
+        .stderr_has("broken.yaml:")
+        .stderr_lacks("quickstart.yaml")
+        .run();
+    Test::new()
+        .args(["check", "playbooks/quickstart.yaml", "--tools", PINNED_2_3])
+        .args(["--var", "none=1"])
+        .status(2)
+        .stderr_has("`none` cannot be a variable name: a template reads `none` as no value")
+        .run();
+}
