@@ -424,6 +424,12 @@ impl<'e: 's, 's> Names<'e, 's> {
         let before = self.diags.len();
         self.names(&pb.file, &c, &[]);
         if self.diags.len() > before {
+            // Nothing is captured before the name is shown.
+            let generic =
+                |h: &Option<String>| h.as_deref().is_some_and(|h| h.starts_with("define it"));
+            for d in self.diags[before..].iter_mut().filter(|d| generic(&d.help)) {
+                d.help = Some("the playbook's `name` can use vars only: define it under `vars`, or pass --var".into());
+            }
             return raw.to_owned();
         }
         match c.render(&MjValue::from_iter(vars.clone())) {
