@@ -107,7 +107,7 @@ async fn pplay_steps_to(url: &str, n: usize, sink: &mut dyn pplay::event::Sink) 
     let catalog = Catalog::from_value(client.list_tools().await.unwrap()).unwrap();
     let env = pplay::template::environment();
     let opts = CheckOptions {
-        overrides: vec![("n".into(), serde_json::json!(n))],
+        overrides: vec![pplay::vars::Override::new("n", serde_json::json!(n))],
         ..CheckOptions::default()
     };
     let loaded = check::Loaded::new(&env, &pb, Vec::new(), &opts);

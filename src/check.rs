@@ -32,7 +32,7 @@ pub use crate::loops::DEFAULT_MAX_ITERATIONS;
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
     /// `--vars-file` then `--var` values, later ones winning.
-    pub overrides: Vec<(String, Json)>,
+    pub overrides: Vec<crate::vars::Override>,
     pub max_iterations: usize,
 }
 
@@ -61,6 +61,9 @@ pub struct CheckedStep<'e, 's> {
     pub timeout_ms: Option<Compiled<'e, 's>>,
     pub capture: Vec<(&'s str, Compiled<'e, 's>)>,
     pub when: Option<Compiled<'e, 's>>,
+    /// The `when` reads `item` or `loop`: it is evaluated for each
+    /// iteration, not once before the loop.
+    pub when_each: bool,
     pub loop_: Option<Compiled<'e, 's>>,
     /// A loop whose length was known at check time.
     pub loop_len: Option<usize>,
@@ -116,6 +119,8 @@ pub struct Loaded<'s> {
     known: Vec<String>,
     load_problems: Vec<Diagnostic>,
     var_problems: Vec<Diagnostic>,
+    /// The names the vars and the `url` read.
+    used: HashSet<String>,
 }
 
 impl<'s> Loaded<'s> {
@@ -129,6 +134,14 @@ impl<'s> Loaded<'s> {
     ) -> Self {
         let mut names = Names::new(env);
         let vars = names.top_vars(playbook, opts);
+        let mut used = names.used;
+        if let Some(url) = &playbook.url
+            && let Ok(c) = Compiled::new(env, url)
+        {
+            let mut read = Vec::new();
+            c.names(&mut read);
+            used.extend(read.into_iter().map(|(n, _)| top_name(&n).to_owned()));
+        }
         Loaded {
             playbook,
             opts: opts.clone(),
@@ -136,6 +149,7 @@ impl<'s> Loaded<'s> {
             known: names.known_order,
             load_problems,
             var_problems: names.diags,
+            used,
         }
     }
 
@@ -219,9 +233,11 @@ pub fn check<'e, 's>(
         known,
         load_problems,
         var_problems,
+        used,
     } = loaded;
     let mut names = Names::new(env);
     names.known(&known);
+    names.used = used;
     names.diags = load_problems.into_iter().chain(var_problems).collect();
     let mut c = Checker {
         n: names,
@@ -231,12 +247,16 @@ pub fn check<'e, 's>(
         path: String::new(),
         planned: Some(0),
         var_values: &vars,
+        reassigned: HashSet::new(),
+        sure: true,
     };
     if let Some(t) = &pb.defaults.timeout_ms {
         c.timeout_in_range(&pb.file, t);
     }
     let name = c.n.title(pb, &vars);
     let steps = c.steps(pb, &pb.steps, &pb.file);
+    let unused = unused_overrides(&opts.overrides, &c.n.used);
+    c.n.diags.extend(unused);
     let (step_count, planned_calls, diags) = (c.index, c.planned, c.n.diags);
     let mut readers = c.n.readers;
     readers.seal();
@@ -256,6 +276,74 @@ pub fn check<'e, 's>(
         warnings: diags,
         readers,
     })
+}
+
+/// A rendered `timeoutMs`: an integer in the server's range, or why not.
+/// The one rule for a timeout known at check time and one rendered in a run.
+pub fn rendered_timeout(
+    file: &Arc<SourceFile>,
+    span: Span,
+    v: &Json,
+    range: crate::protocol::TimeoutRange,
+) -> Result<u64, Diagnostic> {
+    match v.as_u64() {
+        Some(n) if range.contains(n) => Ok(n),
+        _ => Err(Diagnostic::error(
+            "pplay::timeout-range",
+            format!(
+                "`timeoutMs` rendered to {v}, not an integer from {} to {}",
+                range.min, range.max
+            ),
+        )
+        .in_file(file)
+        .label(span, "here")),
+    }
+}
+
+/// Whether the template reads any of `names` (as a top-level name).
+fn reads_any(c: &Compiled<'_, '_>, names: &[&str]) -> bool {
+    let mut read = Vec::new();
+    c.names(&mut read);
+    read.iter().any(|(n, _)| names.contains(&top_name(n)))
+}
+
+/// The first part of a dotted name (`steps` of `steps.a.result`).
+fn top_name(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
+}
+
+/// A warning for each `--var` or vars-file key that no template reads: most
+/// often a typo, which would otherwise leave the playbook's own value in
+/// place without a word.
+fn unused_overrides(
+    overrides: &[crate::vars::Override],
+    used: &HashSet<String>,
+) -> Vec<Diagnostic> {
+    let read: std::collections::BTreeSet<&str> = used.iter().map(String::as_str).collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for o in overrides {
+        if used.contains(&o.name) || !seen.insert(o.name.as_str()) {
+            continue;
+        }
+        let help = did_you_mean(&o.name, read.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| "no template reads it; its value is not used".into());
+        let d = match &o.at {
+            Some((file, span)) => Diagnostic::warning(
+                "pplay::unused-var",
+                format!("the vars file sets `{}`, which no template uses", o.name),
+            )
+            .in_file(file)
+            .label(*span, "not used"),
+            None => Diagnostic::warning(
+                "pplay::unused-var",
+                format!("--var `{}` is not used by any template", o.name),
+            ),
+        };
+        out.push(d.help(help));
+    }
+    out
 }
 
 /// What is defined so far, and the problems found: the part of a check the
@@ -278,6 +366,9 @@ struct Names<'e, 's> {
     /// for the top-level vars, which are evaluated here, not in the run.
     reader: Option<usize>,
     readers: Readers,
+    /// Every top-level name some template reads, for the overrides that
+    /// none does.
+    used: HashSet<String>,
 }
 
 impl<'e: 's, 's> Names<'e, 's> {
@@ -292,6 +383,7 @@ impl<'e: 's, 's> Names<'e, 's> {
             ids: HashSet::new(),
             reader: None,
             readers: Readers::default(),
+            used: HashSet::new(),
         }
     }
 
@@ -357,6 +449,9 @@ impl<'e: 's, 's> Names<'e, 's> {
         c.names(&mut used);
         for (name, span) in used {
             let top = name.split('.').next().unwrap_or(&name);
+            if !extra.contains(&top) {
+                self.used.insert(top.to_owned());
+            }
             if let Some(i) = self.reader
                 && !extra.contains(&top)
                 && !FUNCTIONS.contains(&top)
@@ -455,7 +550,7 @@ impl<'e: 's, 's> Names<'e, 's> {
         let overrides: BTreeMap<&str, &Json> = opts
             .overrides
             .iter()
-            .map(|(k, v)| (k.as_str(), v))
+            .map(|o| (o.name.as_str(), &o.value))
             .collect();
         for (k, node) in &pb.vars {
             if !crate::playbook::valid_var(&k.name) {
@@ -499,10 +594,10 @@ impl<'e: 's, 's> Names<'e, 's> {
             }
             self.define(&k.name);
         }
-        for (k, v) in &opts.overrides {
-            if !values.contains_key(k) {
-                values.insert(k.clone(), crate::template::from_json(v));
-                self.define(k);
+        for o in &opts.overrides {
+            if !values.contains_key(&o.name) {
+                values.insert(o.name.clone(), crate::template::from_json(&o.value));
+                self.define(&o.name);
             }
         }
         values
@@ -517,8 +612,16 @@ struct Checker<'e, 's, 'v> {
     /// The path of the include being checked, with a trailing `/`.
     path: String,
     planned: Option<usize>,
-    /// Values of the vars known at check time, for loops.
+    /// Values of the vars known at check time, for loops, args and
+    /// timeouts that depend on nothing else.
     var_values: &'v BTreeMap<String, MjValue>,
+    /// Names a capture or an include sets at run time: a template that
+    /// reads one of them is not known from the vars alone.
+    reassigned: HashSet<String>,
+    /// The step being checked runs whenever the run reaches it: no `when`
+    /// (its own or an enclosing include's) that the vars do not decide as
+    /// true. Only then are its args and timeout rendered at check time.
+    sure: bool,
 }
 
 impl<'e: 's, 's> Checker<'e, 's, '_> {
@@ -565,6 +668,14 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         if let Some(w) = &when {
             self.n.names(file, w, loop_extra);
         }
+        let when_each = when.as_ref().is_some_and(|w| reads_any(w, loop_extra));
+        let outer = self.sure;
+        self.sure = outer
+            && when.as_ref().is_none_or(|w| {
+                self.vars_only(w, loop_extra)
+                    .and_then(|ctx| w.eval(&ctx).ok())
+                    .is_some_and(|v| v.is_true())
+            });
         let (loop_, loop_len) = match &step.loop_ {
             Some(l) => self.loop_(file, l),
             None => (None, Some(1)),
@@ -578,8 +689,9 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
         let timeout_node = step.timeout_ms.as_ref().or(pb.defaults.timeout_ms.as_ref());
         let timeout_ms = timeout_node.and_then(|t| self.n.compile(&pb.file, t));
-        if let Some(t) = &timeout_ms {
+        if let (Some(t), Some(node)) = (&timeout_ms, timeout_node) {
             self.n.names(file, t, loop_extra);
+            self.timeout_from_vars(&pb.file, node, t, loop_extra);
         }
         let mut checked = CheckedStep {
             step,
@@ -592,6 +704,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             timeout_ms,
             capture: Vec::new(),
             when,
+            when_each,
             loop_,
             loop_len,
             expect: Vec::new(),
@@ -632,6 +745,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                 }
                 for (k, _) in vars {
                     self.n.define(&k.name);
+                    self.reassigned.insert(k.name.clone());
                 }
                 let given = |name: &str| vars.iter().any(|(k, _)| k.name == name);
                 for (k, v) in playbook.vars.iter().filter(|(k, _)| !given(&k.name)) {
@@ -640,6 +754,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                         checked.include_defaults.push((k.name.as_str(), c));
                     }
                     self.n.define(&k.name);
+                    self.reassigned.insert(k.name.clone());
                 }
                 let outer = std::mem::replace(&mut self.path, format!("{path}/"));
                 checked.include_steps = self.steps(playbook, &playbook.steps, inc_file);
@@ -650,6 +765,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             self.n.define_id(&id.value);
         }
         self.n.hot = outer_hot;
+        self.sure = outer;
         checked
     }
 
@@ -678,7 +794,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             Some(t) => {
                 checked.tool = Some(t);
                 if let Some(a) = &compiled {
-                    self.args(file, t, tool.span, args, a);
+                    self.args(file, t, tool.span, args, a, loop_extra);
                 }
             }
             None => {
@@ -715,6 +831,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
         for (k, _) in &step.capture {
             self.n.define(&k.name);
+            self.reassigned.insert(k.name.clone());
         }
     }
 
@@ -741,16 +858,9 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
                     return (None, None);
                 };
                 self.n.names(file, &c, &[]);
-                let mut used = Vec::new();
-                c.names(&mut used);
-                let knowable = used.iter().all(|(n, _)| {
-                    let top = n.split('.').next().unwrap_or(n);
-                    self.var_values.contains_key(top) || FUNCTIONS.contains(&top)
-                });
-                if !knowable {
+                let Some(ctx) = self.vars_only(&c, &[]) else {
                     return (Some(c), None);
-                }
-                let ctx = MjValue::from_iter(self.var_values.clone());
+                };
                 match c.eval(&ctx) {
                     Ok(v) => match loops::items(file, node.span, &v, max) {
                         Ok(items) => (Some(c), Some(items.len())),
@@ -774,6 +884,52 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             }
             _ => (None, None),
         }
+    }
+
+    /// The context to evaluate `c` in at check time, when it reads nothing
+    /// but top-level vars (and functions): no loop name in `loop_extra`, no
+    /// result, no name a capture or an include sets.
+    fn vars_only(&self, c: &Compiled<'e, 's>, loop_extra: &[&str]) -> Option<MjValue> {
+        let mut used = Vec::new();
+        c.names(&mut used);
+        let knowable = used.iter().all(|(n, _)| {
+            let top = top_name(n);
+            FUNCTIONS.contains(&top)
+                || (self.var_values.contains_key(top)
+                    && !loop_extra.contains(&top)
+                    && !self.reassigned.contains(top))
+        });
+        knowable.then(|| MjValue::from_iter(self.var_values.clone()))
+    }
+
+    /// A templated `timeoutMs` that depends only on vars, rendered now and
+    /// held to the server's range, as the run would.
+    fn timeout_from_vars(
+        &mut self,
+        file: &Arc<SourceFile>,
+        node: &Node,
+        c: &Compiled<'e, 's>,
+        loop_extra: &[&str],
+    ) {
+        if c.is_literal() || !self.sure {
+            return;
+        }
+        let Some(ctx) = self.vars_only(c, loop_extra) else {
+            return;
+        };
+        let range = self.catalog.generation().timeout_range();
+        let problem = match c.render(&ctx) {
+            Ok(v) => rendered_timeout(file, node.span, &v, range).err(),
+            Err(e) => Some(
+                Diagnostic::error(
+                    "pplay::template",
+                    format!("`timeoutMs` cannot be rendered: {}", e.message),
+                )
+                .in_file(file)
+                .label(e.span, "here"),
+            ),
+        };
+        self.n.diags.extend(problem);
     }
 
     /// A literal `timeoutMs` outside what the server's generation accepts
@@ -846,7 +1002,8 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
     }
 
-    /// Unknown, missing and ill-typed arguments, from what is literal.
+    /// Unknown, missing and ill-typed arguments, from what is literal and
+    /// what depends only on vars (rendered now, as the run would).
     fn args(
         &mut self,
         file: &Arc<SourceFile>,
@@ -854,30 +1011,81 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         tool_span: Span,
         node: &Node,
         compiled: &Compiled<'e, 's>,
+        loop_extra: &[&str],
     ) {
         let Some(entries) = node.as_map() else { return };
         self.hidden_args(file, tool, entries);
         let generation = self.catalog.generation();
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();
-        let templated = compiled.templated_keys();
-        let literal: serde_json::Map<String, Json> = entries
+        let mut templated = compiled.templated_keys();
+        let mut known: serde_json::Map<String, Json> = entries
             .iter()
             .filter(|(k, _)| !templated.contains(&k.name.as_str()) && !hidden(&k.name))
             .map(|(k, v)| (k.name.clone(), v.to_json()))
             .collect();
-        // Unknown keys are reported for templated values too.
-        let mut with_unknown = literal.clone();
-        for k in &templated {
-            if tool.param(k).is_none() && !hidden(k) {
-                with_unknown.insert((*k).to_owned(), Json::Null);
+        let rendered = self.args_from_vars(file, compiled, loop_extra);
+        templated.retain(|k| !rendered.iter().any(|(r, _)| r == k));
+        for (k, v) in &rendered {
+            if !hidden(k) {
+                known.insert((*k).to_owned(), v.clone());
             }
         }
-        let issues = tool.check_args(&Json::Object(with_unknown), &templated);
-        for issue in issues {
+        // Unknown keys are reported for templated values too.
+        for k in &templated {
+            if tool.param(k).is_none() && !hidden(k) {
+                known.insert((*k).to_owned(), Json::Null);
+            }
+        }
+        let issues = tool.check_args(&Json::Object(known), &templated);
+        let (from_vars, literal): (Vec<_>, Vec<_>) = issues.into_iter().partition(|i| {
+            i.key.is_none()
+                && matches!(i.path.first(), Some(crate::catalog::PathSeg::Key(k))
+                    if rendered.iter().any(|(r, _)| *r == k.as_str()))
+        });
+        for issue in literal {
             self.n.diags.push(args::arg_diagnostic(
                 file, &tool.name, tool_span, node, &issue,
             ));
         }
+        if !from_vars.is_empty() {
+            self.n.diags.push(args::rendered_diagnostic(
+                file, &tool.name, tool_span, node, &from_vars,
+            ));
+        }
+    }
+
+    /// The templated args whose templates read only vars, rendered with
+    /// them; one that cannot be rendered is reported here, as the run would.
+    fn args_from_vars(
+        &mut self,
+        file: &Arc<SourceFile>,
+        compiled: &Compiled<'e, 's>,
+        loop_extra: &[&str],
+    ) -> Vec<(&'s str, Json)> {
+        let Compiled::Map(entries) = compiled else {
+            return Vec::new();
+        };
+        if !self.sure {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (k, c) in entries.iter().filter(|(_, c)| !c.is_literal()) {
+            let Some(ctx) = self.vars_only(c, loop_extra) else {
+                continue;
+            };
+            match c.render(&ctx) {
+                Ok(v) => out.push((*k, v)),
+                Err(e) => self.n.diags.push(
+                    Diagnostic::error(
+                        "pplay::template",
+                        format!("an argument cannot be rendered: {}", e.message),
+                    )
+                    .in_file(file)
+                    .label(e.span, "here"),
+                ),
+            }
+        }
+        out
     }
 }

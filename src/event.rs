@@ -176,6 +176,10 @@ pub enum Event {
         tool: String,
         args: Json,
         timeout_ms: Option<u64>,
+        /// What the dry run could not decide about this call (a `when`
+        /// that reads a result, a loop over a list known only at run time,
+        /// a name only a skipped step sets), in words.
+        notes: Vec<String>,
     },
     Retry {
         step: StepRef,

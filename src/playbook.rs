@@ -386,29 +386,10 @@ impl Loader<'_> {
         s
     }
 
-    /// Duplicate keys anywhere in the document, each shown with the first one.
+    /// Duplicate keys anywhere in the document.
     fn duplicates(&mut self, node: &Node) {
-        match &node.value {
-            Value::Map(entries) => {
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if let Some((first, _)) = entries[..i].iter().find(|(f, _)| f.name == k.name) {
-                        let (line, _) = self.file.line_col(first.span.offset);
-                        let d = Diagnostic::error(
-                            "pplay::duplicate-key",
-                            format!("duplicate key `{}`", k.name),
-                        )
-                        .in_file(&self.file)
-                        .label(k.span, "written again here")
-                        .label(first.span, "first written here")
-                        .help(format!("keep one of the two (the first is on line {line})"));
-                        self.diags.push(d);
-                    }
-                    self.duplicates(v);
-                }
-            }
-            Value::Seq(items) => items.iter().for_each(|n| self.duplicates(n)),
-            _ => {}
-        }
+        let found = duplicate_key_errors(&self.file, node);
+        self.diags.extend(found);
     }
 
     /// The entries of a mapping node, flagging keys outside `allowed`.
@@ -1115,4 +1096,23 @@ pub fn walk_steps<'a>(steps: &'a [Step], f: &mut dyn FnMut(&'a Step)) {
             walk_steps(&playbook.steps, f);
         }
     }
+}
+
+/// Duplicate keys anywhere under `node`, each shown with the first one: one
+/// rule for playbooks and vars files alike.
+pub fn duplicate_key_errors(file: &Arc<SourceFile>, node: &Node) -> Vec<Diagnostic> {
+    crate::yaml::duplicate_keys(node)
+        .into_iter()
+        .map(|(first, again)| {
+            let (line, _) = file.line_col(first.span.offset);
+            Diagnostic::error(
+                "pplay::duplicate-key",
+                format!("duplicate key `{}`", again.name),
+            )
+            .in_file(file)
+            .label(again.span, "written again here")
+            .label(first.span, "first written here")
+            .help(format!("keep one of the two (the first is on line {line})"))
+        })
+        .collect()
 }

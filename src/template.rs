@@ -871,6 +871,46 @@ impl<'e, 's> Compiled<'e, 's> {
         }
     }
 
+    /// How a dry run shows this: rendered where it can be, and where it
+    /// cannot be yet (a filter or arithmetic on a placeholder), as
+    /// `<its source>`, so the planned call still shows every argument.
+    pub fn render_planned(&self, ctx: &MjValue) -> Json {
+        let source = match self {
+            Compiled::Literal(node) => return node.to_json(),
+            Compiled::Seq(items) => {
+                return Json::Array(items.iter().map(|c| c.render_planned(ctx)).collect());
+            }
+            Compiled::Map(entries) => {
+                return Json::Object(
+                    entries
+                        .iter()
+                        .map(|(k, c)| ((*k).to_owned(), c.render_planned(ctx)))
+                        .collect(),
+                );
+            }
+            Compiled::Expr { unit, .. } | Compiled::Text { unit, .. } => unit.source,
+        };
+        self.render(ctx)
+            .unwrap_or_else(|_| Json::String(format!("<{}>", source.trim())))
+    }
+
+    /// Whether this reads a value a dry run only has a placeholder for, so
+    /// what it gives is not known yet.
+    pub fn reads_placeholder(&self, ctx: &MjValue) -> bool {
+        let mut names = Vec::new();
+        self.names(&mut names);
+        names.iter().any(|(name, _)| {
+            let mut v = ctx.clone();
+            for seg in name.split('.') {
+                match v.get_attr(seg) {
+                    Ok(next) if !next.is_undefined() => v = next,
+                    _ => return false,
+                }
+            }
+            holds_placeholder(&v, 6)
+        })
+    }
+
     /// The source of a bare expression, for reports.
     pub fn source(&self) -> Option<&'s str> {
         match self {
@@ -937,6 +977,28 @@ impl Object for Placeholder {
 
     fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "<{}>", self.0)
+    }
+}
+
+/// Whether `v` is, or holds within `depth` levels, a placeholder.
+fn holds_placeholder(v: &MjValue, depth: usize) -> bool {
+    if v.downcast_object_ref::<Placeholder>().is_some() {
+        return true;
+    }
+    if depth == 0 || v.as_str().is_some() {
+        return false;
+    }
+    match v.kind() {
+        ValueKind::Seq => v
+            .try_iter()
+            .is_ok_and(|mut items| items.any(|i| holds_placeholder(&i, depth - 1))),
+        ValueKind::Map => v.try_iter().is_ok_and(|mut keys| {
+            keys.any(|k| {
+                v.get_item(&k)
+                    .is_ok_and(|i| holds_placeholder(&i, depth - 1))
+            })
+        }),
+        _ => false,
     }
 }
 

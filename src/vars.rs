@@ -1,35 +1,58 @@
 //! Variables from the command line: `--var NAME=VALUE` and `--vars-file`.
 //!
 //! They become the overrides a check applies over the playbook's top-level
-//! `vars` (see [`crate::check::CheckOptions`]).
+//! `vars` (see [`crate::check::CheckOptions`]). Each remembers where it was
+//! given, so the check can say which one no template reads.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use crate::diagnostic::{Diagnostic, SourceFile};
-use crate::yaml::Value;
+use crate::yaml::{Span, Value};
+
+/// One value given from outside the playbook.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub name: String,
+    pub value: Json,
+    /// The key in a `--vars-file`; `None` for a `--var` (or a library
+    /// caller's value).
+    pub at: Option<(Arc<SourceFile>, Span)>,
+}
+
+impl Override {
+    /// A value with no place in a file.
+    pub fn new(name: impl Into<String>, value: Json) -> Self {
+        Override {
+            name: name.into(),
+            value,
+            at: None,
+        }
+    }
+}
 
 /// The `--vars-file` values, then the `--var` values (later ones win), or
 /// every problem with them.
 pub fn overrides(
     vars_files: &[PathBuf],
     vars: &[String],
-) -> Result<Vec<(String, Json)>, Vec<Diagnostic>> {
+) -> Result<Vec<Override>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for f in vars_files {
         match read_vars_file(f) {
             Ok(v) => out.extend(v),
-            Err(d) => errors.push(d),
+            Err(d) => errors.extend(d),
         }
     }
     for v in vars {
         match parse_var(v) {
-            Ok(pair) => out.push(pair),
+            Ok((name, value)) => out.push(Override::new(name, value)),
             Err(e) => errors.push(
                 Diagnostic::error("pplay::var", format!("--var {e}"))
-                    .help("write --var NAME=VALUE"),
+                    .help("write --var NAME=VALUE; a list as --var 'NAME=[a, b]'"),
             ),
         }
     }
@@ -40,7 +63,10 @@ pub fn overrides(
     }
 }
 
-/// Reads a `--var NAME=VALUE` argument; VALUE is a YAML scalar.
+/// Reads a `--var NAME=VALUE` argument. VALUE is YAML: a scalar, or a flow
+/// list or mapping (`[A, B]`, `{a: 1}`). Text that YAML would read as a
+/// block collection (`Kick: 808`, `- x`) stays text, as a shell user meant
+/// it; a value that opens a flow collection and does not parse is refused.
 pub fn parse_var(arg: &str) -> Result<(String, Json), String> {
     let (name, value) = arg
         .split_once('=')
@@ -53,45 +79,72 @@ pub fn parse_var(arg: &str) -> Result<(String, Json), String> {
             "`{name}` cannot be a variable name: a template reads `{name}` as {meaning}"
         ));
     }
-    let v = if value.trim().is_empty() {
-        Json::String(String::new())
-    } else {
-        match crate::yaml::parse(value) {
-            Ok(n) if !matches!(n.value, Value::Seq(_) | Value::Map(_)) => n.to_json(),
-            _ => Json::String(value.to_owned()),
+    if value.trim().is_empty() {
+        return Ok((name.to_owned(), Json::String(String::new())));
+    }
+    let flow = value.trim_start().starts_with(['[', '{']);
+    let v = match crate::yaml::parse(value) {
+        Ok(n) if flow => {
+            if let Some((_, again)) = crate::yaml::duplicate_keys(&n).first() {
+                return Err(format!("{name}: the key `{}` is written twice", again.name));
+            }
+            n.to_json()
         }
+        Ok(n) if !matches!(n.value, Value::Seq(_) | Value::Map(_)) => n.to_json(),
+        Ok(_) => Json::String(value.to_owned()),
+        Err(e) if flow => {
+            return Err(format!(
+                "{name}: `{value}` opens a YAML list or mapping but does not parse: {e}"
+            ));
+        }
+        Err(_) => Json::String(value.to_owned()),
     };
     Ok((name.to_owned(), v))
 }
 
-/// Reads a `--vars-file`: a YAML mapping of names to values.
-pub fn read_vars_file(path: &Path) -> Result<Vec<(String, Json)>, Diagnostic> {
+/// Reads a `--vars-file`: a YAML mapping of names to values, without
+/// duplicate keys (each is an error in that file, as in a playbook).
+pub fn read_vars_file(path: &Path) -> Result<Vec<Override>, Vec<Diagnostic>> {
     let text = crate::playbook::read_regular_file(path).map_err(|e| {
-        Diagnostic::error(
+        vec![Diagnostic::error(
             "pplay::vars-file",
             format!("cannot read vars file {}: {e}", path.display()),
-        )
+        )]
     })?;
     let file = SourceFile::new(path, text);
     let node = crate::yaml::parse(file.text())
-        .map_err(|e| crate::playbook::syntax_error(&file, &e, "the vars file"))?;
+        .map_err(|e| vec![crate::playbook::syntax_error(&file, &e, "the vars file")])?;
+    let dups = crate::playbook::duplicate_key_errors(&file, &node);
+    if !dups.is_empty() {
+        return Err(dups);
+    }
     match &node.value {
         Value::Map(entries) => {
-            if let Some(d) = entries.iter().find_map(|(k, _)| bad_name(&file, k)) {
-                return Err(d);
+            let bad: Vec<Diagnostic> = entries
+                .iter()
+                .filter_map(|(k, _)| bad_name(&file, k))
+                .collect();
+            if !bad.is_empty() {
+                return Err(bad);
             }
             Ok(entries
                 .iter()
-                .map(|(k, v)| (k.name.clone(), v.to_json()))
+                .map(|(k, v)| Override {
+                    name: k.name.clone(),
+                    value: v.to_json(),
+                    at: Some((file.clone(), k.span)),
+                })
                 .collect())
         }
         Value::Null => Ok(Vec::new()),
-        _ => Err(Diagnostic::error(
-            "pplay::vars-file",
-            "a vars file must be a mapping of names to values",
-        )
-        .in_file(&file)
-        .label(node.span, format!("found {}", node.kind()))),
+        _ => Err(vec![
+            Diagnostic::error(
+                "pplay::vars-file",
+                "a vars file must be a mapping of names to values",
+            )
+            .in_file(&file)
+            .label(node.span, format!("found {}", node.kind())),
+        ]),
     }
 }
 

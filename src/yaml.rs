@@ -269,6 +269,28 @@ impl Node {
     }
 }
 
+/// Every key written again in the same mapping anywhere under `node`, with
+/// the first one, in document order.
+pub fn duplicate_keys(node: &Node) -> Vec<(&Key, &Key)> {
+    fn walk<'n>(node: &'n Node, out: &mut Vec<(&'n Key, &'n Key)>) {
+        match &node.value {
+            Value::Map(entries) => {
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if let Some((first, _)) = entries[..i].iter().find(|(f, _)| f.name == k.name) {
+                        out.push((first, k));
+                    }
+                    walk(v, out);
+                }
+            }
+            Value::Seq(items) => items.iter().for_each(|n| walk(n, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(node, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

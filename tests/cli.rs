@@ -230,6 +230,63 @@ fn vars_from_the_command_line() {
 }
 
 #[test]
+fn a_var_on_the_command_line_can_be_a_list_or_a_mapping() {
+    // A shell user writes a flow list; the playbook loops over it.
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim"])
+        .args(["--var", "parts=[Kick, Bass, Pad]"])
+        .stdout_has("Create the Pad track")
+        .stdout_has("3 tracks, 8 scenes")
+        .run();
+    // A flow mapping is a mapping: looping over it is the loop's error.
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim"])
+        .args(["--var", "parts={Kick: 1, Bass: 2}"])
+        .status(2)
+        .stderr_has("this gives a mapping")
+        .run();
+    // A list that does not close is refused, not sent as text.
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim"])
+        .args(["--var", "parts=[Kick, Bass"])
+        .status(2)
+        .stderr_has("opens a YAML list or mapping but does not parse")
+        .run();
+}
+
+#[test]
+fn duplicate_keys_in_a_vars_file_are_errors_in_that_file() {
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim", "--vars-file"])
+        .file("vars.yaml", "tempo: 90\nparts: [Kick]\ntempo: 120\n")
+        .arg_scratch("vars.yaml")
+        .status(2)
+        .stdout_lacks("Connect")
+        .stderr_snapshot("duplicate_keys_in_a_vars_file")
+        .run();
+}
+
+#[test]
+fn a_var_no_template_uses_is_a_warning_with_did_you_mean() {
+    Test::new()
+        .args(["check", "playbooks/quickstart.yaml", "--tools", PINNED_2_3])
+        .args(["--var", "tmepo=130", "--vars-file"])
+        .file("vars.yaml", "parts: [Kick]\nprats: [Bass]\n")
+        .arg_scratch("vars.yaml")
+        .stdout_has("no problems (2 warnings)")
+        .stderr_snapshot("a_var_no_template_uses")
+        .run();
+    // The warning does not stop the run, and a used var says nothing.
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim"])
+        .args(["--var", "tempo=130", "--var", "tmepo=1"])
+        .stdout_has("Set the tempo to 130")
+        .stderr_has("did you mean `tempo`?")
+        .stderr_lacks("`tempo` is not used")
+        .run();
+}
+
+#[test]
 fn json_events_on_stdout_human_output_on_stderr() {
     let out = Test::new()
         .args(["run", "playbooks/quickstart.yaml", "--sim", "--json"])
@@ -288,6 +345,200 @@ fn junit_report() {
     );
     assert!(report.contains("name=\"Never\""), "{report}");
     assert_eq!(report.matches("<skipped").count(), 2, "{report}");
+}
+
+/// A loop whose `when` reads `item`: decided per iteration.
+const EVERY_OTHER: &str = r#"name: Every other track
+steps:
+  - name: Track {{ item }}
+    id: made
+    tool: ppal-create-track
+    loop: range(4)
+    when: item % 2 == 0
+    args: { path: t+, name: "T{{ item }}", type: midi }
+  - name: Count
+    tool: ppal-read-live-set
+    expect:
+      - result.trackCount == 2
+      - steps.made | length == 4
+      - steps.made[1] is none
+"#;
+
+#[test]
+fn a_when_that_reads_item_is_decided_for_each_iteration() {
+    Test::new()
+        .arg("check")
+        .playbook("w.yaml", EVERY_OTHER)
+        .args(["--tools", PINNED_2_3])
+        .stdout_has("no problems")
+        .run();
+    let out = Test::new()
+        .arg("run")
+        .playbook("w.yaml", EVERY_OTHER)
+        .args(["--sim", "--junit"])
+        .arg_scratch("report.xml")
+        .stdout_has("✓ Track 0 [1/4]")
+        .stdout_has("↷ Track 1 [2/4]  ppal-create-track  skipped (when: item % 2 == 0)")
+        .stdout_has("✓ Track 2 [3/4]")
+        .stdout_has("↷ Track 3 [4/4]")
+        .stdout_has("2 skipped")
+        .stdout_has("✓ Count")
+        .run();
+    let report = out.read("report.xml");
+    assert_eq!(report.matches("<skipped").count(), 2, "{report}");
+    assert!(
+        report.contains("testcase name=\"Track 3 [4/4]\""),
+        "{report}"
+    );
+    let out = Test::new()
+        .arg("run")
+        .playbook("w.yaml", EVERY_OTHER)
+        .args(["--sim", "--json"])
+        .run();
+    let skipped: Vec<u64> = out
+        .json_lines()
+        .iter()
+        .filter(|e| e["event"] == "step_finished" && e["status"] == "skipped")
+        .map(|e| e["step"]["iteration"]["index0"].as_u64().unwrap())
+        .collect();
+    assert_eq!(skipped, [1, 3]);
+}
+
+#[test]
+fn check_renders_what_depends_only_on_vars() {
+    let book = "name: From vars\nvars:\n  tempo: \"130\"\n  t: 70000\nsteps:\n  - name: Tempo\n    tool: ppal-update-live-set\n    timeoutMs: \"{{ t }}\"\n    args: { tempo: \"{{ tempo }}\" }\n";
+    Test::new()
+        .arg("check")
+        .playbook("v.yaml", book)
+        .args(["--tools", PINNED_2_3])
+        .status(2)
+        .stderr_snapshot("check_renders_what_depends_only_on_vars")
+        .run();
+    // `run` stops at the same check: nothing reaches the server.
+    Test::new()
+        .arg("run")
+        .playbook("v.yaml", book)
+        .arg("--sim")
+        .status(2)
+        .stderr_has("nothing was sent")
+        .stdout_lacks("Tempo")
+        .run();
+    // Right values pass; a step the vars switch off is not rendered, and
+    // neither is a name a capture sets later.
+    Test::new()
+        .arg("check")
+        .playbook("v.yaml", book)
+        .args([
+            "--tools",
+            PINNED_2_3,
+            "--var",
+            "tempo=130",
+            "--var",
+            "t=50000",
+        ])
+        .stdout_has("no problems")
+        .run();
+    Test::new()
+        .arg("check")
+        .playbook(
+            "w.yaml",
+            "name: Guarded\nvars: { fast: false, tempo: \"x\", n: \"y\" }\nsteps:\n  - tool: ppal-update-live-set\n    when: fast\n    args: { tempo: \"{{ tempo }}\" }\n  - tool: ppal-read-live-set\n    capture: { n: result.tempo }\n  - tool: ppal-update-live-set\n    args: { tempo: \"{{ n }}\" }\n",
+        )
+        .args(["--tools", PINNED_2_3])
+        .stdout_has("no problems")
+        .run();
+}
+
+/// A dry run over what only the run knows: a loop over a capture, a
+/// `when` that reads its item, a capture only a skipped step sets.
+const UNKNOWN_UNTIL_RUN: &str = r#"name: Rename what is there
+vars: { fast: false }
+steps:
+  - name: List
+    tool: ppal-read-live-set
+    args: { include: [tracks] }
+    capture: { tracks: result.tracks }
+  - name: Rename
+    tool: ppal-update-track
+    loop: zip(tracks, range(3))
+    when: item[1] > 0
+    args: { id: "{{ item[0].id }}", name: "T{{ item[1] + 1 }}" }
+  - name: Maybe
+    tool: ppal-read-live-set
+    when: fast
+    args: { include: [tracks] }
+    capture: { tempo_now: result.tempo }
+  - name: Uses tempo
+    tool: ppal-update-live-set
+    args: { tempo: "{{ tempo_now }}" }
+"#;
+
+#[test]
+fn a_dry_run_shows_what_it_cannot_know_with_placeholders() {
+    Test::new()
+        .arg("run")
+        .playbook("d.yaml", UNKNOWN_UNTIL_RUN)
+        .args(["--sim", "--dry-run"])
+        .stdout_has(r#"→ Rename [1/1]  ppal-update-track {"id":"<item[0].id>","name":"<T{{ item[1] + 1 }}>"}"#)
+        .stdout_has("? when undecided: `item[1] > 0` reads what only the run knows")
+        .stdout_has("? loop over `zip(tracks, range(3))`, known only at run time: shown once, with <item>")
+        .stdout_has("↷ Maybe")
+        .stdout_has(r#"→ Uses tempo  ppal-update-live-set {"tempo":"<tempo_now>"}"#)
+        .stdout_has(r#"? `tempo_now` is set only by "Maybe", which this dry run skips"#)
+        .run();
+    let out = Test::new()
+        .arg("run")
+        .playbook("d.yaml", UNKNOWN_UNTIL_RUN)
+        .args(["--sim", "--dry-run", "--json"])
+        .run();
+    let planned: Vec<_> = out
+        .json_lines()
+        .into_iter()
+        .filter(|e| e["event"] == "call_planned")
+        .collect();
+    assert_eq!(planned.len(), 3, "{planned:?}");
+    assert_eq!(planned[1]["notes"].as_array().unwrap().len(), 2);
+    assert!(planned[0].get("notes").is_none());
+}
+
+#[test]
+fn without_a_server_check_and_dry_run_say_to_pass_tools() {
+    let url = closed_url();
+    Test::new()
+        .args(["check", "playbooks/quickstart.yaml", "--url", &url])
+        .status(3)
+        .stderr_has("could not reach Producer Pal")
+        .stderr_has("pass --tools FILE")
+        .run();
+    Test::new()
+        .args([
+            "run",
+            "playbooks/quickstart.yaml",
+            "--dry-run",
+            "--url",
+            &url,
+        ])
+        .status(3)
+        .stderr_has("pass --tools FILE")
+        .run();
+    // A real run needs the server: no such advice there.
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--url", &url])
+        .status(3)
+        .stderr_lacks("pass --tools")
+        .run();
+    // With --tools, a dry run needs no server at all.
+    Test::new()
+        .args([
+            "run",
+            "playbooks/quickstart.yaml",
+            "--dry-run",
+            "--url",
+            &url,
+        ])
+        .args(["--tools", PINNED_2_3])
+        .stdout_has("→ Read the set back")
+        .run();
 }
 
 #[test]

@@ -257,6 +257,28 @@ fn parse_var_reads_yaml_scalars() {
         ("ids".into(), json!("12"))
     );
     assert_eq!(parse_var("x=").unwrap(), ("x".into(), json!("")));
+    assert_eq!(
+        parse_var("kits=[A, B, C]").unwrap(),
+        ("kits".into(), json!(["A", "B", "C"]))
+    );
+    assert_eq!(
+        parse_var("sends={a: 1, b: [2]}").unwrap(),
+        ("sends".into(), json!({"a": 1, "b": [2]}))
+    );
+    assert_eq!(
+        parse_var("label=Kick: 808").unwrap(),
+        ("label".into(), json!("Kick: 808"))
+    );
+    assert!(
+        parse_var("kits=[A, B")
+            .unwrap_err()
+            .contains("does not parse")
+    );
+    assert!(
+        parse_var("m={a: 1, a: 2}")
+            .unwrap_err()
+            .contains("`a` is written twice")
+    );
     assert!(parse_var("novalue").is_err());
     assert!(parse_var("9x=1").is_err());
 }

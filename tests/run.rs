@@ -209,6 +209,28 @@ async fn a_false_expectation_shows_the_values_it_read() {
 }
 
 #[tokio::test]
+async fn every_false_expectation_of_a_step_is_reported() {
+    let out = Test::new(
+        "name: e\nsteps:\n  - tool: ppal-read-live-set\n    expect:\n      - result.tempo == 99\n      - result.trackCount >= 0\n      - result.trackCount == 5\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1);
+    assert!(
+        out.report.contains("2 expectations failed"),
+        "{}",
+        out.report
+    );
+    assert!(out.report.contains("result.tempo was"), "{}", out.report);
+    assert!(
+        out.report.contains("result.trackCount was 0"),
+        "{}",
+        out.report
+    );
+    assert_snapshot!(out.report);
+}
+
+#[tokio::test]
 async fn retries_after_5xx_with_a_retry_event_each() {
     let server = Arc::new(
         TestServer::start(|_, n| {
@@ -388,13 +410,22 @@ async fn warnings_are_shown_and_counted() {
 #[tokio::test]
 async fn rendered_args_are_validated_before_sending() {
     let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({}))).await);
-    let out = Test::new("name: x\nvars: { t: 5000 }\nsteps:\n  - tool: ppal-update-live-set\n    args: { tempo: \"{{ t }}\" }\n")
+    // A loop's item is known only at run time: the run checks it.
+    let out = Test::new("name: x\nsteps:\n  - tool: ppal-update-live-set\n    loop: [5000]\n    args: { tempo: \"{{ item }}\" }\n")
         .server(server.clone())
         .run()
         .await;
     assert_eq!(out.exit_code, 1);
     assert!(server.requests().is_empty(), "nothing was sent");
     assert_snapshot!(out.report);
+    // A value from the vars alone is checked before the run starts.
+    let out = Test::new("name: x\nvars: { t: 5000 }\nsteps:\n  - tool: ppal-update-live-set\n    args: { tempo: \"{{ t }}\" }\n")
+        .server(server.clone())
+        .run()
+        .await;
+    assert_eq!(out.exit_code, 2);
+    assert!(out.report.contains("after rendering"), "{}", out.report);
+    assert!(server.requests().is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
@@ -712,11 +743,24 @@ async fn the_timeout_range_follows_the_generation() {
     let two = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
     let err = Test::new(yaml).check_against(&two).unwrap_err();
     insta::assert_snapshot!(err);
-    // A rendered value is checked before sending, too.
+    // A rendered value is checked before sending, too: at check time when
+    // it depends only on vars, at run time when it reads a loop's item.
     let server =
         Arc::new(TestServer::with_catalog(catalog_2_3(false), |_, _| Answer::ok(json!({}))).await);
     let out = Test::new(
         "name: t\nvars: { t: 58000 }\nsteps:\n  - tool: ppal-connect\n    timeoutMs: \"{{ t }}\"\n",
+    )
+    .server(server.clone())
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 2);
+    assert!(
+        out.report.contains("not an integer from 1 to 55000"),
+        "{}",
+        out.report
+    );
+    let out = Test::new(
+        "name: t\nsteps:\n  - tool: ppal-connect\n    loop: [58000]\n    timeoutMs: \"{{ item }}\"\n",
     )
     .server(server.clone())
     .run()
@@ -935,7 +979,8 @@ async fn a_string_var_sent_as_a_number_is_fixed_in_the_var_or_with_int() {
     )
     .run()
     .await;
-    assert_eq!(out.exit_code, 1, "{}", out.report);
+    // The value depends only on the vars: the check catches it.
+    assert_eq!(out.exit_code, 2, "{}", out.report);
     assert!(!out.report.contains("remove the quotes"), "{}", out.report);
     assert_snapshot!(out.report);
 }

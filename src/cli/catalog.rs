@@ -40,3 +40,13 @@ pub async fn load(tools: Option<&Path>, client: &Client) -> Result<Catalog, Fail
         None => fetch(client).await.map(|(_, c)| c),
     }
 }
+
+/// As [`load`], for a command that sends nothing but the catalog read
+/// (`check`, `run --dry-run`): with no server there, the failure says how
+/// to go without one.
+pub async fn load_for_check(tools: Option<&Path>, client: &Client) -> Result<Catalog, Failure> {
+    load(tools, client).await.map_err(|f| match f {
+        Failure::Client(e) if e.is_unreachable() => Failure::Offline(e),
+        other => other,
+    })
+}

@@ -19,13 +19,16 @@ pub enum Failure {
     Answer(String),
     /// The simulator could not start.
     Sim(String),
+    /// No server answered the catalog read of a command that needs
+    /// nothing else from it (`check`, `run --dry-run`).
+    Offline(ClientError),
 }
 
 impl Failure {
     pub fn exit_code(&self) -> i32 {
         match self {
             Failure::Invalid(_) => exit::INVALID,
-            Failure::Client(e) => exit::for_client_error(e),
+            Failure::Client(e) | Failure::Offline(e) => exit::for_client_error(e),
             Failure::Answer(_) => exit::STEP_FAILED,
             Failure::Sim(_) => exit::UNREACHABLE,
         }
@@ -37,6 +40,12 @@ impl Failure {
         match self {
             Failure::Invalid(m) | Failure::Answer(m) | Failure::Sim(m) => errln!("error: {m}"),
             Failure::Client(e) => errln!("error: {e}"),
+            Failure::Offline(e) => {
+                errln!("error: {e}");
+                errln!(
+                    "help: this needs only the tool catalog: pass --tools FILE (one saved with `pplay schema pull -o FILE`, or a pinned one such as schemas/producer-pal-2.3.0.json from pplay's repository), or rehearse with `pplay run --sim`"
+                );
+            }
         }
         code
     }

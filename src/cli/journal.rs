@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde_json::Value as Json;
 
 use crate::check::Checked;
 use crate::diagnostic::Diagnostic;
@@ -14,6 +13,7 @@ use crate::journal::session::{RunFacts, changed_files, identity};
 use crate::journal::{
     self, CallStatus, InFlight, Journal, Line, Outcome, Session, Writer, in_flight,
 };
+use crate::vars::Override;
 
 /// `--journal`, `--resume`, `--force`, `--in-flight`.
 #[derive(Debug, Clone, Default, Args)]
@@ -78,13 +78,13 @@ pub fn nothing_to_do(path: &Path, calls: usize) -> String {
 }
 
 /// The earlier run's `--var` values, then this run's (which win).
-pub fn overrides(earlier: &Earlier, now: Vec<(String, Json)>) -> Vec<(String, Json)> {
+pub fn overrides(earlier: &Earlier, now: Vec<Override>) -> Vec<Override> {
     match earlier {
         Earlier::Journal(j) => j
             .identity
             .overrides
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| Override::new(k.clone(), v.clone()))
             .chain(now)
             .collect(),
         _ => now,

@@ -101,7 +101,7 @@ pub struct Output {
 
 #[derive(Debug, Clone, Args)]
 pub struct VarArgs {
-    /// Set a variable (VALUE is read as a YAML scalar: 130 is a number)
+    /// Set a variable (VALUE is YAML: 130 is a number, [A, B] a list)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
     /// Read variables from a YAML mapping (before --var)

@@ -99,7 +99,7 @@ pub async fn check(
         let at = match catalogs.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
             None => {
-                let c = catalog::load(source.tools.as_deref(), &client).await?;
+                let c = catalog::load_for_check(source.tools.as_deref(), &client).await?;
                 catalogs.push((key, c));
                 catalogs.len() - 1
             }
@@ -204,7 +204,11 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     };
     let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
-    let catalog = catalog::load(tools_file, &client).await?;
+    let catalog = if dry_run {
+        catalog::load_for_check(tools_file, &client).await?
+    } else {
+        catalog::load(tools_file, &client).await?
+    };
     let checked = match check::check(&env, loaded, &catalog) {
         Ok(c) => c,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use minijinja::value::Value as MjValue;
-use serde_json::{Map, Value as Json};
+use serde_json::Map;
 
 use super::format::{CallKey, FileHash, Identity, Line, Outcome, Sent};
 use super::hash;
@@ -30,7 +30,7 @@ pub struct RunFacts<'a> {
     pub playbook_arg: &'a Path,
     pub playbook: &'a Playbook,
     pub vars_files: &'a [std::path::PathBuf],
-    pub overrides: &'a [(String, Json)],
+    pub overrides: &'a [crate::vars::Override],
     pub vars: &'a BTreeMap<String, MjValue>,
     pub url: &'a str,
     pub catalog: &'a Catalog,
@@ -64,7 +64,11 @@ pub fn identity(facts: &RunFacts<'_>) -> Identity {
         .into_iter()
         .map(|(path, sha256)| FileHash { path, sha256 })
         .collect();
-    id.overrides = facts.overrides.iter().cloned().collect::<Map<_, _>>();
+    id.overrides = facts
+        .overrides
+        .iter()
+        .map(|o| (o.name.clone(), o.value.clone()))
+        .collect::<Map<_, _>>();
     id.vars = facts
         .vars
         .iter()

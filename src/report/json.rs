@@ -151,11 +151,13 @@ fn view(event: &Event) -> View<'_> {
             tool,
             args,
             timeout_ms,
+            notes,
         } => View::CallPlanned {
             step: StepRefView(step),
             tool,
             args,
             timeout_ms: *timeout_ms,
+            notes,
         },
         Event::Retry {
             step,
@@ -251,6 +253,8 @@ enum View<'a> {
         tool: &'a str,
         args: &'a Json,
         timeout_ms: Option<u64>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        notes: &'a [String],
     },
     Retry {
         step: StepRefView<'a>,

@@ -247,6 +247,7 @@ impl<W: Write> Sink for TerminalReporter<W> {
                 args,
                 timeout_ms,
                 step,
+                notes,
             } => {
                 let t = timeout_ms
                     .map(|t| format!("  timeoutMs={t}"))
@@ -257,6 +258,13 @@ impl<W: Write> Sink for TerminalReporter<W> {
                     .unwrap_or_default();
                 let line = format!("→ {}{it}  {tool} {args}{t}", step.name);
                 self.line(&line);
+                for n in notes {
+                    let note = self.paint(
+                        Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                        &format!("    ? {n}"),
+                    );
+                    self.line(&note);
+                }
             }
             Event::Retry {
                 attempt,

@@ -113,6 +113,7 @@ pub async fn run_journaled(
         generation: checked.generation,
         stop: None,
         reached: std::collections::HashMap::new(),
+        skipped_sets: Vec::new(),
     };
     r.steps(&checked.steps).await;
     let interrupted = r.cancelled();
@@ -182,6 +183,9 @@ struct Runner<'a> {
     /// of its loop (its whole length once it ended as a whole), so that a
     /// stopped run can list what it never reached.
     reached: std::collections::HashMap<usize, (usize, Option<usize>)>,
+    /// `--dry-run`: what the steps it skipped would have set (captures,
+    /// `steps.<id>`), with the name of the step that sets each.
+    skipped_sets: Vec<(String, String)>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -233,7 +237,7 @@ impl Runner<'_> {
 
     async fn step(&mut self, cs: &CheckedStep<'_, '_>) {
         let ctx = self.scope.ctx();
-        if !self.when(cs, &ctx) {
+        if !cs.when_each && !self.when(cs, &ctx, None) {
             return;
         }
         if let Action::Include { .. } = &cs.step.action {
@@ -251,17 +255,24 @@ impl Runner<'_> {
                 }
             }
             Some(_) => match self.loop_items(cs, &ctx) {
-                Some(items) if items.is_empty() => self.skip(cs, &ctx, "the loop has no items"),
+                Some(items) if items.is_empty() => {
+                    self.skip(cs, &ctx, None, "the loop has no items")
+                }
                 Some(items) => self.iterations(cs, items).await,
                 None => {}
             },
         }
     }
 
-    /// Whether the step's `when` lets it run; a step that does not is
-    /// reported as skipped.
-    fn when(&mut self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> bool {
+    /// Whether the step's `when` lets it (or, with `it`, one iteration of
+    /// it) run; what it does not let run is reported as skipped.
+    fn when(&mut self, cs: &CheckedStep<'_, '_>, ctx: &MjValue, it: Option<Iteration>) -> bool {
         let Some(w) = &cs.when else { return true };
+        // A dry run cannot decide what reads a result: the step is listed,
+        // its call planned with the condition noted.
+        if self.opts.dry_run && w.reads_placeholder(ctx) {
+            return true;
+        }
         match w.eval(ctx) {
             Ok(v) if !v.is_true() && !is_placeholder(&v) => {
                 let cond = w.source().unwrap_or("false");
@@ -271,7 +282,12 @@ impl Runner<'_> {
                     }
                     Action::Call { .. } => format!("when: {cond}"),
                 };
-                self.skip(cs, ctx, &why);
+                if self.opts.dry_run && it.is_none() {
+                    let name = self.label(cs, ctx);
+                    self.skipped_sets
+                        .extend(plan::sets(cs).into_iter().map(|s| (s, name.clone())));
+                }
+                self.skip(cs, ctx, it, &why);
                 false
             }
             Ok(_) => true,
@@ -283,7 +299,7 @@ impl Runner<'_> {
                     &e,
                     "the `when` condition failed",
                 );
-                self.fail_before_call(cs, None, d, ctx);
+                self.fail_before_call(cs, it, d, ctx);
                 false
             }
         }
@@ -341,6 +357,9 @@ impl Runner<'_> {
         let step = cs.step;
         let l = cs.loop_.as_ref()?;
         let span = step.loop_.as_ref().map_or(step.span, |n| n.span);
+        if self.opts.dry_run && l.reads_placeholder(ctx) {
+            return Some(vec![placeholder("item")]);
+        }
         let result = match l.eval(ctx) {
             Ok(v) if is_placeholder(&v) => Ok(vec![placeholder("item")]),
             Ok(v) => crate::loops::items(&step.file, span, &v, self.max_iterations),
@@ -382,9 +401,13 @@ impl Runner<'_> {
             };
             let ctx = context! { item => item, loop => lp, ..base };
             let it = Some(Iteration { index0, length });
-            if let Some(o) = self.iteration(cs, ctx, it).await
-                && let Some(outcomes) = &outcomes
-            {
+            let outcome = if cs.when_each && !self.when(cs, &ctx, it) {
+                // A skipped iteration keeps its place in `steps.<id>`.
+                Some(MjValue::from(()))
+            } else {
+                self.iteration(cs, ctx, it).await
+            };
+            if let (Some(o), Some(outcomes)) = (outcome, &outcomes) {
                 outcomes.push(o);
             }
         }
@@ -486,7 +509,7 @@ impl Runner<'_> {
                 }
             };
         if self.opts.dry_run {
-            return Some(self.plan(cs, sr, tool.value.clone(), rendered));
+            return Some(self.plan(cs, sr, tool.value.clone(), rendered, &ctx));
         }
         if let Err(d) = validate::validate(cs, &rendered.args, self.generation) {
             self.finish_failed(cs, sr, 0.0, d);

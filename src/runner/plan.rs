@@ -19,7 +19,9 @@ impl Runner<'_> {
         sr: StepRef,
         tool: String,
         call: Rendered,
+        ctx: &MjValue,
     ) -> MjValue {
+        let notes = self.notes(cs, ctx);
         let step = cs.step;
         // In a loop, `steps.<id>` is a list: name the iteration.
         let at = sr
@@ -44,6 +46,7 @@ impl Runner<'_> {
             tool,
             args: call.args,
             timeout_ms: call.timeout_ms,
+            notes,
         });
         self.summary.steps += 1;
         self.finish(sr, StepStatus::Planned, 0.0, None, None);
@@ -54,4 +57,62 @@ impl Runner<'_> {
             durationMs => 0,
         }
     }
+}
+
+impl Runner<'_> {
+    /// What this dry run cannot decide about the call, in words.
+    fn notes(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(w) = &cs.when
+            && (w.reads_placeholder(ctx) || w.eval(ctx).is_err())
+        {
+            let cond = w.source().unwrap_or_default();
+            notes.push(format!(
+                "when undecided: `{cond}` reads what only the run knows"
+            ));
+        }
+        if let Some(l) = &cs.loop_
+            && l.reads_placeholder(ctx)
+        {
+            let src = l.source().unwrap_or("the loop");
+            notes.push(format!(
+                "loop over `{src}`, known only at run time: shown once, with <item>"
+            ));
+        }
+        let mut read = Vec::new();
+        for c in [&cs.args, &cs.name, &cs.timeout_ms, &cs.when, &cs.loop_]
+            .into_iter()
+            .flatten()
+        {
+            c.names(&mut read);
+        }
+        for (name, _) in read {
+            let mut parts = name.split('.');
+            let key = match (parts.next(), parts.next()) {
+                (Some("steps"), Some(id)) if !self.scope.has_step(id) => format!("steps.{id}"),
+                (Some(top), _) if top != "steps" && !self.scope.has(top) => top.to_owned(),
+                _ => continue,
+            };
+            if let Some((_, by)) = self.skipped_sets.iter().find(|(s, _)| *s == key) {
+                let note = format!("`{key}` is set only by \"{by}\", which this dry run skips");
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+        }
+        notes
+    }
+}
+
+/// What a step sets for later steps when it runs: its captures and its
+/// `steps.<id>`, and those of the steps it includes.
+pub(super) fn sets(cs: &CheckedStep<'_, '_>) -> Vec<String> {
+    let mut out: Vec<String> = cs.capture.iter().map(|(n, _)| (*n).to_owned()).collect();
+    if let Some(id) = &cs.step.id {
+        out.push(format!("steps.{}", id.value));
+    }
+    for inner in &cs.include_steps {
+        out.extend(sets(inner));
+    }
+    out
 }

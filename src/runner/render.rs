@@ -15,9 +15,9 @@ pub(super) struct Rendered {
     pub timeout_ms: Option<u64>,
 }
 
-/// Renders the args and the timeout. On a dry run a template that cannot be
-/// rendered yet (it reads a result not there) gives empty args, and a
-/// timeout out of range is shown as it is, since nothing is sent.
+/// Renders the args and the timeout. On a dry run an argument that cannot
+/// be rendered yet (it reads a result not there) is shown as its source,
+/// and a timeout out of range is shown as it is, since nothing is sent.
 pub(super) fn render(
     cs: &CheckedStep<'_, '_>,
     ctx: &MjValue,
@@ -26,33 +26,24 @@ pub(super) fn render(
 ) -> Result<Rendered, Diagnostic> {
     let step = cs.step;
     let file = &step.file;
-    let args = match cs.args.as_ref().map(|a| a.render(ctx)) {
-        Some(Ok(a)) => a,
-        Some(Err(e)) if !dry_run => {
-            return Err(err_at(
+    let args = match &cs.args {
+        None => Json::Object(Default::default()),
+        Some(a) if dry_run => a.render_planned(ctx),
+        Some(a) => a.render(ctx).map_err(|e| {
+            err_at(
                 file,
                 "pplay::template",
                 &e,
                 "an argument cannot be rendered",
-            ));
-        }
-        _ => Json::Object(Default::default()),
+            )
+        })?,
     };
     let timeout_ms = match cs.timeout_ms.as_ref().map(|t| t.render(ctx)) {
         None => None,
-        Some(Ok(Json::Number(n))) if n.as_u64().is_some_and(|n| range.contains(n)) => n.as_u64(),
-        Some(Ok(other)) if dry_run => other.as_u64(),
-        Some(Ok(other)) => {
+        Some(Ok(v)) if dry_run => v.as_u64(),
+        Some(Ok(v)) => {
             let span = step.timeout_ms.as_ref().map_or(step.span, |n| n.span);
-            return Err(Diagnostic::error(
-                "pplay::timeout-range",
-                format!(
-                    "`timeoutMs` rendered to {other}, not an integer from {} to {}",
-                    range.min, range.max
-                ),
-            )
-            .in_file(file)
-            .label(span, "here"));
+            Some(crate::check::rendered_timeout(file, span, &v, range)?)
         }
         Some(Err(e)) => {
             return Err(err_at(

@@ -36,6 +36,16 @@ impl Scope {
         self.ctx = None;
     }
 
+    /// Whether a var or captured name is set.
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.vars.contains_key(name)
+    }
+
+    /// Whether the outcome of step `id` is kept.
+    pub(super) fn has_step(&self, id: &str) -> bool {
+        self.steps.contains_key(id)
+    }
+
     /// Drops a value that no later step reads.
     pub(super) fn forget(&mut self, what: &Expiring) {
         let gone = match what {

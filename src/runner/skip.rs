@@ -13,16 +13,23 @@ use crate::event::{Event, Iteration, StepStatus};
 const NOT_RUN: &str = "not run: the run stopped before this step";
 
 impl Runner<'_> {
-    /// Reports `cs` as skipped for `why`, under its name rendered in `ctx`;
-    /// for an include, each call step in it.
-    pub(super) fn skip(&mut self, cs: &CheckedStep<'_, '_>, ctx: &MjValue, why: &str) {
+    /// Reports `cs` (or, with `it`, one iteration of it) as skipped for
+    /// `why`, under its name rendered in `ctx`; for an include, each call
+    /// step in it.
+    pub(super) fn skip(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        ctx: &MjValue,
+        it: Option<Iteration>,
+        why: &str,
+    ) {
         if cs.step.tool().is_none() {
             for inner in &cs.include_steps {
-                self.skip(inner, ctx, why);
+                self.skip(inner, ctx, None, why);
             }
             return;
         }
-        let sr = step_ref(cs, self.label(cs, ctx), None);
+        let sr = step_ref(cs, self.label(cs, ctx), it);
         self.summary.skipped += 1;
         self.summary.steps += 1;
         self.sink.emit(&Event::StepStarted { step: sr.clone() });

@@ -68,38 +68,51 @@ impl Runner<'_> {
                 }
             }
         }
-        for (c, node) in cs.expect.iter().zip(&step.expect) {
-            let passed = match c.eval(&after) {
-                Ok(v) => v.is_true(),
-                Err(e) => {
-                    return Err(err_at(
-                        file,
-                        "pplay::expect",
-                        &e,
-                        "the expectation cannot be evaluated",
-                    ));
-                }
-            };
-            if !passed {
-                let src = c.source().unwrap_or_default();
-                let values = explain(c, &after);
-                return Err(Diagnostic::error(
-                    "pplay::expect",
-                    format!("expectation failed: {src}"),
-                )
-                .in_file(file)
-                .label(
-                    node.span,
-                    if values.is_empty() {
-                        "this is false".to_owned()
-                    } else {
-                        values.join(", ")
-                    },
-                ));
-            }
-        }
-        Ok(())
+        expectations(cs, &after)
     }
+}
+
+/// Evaluates every expectation; the step fails with all of those that are
+/// false or cannot be evaluated, each labelled at its line, the first
+/// leading.
+fn expectations(cs: &CheckedStep<'_, '_>, after: &MjValue) -> Result<(), Diagnostic> {
+    let step = cs.step;
+    let mut failed: Vec<(&str, crate::yaml::Span, String)> = Vec::new();
+    for (c, node) in cs.expect.iter().zip(&step.expect) {
+        let src = c.source().unwrap_or_default();
+        match c.eval(after) {
+            Ok(v) if v.is_true() => {}
+            Ok(_) => {
+                let values = explain(c, after);
+                let label = if values.is_empty() {
+                    "this is false".to_owned()
+                } else {
+                    values.join(", ")
+                };
+                failed.push((src, node.span, label));
+            }
+            Err(e) => failed.push((src, e.span, format!("cannot be evaluated: {}", e.message))),
+        }
+    }
+    let Some((first, _, _)) = failed.first() else {
+        return Ok(());
+    };
+    let message = match failed.len() {
+        1 => format!("expectation failed: {first}"),
+        n => format!(
+            "{n} expectations failed: {}",
+            failed
+                .iter()
+                .map(|(s, _, _)| *s)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let mut d = Diagnostic::error("pplay::expect", message).in_file(&step.file);
+    for (_, span, label) in failed {
+        d = d.label(span, label);
+    }
+    Err(d)
 }
 
 fn short(v: &Json) -> String {

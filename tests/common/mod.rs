@@ -326,7 +326,11 @@ impl Test {
 
     fn options(&self) -> CheckOptions {
         CheckOptions {
-            overrides: self.overrides.clone(),
+            overrides: self
+                .overrides
+                .iter()
+                .map(|(k, v)| pplay::vars::Override::new(k, v.clone()))
+                .collect(),
             max_iterations: self.max_iterations,
         }
     }
