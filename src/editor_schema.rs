@@ -9,6 +9,13 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::{Catalog, client_schema};
 
+/// The file name of the editor schema for Producer Pal 2.x playbooks, as
+/// `pplay init` writes it and `schemas/` ships it.
+pub const FILE_NAME: &str = "playbook.schema.json";
+
+/// The file name `schemas/` ships the 1.4 editor schema under.
+pub const FILE_NAME_1_4: &str = "playbook-producer-pal-1.4.schema.json";
+
 /// The schema, as pretty JSON with a trailing newline.
 pub fn generate(catalog: &Catalog) -> String {
     let mut s = serde_json::to_string_pretty(&schema(catalog)).expect("JSON");

@@ -110,6 +110,24 @@ fn every_recipe_migrates_and_checks_against_2_3() {
     }
 }
 
+/// A recipe that named pplay's 1.4 editor schema names the 2.x one after
+/// migrating, in the same folder, and the rest of that comment is kept.
+#[test]
+fn the_editor_schema_comment_follows_to_2x() {
+    let recipe = root().join("playbooks/producer-pal-1.4/session-setup.yaml");
+    let ms = run(&[&recipe]);
+    let first = |t: &str| t.lines().next().unwrap().to_owned();
+    assert_eq!(
+        first(&ms[0].original),
+        "# yaml-language-server: $schema=../../schemas/playbook-producer-pal-1.4.schema.json"
+    );
+    assert_eq!(
+        first(&ms[0].text),
+        "# yaml-language-server: $schema=../../schemas/playbook.schema.json"
+    );
+    assert!(root().join("schemas/playbook.schema.json").exists());
+}
+
 #[test]
 fn a_session_with_includes_templated_slots_and_captures() {
     let ms = run(&[Path::new("tests/migrate/session.yaml")]);

@@ -103,6 +103,7 @@ fn file(flow: &mut Flow, pb: &Playbook) -> Migrated {
     for step in &pb.steps {
         args::step(&mut u, flow, step, &walk::step_ctx(step));
     }
+    editor_schema_comment(&mut u);
     u.flush();
     let original = pb.file.text().to_owned();
     let mut text = u.edits.apply(&original);
@@ -126,6 +127,33 @@ fn file(flow: &mut Flow, pb: &Playbook) -> Migrated {
         text,
         notes: crate::diagnostic::in_file_order(u.notes),
         edits: u.edits,
+    }
+}
+
+/// Points the editor at the 2.x schema: a leading
+/// `# yaml-language-server: $schema=...` comment naming pplay's 1.4 editor
+/// schema names the 2.x one in the same folder instead.
+fn editor_schema_comment(u: &mut Unit<'_>) {
+    use crate::editor_schema::{FILE_NAME, FILE_NAME_1_4};
+    let mut offset = 0;
+    for line in u.src().split_inclusive('\n') {
+        let body = line.trim_end();
+        if !body.trim_start().starts_with('#') {
+            if body.trim().is_empty() {
+                offset += line.len();
+                continue;
+            }
+            return;
+        }
+        if body.contains("yaml-language-server:")
+            && body.contains("$schema=")
+            && body.ends_with(FILE_NAME_1_4)
+        {
+            let at = offset + body.len() - FILE_NAME_1_4.len();
+            let _ = u.edits.push(at..at + FILE_NAME_1_4.len(), FILE_NAME);
+            return;
+        }
+        offset += line.len();
     }
 }
 
