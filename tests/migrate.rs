@@ -449,7 +449,8 @@ fn live_set(dir: &Path, args: &[&str]) -> String {
 
 /// Each 1.4 recipe, migrated, builds on the 2.3 simulator the same set the
 /// original builds on 1.4's, as the run's summary shows it (tracks with
-/// names, kinds, clip counts and devices; scene and clip counts; tempo).
+/// names, kinds, clip and note counts and devices; scene and clip counts;
+/// tempo).
 #[test]
 fn a_migrated_recipe_builds_the_same_set_on_2_3_as_the_original_on_1_4() {
     for recipe in recipes_1_4() {

@@ -506,6 +506,18 @@ fn track_line(t: &Track, label: &str, tag_width: usize, width: usize) -> String 
     if !t.arrangement.is_empty() {
         line.push_str(&format!(", {} arrangement", t.arrangement.len()));
     }
+    // Notes too, so two runs that build the same clips with different
+    // contents do not read alike.
+    let notes: usize = (t.slots.iter().flatten())
+        .chain(&t.arrangement)
+        .map(|c| c.note_count)
+        .sum();
+    if notes > 0 {
+        line.push_str(&format!(
+            ", {notes} note{}",
+            if notes == 1 { "" } else { "s" }
+        ));
+    }
     if !t.devices.is_empty() {
         let names: Vec<&str> = t.devices.iter().map(|d| d.name.as_str()).collect();
         line.push_str(&format!(", devices: {}", names.join(", ")));
