@@ -56,7 +56,7 @@ pub fn init(file: PathBuf, force: bool) -> Result<i32, Failure> {
             .map_err(|e| Failure::Invalid(format!("cannot create {}: {e}", dir.display())))?;
     }
     // The editor schema the starter names, beside it, unless one is there.
-    let schema = dir.join("playbook.schema.json");
+    let schema = dir.join(crate::editor_schema::FILE_NAME);
     if !schema.exists() {
         std::fs::write(
             &schema,
