@@ -21,6 +21,34 @@ fn pplay() -> Command {
     c
 }
 
+/// `pplay run` on `pb` with `args`, not yet started.
+fn run_cmd(pb: &Path, args: &[&str]) -> Command {
+    let mut c = pplay();
+    c.arg("run").arg(pb).args(args);
+    c
+}
+
+/// `pplay run` on `pb` against `url` with `extra` arguments, to the end.
+fn run(pb: &Path, url: &str, extra: &[&str]) -> Output {
+    run_cmd(pb, &[&["--url", url], extra].concat())
+        .output()
+        .unwrap()
+}
+
+/// Asserts the exit code of a finished run, showing its output if wrong.
+fn assert_exit(out: &Output, code: i32, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What [`TWO_TRACKS`] makes in a fresh Live Set.
+const TWO_MADE: [&str; 2] = ["Kick", "Bass after 0"];
+
 /// Three tracks and four clips on each, checked as they are made; the first
 /// step's capture feeds later steps. (A template reading a create call's
 /// result could not go on after that call was skipped in flight: see
@@ -155,8 +183,7 @@ fn start(
     resume: bool,
     in_flight: Option<&str>,
 ) -> std::process::Child {
-    let mut c = pplay();
-    c.arg("run").arg(pb).args(["--url", url, "-q"]);
+    let mut c = run_cmd(pb, &["--url", url, "-q"]);
     c.arg(if resume { "--resume" } else { "--journal" })
         .arg(journal);
     if let Some(choice) = in_flight {
@@ -166,6 +193,45 @@ fn start(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// [`start`], waited for to the end.
+fn journaled(
+    pb: &Path,
+    journal: &Path,
+    url: &str,
+    resume: bool,
+    in_flight: Option<&str>,
+) -> Output {
+    start(pb, journal, url, resume, in_flight)
+        .wait_with_output()
+        .unwrap()
+}
+
+/// Waits until the journal holds `sent` sent lines; false when the run
+/// ended first.
+fn wait_for_sent(child: &mut std::process::Child, journal: &Path, sent: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sent_lines(journal) < sent {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run did not get to call {sent}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    true
+}
+
+/// Sends `signal` (as `kill` spells it) to a running child.
+#[cfg(unix)]
+fn send_signal(child: &std::process::Child, signal: &str) {
+    Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
 }
 
 /// How many `sent` lines the journal holds (a line cut short counts too).
@@ -185,13 +251,8 @@ fn kill_at(
     sent: usize,
     extra: Duration,
 ) -> Result<(), Output> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sent_lines(journal) < sent {
-        if child.try_wait().unwrap().is_some() {
-            return Err(child.wait_with_output().unwrap());
-        }
-        assert!(Instant::now() < deadline, "the run made no progress");
-        std::thread::sleep(Duration::from_millis(1));
+    if !wait_for_sent(&mut child, journal, sent) {
+        return Err(child.wait_with_output().unwrap());
     }
     std::thread::sleep(extra);
     let _ = child.kill(); // SIGKILL on Unix
@@ -258,19 +319,11 @@ fn killed_job(seed: u64, from: usize, kills: usize) -> (usize, usize) {
         }
         break out;
     };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "seed {seed:#x}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, &format!("seed {seed:#x}"));
     assert_eq!(live_set(&sim.url), batch_set(), "seed {seed:#x}");
     // The finished journal: nothing to do, nothing sent.
-    let again = start(&pb, &journal, &sim.url, true, None)
-        .wait_with_output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0));
+    let again = journaled(&pb, &journal, &sim.url, true, None);
+    assert_exit(&again, 0, "finished journal");
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
     assert_eq!(
         live_set(&sim.url),
@@ -321,15 +374,8 @@ fn stderr_of(out: &Output, dir: &Path) -> String {
 
 fn failed_run(sim: &SimProcess) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (dir, pb, journal) = scratch(TWO_TRACKS);
-    let out = start(&pb, &journal, &sim.url, false, None)
-        .wait_with_output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = journaled(&pb, &journal, &sim.url, false, None);
+    assert_exit(&out, 1, "the first run");
     (dir, pb, journal)
 }
 
@@ -342,25 +388,18 @@ fn a_failed_step_is_the_first_call_a_resume_sends_and_reports_say_what_was_resto
     let sim = sim(&[]);
     let (dir, pb, journal) = failed_run(&sim);
     let junit = dir.path().join("junit.xml");
-    let out = pplay()
-        .arg("run")
-        .arg(&pb)
-        .args(["--url", &sim.url, "--var", "want=2", "--json", "--junit"])
-        .arg(&junit)
-        .arg("--resume")
-        .arg(&journal)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let events: Vec<Json> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let args = [
+        "--var",
+        "want=2",
+        "--json",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--resume",
+        journal.to_str().unwrap(),
+    ];
+    let out = run(&pb, &sim.url, &args);
+    assert_exit(&out, 0, "resumed");
+    let events = json_events(&out);
     let resumed = events.iter().find(|e| e["event"] == "resumed").unwrap();
     assert_eq!(resumed["recordedCalls"], 2);
     let statuses: Vec<&str> = events
@@ -382,7 +421,7 @@ fn a_failed_step_is_the_first_call_a_resume_sends_and_reports_say_what_was_resto
     assert_eq!(xml.matches("restored from the journal").count(), 2, "{xml}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2 restored from the journal"), "{stderr}");
-    assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"]);
+    assert_eq!(track_names(&sim.url), TWO_MADE);
 }
 
 #[test]
@@ -390,39 +429,26 @@ fn a_changed_step_is_refused_and_force_keeps_its_outcome() {
     let sim = sim(&[]);
     let (dir, pb, journal) = failed_run(&sim);
     std::fs::write(&pb, TWO_TRACKS.replace("name: Kick", "name: Kik")).unwrap();
-    let resume = |force: bool| {
-        let mut c = pplay();
-        c.arg("run")
-            .arg(&pb)
-            .args(["--url", &sim.url, "--var", "want=2", "--resume"]);
-        c.arg(&journal);
-        if force {
-            c.arg("--force");
-        }
-        c.output().unwrap()
+    let j = journal.to_str().unwrap();
+    // Each answer's exit code, and its stdout snapshotted under `name`.
+    let resume = |force: &[&str], name: &str| {
+        let out = run(
+            &pb,
+            &sim.url,
+            &[&["--var", "want=2", "--resume", j], force].concat(),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout)
+            .replace(&sim.url, "URL")
+            .replace(&format!("{}/", dir.path().display()), "");
+        insta::with_settings!({filters => vec![(r"\d+(\.\d+)? ms", "[time]")]}, {
+            insta::assert_snapshot!(name, stdout);
+        });
+        out.status.code()
     };
-    let out = resume(false);
-    assert_eq!(out.status.code(), Some(2));
-    let stdout = String::from_utf8_lossy(&out.stdout)
-        .replace(&sim.url, "URL")
-        .replace(&format!("{}/", dir.path().display()), "");
-    insta::with_settings!({filters => vec![(r"\d+(\.\d+)? ms", "[time]")]}, {
-        insta::assert_snapshot!("changed_step_refused", stdout);
-    });
-    assert_eq!(
-        track_names(&sim.url),
-        ["Kick", "Bass after 0"],
-        "nothing was sent"
-    );
-    let out = resume(true);
-    assert_eq!(out.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&out.stdout)
-        .replace(&sim.url, "URL")
-        .replace(&format!("{}/", dir.path().display()), "");
-    insta::with_settings!({filters => vec![(r"\d+(\.\d+)? ms", "[time]")]}, {
-        insta::assert_snapshot!("changed_step_forced", stdout);
-    });
-    assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"]);
+    assert_eq!(resume(&[], "changed_step_refused"), Some(2));
+    assert_eq!(track_names(&sim.url), TWO_MADE, "nothing was sent");
+    assert_eq!(resume(&["--force"], "changed_step_forced"), Some(0));
+    assert_eq!(track_names(&sim.url), TWO_MADE);
 }
 
 #[test]
@@ -433,50 +459,31 @@ fn a_corrupt_journal_is_a_located_error() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines[2] = r#"{"kind":"outcome","step":"0","status":"done?"}"#;
     std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
-    let out = start(&pb, &journal, &sim.url, true, None)
-        .wait_with_output()
-        .unwrap();
+    let out = journaled(&pb, &journal, &sim.url, true, None);
     assert_eq!(out.status.code(), Some(2));
     insta::assert_snapshot!("corrupt_journal", stderr_of(&out, dir.path()));
-    assert_eq!(
-        track_names(&sim.url),
-        ["Kick", "Bass after 0"],
-        "nothing was sent"
-    );
+    assert_eq!(track_names(&sim.url), TWO_MADE, "nothing was sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_journal_sends_nothing() {
     let sim = sim(&[]);
     let (_dir, pb, journal) = scratch(TWO_TRACKS);
-    let url = sim.url.clone();
-    let (pb2, j2) = (pb.clone(), journal.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        pplay()
-            .arg("run")
-            .arg(&pb2)
-            .args(["--url", &url, "--var", "want=2", "--journal"])
-            .arg(&j2)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    // `run` off the async runtime, which serves the test server.
+    let run_off = |url: String, extra: Vec<&'static str>| {
+        let (pb, j) = (pb.clone(), journal.clone());
+        tokio::task::spawn_blocking(move || {
+            let j = j.to_str().unwrap();
+            run(&pb, &url, &[extra.as_slice(), &[j]].concat())
+        })
+    };
+    let out = run_off(sim.url.clone(), vec!["--var", "want=2", "--journal"])
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     // Resumed against a server that records every request it gets.
     let server = TestServer::start(|_, _| common::Answer::ok(json!({}))).await;
-    let url = server.url();
-    let out = tokio::task::spawn_blocking(move || {
-        pplay()
-            .arg("run")
-            .arg(&pb)
-            .args(["--url", &url, "--resume"])
-            .arg(&journal)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = run_off(server.url(), vec!["--resume"]).await.unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
     assert!(server.requests().is_empty(), "{:?}", server.requests());
@@ -487,13 +494,9 @@ fn the_call_in_flight_is_named_and_a_skipped_one_refuses_its_readers() {
     let sim = sim(&[]);
     let (dir, pb, journal) = failed_run(&sim);
     // As if killed right after the first call was sent.
-    let text = std::fs::read_to_string(&journal).unwrap();
-    let kept: Vec<&str> = text.lines().take(2).collect();
-    std::fs::write(&journal, kept.join("\n") + "\n").unwrap();
+    cut_journal(&journal, 2);
     let resume = |choice: Option<&str>| {
-        let out = start(&pb, &journal, &sim.url, true, choice)
-            .wait_with_output()
-            .unwrap();
+        let out = journaled(&pb, &journal, &sim.url, true, choice);
         (out.status.code(), stderr_of(&out, dir.path()))
     };
     let (code, asked) = resume(None);
@@ -506,22 +509,7 @@ fn the_call_in_flight_is_named_and_a_skipped_one_refuses_its_readers() {
         refused.contains("`kick` comes from the call to `ppal-create-track`"),
         "{refused}"
     );
-    assert_eq!(
-        track_names(&sim.url),
-        ["Kick", "Bass after 0"],
-        "nothing was sent"
-    );
-}
-
-/// `pplay run` on `pb` against `url` with `extra` arguments, to the end.
-fn run(pb: &Path, url: &str, extra: &[&str]) -> Output {
-    pplay()
-        .arg("run")
-        .arg(pb)
-        .args(["--url", url])
-        .args(extra)
-        .output()
-        .unwrap()
+    assert_eq!(track_names(&sim.url), TWO_MADE, "nothing was sent");
 }
 
 /// The journal of [`failed_run`] cut after its first `lines` lines, as if
@@ -547,12 +535,7 @@ fn a_read_only_call_in_flight_is_sent_again_without_asking() {
     cut_journal(&journal, 6);
     let j = journal.to_str().unwrap();
     let out = run(&pb, &sim.url, &["--var", "want=2", "--json", "--resume", j]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "resumed");
     let events = json_events(&out);
     let resumed = events.iter().find(|e| e["event"] == "resumed").unwrap();
     let choice = resumed["inFlight"][0]["choice"].as_str().unwrap();
@@ -563,13 +546,13 @@ fn a_read_only_call_in_flight_is_sent_again_without_asking() {
         .map(|e| e["tool"].as_str().unwrap())
         .collect();
     assert_eq!(sent, ["ppal-read-live-set"]);
-    assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"]);
+    assert_eq!(track_names(&sim.url), TWO_MADE);
 }
 
 #[test]
 fn a_call_in_flight_is_resent_or_skipped_as_chosen_and_reports_say_which() {
     for (choice, want, tracks) in [
-        ("skip", "2", vec!["Kick", "Bass after 0"]),
+        ("skip", "2", TWO_MADE.to_vec()),
         ("resend", "3", vec!["Kick", "Bass after 0", "Bass after 0"]),
     ] {
         let sim = sim(&[]);
@@ -628,11 +611,13 @@ fn a_call_in_flight_is_resent_or_skipped_as_chosen_and_reports_say_which() {
 fn a_run_without_journal_writes_nothing_and_a_journal_is_never_overwritten() {
     let sim = sim(&[]);
     let (dir, pb, journal) = scratch(TWO_TRACKS);
-    let out = pplay()
-        .current_dir(dir.path())
-        .args(["run", "batch.yaml", "--url", &sim.url, "--var", "want=2"])
-        .output()
-        .unwrap();
+    let out = run_cmd(
+        Path::new("batch.yaml"),
+        &["--url", &sim.url, "--var", "want=2"],
+    )
+    .current_dir(dir.path())
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -664,19 +649,12 @@ fn a_run_without_journal_writes_nothing_and_a_journal_is_never_overwritten() {
 /// lines, and returns its exit code.
 #[cfg(unix)]
 fn signalled(pb: &Path, journal: &Path, url: &str, signal: &str, calls: usize) -> Option<i32> {
-    let child = start(pb, journal, url, false, None);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sent_lines(journal) < calls {
-        assert!(
-            Instant::now() < deadline,
-            "the run did not get to call {calls}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
+    let mut child = start(pb, journal, url, false, None);
+    assert!(
+        wait_for_sent(&mut child, journal, calls),
+        "the run ended before call {calls}"
+    );
+    send_signal(&child, signal);
     child.wait_with_output().unwrap().status.code()
 }
 
@@ -695,12 +673,7 @@ fn after_sigterm_or_ctrl_c_the_resume_finishes_the_playbook_exactly() {
         assert_eq!(in_flight(&journal), None, "{signal}");
         let j = journal.to_str().unwrap();
         let out = run(&pb, &sim.url, &["--json", "--resume", j]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{signal}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, signal);
         let events = json_events(&out);
         let restored = events.last().unwrap()["summary"]["restored"]
             .as_u64()
@@ -715,25 +688,18 @@ fn after_sigterm_or_ctrl_c_the_resume_finishes_the_playbook_exactly() {
 fn a_second_ctrl_c_leaves_the_call_in_flight_and_the_resume_asks_about_it() {
     let sim = sim(&["--latency-ms", "1500"]);
     let (dir, pb, journal) = scratch(TWO_TRACKS);
-    let child = pplay()
-        .arg("run")
-        .arg(&pb)
-        .args(["--url", &sim.url, "--var", "want=2", "--journal"])
-        .arg(&journal)
+    let j = journal.to_str().unwrap();
+    let mut child = run_cmd(&pb, &["--url", &sim.url, "--var", "want=2", "--journal", j])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sent_lines(&journal) < 2 {
-        assert!(Instant::now() < deadline, "the second call was not sent");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    assert!(
+        wait_for_sent(&mut child, &journal, 2),
+        "the second call was not sent"
+    );
     for _ in 0..2 {
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
+        send_signal(&child, "-INT");
         std::thread::sleep(Duration::from_millis(300));
     }
     let out = child.wait_with_output().unwrap();
@@ -741,7 +707,6 @@ fn a_second_ctrl_c_leaves_the_call_in_flight_and_the_resume_asks_about_it() {
     let (tool, args) = in_flight(&journal).expect("the abandoned call is in flight");
     assert_eq!(tool, "ppal-create-track");
     assert_eq!(args["name"], "Bass after 0");
-    let j = journal.to_str().unwrap();
     let out = run(&pb, &sim.url, &["--resume", j]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = stderr_of(&out, dir.path());
@@ -754,13 +719,8 @@ fn a_second_ctrl_c_leaves_the_call_in_flight_and_the_resume_asks_about_it() {
     std::thread::sleep(Duration::from_millis(1600));
     let decided = choice(&sim.url, &tool, &args);
     let out = run(&pb, &sim.url, &["--resume", j, "--in-flight", decided]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"], "{decided}");
+    assert_exit(&out, 0, "resumed");
+    assert_eq!(track_names(&sim.url), TWO_MADE, "{decided}");
 }
 
 /// Producer Pal 2.x names objects by path; the journal does not care.
@@ -789,12 +749,7 @@ fn on_producer_pal_2x_a_failed_run_resumes_without_repeating_its_calls() {
     let out = run(&pb, &sim.url, &["--journal", j]);
     assert_eq!(out.status.code(), Some(1));
     let out = run(&pb, &sim.url, &["--var", "want=2", "--json", "--resume", j]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "resumed");
     let events = json_events(&out);
     assert_eq!(events.last().unwrap()["summary"]["restored"], 2);
     let set = call(
@@ -837,11 +792,7 @@ fn a_done_call_whose_args_now_render_differently_is_refused() {
         !stdout.contains("changed since the journal was written"),
         "{stdout}"
     );
-    assert_eq!(
-        track_names(&sim.url),
-        ["Kick", "Bass after 0"],
-        "nothing was sent"
-    );
+    assert_eq!(track_names(&sim.url), TWO_MADE, "nothing was sent");
 }
 
 #[test]
@@ -854,12 +805,7 @@ fn a_last_line_cut_short_by_a_kill_is_dropped_and_the_journal_goes_on() {
     std::fs::write(&journal, &text).unwrap();
     let j = journal.to_str().unwrap();
     let out = run(&pb, &sim.url, &["--var", "want=2", "--resume", j]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0, "resumed");
     let text = std::fs::read_to_string(&journal).unwrap();
     for line in text.lines() {
         let v: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
@@ -869,7 +815,7 @@ fn a_last_line_cut_short_by_a_kill_is_dropped_and_the_journal_goes_on() {
         text.ends_with("{\"kind\":\"finished\",\"exitCode\":0}\n"),
         "{text}"
     );
-    assert_eq!(track_names(&sim.url), ["Kick", "Bass after 0"]);
+    assert_eq!(track_names(&sim.url), TWO_MADE);
 }
 
 #[test]
@@ -877,18 +823,10 @@ fn a_resume_talks_to_the_url_its_journal_names_unless_told_otherwise() {
     let sim = sim(&[]);
     let (_dir, pb, journal) = failed_run(&sim);
     // No --url, no PPAL_URL: the journal's URL, not the default address.
-    let out = pplay()
-        .arg("run")
-        .arg(&pb)
-        .args(["--var", "want=2", "--resume"])
-        .arg(&journal)
+    let j = journal.to_str().unwrap();
+    let out = run_cmd(&pb, &["--var", "want=2", "--resume", j])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0, "resumed");
     assert!(String::from_utf8_lossy(&out.stdout).contains(&sim.url));
 }

@@ -266,6 +266,11 @@ mod tests {
         }))
     }
 
+    /// A run whose one call (step "0") ended with `status`.
+    fn called_once(status: CallStatus) -> String {
+        format!("{}{}{}", run_line(), sent("0"), outcome("0", status))
+    }
+
     fn parse_text(text: &str) -> Result<Option<Journal>, Diagnostic> {
         parse(SourceFile::new("j.jsonl", text.to_owned()))
     }
@@ -279,12 +284,7 @@ mod tests {
 
     #[test]
     fn a_truncated_last_line_is_dropped() {
-        let full = format!(
-            "{}{}{}",
-            run_line(),
-            sent("0"),
-            outcome("0", CallStatus::Ok)
-        );
+        let full = called_once(CallStatus::Ok);
         let cut = &full[..full.len() - 5];
         let j = parse_text(cut).unwrap().unwrap();
         assert_eq!(j.in_flight().count(), 1);
@@ -296,13 +296,7 @@ mod tests {
 
     #[test]
     fn a_resend_clears_the_earlier_outcome() {
-        let text = format!(
-            "{}{}{}{}",
-            run_line(),
-            sent("0"),
-            outcome("0", CallStatus::Failed),
-            sent("0")
-        );
+        let text = format!("{}{}", called_once(CallStatus::Failed), sent("0"));
         let j = parse_text(&text).unwrap().unwrap();
         assert_eq!(j.in_flight().count(), 1);
         assert_eq!(j.records().count(), 1);
@@ -311,10 +305,8 @@ mod tests {
     #[test]
     fn unknown_outcomes_are_in_flight_and_finished_is_the_last_word() {
         let text = format!(
-            "{}{}{}{}",
-            run_line(),
-            sent("0"),
-            outcome("0", CallStatus::Unknown),
+            "{}{}",
+            called_once(CallStatus::Unknown),
             line_text(&Line::Finished { exit_code: 1 })
         );
         let j = parse_text(&text).unwrap().unwrap();

@@ -127,16 +127,22 @@ mod tests {
         })
     }
 
-    #[test]
-    fn written_lines_read_back_and_an_existing_journal_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("run.jsonl");
-        let mut w = Writer::create(&path).unwrap();
+    /// A new journal at `path` whose run line is written.
+    fn started(path: &Path) -> Writer {
+        let mut w = Writer::create(path).unwrap();
         w.write(&Line::Run(Identity::new(
             "pb.yaml".into(),
             "http://x".into(),
         )))
         .unwrap();
+        w
+    }
+
+    #[test]
+    fn written_lines_read_back_and_an_existing_journal_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        let mut w = started(&path);
         w.write(&sent("0")).unwrap();
         drop(w);
         let j = read::read(&path).unwrap().unwrap();
@@ -151,13 +157,7 @@ mod tests {
     fn appending_after_a_cut_line_starts_a_fresh_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
-        let mut w = Writer::create(&path).unwrap();
-        w.write(&Line::Run(Identity::new(
-            "pb.yaml".into(),
-            "http://x".into(),
-        )))
-        .unwrap();
-        drop(w);
+        drop(started(&path));
         // A kill in the middle of a write.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(br#"{"kind":"sent","st"#).unwrap();
