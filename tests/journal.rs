@@ -512,8 +512,8 @@ fn the_call_in_flight_is_named_and_a_skipped_one_refuses_its_readers() {
     assert_eq!(track_names(&sim.url), TWO_MADE, "nothing was sent");
 }
 
-/// The journal of [`failed_run`] cut after its first `lines` lines, as if
-/// the run had been killed there.
+/// A journal cut after its first `lines` lines, as if the run had been
+/// killed there.
 fn cut_journal(journal: &Path, lines: usize) {
     let text = std::fs::read_to_string(journal).unwrap();
     let kept: Vec<&str> = text.lines().take(lines).collect();
@@ -829,4 +829,38 @@ fn a_resume_talks_to_the_url_its_journal_names_unless_told_otherwise() {
         .unwrap();
     assert_exit(&out, 0, "resumed");
     assert!(String::from_utf8_lossy(&out.stdout).contains(&sim.url));
+}
+
+/// A loop whose calls read what the call before them captured.
+const CHAIN: &str = r#"name: Chain
+vars:
+  prev: none
+steps:
+  - id: chain
+    tool: ppal-create-track
+    loop: [A, B, C]
+    args: { name: "{{ item }} after {{ prev }}", type: midi }
+    capture:
+      prev: result.trackIndex
+"#;
+
+#[test]
+fn a_skipped_iteration_whose_later_iterations_read_its_capture_is_refused() {
+    let sim = sim(&[]);
+    let (dir, pb, journal) = scratch(CHAIN);
+    let out = journaled(&pb, &journal, &sim.url, false, None);
+    assert_exit(&out, 0, "the first run");
+    let made = ["A after none", "B after 0", "C after 1"];
+    assert_eq!(track_names(&sim.url), made);
+    // As if killed while the second iteration's call was out.
+    cut_journal(&journal, 4);
+    let out = journaled(&pb, &journal, &sim.url, true, Some("skip"));
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("in_flight_skipped_own_capture", stderr_of(&out, dir.path()));
+    assert_eq!(track_names(&sim.url), made, "nothing was sent");
+    // The same call resent: the later iterations read its new capture.
+    let out = journaled(&pb, &journal, &sim.url, true, Some("resend"));
+    assert_exit(&out, 0, "resent");
+    let names = track_names(&sim.url);
+    assert_eq!(names[3..], ["B after 0", "C after 3"]);
 }

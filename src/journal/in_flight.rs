@@ -125,8 +125,9 @@ fn gone(journal: &Journal, span: crate::yaml::Span, key: &CallKey) -> Diagnostic
     .help("resume with --in-flight skip, or restore the step")
 }
 
-/// Every template after the skipped step that reads its captures or its
-/// `steps.<id>` record.
+/// Every template that reads the skipped call's captures or its step's
+/// `steps.<id>` record: in the steps after it and, when the call is one
+/// iteration of a loop, in the step's own later iterations.
 fn readers(
     checked: &Checked<'_, '_>,
     skipped: &CheckedStep<'_, '_>,
@@ -147,14 +148,27 @@ fn readers(
                     || name.starts_with(&format!("{r}["))
             })
     };
-    let mut out = Vec::new();
     let mut later = Vec::new();
     after(&checked.steps, skipped.index, &mut later);
-    for cs in later {
+    // Of the step itself, what its later iterations evaluate again.
+    let own = key
+        .iteration
+        .is_some()
+        .then(|| (skipped, per_iteration(skipped).collect::<Vec<_>>()));
+    let later = later
+        .into_iter()
+        .map(|cs| (cs, per_iteration(cs).chain(once_per_step(cs)).collect()));
+    let mut out = Vec::new();
+    for (cs, compiled) in own.into_iter().chain(later) {
         let mut names = Vec::new();
-        for c in templates(cs) {
+        for c in compiled {
             c.names(&mut names);
         }
+        let label = if std::ptr::eq(cs, skipped) {
+            "a later iteration of this step reads the skipped call's result"
+        } else {
+            "reads the skipped call's result"
+        };
         for (name, span) in names.into_iter().filter(|(n, _)| reads(n)) {
             out.push(
                 Diagnostic::error(
@@ -166,7 +180,7 @@ fn readers(
                     ),
                 )
                 .in_file(&cs.step.file)
-                .label(span, "reads the skipped call's result")
+                .label(span, label)
                 .help("resume with --in-flight resend, or stop reading this value"),
             );
         }
@@ -188,15 +202,27 @@ fn after<'c, 'e, 's>(
     }
 }
 
-/// Every compiled template of a step.
-fn templates<'c, 'e, 's>(
+/// The compiled templates of a step that are evaluated for each call.
+fn per_iteration<'c, 'e, 's>(
     cs: &'c CheckedStep<'e, 's>,
 ) -> impl Iterator<Item = &'c Compiled<'e, 's>> {
-    let singles = [&cs.name, &cs.args, &cs.timeout_ms, &cs.when, &cs.loop_];
-    singles
+    let when = cs.when.as_ref().filter(|_| cs.when_each);
+    [&cs.name, &cs.args, &cs.timeout_ms]
         .into_iter()
         .flatten()
+        .chain(when)
         .chain(cs.capture.iter().map(|(_, c)| c))
-        .chain(cs.include_vars.iter().map(|(_, c)| c))
         .chain(cs.expect.iter())
+}
+
+/// The compiled templates of a step that are evaluated once, before its
+/// calls (or its included steps).
+fn once_per_step<'c, 'e, 's>(
+    cs: &'c CheckedStep<'e, 's>,
+) -> impl Iterator<Item = &'c Compiled<'e, 's>> {
+    let when = cs.when.as_ref().filter(|_| !cs.when_each);
+    cs.loop_
+        .iter()
+        .chain(when)
+        .chain(cs.include_vars.iter().map(|(_, c)| c))
 }
