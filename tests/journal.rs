@@ -84,7 +84,31 @@ steps:
       - result.trackCount == first + (parts | length)
 "#;
 
-/// `pplay sim` in its own process, as Producer Pal 1.4 (the playbooks here
+/// [`BATCH`] for Producer Pal 2.x, which names tracks and slots by path and
+/// appends a track at `t+`: the same steps, with 2.x's arguments and results.
+fn batch_2x() -> String {
+    [
+        (
+            r#"args: { name: "{{ item }}", type: midi }"#,
+            r#"args: { path: "t+", count: 1, name: "{{ item }}", type: midi }"#,
+        ),
+        (
+            "result.trackIndex == first + loop.index0",
+            r#"result.path == "t" ~ (first + loop.index0)"#,
+        ),
+        (
+            r#"slot: "{{ first + item[0] }}/{{ item[1] }}""#,
+            r#"path: "t{{ first + item[0] }}/s{{ item[1] }}""#,
+        ),
+    ]
+    .iter()
+    .fold(BATCH.to_owned(), |pb, (on_1x, on_2x)| {
+        assert!(pb.contains(on_1x), "BATCH no longer has {on_1x}");
+        pb.replace(on_1x, on_2x)
+    })
+}
+
+/// `pplay sim` in its own process, as Producer Pal 1.4 (most playbooks here
 /// name tracks and slots by index).
 fn sim(extra: &[&str]) -> SimProcess {
     let mut args = vec!["--producer-pal", "1.4"];
@@ -118,27 +142,25 @@ fn call(url: &str, tool: &str, args: Json) -> Json {
 }
 
 /// Track names and, per track, its session clips' names, read through the
-/// simulator's own tools.
+/// simulator's own tools: a track is read by the `path` the set gives it on
+/// Producer Pal 2.x, by its `trackIndex` on 1.4.
 fn live_set(url: &str) -> Vec<(String, Vec<String>)> {
     let set = call(url, "ppal-read-live-set", json!({"include": ["tracks"]}));
-    let names = |v: &Json, key: &str| -> Vec<String> {
-        v[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| t["name"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    };
-    names(&set, "tracks")
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let track = call(
-                url,
-                "ppal-read-track",
-                json!({"trackIndex": i, "include": ["session-clips"]}),
-            );
-            (name, names(&track, "sessionClips"))
+    let list = |v: &Json| v.as_array().cloned().unwrap_or_default();
+    let name = |v: &Json| v["name"].as_str().unwrap_or_default().to_owned();
+    list(&set["tracks"])
+        .iter()
+        .map(|t| {
+            let mut at = match &t["path"] {
+                Json::String(path) => json!({ "path": path }),
+                _ => json!({ "trackIndex": t["trackIndex"] }),
+            };
+            at["include"] = json!(["session-clips"]);
+            let track = call(url, "ppal-read-track", at);
+            (
+                name(t),
+                list(&track["sessionClips"]).iter().map(name).collect(),
+            )
         })
         .collect()
 }
@@ -278,17 +300,24 @@ fn batch_set() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// One batch job killed with SIGKILL `kills` times at seeded points over its
-/// 17 calls, the first once `from` calls were sent (each after one or two
+/// One batch job (`playbook`: [`BATCH`] or [`batch_2x`], against `pplay sim`
+/// as Producer Pal `producer_pal`) killed with SIGKILL `kills` times at
+/// seeded points over its 17 calls, the first once `from` calls were sent (each after one or two
 /// further `sent` lines, plus a
 /// seeded delay of up to one call's latency, so a kill lands before, during
 /// or after a call and inside journal writes alike), each time resumed with
 /// the choice the README tells a user to make for the call in flight: look
 /// in Live, skip it if it took effect, resend it if not. Returns the kills
 /// that landed and the calls in flight decided.
-fn killed_job(seed: u64, from: usize, kills: usize) -> (usize, usize) {
-    let sim = sim(&["--latency-ms", "30"]);
-    let (_dir, pb, journal) = scratch(BATCH);
+fn killed_job(
+    producer_pal: &str,
+    playbook: &str,
+    seed: u64,
+    from: usize,
+    kills: usize,
+) -> (usize, usize) {
+    let sim = SimProcess::start(&["--producer-pal", producer_pal, "--latency-ms", "30"]);
+    let (_dir, pb, journal) = scratch(playbook);
     let mut rng = Rng(seed);
     let (mut landed, mut asked) = (0, 0);
     let mut choice_now: Option<&str> = None;
@@ -340,12 +369,19 @@ fn killed_at_random_moments_the_resumed_runs_build_exactly_the_playbook() {
     // The first job is killed in the first two thirds of its calls, the
     // second in the last two thirds.
     for (seed, from) in [(0x5eed_2026, 0), (0x0dd_ba11, 6)] {
-        let (k, a) = killed_job(seed, from, 6);
+        let (k, a) = killed_job("1.4", BATCH, seed, from, 6);
         kills += k;
         asked += a;
     }
     eprintln!("{kills} kills, {asked} calls in flight decided");
     assert!(kills >= 10, "only {kills} kills landed in a run");
+}
+
+#[test]
+fn on_producer_pal_2x_killed_runs_resume_to_exactly_the_playbook() {
+    let (kills, asked) = killed_job("2.3", &batch_2x(), 0x2026_5eed, 0, 5);
+    eprintln!("{kills} kills, {asked} calls in flight decided");
+    assert!(kills >= 4, "only {kills} kills landed in the run");
 }
 
 /// Two tracks, then a check that fails until `--var want=2` is given: a
@@ -752,18 +788,7 @@ fn on_producer_pal_2x_a_failed_run_resumes_without_repeating_its_calls() {
     assert_exit(&out, 0, "resumed");
     let events = json_events(&out);
     assert_eq!(events.last().unwrap()["summary"]["restored"], 2);
-    let set = call(
-        &sim.url,
-        "ppal-read-live-set",
-        json!({"include": ["tracks"]}),
-    );
-    let names: Vec<&str> = set["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Kick", "Bass after t0"]);
+    assert_eq!(track_names(&sim.url), ["Kick", "Bass after t0"]);
 }
 
 #[test]
