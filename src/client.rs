@@ -105,14 +105,30 @@ pub struct Client {
     profile: reqwest::header::HeaderMap,
 }
 
+/// What every HTTP client of pplay's has: no proxy, no redirects (a
+/// redirect would re-post the body to wherever it points), and, for a plain
+/// `http://` server such as Producer Pal on localhost, no trust store. The
+/// client only ever talks to its own base URL, and reading the system's
+/// certificates would be most of the start-up time of `pplay check`.
+fn http_builder(base_url: &str) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none());
+    let plain = base_url
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    if plain {
+        builder.tls_certs_only([])
+    } else {
+        builder
+    }
+}
+
 impl Client {
     pub fn new(base_url: &str) -> Self {
-        let http = reqwest::Client::builder()
+        let http = http_builder(base_url)
             .pool_max_idle_per_host(4)
             .tcp_nodelay(true)
-            .no_proxy()
-            // A redirect would re-post the body to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("the HTTP client builds with static settings");
         let base = base_url.trim_end_matches('/').to_owned();
@@ -232,10 +248,8 @@ impl Client {
     /// and asks for an answer, not only for a connection.
     async fn nothing_listens(&self) -> bool {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let Ok(probe) = reqwest::Client::builder()
+        let Ok(probe) = http_builder(&self.base)
             .pool_max_idle_per_host(0)
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(2))
             .build()
         else {
