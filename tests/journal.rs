@@ -722,7 +722,9 @@ fn after_sigterm_or_ctrl_c_the_resume_finishes_the_playbook_exactly() {
 #[cfg(unix)]
 #[test]
 fn a_second_ctrl_c_leaves_the_call_in_flight_and_the_resume_asks_about_it() {
-    let sim = sim(&["--latency-ms", "1500"]);
+    // Each call takes 2.5 s, so both signals land while it is in flight even
+    // on a loaded machine.
+    let sim = sim(&["--latency-ms", "2500"]);
     let (dir, pb, journal) = scratch(TWO_TRACKS);
     let j = journal.to_str().unwrap();
     let mut child = run_cmd(&pb, &["--url", &sim.url, "--var", "want=2", "--journal", j])
@@ -752,7 +754,7 @@ fn a_second_ctrl_c_leaves_the_call_in_flight_and_the_resume_asks_about_it() {
         "{stderr}"
     );
     // Let the simulator finish whatever it was doing, then look in Live.
-    std::thread::sleep(Duration::from_millis(1600));
+    std::thread::sleep(Duration::from_millis(2600));
     let decided = choice(&sim.url, &tool, &args);
     let out = run(&pb, &sim.url, &["--resume", j, "--in-flight", decided]);
     assert_exit(&out, 0, "resumed");
