@@ -362,10 +362,19 @@ fn measure(v: &MjValue, max: usize) -> Result<(), bool> {
 /// The filter [`guard_namespaces`] puts after each namespace assignment.
 const ACYCLIC_FILTER: &str = "pplay_acyclic";
 
-/// Fails when a namespace now holds itself (or nests past [`MAX_DEPTH`]):
-/// printing such a value would recurse until the stack overflows, so the
-/// assignment that made the cycle stops the template instead.
+/// The check after a namespace assignment. It fails when the namespace now
+/// holds itself (or nests past [`MAX_DEPTH`]): printing such a value would
+/// recurse until the stack overflows. It also stops a template that is over
+/// its memory budget, since a loop over a literal list that keeps doubling
+/// a namespace value passes through pplay nowhere else.
 fn acyclic(v: MjValue) -> Result<String, minijinja::Error> {
+    if crate::memory::over_budget() {
+        // `budgeted` turns this into the memory budget's own message.
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "over the memory budget",
+        ));
+    }
     match measure(&v, usize::MAX) {
         Err(true) => Err(minijinja::Error::new(
             minijinja::ErrorKind::InvalidOperation,
@@ -1132,6 +1141,16 @@ mod tests {
             },
             "MiB while it runs",
         );
+    }
+
+    #[test]
+    fn doubling_a_namespace_over_a_literal_list_stops_at_the_memory_budget() {
+        let forty: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        let text = format!(
+            "{{% set ns = namespace(s='ab') %}}{{% for i in [{}] %}}{{% set ns.s = ns.s ~ ns.s %}}{{% endfor %}}{{{{ ns.s | length }}}}",
+            forty.join(", ")
+        );
+        refused_quickly(|| render(&text), "MiB while it runs");
     }
 
     #[test]
