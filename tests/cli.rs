@@ -229,26 +229,27 @@ fn vars_from_the_command_line() {
         .run();
 }
 
+/// The quickstart on the simulator with one `--var`.
+fn quickstart_with_var(var: &str) -> Test {
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim"])
+        .args(["--var", var])
+}
+
 #[test]
 fn a_var_on_the_command_line_can_be_a_list_or_a_mapping() {
     // A shell user writes a flow list; the playbook loops over it.
-    Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--sim"])
-        .args(["--var", "parts=[Kick, Bass, Pad]"])
+    quickstart_with_var("parts=[Kick, Bass, Pad]")
         .stdout_has("Create the Pad track")
         .stdout_has("3 tracks, 8 scenes")
         .run();
     // A flow mapping is a mapping: looping over it is the loop's error.
-    Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--sim"])
-        .args(["--var", "parts={Kick: 1, Bass: 2}"])
+    quickstart_with_var("parts={Kick: 1, Bass: 2}")
         .status(2)
         .stderr_has("this gives a mapping")
         .run();
     // A list that does not close is refused, not sent as text.
-    Test::new()
-        .args(["run", "playbooks/quickstart.yaml", "--sim"])
-        .args(["--var", "parts=[Kick, Bass"])
+    quickstart_with_var("parts=[Kick, Bass")
         .status(2)
         .stderr_has("opens a YAML list or mapping but does not parse")
         .run();
@@ -729,12 +730,18 @@ fn changed_catalog() -> String {
     serde_json::to_string_pretty(&new).unwrap()
 }
 
-#[test]
-fn schema_diff_names_affected_steps() {
+/// `pplay schema diff` from the pinned catalog to `catalog`, written to
+/// the scratch folder.
+fn diff_against(catalog: &str) -> Test {
     Test::new()
         .args(["schema", "diff", PINNED])
-        .file("new.json", &changed_catalog())
+        .file("new.json", catalog)
         .arg_scratch("new.json")
+}
+
+#[test]
+fn schema_diff_names_affected_steps() {
+    diff_against(&changed_catalog())
         .args([
             "--playbook",
             "playbooks/producer-pal-1.4/quickstart.yaml",
@@ -983,10 +990,7 @@ fn renamed_catalog() -> String {
 fn schema_diff_shows_a_rename_and_counts_steps_once_per_file() {
     // Two steps name a track; the part is included twice and also named on
     // its own: its finding is shown once.
-    Test::new()
-        .args(["schema", "diff", PINNED])
-        .file("new.json", &renamed_catalog())
-        .arg_scratch("new.json")
+    diff_against(&renamed_catalog())
         .file(
             "parts/track.yaml",
             "name: part\nsteps:\n  - tool: ppal-create-track\n    args: { name: Bass, type: midi }\n",
