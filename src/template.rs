@@ -590,7 +590,11 @@ enum Code<'e, 's> {
 /// again when its step runs, and dropped after.
 pub struct Unit<'e, 's> {
     env: &'e Environment<'s>,
+    /// The source as written.
     source: &'s str,
+    /// What is compiled: the source, with the namespace checks of
+    /// [`guard_namespaces`] when it assigns a namespace attribute.
+    compiled_from: &'s str,
     kind: Kind,
     names: Vec<String>,
     code: Option<Code<'e, 's>>,
@@ -617,7 +621,7 @@ impl<'e, 's> Unit<'e, 's> {
         match &self.code {
             Some(code) => f(code),
             None => {
-                let code = Self::compile(self.env, self.source, self.kind)
+                let code = Self::compile(self.env, self.compiled_from, self.kind)
                     .map_err(|e| TemplateError::from_mj(span, &e))?;
                 f(&code)
             }
@@ -702,8 +706,17 @@ impl<'e, 's> Compiler<'e, 's> {
         {
             return Ok(u.clone());
         }
-        let code =
-            Unit::compile(self.env, source, kind).map_err(|e| TemplateError::from_mj(span, &e))?;
+        let compiled_from = match (seen, kind) {
+            (Some(u), _) => u.compiled_from,
+            (None, Kind::Expr) => source,
+            // The guarded copy lives as long as the process; there is one
+            // per distinct source, so it is bounded by the playbook's size.
+            (None, Kind::Text) => {
+                guard_namespaces(source).map_or(source, |g| Box::leak(g.into_boxed_str()))
+            }
+        };
+        let code = Unit::compile(self.env, compiled_from, kind)
+            .map_err(|e| TemplateError::from_mj(span, &e))?;
         let names = match (seen, &code) {
             (Some(u), _) => u.names.clone(),
             (None, Code::Expr(e)) => sorted(e.undeclared_variables(true)),
@@ -713,6 +726,7 @@ impl<'e, 's> Compiler<'e, 's> {
         let unit = Arc::new(Unit {
             env: self.env,
             source,
+            compiled_from,
             kind,
             names,
             code: keep.then_some(code),
@@ -739,13 +753,7 @@ impl<'e, 's> Compiler<'e, 's> {
                 }
                 let (src, kind) = match single_expression(s) {
                     Some(src) => (src, Kind::Expr),
-                    // The guarded copy is kept for the whole process; there
-                    // is one per distinct source, so it is bounded by the
-                    // playbook's size.
-                    None => match guard_namespaces(s) {
-                        Some(g) => (&*Box::leak(g.into_boxed_str()), Kind::Text),
-                        None => (s.as_str(), Kind::Text),
-                    },
+                    None => (s.as_str(), Kind::Text),
                 };
                 let (span, max) = (node.span, self.max);
                 match self.unit(src, kind, hot, span) {
