@@ -110,14 +110,11 @@ pub struct Client {
 /// `http://` server such as Producer Pal on localhost, no trust store. The
 /// client only ever talks to its own base URL, and reading the system's
 /// certificates would be most of the start-up time of `pplay check`.
-fn http_builder(base_url: &str) -> reqwest::ClientBuilder {
+fn http_builder(tools_url: Option<&reqwest::Url>) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none());
-    let plain = base_url
-        .get(..7)
-        .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
-    if plain {
+    if tools_url.is_some_and(|u| u.scheme() == "http") {
         builder.tls_certs_only([])
     } else {
         builder
@@ -126,15 +123,15 @@ fn http_builder(base_url: &str) -> reqwest::ClientBuilder {
 
 impl Client {
     pub fn new(base_url: &str) -> Self {
-        let http = http_builder(base_url)
-            .pool_max_idle_per_host(4)
-            .tcp_nodelay(true)
-            .build()
-            .expect("the HTTP client builds with static settings");
         let base = base_url.trim_end_matches('/').to_owned();
         let tools_url = reqwest::Url::parse(&format!("{base}/api/tools/"))
             .ok()
             .filter(|u| !u.cannot_be_a_base());
+        let http = http_builder(tools_url.as_ref())
+            .pool_max_idle_per_host(4)
+            .tcp_nodelay(true)
+            .build()
+            .expect("the HTTP client builds with static settings");
         Client {
             http,
             base: Arc::from(base),
@@ -248,7 +245,7 @@ impl Client {
     /// and asks for an answer, not only for a connection.
     async fn nothing_listens(&self) -> bool {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let Ok(probe) = http_builder(&self.base)
+        let Ok(probe) = http_builder(self.tools_url.as_ref())
             .pool_max_idle_per_host(0)
             .timeout(Duration::from_secs(2))
             .build()
