@@ -58,7 +58,7 @@ fn not_a_sequence(file: &Arc<SourceFile>, span: Span, kind: &str) -> Diagnostic 
 }
 
 /// The items of a loop value, or the kind of value it is instead.
-fn sequence(v: &MjValue) -> Result<Vec<MjValue>, &'static str> {
+pub fn sequence(v: &MjValue) -> Result<Vec<MjValue>, &'static str> {
     match v.kind() {
         ValueKind::Seq | ValueKind::Iterable => v
             .try_iter()

@@ -503,6 +503,36 @@ fn a_dry_run_shows_what_it_cannot_know_with_placeholders() {
 }
 
 #[test]
+fn a_dry_run_flags_a_capture_whose_setter_skips_every_iteration() {
+    let book = r#"name: Per item
+vars: { parts: [Kick, Bass] }
+steps:
+  - name: "Read {{ item }}"
+    tool: ppal-read-live-set
+    loop: parts
+    when: item == "Pad"
+    capture: { tempo_now: result.tempo }
+  - name: Uses tempo
+    tool: ppal-update-live-set
+    args: { tempo: "{{ tempo_now }}" }
+"#;
+    Test::new()
+        .arg("run")
+        .playbook("i.yaml", book)
+        .args(["--sim", "--dry-run"])
+        .stdout_has("↷ Read Bass [2/2]")
+        .stdout_has(r#"? `tempo_now` is set only by "Read Kick", which this dry run skips"#)
+        .run();
+    // One iteration that runs sets it: nothing to flag.
+    Test::new()
+        .arg("run")
+        .playbook("i.yaml", book)
+        .args(["--sim", "--dry-run", "--var", "parts=[Kick, Pad]"])
+        .stdout_lacks("which this dry run skips")
+        .run();
+}
+
+#[test]
 fn without_a_server_check_and_dry_run_say_to_pass_tools() {
     let url = closed_url();
     Test::new()
@@ -866,6 +896,19 @@ fn ctrl_c_stops_after_the_call_in_flight_and_exits_130() {
     assert_eq!(last["interrupted"], true);
     let calls = last["summary"]["calls"].as_u64().unwrap();
     assert!(calls > 0 && calls < 23, "{calls}");
+    // The clips loop's length is known from the vars: each iteration the
+    // run never reached is listed under its name, rendered with its item.
+    let not_run: Vec<String> = out
+        .json_lines()
+        .iter()
+        .filter(|e| e["event"] == "step_finished" && e["status"] == "not_run")
+        .map(|e| e["step"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(not_run.iter().any(|n| n == "Hat / Sparse"), "{not_run:?}");
+    assert!(
+        !not_run.iter().any(|n| n.contains("item[0].name")),
+        "{not_run:?}"
+    );
 }
 
 #[test]
@@ -1076,6 +1119,57 @@ fn junit_skipped_matches_the_terminal() {
         !report.contains("stopped before this step\" name=\"Empty"),
         "{report}"
     );
+}
+
+/// A skipped include and an include never reached, each with its own
+/// var, around a loop that fails at its second item.
+const NAMED_WITH_WHAT_IS_KNOWN: &str = r#"name: Names
+vars: { kit: 909, parts: [Kick, Snare, Hat] }
+steps:
+  - include: part.yaml
+    when: false
+    vars: { who: "skipped {{ kit }}" }
+  - name: "Make {{ item }}"
+    tool: ppal-connect
+    loop: parts
+    expect: item != "Snare"
+  - name: "Then {{ item }}"
+    tool: ppal-connect
+    loop: parts
+  - include: part.yaml
+    vars: { who: "later {{ kit }}" }
+"#;
+
+#[test]
+fn steps_that_do_not_run_keep_their_rendered_names() {
+    let out = Test::new()
+        .arg("run")
+        .playbook("n.yaml", NAMED_WITH_WHAT_IS_KNOWN)
+        .file(
+            "part.yaml",
+            "name: p\nvars: { who: nobody }\nsteps:\n  - name: \"Inside {{ who }}\"\n    tool: ppal-connect\n",
+        )
+        .args(["--sim", "--color", "never", "--junit"])
+        .arg_scratch("report.xml")
+        .status(1)
+        .stdout_has("↷ Inside skipped 909  ppal-connect  skipped (when: false, on `include: part.yaml`)")
+        .stdout_has("1 failed, 6 skipped (5 not run)")
+        .run();
+    let report = out.read("report.xml");
+    for name in [
+        "Inside skipped 909",
+        "Make Hat [3/3]",
+        "Then Kick [1/3]",
+        "Then Hat [3/3]",
+        "Inside later 909",
+    ] {
+        assert!(
+            report.contains(&format!("name=\"{name}\"")),
+            "{name}: {report}"
+        );
+    }
+    assert!(!report.contains("testcase name=\"Then {{"), "{report}");
+    assert!(!report.contains("testcase name=\"Inside {{"), "{report}");
 }
 
 #[test]

@@ -118,7 +118,8 @@ pub async fn run_journaled(
     r.steps(&checked.steps).await;
     let interrupted = r.cancelled();
     if r.stop.is_some() || interrupted {
-        r.not_run(&checked.steps);
+        let ctx = r.scope.ctx();
+        r.not_run(&checked.steps, &ctx);
     }
     let (exit_code, error) = match (&r.stop, interrupted) {
         (Some(Stop::Unreachable(e)), _) => (exit::UNREACHABLE, Some(e.to_string())),
@@ -206,6 +207,81 @@ fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &
         .label(e.span, "here")
 }
 
+/// The context of one iteration: `item` and `loop` over `base`.
+fn iteration_ctx(base: &MjValue, item: MjValue, it: Iteration) -> MjValue {
+    let Iteration { index0, length } = it;
+    let lp = context! {
+        index0 => index0, index => index0 + 1, first => index0 == 0,
+        last => index0 + 1 == length, length => length,
+    };
+    context! { item => item, loop => lp, ..base.clone() }
+}
+
+/// An include var that could not be evaluated, and where.
+struct IncludeVarFailure<'s> {
+    file: Arc<SourceFile>,
+    name: &'s str,
+    error: TemplateError,
+    ctx: MjValue,
+}
+
+/// An include's vars as the run sets them: the step's own, all evaluated
+/// in the caller's scope, then the included file's defaults for the rest,
+/// in order, each seeing those before it.
+fn include_values<'s>(
+    cs: &CheckedStep<'_, 's>,
+    caller: &MjValue,
+) -> Result<Vec<(&'s str, MjValue)>, IncludeVarFailure<'s>> {
+    let mut values = Vec::with_capacity(cs.include_vars.len() + cs.include_defaults.len());
+    for (name, c) in &cs.include_vars {
+        match c.eval(caller) {
+            Ok(v) => values.push((*name, v)),
+            Err(error) => {
+                return Err(IncludeVarFailure {
+                    file: cs.step.file.clone(),
+                    name,
+                    error,
+                    ctx: caller.clone(),
+                });
+            }
+        }
+    }
+    let Action::Include { playbook, .. } = &cs.step.action else {
+        return Ok(values);
+    };
+    for (name, c) in &cs.include_defaults {
+        let ctx = over(&values, caller);
+        match c.eval(&ctx) {
+            Ok(v) => values.push((*name, v)),
+            Err(error) => {
+                return Err(IncludeVarFailure {
+                    file: playbook.file.clone(),
+                    name,
+                    error,
+                    ctx,
+                });
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// `values` over `base`: a name in both is `values`'.
+fn over(values: &[(&str, MjValue)], base: &MjValue) -> MjValue {
+    let top = MjValue::from_iter(values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    // The last map given wins.
+    minijinja::value::merge_maps([base.clone(), top])
+}
+
+/// The context to name an include's steps in when the run does not enter
+/// it: `caller` with the include's vars, those that can be evaluated.
+fn naming_ctx(cs: &CheckedStep<'_, '_>, caller: &MjValue) -> MjValue {
+    match include_values(cs, caller) {
+        Ok(values) => over(&values, caller),
+        Err(f) => f.ctx,
+    }
+}
+
 fn is_placeholder(v: &MjValue) -> bool {
     v.downcast_object_ref::<Placeholder>().is_some()
 }
@@ -282,11 +358,6 @@ impl Runner<'_> {
                     }
                     Action::Call { .. } => format!("when: {cond}"),
                 };
-                if self.opts.dry_run && it.is_none() {
-                    let name = self.label(cs, ctx);
-                    self.skipped_sets
-                        .extend(plan::sets(cs).into_iter().map(|s| (s, name.clone())));
-                }
                 self.skip(cs, ctx, it, &why);
                 false
             }
@@ -305,32 +376,19 @@ impl Runner<'_> {
         }
     }
 
-    /// Sets an include's vars in the scope: the step's own, all evaluated
-    /// in the caller's scope, then the included file's defaults for the
-    /// rest, in order; false if one failed.
+    /// Sets an include's vars in the scope (see [`include_values`]); false
+    /// if one failed.
     fn include_vars(&mut self, cs: &CheckedStep<'_, '_>) -> bool {
         let caller = self.scope.ctx();
-        let mut given = Vec::with_capacity(cs.include_vars.len());
-        for (name, c) in &cs.include_vars {
-            match c.eval(&caller) {
-                Ok(v) => given.push((*name, v)),
-                Err(e) => return self.include_var_failed(cs, &cs.step.file, name, &e, &caller),
+        match include_values(cs, &caller) {
+            Ok(values) => {
+                for (name, v) in values {
+                    self.scope.set(name, v);
+                }
+                true
             }
+            Err(f) => self.include_var_failed(cs, &f.file, f.name, &f.error, &f.ctx),
         }
-        for (name, v) in given {
-            self.scope.set(name, v);
-        }
-        let Action::Include { playbook, .. } = &cs.step.action else {
-            return true;
-        };
-        for (name, c) in &cs.include_defaults {
-            let ctx = self.scope.ctx();
-            match c.eval(&ctx) {
-                Ok(v) => self.scope.set(name, v),
-                Err(e) => return self.include_var_failed(cs, &playbook.file, name, &e, &ctx),
-            }
-        }
-        true
     }
 
     fn include_var_failed(
@@ -390,17 +448,20 @@ impl Runner<'_> {
                 .set_step(id, MjValue::from_dyn_object(outcomes.clone()));
             outcomes
         });
-        for (index0, item) in items.into_iter().enumerate() {
+        let mut items = items.into_iter().enumerate();
+        while let Some((index0, item)) = items.next() {
+            let base = self.scope.ctx();
             if self.stop.is_some() || self.cancelled() {
+                // Named now, with their items, while the loop's scope holds.
+                for (index0, item) in std::iter::once((index0, item)).chain(items) {
+                    let it = Iteration { index0, length };
+                    self.not_run_one(cs, &iteration_ctx(&base, item, it), Some(it));
+                }
                 break;
             }
-            let base = self.scope.ctx();
-            let lp = context! {
-                index0 => index0, index => index0 + 1, first => index0 == 0,
-                last => index0 + 1 == length, length => length,
-            };
-            let ctx = context! { item => item, loop => lp, ..base };
-            let it = Some(Iteration { index0, length });
+            let it = Iteration { index0, length };
+            let ctx = iteration_ctx(&base, item, it);
+            let it = Some(it);
             let outcome = if cs.when_each && !self.when(cs, &ctx, it) {
                 // A skipped iteration keeps its place in `steps.<id>`.
                 Some(MjValue::from(()))
@@ -557,5 +618,18 @@ impl Runner<'_> {
             Err(d) => self.finish_failed(cs, sr, call.duration_ms, d),
         }
         Some(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_values_shadow_the_callers() {
+        let base = context! { who => "caller", kit => 909 };
+        let ctx = over(&[("who", MjValue::from("include"))], &base);
+        assert_eq!(ctx.get_attr("who").unwrap().as_str(), Some("include"));
+        assert_eq!(ctx.get_attr("kit").unwrap(), MjValue::from(909));
     }
 }

@@ -1,11 +1,12 @@
 //! Steps that do not run: skipped ones (a false `when`, a loop with no
 //! items, the steps of a skipped include), and, after a run stopped early,
-//! every call it never reached. Each is reported as a step end, so every
-//! reporter counts and lists them alike.
+//! every call it never reached. Each is reported as a step end, under its
+//! name rendered with what is known (the loop's item, the include's vars),
+//! so every reporter counts and lists them alike.
 
 use minijinja::value::Value as MjValue;
 
-use super::{Runner, step_ref};
+use super::{Runner, iteration_ctx, plan, step_ref};
 use crate::check::CheckedStep;
 use crate::event::{Event, Iteration, StepStatus};
 
@@ -15,7 +16,8 @@ const NOT_RUN: &str = "not run: the run stopped before this step";
 impl Runner<'_> {
     /// Reports `cs` (or, with `it`, one iteration of it) as skipped for
     /// `why`, under its name rendered in `ctx`; for an include, each call
-    /// step in it.
+    /// step in it, named with the include's vars. A dry run notes what the
+    /// skipped step would have set, for the steps that read it.
     pub(super) fn skip(
         &mut self,
         cs: &CheckedStep<'_, '_>,
@@ -24,12 +26,21 @@ impl Runner<'_> {
         why: &str,
     ) {
         if cs.step.tool().is_none() {
+            let inner_ctx = super::naming_ctx(cs, ctx);
             for inner in &cs.include_steps {
-                self.skip(inner, ctx, None, why);
+                self.skip(inner, &inner_ctx, None, why);
             }
             return;
         }
-        let sr = step_ref(cs, self.label(cs, ctx), it);
+        let name = self.label(cs, ctx);
+        if self.opts.dry_run {
+            for set in plan::sets(cs) {
+                if !self.skipped_sets.iter().any(|(s, _)| *s == set) {
+                    self.skipped_sets.push((set, name.clone()));
+                }
+            }
+        }
+        let sr = step_ref(cs, name, it);
         self.summary.skipped += 1;
         self.summary.steps += 1;
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
@@ -38,26 +49,69 @@ impl Runner<'_> {
 
     /// After a run stopped early: each call step it never reached, and each
     /// iteration of a loop of known length it did not get to, as not run.
-    pub(super) fn not_run(&mut self, steps: &[CheckedStep<'_, '_>]) {
+    pub(super) fn not_run(&mut self, steps: &[CheckedStep<'_, '_>], ctx: &MjValue) {
         for cs in steps {
             if cs.step.tool().is_none() {
-                self.not_run(&cs.include_steps);
+                // An include the run entered has its vars in scope already.
+                let inner = if self.entered(cs) {
+                    ctx.clone()
+                } else {
+                    super::naming_ctx(cs, ctx)
+                };
+                self.not_run(&cs.include_steps, &inner);
                 continue;
             }
             let (done, seen) = self.reached.get(&cs.index).copied().unwrap_or((0, None));
             let length = seen.or(cs.loop_.as_ref().and(cs.loop_len));
-            let missing: Vec<Option<Iteration>> = match length {
-                Some(n) if cs.loop_.is_some() => (done..n)
-                    .map(|index0| Some(Iteration { index0, length: n }))
-                    .collect(),
-                _ if done == 0 => vec![None],
-                _ => Vec::new(),
-            };
-            for it in missing {
-                let sr = step_ref(cs, cs.step.label(), it);
-                self.summary.not_run += 1;
-                self.finish(sr, StepStatus::NotRun, 0.0, Some(NOT_RUN.to_owned()), None);
+            match length {
+                Some(n) if cs.loop_.is_some() => self.not_run_iterations(cs, ctx, done, n),
+                _ if done == 0 => self.not_run_one(cs, ctx, None),
+                _ => {}
             }
         }
+    }
+
+    /// Iterations `done..length` of a loop, named with their items when the
+    /// loop gives the same list now.
+    fn not_run_iterations(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        ctx: &MjValue,
+        done: usize,
+        length: usize,
+    ) {
+        let items = cs
+            .loop_
+            .as_ref()
+            .and_then(|l| l.eval(ctx).ok())
+            .and_then(|v| crate::loops::sequence(&v).ok())
+            .filter(|items| items.len() == length);
+        for index0 in done..length {
+            let it = Iteration { index0, length };
+            let item_ctx = match &items {
+                Some(items) => iteration_ctx(ctx, items[index0].clone(), it),
+                None => ctx.clone(),
+            };
+            self.not_run_one(cs, &item_ctx, Some(it));
+        }
+    }
+
+    /// One call (or iteration) the run never reached, named in `ctx`.
+    pub(super) fn not_run_one(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        ctx: &MjValue,
+        it: Option<Iteration>,
+    ) {
+        let sr = step_ref(cs, self.label(cs, ctx), it);
+        self.summary.not_run += 1;
+        self.finish(sr, StepStatus::NotRun, 0.0, Some(NOT_RUN.to_owned()), None);
+    }
+
+    /// Whether the run reached any call step of this include.
+    fn entered(&self, cs: &CheckedStep<'_, '_>) -> bool {
+        cs.include_steps
+            .iter()
+            .any(|s| self.reached.contains_key(&s.index) || self.entered(s))
     }
 }
