@@ -87,21 +87,37 @@ pub fn node_at<'n>(args: &'n Node, path: &[PathSeg]) -> Option<(Option<Span>, &'
     Some((key_span, node))
 }
 
+/// Where a var's value was given, so a hint can say where to change it.
+pub enum VarSource<'a> {
+    /// The `vars` of a playbook (or of an included file).
+    Playbook,
+    /// A `--var` on the command line.
+    CommandLine,
+    /// A `--vars-file`, at this place.
+    File(&'a crate::vars::Place),
+}
+
 /// Every issue of args that failed the schema after rendering, as one
-/// diagnostic: the first issue leads, the others add their labels.
-pub fn rendered_diagnostic(
+/// diagnostic: the first issue leads, the others add their labels. When the
+/// lead value is a var (`"{{ tempo }}"`), `source` says where that var was
+/// given: the hint names that place, and a vars file's value is labelled.
+pub fn rendered_diagnostic<'a>(
     file: &Arc<SourceFile>,
     tool: &str,
     tool_span: Span,
     args: &Node,
     issues: &[ArgIssue],
+    source: &dyn Fn(&str) -> VarSource<'a>,
 ) -> Diagnostic {
     let mut d = issues
         .first()
         .map(|i| {
             let d = arg_diagnostic(file, tool, tool_span, args, i);
-            match template_help(args, i) {
-                Some(h) => d.help(h),
+            match template_help(args, i, source) {
+                Some((h, note)) => match note {
+                    Some(n) => d.help(h).related(n),
+                    None => d.help(h),
+                },
                 None => d,
             }
         })
@@ -121,15 +137,33 @@ pub fn rendered_diagnostic(
 
 /// For a value a single `{{ expression }}` produced with the wrong type:
 /// how to make the template give the right one (quoting or unquoting the
-/// template does not help there).
-fn template_help(args: &Node, issue: &ArgIssue) -> Option<String> {
+/// template does not help there), and, for a var from a vars file, a note
+/// at its value there.
+fn template_help<'a>(
+    args: &Node,
+    issue: &ArgIssue,
+    source: &dyn Fn(&str) -> VarSource<'a>,
+) -> Option<(String, Option<Diagnostic>)> {
     let (_, node) = node_at(args, &issue.path)?;
     let expr = crate::template::single_expression(node.as_str()?)?;
     let help = issue.help.as_deref()?;
+    let var = crate::playbook::valid_var(expr).then(|| source(expr));
+    let note = match &var {
+        Some(VarSource::File(place)) => Some(
+            Diagnostic::note(
+                "pplay::vars-file",
+                format!("`{expr}` is set in the vars file"),
+            )
+            .in_file(&place.file)
+            .label(place.value, "this value"),
+        ),
+        _ => None,
+    };
     if help.starts_with("quote it") {
-        return Some(format!(
+        let h = format!(
             "the template gives a number or a boolean; write \"{{{{ {expr} | string }}}}\" to send it as text"
-        ));
+        );
+        return Some((h, note));
     }
     // "remove the quotes: 130": the template gave text that reads as a
     // number or a boolean, most often a var written in quotes.
@@ -142,11 +176,18 @@ fn template_help(args: &Node, issue: &ArgIssue) -> Option<String> {
         ("true or false", "bool")
     };
     let convert = format!("write \"{{{{ {expr} | {filter} }}}}\"");
-    Some(if crate::playbook::valid_var(expr) {
-        format!(
+    let h = match var {
+        None => format!("the template gives the text \"{text}\"; {convert}"),
+        Some(VarSource::Playbook) => format!(
             "`{expr}` is the text \"{text}\": make the var {kind} (`{expr}: {text}`, without quotes), or {convert}"
-        )
-    } else {
-        format!("the template gives the text \"{text}\"; {convert}")
-    })
+        ),
+        Some(VarSource::CommandLine) => format!(
+            "`{expr}` is the text \"{text}\" from --var: pass it without quotes (--var {expr}={text}), or {convert}"
+        ),
+        Some(VarSource::File(place)) => format!(
+            "`{expr}` is the text \"{text}\" in {}: make the value {kind} there (`{expr}: {text}`, without quotes), or {convert} in the playbook",
+            place.file.name()
+        ),
+    };
+    Some((h, note))
 }

@@ -16,7 +16,7 @@ use minijinja::value::Value as MjValue;
 use serde_json::Value as Json;
 
 use crate::args;
-use crate::catalog::{Catalog, Tool};
+use crate::catalog::{ArgIssue, Catalog, PathSeg, Tool};
 use crate::diagnostic::{Diagnostic, SourceFile, did_you_mean};
 use crate::hidden_params::HiddenKind;
 use crate::loops;
@@ -247,8 +247,10 @@ pub fn check<'e, 's>(
         path: String::new(),
         planned: Some(0),
         var_values: &vars,
+        overrides: &opts.overrides,
         reassigned: HashSet::new(),
         sure: true,
+        never: false,
     };
     if let Some(t) = &pb.defaults.timeout_ms {
         c.timeout_in_range(&pb.file, t);
@@ -300,6 +302,22 @@ pub fn rendered_timeout(
     }
 }
 
+/// A warning at a `when` the vars alone make false: with these vars the
+/// step never runs. Not an error, as vars can differ from run to run.
+fn never_runs(file: &Arc<SourceFile>, step: &Step, when: &Node) -> Diagnostic {
+    let what = match step.action {
+        Action::Include { .. } => "every step of this include will be skipped",
+        Action::Call { .. } => "this step will be skipped",
+    };
+    Diagnostic::warning(
+        "pplay::when-false",
+        format!("this `when` is false with the given vars: {what}"),
+    )
+    .in_file(file)
+    .label(when.span, "false with these vars")
+    .help("vars can differ per run (--var, --vars-file); if the step should run with these, check the condition and the vars it reads")
+}
+
 /// Whether the template reads any of `names` (as a top-level name).
 fn reads_any(c: &Compiled<'_, '_>, names: &[&str]) -> bool {
     let mut read = Vec::new();
@@ -330,12 +348,12 @@ fn unused_overrides(
             .map(|s| format!("did you mean `{s}`?"))
             .unwrap_or_else(|| "no template reads it; its value is not used".into());
         let d = match &o.at {
-            Some((file, span)) => Diagnostic::warning(
+            Some(place) => Diagnostic::warning(
                 "pplay::unused-var",
                 format!("the vars file sets `{}`, which no template uses", o.name),
             )
-            .in_file(file)
-            .label(*span, "not used"),
+            .in_file(&place.file)
+            .label(place.key, "not used"),
             None => Diagnostic::warning(
                 "pplay::unused-var",
                 format!("--var `{}` is not used by any template", o.name),
@@ -622,9 +640,15 @@ struct Checker<'e, 's, 'v> {
     /// (its own or an enclosing include's) that the vars do not decide as
     /// true. Only then are its args and timeout rendered at check time.
     sure: bool,
+    /// An enclosing include's `when` is false from the vars alone (and was
+    /// warned about there).
+    never: bool,
+    /// `--vars-file` then `--var` values, for hints that say where a var
+    /// was given.
+    overrides: &'v [crate::vars::Override],
 }
 
-impl<'e: 's, 's> Checker<'e, 's, '_> {
+impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
     fn steps(
         &mut self,
         pb: &'s Playbook,
@@ -669,13 +693,21 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
             self.n.names(file, w, loop_extra);
         }
         let when_each = when.as_ref().is_some_and(|w| reads_any(w, loop_extra));
-        let outer = self.sure;
-        self.sure = outer
-            && when.as_ref().is_none_or(|w| {
-                self.vars_only(w, loop_extra)
-                    .and_then(|ctx| w.eval(&ctx).ok())
-                    .is_some_and(|v| v.is_true())
-            });
+        let decided = when.as_ref().map(|w| {
+            self.vars_only(w, loop_extra)
+                .and_then(|ctx| w.eval(&ctx).ok())
+                .map(|v| v.is_true())
+        });
+        let (outer, outer_never) = (self.sure, self.never);
+        self.sure = outer && decided.is_none_or(|d| d == Some(true));
+        if decided == Some(Some(false)) {
+            if !self.never
+                && let Some(node) = &step.when
+            {
+                self.n.diags.push(never_runs(file, step, node));
+            }
+            self.never = true;
+        }
         let (loop_, loop_len) = match &step.loop_ {
             Some(l) => self.loop_(file, l),
             None => (None, Some(1)),
@@ -766,6 +798,7 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         }
         self.n.hot = outer_hot;
         self.sure = outer;
+        self.never = outer_never;
         checked
     }
 
@@ -1003,7 +1036,8 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
     }
 
     /// Unknown, missing and ill-typed arguments, from what is literal and
-    /// what depends only on vars (rendered now, as the run would).
+    /// what depends only on vars (rendered now, as the run would), at any
+    /// depth; what only the run can render is left unchecked.
     fn args(
         &mut self,
         file: &Arc<SourceFile>,
@@ -1018,74 +1052,148 @@ impl<'e: 's, 's> Checker<'e, 's, '_> {
         let generation = self.catalog.generation();
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();
-        let mut templated = compiled.templated_keys();
-        let mut known: serde_json::Map<String, Json> = entries
+        let mut known = KnownArgs::default();
+        let render = self.sure;
+        let value = self.known_value(
+            file,
+            compiled,
+            render,
+            loop_extra,
+            &mut Vec::new(),
+            &mut known,
+        );
+        let Json::Object(mut value) = value else {
+            return;
+        };
+        value.retain(|k, _| !hidden(k));
+        // A whole argument only the run renders counts as given; its value
+        // is checked only when the tool has no such argument.
+        let present: Vec<&str> = entries
             .iter()
-            .filter(|(k, _)| !templated.contains(&k.name.as_str()) && !hidden(&k.name))
-            .map(|(k, v)| (k.name.clone(), v.to_json()))
+            .map(|(k, _)| k.name.as_str())
+            .filter(|k| {
+                known
+                    .unknown
+                    .iter()
+                    .any(|p| p[..] == [PathSeg::Key((*k).to_owned())])
+            })
             .collect();
-        let rendered = self.args_from_vars(file, compiled, loop_extra);
-        templated.retain(|k| !rendered.iter().any(|(r, _)| r == k));
-        for (k, v) in &rendered {
-            if !hidden(k) {
-                known.insert((*k).to_owned(), v.clone());
+        for k in &present {
+            if tool.param(k).is_some() || hidden(k) {
+                value.remove(*k);
             }
         }
-        // Unknown keys are reported for templated values too.
-        for k in &templated {
-            if tool.param(k).is_none() && !hidden(k) {
-                known.insert((*k).to_owned(), Json::Null);
-            }
-        }
-        let issues = tool.check_args(&Json::Object(known), &templated);
-        let (from_vars, literal): (Vec<_>, Vec<_>) = issues.into_iter().partition(|i| {
-            i.key.is_none()
-                && matches!(i.path.first(), Some(crate::catalog::PathSeg::Key(k))
-                    if rendered.iter().any(|(r, _)| *r == k.as_str()))
-        });
+        let issues = tool.check_args(&Json::Object(value), &present);
+        let (from_vars, literal): (Vec<_>, Vec<_>) = issues
+            .into_iter()
+            .filter(|i| !known.hides(i))
+            .partition(|i| i.key.is_none() && known.rendered.iter().any(|r| i.path.starts_with(r)));
         for issue in literal {
             self.n.diags.push(args::arg_diagnostic(
                 file, &tool.name, tool_span, node, &issue,
             ));
         }
         if !from_vars.is_empty() {
-            self.n.diags.push(args::rendered_diagnostic(
-                file, &tool.name, tool_span, node, &from_vars,
-            ));
+            let source = |name: &str| self.var_source(name);
+            let d =
+                args::rendered_diagnostic(file, &tool.name, tool_span, node, &from_vars, &source);
+            self.n.diags.push(d);
         }
     }
 
-    /// The templated args whose templates read only vars, rendered with
-    /// them; one that cannot be rendered is reported here, as the run would.
-    fn args_from_vars(
+    /// Where the value a var has at check time was given.
+    fn var_source(&self, name: &str) -> args::VarSource<'v> {
+        match self.overrides.iter().rev().find(|o| o.name == name) {
+            Some(o) => {
+                o.at.as_ref()
+                    .map_or(args::VarSource::CommandLine, args::VarSource::File)
+            }
+            None => args::VarSource::Playbook,
+        }
+    }
+
+    /// The args as far as the check knows them: literal values as written,
+    /// templates that read only vars rendered (with `render`), and `null`
+    /// where only the run can tell; `known` records the paths of both kinds
+    /// of template. One that cannot be rendered is reported, as the run
+    /// would.
+    fn known_value(
         &mut self,
         file: &Arc<SourceFile>,
-        compiled: &Compiled<'e, 's>,
+        c: &Compiled<'e, 's>,
+        render: bool,
         loop_extra: &[&str],
-    ) -> Vec<(&'s str, Json)> {
-        let Compiled::Map(entries) = compiled else {
-            return Vec::new();
-        };
-        if !self.sure {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        for (k, c) in entries.iter().filter(|(_, c)| !c.is_literal()) {
-            let Some(ctx) = self.vars_only(c, loop_extra) else {
-                continue;
-            };
-            match c.render(&ctx) {
-                Ok(v) => out.push((*k, v)),
-                Err(e) => self.n.diags.push(
-                    Diagnostic::error(
-                        "pplay::template",
-                        format!("an argument cannot be rendered: {}", e.message),
-                    )
-                    .in_file(file)
-                    .label(e.span, "here"),
-                ),
+        path: &mut Vec<PathSeg>,
+        known: &mut KnownArgs,
+    ) -> Json {
+        match c {
+            Compiled::Literal(node) => node.to_json(),
+            Compiled::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    path.push(PathSeg::Index(i));
+                    out.push(self.known_value(file, item, render, loop_extra, path, known));
+                    path.pop();
+                }
+                Json::Array(out)
+            }
+            Compiled::Map(entries) => {
+                let mut out = serde_json::Map::with_capacity(entries.len());
+                for (k, v) in entries {
+                    path.push(PathSeg::Key((*k).to_owned()));
+                    out.insert(
+                        (*k).to_owned(),
+                        self.known_value(file, v, render, loop_extra, path, known),
+                    );
+                    path.pop();
+                }
+                Json::Object(out)
+            }
+            Compiled::Expr { .. } | Compiled::Text { .. } => {
+                let ctx = if render {
+                    self.vars_only(c, loop_extra)
+                } else {
+                    None
+                };
+                match ctx.map(|ctx| c.render(&ctx)) {
+                    Some(Ok(v)) => {
+                        known.rendered.push(path.clone());
+                        return v;
+                    }
+                    Some(Err(e)) => self.n.diags.push(
+                        Diagnostic::error(
+                            "pplay::template",
+                            format!("an argument cannot be rendered: {}", e.message),
+                        )
+                        .in_file(file)
+                        .label(e.span, "here"),
+                    ),
+                    None => {}
+                }
+                known.unknown.push(path.clone());
+                Json::Null
             }
         }
-        out
+    }
+}
+
+/// The places of the templates in a step's args, as the check saw them.
+#[derive(Default)]
+struct KnownArgs {
+    /// Rendered from the vars.
+    rendered: Vec<Vec<PathSeg>>,
+    /// Only the run can render them: left `null` in the checked value.
+    unknown: Vec<Vec<PathSeg>>,
+}
+
+impl KnownArgs {
+    /// Whether an issue may come from a value only the run knows: it is at
+    /// or inside one, or about the list or object holding one (except an
+    /// unknown key, which its value does not change).
+    fn hides(&self, issue: &ArgIssue) -> bool {
+        self.unknown.iter().any(|u| {
+            issue.path.starts_with(u)
+                || (issue.key.is_none() && !issue.path.is_empty() && u.starts_with(&issue.path))
+        })
     }
 }

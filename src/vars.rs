@@ -17,9 +17,18 @@ use crate::yaml::{Span, Value};
 pub struct Override {
     pub name: String,
     pub value: Json,
-    /// The key in a `--vars-file`; `None` for a `--var` (or a library
+    /// Its place in a `--vars-file`; `None` for a `--var` (or a library
     /// caller's value).
-    pub at: Option<(Arc<SourceFile>, Span)>,
+    pub at: Option<Place>,
+}
+
+/// Where a vars file sets a value: the key (for a name no template reads)
+/// and the value (for a value of the wrong kind).
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub file: Arc<SourceFile>,
+    pub key: Span,
+    pub value: Span,
 }
 
 impl Override {
@@ -132,7 +141,11 @@ pub fn read_vars_file(path: &Path) -> Result<Vec<Override>, Vec<Diagnostic>> {
                 .map(|(k, v)| Override {
                     name: k.name.clone(),
                     value: v.to_json(),
-                    at: Some((file.clone(), k.span)),
+                    at: Some(Place {
+                        file: file.clone(),
+                        key: k.span,
+                        value: v.span,
+                    }),
                 })
                 .collect())
         }

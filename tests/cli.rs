@@ -450,6 +450,108 @@ fn check_renders_what_depends_only_on_vars() {
         .run();
 }
 
+/// Sends with a gain from the vars, inside a list of objects that also
+/// reads the loop's item.
+const NESTED_FROM_VARS: &str = r#"name: Sends
+vars: { gain: "-6" }
+steps:
+  - name: Send to A
+    tool: ppal-update-track
+    loop: [t0, t1]
+    args:
+      path: "{{ item }}"
+      sends: [{ return: "{{ item }}", gainDb: "{{ gain }}" }]
+"#;
+
+#[test]
+fn check_renders_vars_deep_inside_args() {
+    Test::new()
+        .arg("check")
+        .playbook("s.yaml", NESTED_FROM_VARS)
+        .args(["--tools", PINNED_2_3, "--color", "never"])
+        .status(2)
+        .stderr_snapshot("nested_args_from_vars")
+        .run();
+    Test::new()
+        .arg("check")
+        .playbook("s.yaml", NESTED_FROM_VARS)
+        .args(["--tools", PINNED_2_3, "--var", "gain=-6"])
+        .stdout_has("no problems")
+        .run();
+    // A literal sibling of a template is checked too; what reads the item
+    // is left to the run.
+    Test::new()
+        .arg("check")
+        .playbook(
+            "s.yaml",
+            &NESTED_FROM_VARS.replace("}]\n", "}, { return: B, gainDb: 5 }]\n"),
+        )
+        .args(["--tools", PINNED_2_3, "--var", "gain=-6"])
+        .status(2)
+        .stderr_has("`sends[1].gainDb` is 5, above the maximum of 0")
+        .stderr_lacks("sends[0]")
+        .run();
+}
+
+#[test]
+fn a_vars_file_value_of_the_wrong_kind_is_shown_in_that_file() {
+    Test::new()
+        .arg("check")
+        .playbook("s.yaml", NESTED_FROM_VARS)
+        .args(["--tools", PINNED_2_3, "--color", "never", "--vars-file"])
+        .file("mix.yaml", "# the mix\ngain: \"-3\"\n")
+        .arg_scratch("mix.yaml")
+        .status(2)
+        .stderr_snapshot("vars_file_value_of_the_wrong_kind")
+        .run();
+    Test::new()
+        .arg("check")
+        .playbook("s.yaml", NESTED_FROM_VARS)
+        .args(["--tools", PINNED_2_3, "--color", "never"])
+        .args(["--var", "gain=\"-3\""])
+        .status(2)
+        .stderr_has("`gain` is the text \"-3\" from --var: pass it without quotes (--var gain=-3)")
+        .run();
+}
+
+/// Steps the vars switch off: a call, an include (whose own switched-off
+/// step is not warned about again), and a `when` decided per item.
+const SWITCHED_OFF: &str = r#"name: Switches
+vars: { fast: false, parts: [Kick, Bass] }
+steps:
+  - name: Quick tempo
+    tool: ppal-update-live-set
+    when: fast
+    args: { tempo: 140 }
+  - include: part.yaml
+    when: fast and parts | length > 0
+  - name: Each
+    tool: ppal-connect
+    loop: parts
+    when: item == "Kick"
+"#;
+
+#[test]
+fn check_warns_at_a_when_the_vars_make_false() {
+    let part = "name: p\nsteps:\n  - tool: ppal-connect\n    when: fast\n";
+    Test::new()
+        .arg("check")
+        .playbook("w.yaml", SWITCHED_OFF)
+        .file("part.yaml", part)
+        .args(["--tools", PINNED_2_3, "--color", "never"])
+        .stdout_has("no problems (2 warnings)")
+        .stderr_snapshot("when_false_from_vars")
+        .run();
+    Test::new()
+        .arg("check")
+        .playbook("w.yaml", SWITCHED_OFF)
+        .file("part.yaml", part)
+        .args(["--tools", PINNED_2_3, "--var", "fast=true"])
+        .stdout_has("no problems")
+        .stdout_lacks("warning")
+        .run();
+}
+
 /// A dry run over what only the run knows: a loop over a capture, a
 /// `when` that reads its item, a capture only a skipped step sets.
 const UNKNOWN_UNTIL_RUN: &str = r#"name: Rename what is there

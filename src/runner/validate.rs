@@ -37,5 +37,8 @@ pub(super) fn validate(
         tool.span,
         node,
         &issues,
+        // The check has hinted at vars files; here a var may have been
+        // set by a capture or an include since.
+        &|_| crate::args::VarSource::Playbook,
     ))
 }
