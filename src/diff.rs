@@ -44,11 +44,16 @@ pub enum Change {
         param: String,
         required: bool,
     },
-    /// A parameter gone and another come with the same schema: one renamed.
+    /// A parameter gone and another come with the same shape: one renamed
+    /// (see [`renames`]). `also` says what else differs (`default`,
+    /// `maximum`, `now required`); `new_schema` tells whether a step's value
+    /// still fits.
     ParamRenamed {
         tool: String,
         from: String,
         to: String,
+        also: Vec<String>,
+        new_schema: Value,
     },
 }
 
@@ -114,8 +119,18 @@ impl fmt::Display for Change {
                     "no longer required"
                 }
             ),
-            Change::ParamRenamed { tool, from, to } => {
-                write!(f, "~ {tool}.{from}: renamed to `{to}`")
+            Change::ParamRenamed {
+                tool,
+                from,
+                to,
+                also,
+                ..
+            } => {
+                write!(f, "~ {tool}.{from}: renamed to `{to}`")?;
+                if !also.is_empty() {
+                    write!(f, " ({})", also.join("; "))?;
+                }
+                Ok(())
             }
         }
     }
@@ -160,11 +175,7 @@ fn diff_tool(old: &Tool, new: &Tool) -> Vec<Change> {
         .iter()
         .map(
             |&name| match renames.iter().find(|(from, _)| *from == name) {
-                Some((from, to)) => Change::ParamRenamed {
-                    tool: tool.clone(),
-                    from: (*from).to_owned(),
-                    to: (*to).to_owned(),
-                },
+                Some((from, to)) => renamed(&tool, old, new, from, to),
                 None => Change::ParamRemoved {
                     tool: tool.clone(),
                     param: name.to_owned(),
@@ -197,31 +208,54 @@ fn diff_tool(old: &Tool, new: &Tool) -> Vec<Change> {
     out
 }
 
-/// Pairs of a parameter gone and one come whose schemas (text aside) and
-/// required-ness are the same, where neither has another such partner: the
-/// one parameter under a new name.
+/// Pairs of a parameter gone and one come with the same shape (see
+/// [`shape`]), where neither has another such partner: the one parameter
+/// under a new name. Two of the same shape gone or come (`trackId` and
+/// `slot` both strings) are ambiguous, and stay a removal and an addition.
 fn renames<'t>(
     old: &Tool,
     new: &Tool,
     gone: &[&'t str],
     came: &[&'t str],
 ) -> Vec<(&'t str, &'t str)> {
-    let same = |g: &str, c: &str| {
-        old.is_required(g) == new.is_required(c)
-            && match (old.param(g), new.param(c)) {
-                (Some(a), Some(b)) => without_text(a) == without_text(b),
-                _ => false,
-            }
-    };
-    gone.iter()
-        .filter_map(|&g| {
-            let mut partners = came.iter().filter(|&&c| same(g, c));
-            let c = *partners.next()?;
+    let gone_shapes: Vec<Option<Value>> = gone.iter().map(|g| old.param(g).map(shape)).collect();
+    let came_shapes: Vec<Option<Value>> = came.iter().map(|c| new.param(c).map(shape)).collect();
+    let same = |g: usize, c: usize| gone_shapes[g].is_some() && gone_shapes[g] == came_shapes[c];
+    (0..gone.len())
+        .filter_map(|g| {
+            let mut partners = (0..came.len()).filter(|&c| same(g, c));
+            let c = partners.next()?;
             let only =
-                partners.next().is_none() && gone.iter().filter(|&&o| same(o, c)).count() == 1;
-            only.then_some((g, c))
+                partners.next().is_none() && (0..gone.len()).filter(|&o| same(o, c)).count() == 1;
+            only.then_some((gone[g], came[c]))
         })
         .collect()
+}
+
+/// The rename of `from` to `to`, with what else changed with it.
+fn renamed(tool: &str, old: &Tool, new: &Tool, from: &str, to: &str) -> Change {
+    let (a, b) = (
+        old.param(from).map(without_text).unwrap_or_default(),
+        new.param(to).map(without_text).unwrap_or_default(),
+    );
+    let mut also = Vec::new();
+    let keys = keys_differing(&a, &b);
+    if !keys.is_empty() {
+        let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        also.push(format!("{} changed", keys.join(", ")));
+    }
+    match (old.is_required(from), new.is_required(to)) {
+        (false, true) => also.push("now required".to_owned()),
+        (true, false) => also.push("no longer required".to_owned()),
+        _ => {}
+    }
+    Change::ParamRenamed {
+        tool: tool.to_owned(),
+        from: from.to_owned(),
+        to: to.to_owned(),
+        also,
+        new_schema: b,
+    }
 }
 
 /// A change of a parameter's schema that a caller can meet: descriptions,
@@ -256,15 +290,54 @@ fn keys_differing<'v>(a: &'v Value, b: &'v Value) -> Vec<&'v str> {
 }
 
 /// Words in a schema that are for people only.
-const TEXT_KEYS: [&str; 3] = ["description", "title", "examples"];
+const TEXT_KEYS: &[&str] = &["description", "title", "examples"];
+
+/// What a parameter's schema says beyond its shape: its text, its default,
+/// annotations, and the bounds and formats of its values. Its type, an
+/// enum's values, and the keys and shapes inside objects and lists are its
+/// shape.
+const NOT_SHAPE: &[&str] = &[
+    "description",
+    "title",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "$comment",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+];
 
 /// A schema with its text for people taken out at every depth (but not a
 /// property that happens to be named `description`).
 fn without_text(schema: &Value) -> Value {
+    without(schema, TEXT_KEYS)
+}
+
+/// The shape of a parameter's schema: what two schemas must share for one
+/// parameter to be the other renamed.
+fn shape(schema: &Value) -> Value {
+    without(schema, NOT_SHAPE)
+}
+
+/// `schema` without the keywords in `drop`, at every depth (a property
+/// named like one stays).
+fn without(schema: &Value, drop: &[&str]) -> Value {
     match schema {
         Value::Object(o) => Value::Object(
             o.iter()
-                .filter(|(k, _)| !TEXT_KEYS.contains(&k.as_str()))
+                .filter(|(k, _)| !drop.contains(&k.as_str()))
                 .map(|(k, v)| {
                     let v = match (k.as_str(), v) {
                         (
@@ -272,16 +345,16 @@ fn without_text(schema: &Value) -> Value {
                             Value::Object(m),
                         ) => Value::Object(
                             m.iter()
-                                .map(|(n, s)| (n.clone(), without_text(s)))
+                                .map(|(n, s)| (n.clone(), without(s, drop)))
                                 .collect(),
                         ),
-                        _ => without_text(v),
+                        _ => without(v, drop),
                     };
                     (k.clone(), v)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(without_text).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| without(v, drop)).collect()),
         v => v.clone(),
     }
 }
@@ -341,10 +414,20 @@ fn finding(tool: &Spanned<String>, args: &Node, change: &Change) -> Option<(Span
         Change::ParamRemoved { param, .. } => {
             arg(param).map(|(s, _)| (s, format!("`{param}` is no longer a parameter of `{t}`")))
         }
-        Change::ParamRenamed { from, to, .. } => arg(from).map(|(s, _)| {
+        Change::ParamRenamed {
+            from,
+            to,
+            new_schema,
+            ..
+        } => arg(from).map(|(s, v)| {
+            let fits = if still_valid(v, new_schema) || has_template(v) {
+                ""
+            } else {
+                "; its value does not fit the new schema"
+            };
             (
                 s,
-                format!("`{t}.{from}` is called `{to}` in the new catalog"),
+                format!("`{t}.{from}` is called `{to}` in the new catalog{fits}"),
             )
         }),
         Change::ParamChanged {

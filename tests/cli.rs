@@ -1159,6 +1159,68 @@ fn schema_diff_shows_a_rename_and_counts_steps_once_per_file() {
         .run();
 }
 
+/// The pinned 1.4 catalog with three argument changes: `sceneIndex` of
+/// `ppal-create-scene` becomes `scene`, an integer still, with new words and
+/// a lower maximum; `trackIndex` of `ppal-read-track` becomes `path`, a
+/// string; `ppal-select` drops two integers and takes one.
+fn reshaped_catalog() -> String {
+    let mut new: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
+    let tools = new["tools"].as_array_mut().unwrap();
+    let mut props = |tool: &str| {
+        let t = tools.iter_mut().find(|t| t["name"] == tool).unwrap();
+        t["inputSchema"]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .clone()
+    };
+    let mut scene = props("ppal-create-scene");
+    let mut s = scene.remove("sceneIndex").unwrap();
+    s["description"] = Value::from("where the new scene goes");
+    s["maximum"] = Value::from(999);
+    scene.insert("scene".into(), s);
+    let mut track = props("ppal-read-track");
+    track.remove("trackIndex");
+    track.insert("path".into(), serde_json::json!({ "type": "string" }));
+    let mut select = props("ppal-select");
+    let t = select.remove("trackIndex").unwrap();
+    select.remove("sceneIndex");
+    select.insert("track".into(), t);
+    for (tool, p) in [
+        ("ppal-create-scene", scene),
+        ("ppal-read-track", track),
+        ("ppal-select", select),
+    ] {
+        let t = tools.iter_mut().find(|t| t["name"] == tool).unwrap();
+        t["inputSchema"]["properties"] = Value::Object(p);
+    }
+    serde_json::to_string_pretty(&new).unwrap()
+}
+
+#[test]
+fn schema_diff_sees_a_rename_when_the_shapes_match() {
+    diff_against(&reshaped_catalog())
+        .file(
+            "scenes.yaml",
+            "name: scenes\nsteps:\n  - tool: ppal-create-scene\n    args: { sceneIndex: 2 }\n  - tool: ppal-create-scene\n    args: { sceneIndex: 1200 }\n",
+        )
+        .arg("--playbook")
+        .arg_scratch("scenes.yaml")
+        .args(["--color", "never"])
+        .status(1)
+        .stdout_has("~ ppal-create-scene.sceneIndex: renamed to `scene` (`maximum` changed)\n")
+        .stdout_lacks("+ ppal-create-scene.scene")
+        // Another type is another argument, not a rename.
+        .stdout_has("- ppal-read-track.trackIndex\n")
+        .stdout_has("+ ppal-read-track.path\n")
+        // Two of the same shape gone for one: which one is unknown.
+        .stdout_has("- ppal-select.trackIndex\n")
+        .stdout_has("- ppal-select.sceneIndex\n")
+        .stdout_has("+ ppal-select.track\n")
+        .stdout_has("scenes.yaml: 2 steps affected")
+        .stderr_snapshot("schema_diff_rename_by_shape")
+        .run();
+}
+
 #[test]
 fn a_url_without_a_scheme_says_to_add_http() {
     Test::new()
