@@ -39,6 +39,9 @@
 //! - [`exit`]: the exit codes, and the mapping from a failed request to one.
 //! - [`loops`]: what a loop iterates over and its limit, for checker and
 //!   runner alike; [`args`]: argument problems drawn at their node.
+//! - [`memory`] and [`sizing`]: a template's memory budget, kept by the
+//!   allocator, and the rewrite that sizes what operators and filters build
+//!   before they build it, since MiniJinja has no hook there.
 //!
 //! # Beside the pipeline
 //!
@@ -82,6 +85,7 @@ pub mod readers;
 pub mod report;
 pub mod runner;
 pub mod sim;
+pub mod sizing;
 pub mod template;
 pub mod vars;
 pub mod yaml;

@@ -91,6 +91,25 @@ pub fn over_budget() -> bool {
     LIMIT.with(|l| l.get().is_some()) && OVER.with(Cell::get)
 }
 
+/// Bytes the running section may still take; unbounded outside one.
+pub fn remaining() -> usize {
+    match LIMIT.with(Cell::get) {
+        Some(limit) => limit.saturating_sub(USED.with(Cell::get).max(0) as usize),
+        None => usize::MAX,
+    }
+}
+
+/// Can the running section take `bytes` more? When it cannot, it is marked
+/// over its budget now, before they are taken, so a value too large to
+/// build is refused instead of built. Always `true` outside a section.
+pub fn claim(bytes: usize) -> bool {
+    let fits = bytes <= remaining();
+    if !fits {
+        OVER.with(|o| o.set(true));
+    }
+    fits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,6 +77,7 @@ pub fn environment_with<'s>(limits: Limits) -> Environment<'s> {
     env.add_function("zip", move |args: Rest<MjValue>| zip(&args, max));
     env.add_function("product", move |args: Rest<MjValue>| product(&args, max));
     env.add_filter(ACYCLIC_FILTER, acyclic);
+    crate::sizing::register(&mut env);
     env.set_unknown_method_callback(map_method);
     env
 }
@@ -303,6 +304,7 @@ fn budgeted<R>(
     span: Span,
     f: impl FnOnce() -> Result<R, TemplateError>,
 ) -> Result<R, TemplateError> {
+    crate::sizing::reset();
     match crate::memory::metered(memory_budget(max), f) {
         (_, true) => Err(TemplateError::too_much_memory(span, max)),
         (r, false) => r,
@@ -316,7 +318,7 @@ const MAX_DEPTH: usize = 64;
 /// Fails when `v` holds more than `max` bytes of strings and items, or nests
 /// too deeply; stops counting as soon as it knows.
 fn within(v: &MjValue, max: usize, span: Span) -> Result<(), TemplateError> {
-    measure(v, max).map_err(|deep| {
+    measure(v, max).map(drop).map_err(|deep| {
         if deep {
             TemplateError::too_deep(span)
         } else {
@@ -325,9 +327,10 @@ fn within(v: &MjValue, max: usize, span: Span) -> Result<(), TemplateError> {
     })
 }
 
-/// Walks `v` for at most `max` bytes and [`MAX_DEPTH`] levels: `Err(true)`
-/// when it nests deeper, `Err(false)` when it holds more.
-fn measure(v: &MjValue, max: usize) -> Result<(), bool> {
+/// Walks `v` for at most `max` bytes and [`MAX_DEPTH`] levels: the bytes it
+/// holds (its strings, and 8 for anything else), or `Err(true)` when it nests
+/// deeper, `Err(false)` when it holds more.
+pub(crate) fn measure(v: &MjValue, max: usize) -> Result<usize, bool> {
     fn walk(v: &MjValue, left: &mut usize, depth: usize) -> Result<(), bool> {
         if depth > MAX_DEPTH {
             return Err(true);
@@ -356,7 +359,8 @@ fn measure(v: &MjValue, max: usize) -> Result<(), bool> {
         Ok(())
     }
     let mut left = max;
-    walk(v, &mut left, 0)
+    walk(v, &mut left, 0)?;
+    Ok(max - left)
 }
 
 /// The filter [`guard_namespaces`] puts after each namespace assignment.
@@ -427,6 +431,21 @@ fn guard_namespaces(source: &str) -> Option<String> {
         out.insert_str(at, &text);
     }
     Some(out)
+}
+
+/// What a source is compiled from: the source with its building operators
+/// sized ([`crate::sizing`]) and, for text, the namespace checks of
+/// [`guard_namespaces`]. A guarded copy lives as long as the process; there
+/// is one per distinct source, so it is bounded by the playbook's size.
+fn guarded(source: &str, kind: Kind) -> &str {
+    let expression = matches!(kind, Kind::Expr);
+    let sized = crate::sizing::guard(source, expression);
+    let text = sized.as_deref().unwrap_or(source);
+    let guarded = match kind {
+        Kind::Expr => sized,
+        Kind::Text => guard_namespaces(text).or(sized),
+    };
+    guarded.map_or(source, |g| Box::leak(g.into_boxed_str()))
 }
 
 /// A writer that refuses to grow past a cap, so a runaway template stops at
@@ -592,8 +611,7 @@ pub struct Unit<'e, 's> {
     env: &'e Environment<'s>,
     /// The source as written.
     source: &'s str,
-    /// What is compiled: the source, with the namespace checks of
-    /// [`guard_namespaces`] when it assigns a namespace attribute.
+    /// What is compiled: the source, [`guarded`].
     compiled_from: &'s str,
     kind: Kind,
     names: Vec<String>,
@@ -706,14 +724,9 @@ impl<'e, 's> Compiler<'e, 's> {
         {
             return Ok(u.clone());
         }
-        let compiled_from = match (seen, kind) {
-            (Some(u), _) => u.compiled_from,
-            (None, Kind::Expr) => source,
-            // The guarded copy lives as long as the process; there is one
-            // per distinct source, so it is bounded by the playbook's size.
-            (None, Kind::Text) => {
-                guard_namespaces(source).map_or(source, |g| Box::leak(g.into_boxed_str()))
-            }
+        let compiled_from = match seen {
+            Some(u) => u.compiled_from,
+            None => guarded(source, kind),
         };
         let code = Unit::compile(self.env, compiled_from, kind)
             .map_err(|e| TemplateError::from_mj(span, &e))?;

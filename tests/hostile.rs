@@ -24,6 +24,8 @@ struct Case {
     at: Option<String>,
     /// Text that must never be shown (a file's contents).
     never: Vec<String>,
+    /// Address space pplay may use, in MiB: past it an allocation aborts.
+    within_mib: Option<u64>,
 }
 
 fn case(name: &'static str, main: &str, exit: i32, says: &'static str, line: usize) -> Case {
@@ -35,6 +37,7 @@ fn case(name: &'static str, main: &str, exit: i32, says: &'static str, line: usi
         says,
         at: Some(format!("main.yaml:{line}:")),
         never: Vec::new(),
+        within_mib: None,
     }
 }
 
@@ -45,6 +48,10 @@ impl Case {
     }
     fn never(mut self, s: &str) -> Self {
         self.never.push(s.to_owned());
+        self
+    }
+    fn within_mib(mut self, mib: u64) -> Self {
+        self.within_mib = Some(mib);
         self
     }
     fn unlocated(mut self) -> Self {
@@ -107,6 +114,31 @@ fn corpus() -> Vec<Case> {
             "bytes",
             3,
         ),
+        case(
+            "repeated strings joined in one expression are refused before they are built",
+            &with_step(
+                &format!(
+                    "vars:\n  big: \"{{{{ {} }}}}\"\n",
+                    vec!["('x' * 100000000)"; 30].join(" ~ ")
+                ),
+                "",
+            ),
+            2,
+            "MiB while it runs",
+            3,
+        )
+        .within_mib(300),
+        case(
+            "a long string turned into a list of characters is refused before it is built",
+            &with_step(
+                "vars:\n  chars: \"{{ ('x' * 10000000) | list | length }}\"\n",
+                "",
+            ),
+            2,
+            "MiB while it runs",
+            3,
+        )
+        .within_mib(300),
         case(
             "a template producing too much text stops at the cap",
             &with_step(
@@ -241,7 +273,17 @@ fn corpus() -> Vec<Case> {
 /// Runs `pplay run main.yaml` in `dir` against `server` (unless the case
 /// names its own URL) and returns (exit code, stderr).
 fn run_case(dir: &Path, c: &Case, server: &str) -> (i32, String) {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"));
+    let bin = env!("CARGO_BIN_EXE_pplay");
+    let mut cmd = match c.within_mib {
+        // A cap on the address space turns memory taken into an abort.
+        Some(mib) => {
+            let mut sh = std::process::Command::new("sh");
+            let kib = (mib << 10).to_string();
+            sh.args(["-c", "ulimit -v \"$0\" && exec \"$@\"", &kib, bin]);
+            sh
+        }
+        None => std::process::Command::new(bin),
+    };
     cmd.current_dir(dir)
         .env_remove("PPAL_URL")
         .env("PPLAY_SECRET", "hunter2")
@@ -279,6 +321,7 @@ async fn every_hostile_input_is_refused_at_its_line_with_nothing_sent() {
                 files: c.files.clone(),
                 args: c.args.clone(),
                 never: Vec::new(),
+                within_mib: c.within_mib,
                 ..case(c.name, "", 0, "", 0)
             };
             tokio::task::spawn_blocking(move || run_case(&dir, &c2, &url))
