@@ -158,7 +158,7 @@ fn for_each_child<'a>(e: &'a Expr<'a>, f: &mut dyn FnMut(&'a Expr<'a>)) {
             [&s.start, &s.stop, &s.step]
                 .into_iter()
                 .flatten()
-                .for_each(|x| f(x));
+                .for_each(&mut *f);
         }
         Expr::UnaryOp(u) => f(&u.expr),
         Expr::BinOp(b) => {
@@ -172,10 +172,10 @@ fn for_each_child<'a>(e: &'a Expr<'a>, f: &mut dyn FnMut(&'a Expr<'a>)) {
         Expr::IfExpr(i) => {
             f(&i.test_expr);
             f(&i.true_expr);
-            i.false_expr.iter().for_each(|x| f(x));
+            i.false_expr.iter().for_each(&mut *f);
         }
         Expr::Filter(x) => {
-            x.expr.iter().for_each(|x| f(x));
+            x.expr.iter().for_each(&mut *f);
             args(&x.args, f);
         }
         Expr::Test(t) => {
@@ -191,8 +191,8 @@ fn for_each_child<'a>(e: &'a Expr<'a>, f: &mut dyn FnMut(&'a Expr<'a>)) {
             f(&c.expr);
             args(&c.args, f);
         }
-        Expr::List(l) => l.items.iter().for_each(|x| f(x)),
-        Expr::Map(m) => m.keys.iter().chain(&m.values).for_each(|x| f(x)),
+        Expr::List(l) => l.items.iter().for_each(&mut *f),
+        Expr::Map(m) => m.keys.iter().chain(&m.values).for_each(&mut *f),
     }
 }
 

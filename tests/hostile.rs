@@ -658,3 +658,53 @@ async fn a_second_ctrl_c_abandons_the_call_but_still_reports() {
     assert_eq!(last["interrupted"], true);
     assert!(junit.contains("<testsuite"), "{junit}");
 }
+
+/// A step that waits to send its call again, its server failing each time.
+const RETRIED: &str = "name: retried\nsteps:\n  - tool: ppal-connect\n    retries: 3\n    retryDelayMs: 1500\n    resend: true\n";
+
+/// Starts `pplay run main.yaml --json` against a server that answers 503,
+/// reads stdout until the first retry is announced, then either closes
+/// stdout or sends `signal`; returns (exit code, what the server got).
+#[cfg(unix)]
+fn stopped_while_waiting(signal: Option<&str>) -> (Option<i32>, usize) {
+    use std::io::BufRead;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(TestServer::start(|_, _| {
+        Answer::status(503, json!({"error": "busy"}))
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.yaml"), RETRIED).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+        .current_dir(dir.path())
+        .env_remove("PPAL_URL")
+        .args(["run", "main.yaml", "--json", "--url", &server.url()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let announced = lines.any(|l| l.unwrap().contains("\"event\":\"retry\""));
+    assert!(announced, "no retry was announced");
+    match signal {
+        // The reader goes while pplay waits, with nothing to write.
+        None => drop(lines),
+        Some(s) => {
+            std::process::Command::new("kill")
+                .args([s, &child.id().to_string()])
+                .status()
+                .unwrap();
+        }
+    }
+    let code = child.wait().unwrap().code();
+    (code, server.requests().len())
+}
+
+#[cfg(unix)]
+#[test]
+fn nothing_is_sent_again_once_the_reader_is_gone_or_a_signal_came_during_the_wait() {
+    for (signal, exit) in [(None, 141), (Some("-INT"), 130), (Some("-TERM"), 143)] {
+        let (code, calls) = stopped_while_waiting(signal);
+        assert_eq!(code, Some(exit), "{signal:?}");
+        assert_eq!(calls, 1, "{signal:?}: the call was sent again");
+    }
+}

@@ -24,6 +24,26 @@ pub fn err_raw(text: impl Display) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// Has the reader of `out` gone? For a pipe or socket whose other end is
+/// closed, `poll` says so at once, without writing anything (a write would
+/// only tell once the next line is due, after another call was sent).
+#[cfg(unix)]
+pub fn reader_gone(out: &impl std::os::fd::AsRawFd) -> bool {
+    let mut fd = libc::pollfd {
+        fd: out.as_raw_fd(),
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid `pollfd`, its count, and a zero timeout.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+}
+
+#[cfg(not(unix))]
+pub fn reader_gone<T>(_: &T) -> bool {
+    false
+}
+
 /// `println!` that ends pplay quietly when stdout is closed.
 macro_rules! outln {
     ($($arg:tt)*) => {

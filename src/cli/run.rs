@@ -236,6 +236,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         cancel: Some(stops.cancel.clone()),
         cancel_code: Some(stops.code.clone()),
         abandon: Some(stops.abandon.clone()),
+        watch: Some(stops.watch_readers(json)),
     };
     let outcome = runner::run_journaled(
         &checked,
@@ -310,6 +311,19 @@ impl Stops {
             }
         });
         stops
+    }
+
+    /// The check before each call that the readers of the reports are still
+    /// there: stdout always, stderr too when the human report goes there.
+    fn watch_readers(&self, json: bool) -> runner::Watch {
+        let stops = self.clone();
+        runner::Watch(Arc::new(move || {
+            if super::output::reader_gone(&std::io::stdout())
+                || (json && super::output::reader_gone(&std::io::stderr()))
+            {
+                stops.stop(exit::OUTPUT_CLOSED);
+            }
+        }))
     }
 
     /// Stops the run after the call in flight; the first reason sets the

@@ -277,6 +277,15 @@ impl Runner<'_> {
                     reason: error.unwrap_or_default(),
                 });
                 tokio::time::sleep(Duration::from_millis(delay)).await;
+                // Stopped during the wait: no call is in flight, so none is
+                // sent.
+                if self.cancelled() {
+                    let why = format!(
+                        "not re-sent: the run was stopped while it waited to send attempt {}",
+                        attempt + 1
+                    );
+                    return (res, Some(why));
+                }
                 continue;
             }
             let why = match policy {

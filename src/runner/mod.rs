@@ -59,6 +59,21 @@ pub struct RunOptions {
     /// Notified (by a second Ctrl-C) to abandon the call in flight; the run
     /// then ends as an interrupted one, reports and all.
     pub abandon: Option<Arc<tokio::sync::Notify>>,
+    /// Asked before each call whether to raise `cancel`: the CLI looks there
+    /// for a report reader that has gone, which no write would show until
+    /// the next report line.
+    pub watch: Option<Watch>,
+}
+
+/// A check run before each call; it raises the run's `cancel` when the run
+/// should stop.
+#[derive(Clone)]
+pub struct Watch(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watch")
+    }
 }
 
 /// How a run ended.
@@ -288,6 +303,9 @@ fn is_placeholder(v: &MjValue) -> bool {
 
 impl Runner<'_> {
     fn cancelled(&self) -> bool {
+        if let Some(Watch(watch)) = &self.opts.watch {
+            watch();
+        }
         self.opts
             .cancel
             .as_ref()
