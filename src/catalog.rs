@@ -271,6 +271,8 @@ pub struct ArgIssue {
     pub path: Vec<PathSeg>,
     /// For an unknown key: the key itself, so the label can sit on it.
     pub key: Option<String>,
+    /// A required key is absent: no value beside it changes that.
+    pub missing: bool,
     pub message: String,
     pub help: Option<String>,
 }
@@ -325,6 +327,7 @@ impl Tool {
             let mut issue = ArgIssue {
                 path: path.clone(),
                 key: None,
+                missing: false,
                 message: String::new(),
                 help: None,
             };
@@ -335,6 +338,7 @@ impl Tool {
                     if path.is_empty() && present.contains(&p) {
                         continue;
                     }
+                    issue.missing = true;
                     issue.message = if path.is_empty() {
                         format!("missing required argument `{p}`")
                     } else {
@@ -360,6 +364,7 @@ impl Tool {
                         issues.push(ArgIssue {
                             path,
                             key: Some(key.clone()),
+                            missing: false,
                             message: if issue.path.is_empty() {
                                 format!("unknown argument `{key}` for `{}`", self.name)
                             } else {

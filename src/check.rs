@@ -1189,11 +1189,14 @@ struct KnownArgs {
 impl KnownArgs {
     /// Whether an issue may come from a value only the run knows: it is at
     /// or inside one, or about the list or object holding one (except an
-    /// unknown key, which its value does not change).
+    /// unknown key or a missing one, which its value does not change).
     fn hides(&self, issue: &ArgIssue) -> bool {
         self.unknown.iter().any(|u| {
             issue.path.starts_with(u)
-                || (issue.key.is_none() && !issue.path.is_empty() && u.starts_with(&issue.path))
+                || (issue.key.is_none()
+                    && !issue.missing
+                    && !issue.path.is_empty()
+                    && u.starts_with(&issue.path))
         })
     }
 }

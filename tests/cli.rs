@@ -491,6 +491,18 @@ fn check_renders_vars_deep_inside_args() {
         .stderr_has("`sends[1].gainDb` is 5, above the maximum of 0")
         .stderr_lacks("sends[0]")
         .run();
+    // A key missing beside a value only the run knows is missing whatever
+    // that value turns out to be.
+    Test::new()
+        .arg("check")
+        .playbook(
+            "s.yaml",
+            &NESTED_FROM_VARS.replace(", gainDb: \"{{ gain }}\" }]", " }]"),
+        )
+        .args(["--tools", PINNED_2_3, "--var", "gain=-6"])
+        .status(2)
+        .stderr_has("`sends[0]` is missing the required key `gainDb`")
+        .run();
 }
 
 #[test]
