@@ -103,8 +103,51 @@ pub fn is_flow(src: &str, map: &Node) -> bool {
 }
 
 /// The end of an entry's text: its value, or its key when the value is empty.
-fn entry_end(k: &Key, v: &Node) -> usize {
-    (k.span.offset + k.span.len).max(v.span.offset + v.span.len)
+pub fn entry_end(src: &str, k: &Key, v: &Node) -> usize {
+    (k.span.offset + k.span.len).max(node_end(src, v))
+}
+
+/// The source range of a node's own text. The parser's span of a block
+/// scalar (`|`, `>`) starts at its first content line and runs on over the
+/// line breaks after it; here it starts at its header and ends with its
+/// last character, so that an edit replaces the whole scalar, a label stops
+/// there, and the blank lines and comments after it stay.
+pub fn node_range(src: &str, n: &Node) -> Range<usize> {
+    let (start, end) = (n.span.offset, n.span.offset + n.span.len);
+    match block_header(src, start) {
+        Some(h) => h..start + src[start..end].trim_end().len(),
+        None => start..end,
+    }
+}
+
+/// Where a node's own text ends (see [`node_range`]).
+pub fn node_end(src: &str, n: &Node) -> usize {
+    node_range(src, n).end
+}
+
+/// The offset of the `|` or `>` header of the block scalar whose content
+/// starts at `start`: content begins a line, and the last non-blank line
+/// before it ends with the header (indicators and a comment allowed).
+fn block_header(src: &str, start: usize) -> Option<usize> {
+    let line_start = src[..start].rfind('\n')?;
+    if !src[line_start + 1..start].trim().is_empty() {
+        return None;
+    }
+    let mut end = line_start;
+    loop {
+        let from = src[..end].rfind('\n').map_or(0, |p| p + 1);
+        let line = &src[from..end];
+        if line.trim().is_empty() && from > 0 {
+            end = from - 1;
+            continue;
+        }
+        let code = line.find(" #").map_or(line, |i| &line[..i]).trim_end();
+        let at = code.rfind(['|', '>'])?;
+        let indicators = code[at + 1..]
+            .chars()
+            .all(|c| matches!(c, '+' | '-' | '1'..='9'));
+        return (indicators && code[..at].ends_with(' ')).then_some(from + at);
+    }
 }
 
 /// The edit that removes entry `i` of `map`, keeping any comment that shared
@@ -113,13 +156,13 @@ pub fn remove_entry(src: &str, map: &Node, i: usize) -> Option<Edit> {
     let entries = map.as_map()?;
     let (k, v) = entries.get(i)?;
     let start = k.span.offset;
-    let end = entry_end(k, v);
+    let end = entry_end(src, k, v);
     if is_flow(src, map) {
         let range = if let Some((next, _)) = entries.get(i + 1) {
             start..next.span.offset
         } else if i > 0 {
             let (pk, pv) = &entries[i - 1];
-            entry_end(pk, pv)..end
+            entry_end(src, pk, pv)..end
         } else {
             start..end
         };
@@ -194,5 +237,32 @@ mod tests {
         assert_eq!(e.map_offset(5), 6);
         assert_eq!(e.map_offset(6), 8);
         assert_eq!(e.map_offset(0), 0);
+    }
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    fn ranges(src: &str) -> Vec<&str> {
+        let doc = parse(src).unwrap();
+        let args = &doc.as_map().unwrap()[0].1;
+        (args.as_map().unwrap().iter())
+            .map(|(_, v)| &src[node_range(src, v)])
+            .collect()
+    }
+
+    #[test]
+    fn a_block_scalar_runs_from_its_header_to_its_last_character() {
+        let src = "args:\n  p: |  # lines\n    a=1\n\n    b=2\n\n  # after\n  x: >-\n\n    folded\n  y: \"|\"\n";
+        assert_eq!(
+            ranges(src),
+            [
+                "|  # lines\n    a=1\n\n    b=2",
+                ">-\n\n    folded",
+                "\"|\""
+            ]
+        );
     }
 }

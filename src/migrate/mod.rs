@@ -228,7 +228,7 @@ impl<'p> Unit<'p> {
     /// Notes a unit left as it was, at its entry.
     pub fn left(&mut self, a: &Args, l: Left) {
         let (k, v) = &a.entries[l.entry];
-        let end = (k.span.offset + k.span.len).max(v.span.offset + v.span.len);
+        let end = edit::entry_end(self.src(), k, v);
         let span = Span::new(k.span.offset, end - k.span.offset);
         self.warn(l.kind, l.message, span, "left as it was", l.help);
     }
@@ -291,11 +291,11 @@ impl<'p> Unit<'p> {
             }
         }
         let (k, v) = &a.entries[primary];
-        let end = (k.span.offset + k.span.len).max(v.span.offset + v.span.len);
+        let end = edit::entry_end(src, k, v);
         let style = f
             .entries
             .iter()
-            .map(|&i| scalar::style(src, a.entries[i].1.span))
+            .map(|&i| scalar::style(src, &a.entries[i].1))
             .find(|s| matches!(s, Style::Double | Style::Single))
             .unwrap_or(Style::Plain);
         match &f.value {
@@ -318,9 +318,13 @@ impl<'p> Unit<'p> {
         }
         for (j, value) in &f.also {
             let n = &a.entries[*j].1;
-            let st = scalar::style(src, n.span);
-            let r = n.span.offset..n.span.offset + n.span.len;
-            local.push(r, scalar::emit(value, st, a.flow_style)).ok()?;
+            let st = scalar::style(src, n);
+            local
+                .push(
+                    edit::node_range(src, n),
+                    scalar::emit(value, st, a.flow_style),
+                )
+                .ok()?;
         }
         Some(local)
     }
@@ -340,18 +344,19 @@ impl<'p> Unit<'p> {
                 Some(v) => v.into_iter().all(|(r, t)| local.push(r, t.clone()).is_ok()),
                 None => {
                     let new = apply_sub(s, &list);
-                    let st = scalar::style(src, node.span);
+                    let st = scalar::style(src, node);
                     // Plain only when it would be plain in a flow too.
                     let flow = true;
-                    let r = node.span.offset..node.span.offset + node.span.len;
+                    let r = edit::node_range(src, node);
                     local.push(r, scalar::emit(&new, st, flow)).is_ok()
                 }
             };
             if !ok || self.edits.push_all(local).is_err() {
+                let r = edit::node_range(self.src(), node);
                 self.warn(
                     Kind::Unsupported,
                     "this value could not be rewritten in place",
-                    node.span,
+                    Span::new(r.start, r.len()),
                     "left as it was",
                     "apply the 2.3 field names by hand",
                 );

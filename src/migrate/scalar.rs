@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::yaml::{Node, Span};
+use crate::yaml::Node;
 
 /// How a scalar was written in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,9 +15,12 @@ pub enum Style {
     Block,
 }
 
-/// The style of the scalar at `span`.
-pub fn style(src: &str, span: Span) -> Style {
-    match src[span.offset..].chars().next() {
+/// The style of a scalar node.
+pub fn style(src: &str, node: &Node) -> Style {
+    match src[super::edit::node_range(src, node).start..]
+        .chars()
+        .next()
+    {
         Some('"') => Style::Double,
         Some('\'') => Style::Single,
         Some('|') | Some('>') => Style::Block,
@@ -89,9 +92,10 @@ pub fn source_range(
     r: Range<usize>,
 ) -> Option<Range<usize>> {
     let raw = &src[node.span.offset..node.span.offset + node.span.len];
-    let (inner_start, inner) = match style(src, node.span) {
+    let (inner_start, inner) = match style(src, node) {
         Style::Single | Style::Double if raw.len() >= 2 => (1, &raw[1..raw.len() - 1]),
-        Style::Plain => (0, raw),
+        // The parser's span of a block scalar is its content.
+        Style::Plain | Style::Block => (0, raw),
         _ => return None,
     };
     (inner == decoded).then(|| {
