@@ -536,6 +536,17 @@ impl LiveSet {
                 }
             }
             let (t, loc) = self.find_clip_id(id).expect("still there");
+            if let Some(start) = s(args, "arrangementStart") {
+                match &loc {
+                    ClipLoc::Arrangement(k) => {
+                        self.tracks[t].arrangement[*k].arrangement_start =
+                            Some(start.trim().to_owned());
+                    }
+                    ClipLoc::Slot(_) => warnings.push(format!(
+                        "updateClip: clip {id} is a session clip; arrangementStart ignored"
+                    )),
+                }
+            }
             let replace = s(args, "noteUpdateMode") == Some("replace");
             let clip = self.clip_mut(t, &loc).expect("located");
             if let Some(nm) = names.get(k).or(names.first().filter(|_| names.len() == 1)) {
@@ -807,20 +818,46 @@ impl LiveSet {
                     .find_clip_id(id)
                     .ok_or(format!("No clip with id {id}"))?;
                 let src = self.clip_at(t, &loc).cloned().expect("located");
-                let to =
-                    s(args, "toSlot").ok_or("toSlot is required to duplicate a session clip")?;
-                for text in list(Some(to)) {
-                    let (nt, nsc) = slot(&text).ok_or(format!("Invalid toSlot '{text}'"))?;
-                    self.check_slot(nt, nsc)?;
+                let starts = self.arrangement_destinations(args)?;
+                if starts.is_empty() {
+                    let to = s(args, "toSlot").ok_or(
+                        "toSlot, arrangementStart or locator is required to duplicate a clip",
+                    )?;
+                    for text in list(Some(to)) {
+                        let (nt, nsc) = slot(&text).ok_or(format!("Invalid toSlot '{text}'"))?;
+                        self.check_slot(nt, nsc)?;
+                        let mut c = src.clone();
+                        c.id = self.new_id();
+                        out.push(json!({"id": c.id, "slot": text}));
+                        self.tracks[nt].slots[nsc] = Some(c);
+                    }
+                }
+                // Arrangement copies go on the source clip's own track.
+                for start in starts {
                     let mut c = src.clone();
                     c.id = self.new_id();
-                    out.push(json!({"id": c.id, "slot": text}));
-                    self.tracks[nt].slots[nsc] = Some(c);
+                    c.lane = None;
+                    out.push(json!({"id": c.id, "trackIndex": t, "arrangementStart": start}));
+                    c.arrangement_start = Some(start);
+                    self.tracks[t].arrangement.push(c);
                 }
             }
             _ => return Err(format!("The simulator cannot duplicate a {ty}")),
         }
         Ok((one_or_many(out), vec![]))
+    }
+
+    /// A clip duplicate's arrangement positions: `arrangementStart`'s, then
+    /// the time of each locator `locator` names (by id or name).
+    fn arrangement_destinations(&self, args: &Map<String, Value>) -> Result<Vec<String>, String> {
+        let mut out = list(s(args, "arrangementStart"));
+        for name in list(s(args, "locator")) {
+            let l = (self.locators.iter())
+                .find(|l| l.id == name || l.name == name)
+                .ok_or(format!("No locator with id or name '{name}'"))?;
+            out.push(l.time.clone());
+        }
+        Ok(out)
     }
 
     fn playback(&mut self, args: &Map<String, Value>) -> ToolResult {
