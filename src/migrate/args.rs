@@ -46,16 +46,29 @@ const BY_TOOL: &[(&str, &[&str])] = &[
             "sceneIndex",
             "arrangementStart",
             "takeLane",
+            "length",
         ],
     ),
     ("ppal-read-clip", &["slot", "trackIndex", "sceneIndex"]),
     (
         "ppal-update-clip",
-        &["arrangementStart", "toSlot", "noteUpdateMode"],
+        &[
+            "arrangementStart",
+            "toSlot",
+            "noteUpdateMode",
+            "length",
+            "arrangementLength",
+        ],
     ),
     (
         "ppal-duplicate",
-        &["arrangementStart", "locator", "toSlot", "takeLane"],
+        &[
+            "arrangementStart",
+            "locator",
+            "toSlot",
+            "takeLane",
+            "arrangementLength",
+        ],
     ),
     (
         "ppal-select",
@@ -204,16 +217,21 @@ fn by_tool(u: &Unit, w: &mut Writer, a: &Args, tool: &str) -> Vec<Rule> {
         "ppal-create-track" => vec![c.create_track()],
         "ppal-read-track" => vec![c.track_address()],
         "ppal-read-scene" | "ppal-create-scene" => vec![c.scene_index("path")],
-        "ppal-create-clip" => vec![c.create_clip()],
+        "ppal-create-clip" => with(vec![c.create_clip()], c.durations()),
         "ppal-read-clip" => vec![c.read_clip()],
-        "ppal-update-clip" => c.update_clip(),
-        "ppal-duplicate" => vec![c.duplicate()],
+        "ppal-update-clip" => with(c.update_clip(), c.durations()),
+        "ppal-duplicate" => with(vec![c.duplicate()], c.durations()),
         "ppal-select" => vec![c.select()],
         "ppal-playback" => c.playback(),
         "ppal-library" => vec![c.library()],
         "ppal-update-device" => vec![c.device_params()],
         _ => Vec::new(),
     }
+}
+
+fn with(mut rules: Vec<Rule>, more: Vec<Rule>) -> Vec<Rule> {
+    rules.extend(more);
+    rules
 }
 
 /// What a rule reads: the file, the flow (through the writer) and the args.
@@ -474,6 +492,53 @@ impl Cx<'_, '_, '_> {
             (None, None) => Ok(None),
         });
         out
+    }
+
+    /// `length` and `arrangementLength`: 1.4 counts `bar:beat` (`4:0` is
+    /// four bars), 2.x writes `4bar`. Whole bars are rewritten, a templated
+    /// bar count too (`"{{ n }}:0"`); a beat part is left and reported, since
+    /// 2.x writes it as a note value and a beat's value depends on the meter.
+    /// A value without a `:` (2.x's own, or a template hiding its shape)
+    /// stays as it is.
+    fn durations(&mut self) -> Vec<Rule> {
+        ["length", "arrangementLength"]
+            .into_iter()
+            .filter_map(|k| self.a.find(k))
+            .map(|i| self.duration(i))
+            .collect()
+    }
+
+    fn duration(&mut self, i: usize) -> Rule {
+        let Some(text) = self.text(i) else {
+            return Ok(None);
+        };
+        let Some((bars, beats)) = text.split_once(':') else {
+            return Ok(None);
+        };
+        let (bars, beats) = (bars.trim(), beats.trim());
+        let digits = !bars.is_empty() && bars.bytes().all(|b| b.is_ascii_digit());
+        let one_template = bars.starts_with("{{")
+            && bars.ends_with("}}")
+            && bars.matches("{{").count() == 1
+            && !bars.contains("{%");
+        let whole = beats.parse::<f64>().is_ok_and(|b| b == 0.0);
+        if whole && (digits || one_template) {
+            let key = self.a.key(i).name.clone();
+            return Ok(Some(fuse(vec![i], &key, format!("{bars}bar"))));
+        }
+        let meter = if self.a.key(i).name == "arrangementLength" {
+            "the song's meter"
+        } else {
+            "the clip's meter"
+        };
+        Err(left(
+            Kind::Duration,
+            i,
+            format!("`{text}` is a 1.4 `bar:beat` duration whose beats are not a plain 0"),
+            format!(
+                "2.x writes durations as `Nbar`, `n<fraction>` (a note value: `n/4` is a quarter note) or `Nbar+n<fraction>`, in {meter}; a 1.4 beat is one count of that meter (a quarter in 4/4, an eighth in 6/8), so in 4/4 `1:1` is `1bar+n/4`: check the meter and write the length by hand"
+            ),
+        ))
     }
 
     /// `"5|1,9|1"` → `[5|1],[9|1]`: positions on the clip's own track.

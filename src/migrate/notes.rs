@@ -23,6 +23,9 @@ pub enum Kind {
     Capture,
     /// The old argument and its replacement are both there.
     Conflict,
+    /// A `bar:beat` duration with a beat part: 2.x writes a note value,
+    /// which depends on the meter.
+    Duration,
     /// No offline rewrite exists (a removed tool, an option 2.3 dropped).
     Unsupported,
 }
@@ -37,6 +40,7 @@ impl Kind {
             Kind::ResultField => "pplay::migrate::result-field",
             Kind::Capture => "pplay::migrate::capture",
             Kind::Conflict => "pplay::migrate::conflict",
+            Kind::Duration => "pplay::migrate::duration",
             Kind::Unsupported => "pplay::migrate::unsupported",
         }
     }
