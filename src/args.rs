@@ -97,6 +97,39 @@ pub enum VarSource<'a> {
     File(&'a crate::vars::Place),
 }
 
+/// Where each var given from outside the playbook (`--var`, `--vars-file`)
+/// was given: the check's hints and the run's read it here alike.
+#[derive(Debug, Clone, Default)]
+pub struct VarSources(std::collections::BTreeMap<String, Option<crate::vars::Place>>);
+
+impl VarSources {
+    /// The overrides, the last of a name winning as it does for its value.
+    pub fn new(overrides: &[crate::vars::Override]) -> Self {
+        VarSources(
+            overrides
+                .iter()
+                .map(|o| (o.name.clone(), o.at.clone()))
+                .collect(),
+        )
+    }
+
+    /// Without the names a run may set again (captures, include vars): what
+    /// such a var holds at run time may not come from outside.
+    pub fn without(&self, reassigned: &std::collections::HashSet<String>) -> Self {
+        let mut kept = self.0.clone();
+        kept.retain(|name, _| !reassigned.contains(name));
+        VarSources(kept)
+    }
+
+    pub fn source(&self, name: &str) -> VarSource<'_> {
+        match self.0.get(name) {
+            Some(Some(place)) => VarSource::File(place),
+            Some(None) => VarSource::CommandLine,
+            None => VarSource::Playbook,
+        }
+    }
+}
+
 /// Every issue of args that failed the schema after rendering, as one
 /// diagnostic: the first issue leads, the others add their labels. When the
 /// lead value is a var (`"{{ tempo }}"`), `source` says where that var was

@@ -103,6 +103,8 @@ pub struct Checked<'e, 's> {
     pub warnings: Vec<Diagnostic>,
     /// The last step that reads each value, for dropping what nothing reads.
     pub readers: Readers,
+    /// Where the vars no step sets again were given, for the run's hints.
+    pub var_sources: args::VarSources,
 }
 
 /// The default delay before a first retry.
@@ -247,7 +249,7 @@ pub fn check<'e, 's>(
         path: String::new(),
         planned: Some(0),
         var_values: &vars,
-        overrides: &opts.overrides,
+        var_sources: args::VarSources::new(&opts.overrides),
         reassigned: HashSet::new(),
         sure: true,
         never: false,
@@ -259,6 +261,7 @@ pub fn check<'e, 's>(
     let steps = c.steps(pb, &pb.steps, &pb.file);
     let unused = unused_overrides(&opts.overrides, &c.n.used);
     c.n.diags.extend(unused);
+    let var_sources = c.var_sources.without(&c.reassigned);
     let (step_count, planned_calls, diags) = (c.index, c.planned, c.n.diags);
     let mut readers = c.n.readers;
     readers.seal();
@@ -277,6 +280,7 @@ pub fn check<'e, 's>(
         generation: catalog.generation(),
         warnings: diags,
         readers,
+        var_sources,
     })
 }
 
@@ -643,9 +647,8 @@ struct Checker<'e, 's, 'v> {
     /// An enclosing include's `when` is false from the vars alone (and was
     /// warned about there).
     never: bool,
-    /// `--vars-file` then `--var` values, for hints that say where a var
-    /// was given.
-    overrides: &'v [crate::vars::Override],
+    /// Where the `--vars-file` and `--var` values were given, for hints.
+    var_sources: args::VarSources,
 }
 
 impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
@@ -1094,21 +1097,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             ));
         }
         if !from_vars.is_empty() {
-            let source = |name: &str| self.var_source(name);
+            let source = |name: &str| self.var_sources.source(name);
             let d =
                 args::rendered_diagnostic(file, &tool.name, tool_span, node, &from_vars, &source);
             self.n.diags.push(d);
-        }
-    }
-
-    /// Where the value a var has at check time was given.
-    fn var_source(&self, name: &str) -> args::VarSource<'v> {
-        match self.overrides.iter().rev().find(|o| o.name == name) {
-            Some(o) => {
-                o.at.as_ref()
-                    .map_or(args::VarSource::CommandLine, args::VarSource::File)
-            }
-            None => args::VarSource::Playbook,
         }
     }
 

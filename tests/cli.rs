@@ -526,6 +526,34 @@ fn a_vars_file_value_of_the_wrong_kind_is_shown_in_that_file() {
         .run();
 }
 
+/// The same sends, behind a `when` only the run decides: the check leaves
+/// the args to the run, whose hint still points into the vars file.
+const SENDS_AFTER_A_LOOK: &str = r#"name: Sends
+vars: { gain: "-6" }
+steps:
+  - id: look
+    tool: ppal-read-live-set
+  - name: Send to A
+    tool: ppal-update-track
+    when: not steps.look.isError
+    args:
+      path: t0
+      sends: [{ return: A, gainDb: "{{ gain }}" }]
+"#;
+
+#[test]
+fn a_vars_file_value_of_the_wrong_kind_is_shown_in_that_file_by_the_run_too() {
+    Test::new()
+        .args(["run", "--sim", "--quiet", "--color", "never"])
+        .playbook("s.yaml", SENDS_AFTER_A_LOOK)
+        .arg("--vars-file")
+        .file("mix.yaml", "# the mix\ngain: \"-3\"\n")
+        .arg_scratch("mix.yaml")
+        .status(1)
+        .stdout_snapshot("vars_file_value_of_the_wrong_kind_at_run")
+        .run();
+}
+
 /// Steps the vars switch off: a call, an include (whose own switched-off
 /// step is not warned about again), and a `when` decided per item.
 const SWITCHED_OFF: &str = r#"name: Switches

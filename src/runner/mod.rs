@@ -123,6 +123,7 @@ pub async fn run_journaled(
         sink,
         scope: Scope::new(checked.vars.clone()),
         readers: &checked.readers,
+        var_sources: &checked.var_sources,
         summary: Summary::default(),
         max_iterations: checked.max_iterations,
         generation: checked.generation,
@@ -190,6 +191,8 @@ struct Runner<'a> {
     scope: Scope,
     /// What later steps read, so the scope drops what nothing will.
     readers: &'a crate::readers::Readers,
+    /// Where the vars given from outside came from, for argument hints.
+    var_sources: &'a crate::args::VarSources,
     summary: Summary,
     max_iterations: usize,
     /// The server's generation, as its catalog shows it.
@@ -590,7 +593,7 @@ impl Runner<'_> {
         if self.opts.dry_run {
             return Some(self.plan(cs, sr, tool.value.clone(), rendered, &ctx));
         }
-        if let Err(d) = validate::validate(cs, &rendered.args, self.generation) {
+        if let Err(d) = validate::validate(cs, &rendered.args, self.generation, self.var_sources) {
             self.finish_failed(cs, sr, 0.0, d);
             return None;
         }

@@ -16,6 +16,7 @@ pub(super) fn validate(
     cs: &CheckedStep<'_, '_>,
     args: &Json,
     generation: Generation,
+    var_sources: &crate::args::VarSources,
 ) -> Result<(), Diagnostic> {
     let (Some(t), Action::Call { tool, args: node }) = (cs.tool, &cs.step.action) else {
         return Ok(());
@@ -37,8 +38,7 @@ pub(super) fn validate(
         tool.span,
         node,
         &issues,
-        // The check has hinted at vars files; here a var may have been
-        // set by a capture or an include since.
-        &|_| crate::args::VarSource::Playbook,
+        // A var no step sets again still holds what was given outside.
+        &|name| var_sources.source(name),
     ))
 }

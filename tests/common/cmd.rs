@@ -396,5 +396,7 @@ fn snapshot(name: &str, description: &str, text: &str) {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_description(description);
     settings.add_filter(r"(/[^\s/:]+)*/\.tmp[A-Za-z0-9]{6}", "[scratch]");
+    // How long a step or a run took.
+    settings.add_filter(r"\b\d+(\.\d+)? ms\b", "[ms]");
     settings.bind(|| insta::assert_snapshot!(format!("{test_file}__{name}"), text));
 }
