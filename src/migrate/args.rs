@@ -217,9 +217,12 @@ fn by_tool(u: &Unit, w: &mut Writer, a: &Args, tool: &str) -> Vec<Rule> {
         "ppal-create-track" => vec![c.create_track()],
         "ppal-read-track" => vec![c.track_address()],
         "ppal-read-scene" | "ppal-create-scene" => vec![c.scene_index("path")],
-        "ppal-create-clip" => with(vec![c.create_clip()], c.durations()),
+        "ppal-create-clip" => with(vec![c.create_clip(), c.note_durations()], c.durations()),
         "ppal-read-clip" => vec![c.read_clip()],
-        "ppal-update-clip" => with(c.update_clip(), c.durations()),
+        "ppal-update-clip" => with(
+            with(c.update_clip(), vec![c.note_durations()]),
+            c.durations(),
+        ),
         "ppal-duplicate" => with(vec![c.duplicate()], c.durations()),
         "ppal-select" => vec![c.select()],
         "ppal-playback" => c.playback(),
@@ -541,6 +544,27 @@ impl Cx<'_, '_, '_> {
         ))
     }
 
+    /// A note's duration in `notes`: 1.4 writes `t<dur>` (in beats), 2.x
+    /// `n<fraction>` (a note value), so `t2` in 4/4 is `n/2`, and in 6/8
+    /// something else. The notes are left as they are and reported.
+    fn note_durations(&mut self) -> Rule {
+        let Some(i) = self.a.find("notes") else {
+            return Ok(None);
+        };
+        let Some(text) = self.text(i) else {
+            return Ok(None);
+        };
+        let Some(token) = text.split_whitespace().find(|t| is_beat_duration(t)) else {
+            return Ok(None);
+        };
+        Err(left(
+            Kind::Duration,
+            i,
+            format!("`{token}` is a 1.4 note duration (`t` and a count of beats)"),
+            "2.x writes a note's duration as `n<fraction>`, a note value (`n/4` is a quarter note), where 1.4 counted beats of the clip's meter: in 4/4 `t1` is `n/4` and `t2` is `n/2`; check the meter and write the durations by hand",
+        ))
+    }
+
     /// `"5|1,9|1"` → `[5|1],[9|1]`: positions on the clip's own track.
     fn bare_positions(&mut self, i: usize) -> Result<String, Left> {
         let text = self.text(i).ok_or_else(|| not_text(self.a, i))?;
@@ -795,6 +819,17 @@ fn fuse(entries: Vec<usize>, key: &str, value: String) -> Fuse {
         value: New::Str(value),
         also: Vec::new(),
     }
+}
+
+/// `t2`, `t0.5`, `t/4`: 1.4's duration token in bar|beat notation.
+fn is_beat_duration(token: &str) -> bool {
+    token.strip_prefix('t').is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '/')
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | '/' | ':' | '+'))
+    })
 }
 
 fn left(kind: Kind, entry: usize, message: impl Into<String>, help: impl Into<String>) -> Left {

@@ -23,8 +23,8 @@ pub enum Kind {
     Capture,
     /// The old argument and its replacement are both there.
     Conflict,
-    /// A `bar:beat` duration with a beat part: 2.x writes a note value,
-    /// which depends on the meter.
+    /// A `bar:beat` duration with a beat part, or a note's `t<beats>`
+    /// duration: 2.x writes a note value, which depends on the meter.
     Duration,
     /// No offline rewrite exists (a removed tool, an option 2.3 dropped).
     Unsupported,
