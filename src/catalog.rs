@@ -2,8 +2,10 @@
 //!
 //! Nothing about a particular tool is hard-coded anywhere in pplay; the
 //! catalog is read from the server (or a pinned file) and every check is
-//! driven by its JSON Schemas. Schemas are compiled once, when the catalog is
-//! loaded, never per call.
+//! driven by its JSON Schemas. A tool's schema is compiled once, the first
+//! time a playbook uses the tool, never per call: a catalog lists some twenty
+//! tools, a playbook uses a few, and compiling them all was most of what
+//! `pplay check` of a short playbook cost.
 //!
 //! Producer Pal's schemas come from zod, which lists a property that has a
 //! `default` under `required` too, although the server fills the default in.
@@ -25,11 +27,9 @@ pub enum CatalogError {
     Json(#[from] serde_json::Error),
     #[error("the tool list has no `tools` array")]
     NoTools,
-    #[error("tool `{tool}` has an input schema that does not compile: {message}")]
-    Schema { tool: String, message: String },
 }
 
-/// One tool as `/api/tools` lists it, with its compiled validator.
+/// One tool as `/api/tools` lists it, with its validator once compiled.
 pub struct Tool {
     pub name: String,
     pub title: String,
@@ -38,7 +38,8 @@ pub struct Tool {
     pub destructive: bool,
     /// The schema exactly as the server published it.
     pub input_schema: Value,
-    validator: jsonschema::Validator,
+    /// Compiled on first use; a schema that does not compile keeps why.
+    validator: std::sync::OnceLock<Result<jsonschema::Validator, String>>,
 }
 
 impl std::fmt::Debug for Tool {
@@ -88,13 +89,6 @@ impl Catalog {
                 .get("inputSchema")
                 .cloned()
                 .unwrap_or_else(|| serde_json::json!({"type": "object"}));
-            let validator =
-                jsonschema::draft202012::new(&client_schema(&input_schema)).map_err(|e| {
-                    CatalogError::Schema {
-                        tool: name.to_owned(),
-                        message: e.to_string(),
-                    }
-                })?;
             tools.push(Tool {
                 name: name.to_owned(),
                 title: text("title"),
@@ -102,7 +96,7 @@ impl Catalog {
                 read_only: hint("readOnlyHint"),
                 destructive: hint("destructiveHint"),
                 input_schema,
-                validator,
+                validator: std::sync::OnceLock::new(),
             });
         }
         let index = tools
@@ -301,19 +295,49 @@ impl Tool {
         listed && self.param(name).is_some_and(|p| p.get("default").is_none())
     }
 
+    /// The validator of the client schema, compiled the first time it is
+    /// asked for; `Err` says why the published schema does not compile.
+    fn validator(&self) -> Result<&jsonschema::Validator, &str> {
+        self.validator
+            .get_or_init(|| {
+                jsonschema::draft202012::new(&client_schema(&self.input_schema))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Do `args` fit the schema? Never, when the schema does not compile.
     pub fn is_valid(&self, args: &Value) -> bool {
-        self.validator.is_valid(args)
+        self.validator().is_ok_and(|v| v.is_valid(args))
     }
 
     /// Every way `args` breaks the schema. `present` names arguments that are
     /// there but not known yet (templated): they satisfy `required` and are
     /// not validated.
+    /// A tool whose schema does not compile can be sent nothing: that is
+    /// the one issue.
     pub fn check_args(&self, args: &Value, present: &[&str]) -> Vec<ArgIssue> {
-        if self.validator.is_valid(args) {
+        let validator = match self.validator() {
+            Ok(v) => v,
+            Err(why) => {
+                return vec![ArgIssue {
+                    path: Vec::new(),
+                    key: None,
+                    missing: false,
+                    message: format!(
+                        "the catalog's input schema for `{}` does not compile: {why}",
+                        self.name
+                    ),
+                    help: Some("the tool list is broken: ask for a fixed catalog, or pin a good one with --tools".into()),
+                }];
+            }
+        };
+        if validator.is_valid(args) {
             return Vec::new();
         }
         let mut issues = Vec::new();
-        for err in self.validator.iter_errors(args) {
+        for err in validator.iter_errors(args) {
             let path: Vec<PathSeg> = err
                 .instance_path()
                 .iter()
@@ -600,6 +624,34 @@ pub fn type_summary(p: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tool whose schema does not compile spoils only itself: the
+    /// catalog loads, the other tools validate, and the broken one says why
+    /// it can take nothing.
+    #[test]
+    fn a_schema_that_does_not_compile_fails_the_tool_that_uses_it() {
+        let c = Catalog::from_json(
+            r#"{"tools": [
+                {"name": "good", "inputSchema": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+                {"name": "broken", "inputSchema": {"type": "object", "properties": {"n": {"type": 5}}}}
+            ]}"#,
+        )
+        .expect("the catalog loads");
+        let good = c.get("good").unwrap();
+        assert!(good.is_valid(&serde_json::json!({"n": 1})));
+        assert!(!good.is_valid(&serde_json::json!({"n": "x"})));
+        let broken = c.get("broken").unwrap();
+        assert!(!broken.is_valid(&serde_json::json!({})));
+        let issues = broken.check_args(&serde_json::json!({}), &[]);
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(
+            issues[0]
+                .message
+                .starts_with("the catalog's input schema for `broken` does not compile: "),
+            "{}",
+            issues[0].message
+        );
+    }
 
     #[test]
     fn pinned_releases_and_the_live_api_switch() {
