@@ -53,8 +53,6 @@ pub struct CheckedStep<'e, 's> {
     /// Positions in each file's `steps` from the top playbook down through
     /// includes (`"3"`, `"2/1"`): how the journal names the step.
     pub path: Arc<str>,
-    /// How events name the step, before its name is rendered.
-    pub origin: crate::event::StepRef,
     pub tool: Option<&'s Tool>,
     pub name: Option<Compiled<'e, 's>>,
     pub args: Option<Compiled<'e, 's>>,
@@ -732,7 +730,6 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             step,
             index,
             path: Arc::from(path.as_str()),
-            origin: crate::event::StepRef::for_step(step, index),
             tool: None,
             name,
             args: None,
@@ -853,6 +850,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             }
         }
         checked.args = compiled;
+        // Exactly as many slots as written: a growing Vec starts at four,
+        // which a batch of one-capture steps pays for every step it keeps.
+        checked.expect.reserve_exact(step.expect.len());
+        checked.capture.reserve_exact(step.capture.len());
         for e in &step.expect {
             if let Some(c) = self.n.compile_expr(file, e, "`expect` expression") {
                 self.n.names(file, &c, after_extra);

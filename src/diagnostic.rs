@@ -17,6 +17,8 @@ use crate::yaml::Span;
 pub struct SourceFile {
     pub path: PathBuf,
     source: NamedSource<String>,
+    /// The name again, shared by every event that locates a step in it.
+    shared_name: Arc<str>,
     /// Byte offsets at which lines start, built on the first look-up, so
     /// that locating one node costs a binary search, not a scan of the file
     /// (a long playbook locates every step).
@@ -26,10 +28,13 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Self> {
         let path = path.into();
-        let source = NamedSource::new(path.display().to_string(), text);
+        let name = path.display().to_string();
+        let shared_name = Arc::from(name.as_str());
+        let source = NamedSource::new(name, text);
         Arc::new(SourceFile {
             path,
             source,
+            shared_name,
             line_starts: OnceLock::new(),
         })
     }
@@ -40,6 +45,11 @@ impl SourceFile {
 
     pub fn name(&self) -> &str {
         self.source.name()
+    }
+
+    /// [`Self::name`], as a shared string.
+    pub fn shared_name(&self) -> Arc<str> {
+        self.shared_name.clone()
     }
 
     pub fn path(&self) -> &Path {

@@ -49,9 +49,10 @@ pub struct StepRef {
 }
 
 impl StepRef {
-    /// The reference for a step before anything is rendered; computed once
-    /// per step, then cloned per iteration.
-    pub fn for_step(step: &Step, index: usize) -> Self {
+    /// The reference for step `index` under `name` (its rendered name, or
+    /// its label before anything is rendered). Made when an event needs
+    /// it, not kept per step: a long batch job would hold one per step.
+    pub fn for_step(step: &Step, index: usize, name: String, iteration: Option<Iteration>) -> Self {
         let anchor = match &step.action {
             Action::Call { tool, .. } => step.name.as_ref().map_or(tool.span, |n| n.span),
             Action::Include { path, .. } => path.span,
@@ -59,15 +60,15 @@ impl StepRef {
         let (line, column) = step.file.line_col(anchor.offset);
         StepRef {
             index,
-            name: step.label(),
+            name,
             tool: step.tool().map(Arc::from),
             id: step.id.as_ref().map(|i| Arc::from(i.value.as_str())),
             location: Location {
-                file: Arc::from(step.file.name()),
+                file: step.file.shared_name(),
                 line,
                 column,
             },
-            iteration: None,
+            iteration,
         }
     }
 }

@@ -474,6 +474,7 @@ impl Loader<'_> {
                     );
                 }
                 Value::Seq(items) => {
+                    steps.reserve_exact(items.len());
                     for item in items {
                         if let Some(step) = self.step(item, chain) {
                             steps.push(step);

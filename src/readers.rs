@@ -19,8 +19,11 @@ pub struct Readers {
     /// The last step that reads `steps` as a whole (`steps[name]`, or the
     /// mapping itself), which may read any outcome.
     all_steps: Option<usize>,
-    /// Per step index, what its run is the last reader of.
-    expiring: Vec<Vec<Expiring>>,
+    /// What each step's run is the last reader of, ordered by step index
+    /// (`expiring_at[i]` is the index of `expiring[i]`): one flat list, as
+    /// a batch job's steps mostly expire one value each or none.
+    expiring_at: Vec<usize>,
+    expiring: Vec<Expiring>,
 }
 
 /// A value whose last reader is a given step.
@@ -55,27 +58,29 @@ impl Readers {
     /// Indexes what each step is the last reader of; call once every step
     /// has been seen.
     pub fn seal(&mut self) {
-        let mut expiring: Vec<Vec<Expiring>> = Vec::new();
-        let mut put = |index: usize, e: Expiring| {
-            if expiring.len() <= index {
-                expiring.resize_with(index + 1, Vec::new);
-            }
-            expiring[index].push(e);
-        };
-        for (name, &i) in &self.names {
-            put(i, Expiring::Name(name.clone()));
-        }
-        for (id, &i) in &self.steps {
+        let all_steps = self.all_steps;
+        let mut expiring: Vec<(usize, Expiring)> = self
+            .names
+            .iter()
+            .map(|(name, &i)| (i, Expiring::Name(name.clone())))
             // Read as a whole later: kept until then.
-            let i = self.all_steps.map_or(i, |a| a.max(i));
-            put(i, Expiring::Step(id.clone()));
-        }
-        self.expiring = expiring;
+            .chain(self.steps.iter().map(|(id, &i)| {
+                (
+                    all_steps.map_or(i, |a| a.max(i)),
+                    Expiring::Step(id.clone()),
+                )
+            }))
+            .collect();
+        // Stable: values a step expires keep the order they were listed in.
+        expiring.sort_by_key(|(i, _)| *i);
+        (self.expiring_at, self.expiring) = expiring.into_iter().unzip();
     }
 
     /// What nothing reads once step `index` has run.
     pub fn expiring_after(&self, index: usize) -> &[Expiring] {
-        self.expiring.get(index).map_or(&[], Vec::as_slice)
+        let from = self.expiring_at.partition_point(|&i| i < index);
+        let to = self.expiring_at.partition_point(|&i| i <= index);
+        &self.expiring[from..to]
     }
 }
 

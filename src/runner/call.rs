@@ -238,7 +238,7 @@ impl Runner<'_> {
         // Events share the args, tool and URL instead of copying them.
         let args = Arc::new(call.args);
         let timeout_ms = call.timeout_ms;
-        let tool_name: Arc<str> = cs.origin.tool.clone().unwrap_or_else(|| Arc::from(tool));
+        let tool_name: Arc<str> = sr.tool.clone().unwrap_or_else(|| Arc::from(tool));
         let mut attempt = 0u32;
         loop {
             attempt += 1;

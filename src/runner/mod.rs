@@ -212,11 +212,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn step_ref(cs: &CheckedStep<'_, '_>, name: String, iteration: Option<Iteration>) -> StepRef {
-    StepRef {
-        name,
-        iteration,
-        ..cs.origin.clone()
-    }
+    StepRef::for_step(cs.step, cs.index, name, iteration)
 }
 
 fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &str) -> Diagnostic {
