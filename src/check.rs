@@ -686,29 +686,8 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             .chain(["result", "warnings"])
             .collect();
 
-        let when = step
-            .when
-            .as_ref()
-            .and_then(|w| self.n.compile_expr(file, w, "`when` condition"));
-        if let Some(w) = &when {
-            self.n.names(file, w, loop_extra);
-        }
-        let when_each = when.as_ref().is_some_and(|w| reads_any(w, loop_extra));
-        let decided = when.as_ref().map(|w| {
-            self.vars_only(w, loop_extra)
-                .and_then(|ctx| w.eval(&ctx).ok())
-                .map(|v| v.is_true())
-        });
         let (outer, outer_never) = (self.sure, self.never);
-        self.sure = outer && decided.is_none_or(|d| d == Some(true));
-        if decided == Some(Some(false)) {
-            if !self.never
-                && let Some(node) = &step.when
-            {
-                self.n.diags.push(never_runs(file, step, node));
-            }
-            self.never = true;
-        }
+        let (when, when_each) = self.when_(file, step, loop_extra);
         let (loop_, loop_len) = match &step.loop_ {
             Some(l) => self.loop_(file, l),
             None => (None, Some(1)),
@@ -766,31 +745,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 self.call_step(&mut checked, file, tool, args, loop_extra, &after_extra);
             }
             Action::Include { vars, playbook, .. } => {
-                let inc_file = &playbook.file;
-                // The step's vars are evaluated in the caller's scope and
-                // win; the included file's vars are defaults for the rest.
-                for (k, v) in vars {
-                    if let Some(c) = self.n.compile(file, v) {
-                        self.n.names(file, &c, &[]);
-                        checked.include_vars.push((k.name.as_str(), c));
-                    }
-                }
-                for (k, _) in vars {
-                    self.n.define(&k.name);
-                    self.reassigned.insert(k.name.clone());
-                }
-                let given = |name: &str| vars.iter().any(|(k, _)| k.name == name);
-                for (k, v) in playbook.vars.iter().filter(|(k, _)| !given(&k.name)) {
-                    if let Some(c) = self.n.compile(inc_file, v) {
-                        self.n.names(inc_file, &c, &[]);
-                        checked.include_defaults.push((k.name.as_str(), c));
-                    }
-                    self.n.define(&k.name);
-                    self.reassigned.insert(k.name.clone());
-                }
-                let outer = std::mem::replace(&mut self.path, format!("{path}/"));
-                checked.include_steps = self.steps(playbook, &playbook.steps, inc_file);
-                self.path = outer;
+                self.include_step(&mut checked, file, vars, playbook, &path);
             }
         }
         if let Some(id) = &step.id {
@@ -800,6 +755,77 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         self.sure = outer;
         self.never = outer_never;
         checked
+    }
+
+    /// The step's `when`, and whether it reads the loop (then it is decided
+    /// per iteration). One the vars alone make false is warned about (once,
+    /// not again inside an include it switches off); one they do not make
+    /// true leaves the step's args and timeout to the run.
+    fn when_(
+        &mut self,
+        file: &Arc<SourceFile>,
+        step: &'s Step,
+        loop_extra: &[&str],
+    ) -> (Option<Compiled<'e, 's>>, bool) {
+        let when = step
+            .when
+            .as_ref()
+            .and_then(|w| self.n.compile_expr(file, w, "`when` condition"));
+        if let Some(w) = &when {
+            self.n.names(file, w, loop_extra);
+        }
+        let when_each = when.as_ref().is_some_and(|w| reads_any(w, loop_extra));
+        let decided = when.as_ref().map(|w| {
+            self.vars_only(w, loop_extra)
+                .and_then(|ctx| w.eval(&ctx).ok())
+                .map(|v| v.is_true())
+        });
+        self.sure = self.sure && decided.is_none_or(|d| d == Some(true));
+        if decided == Some(Some(false)) {
+            if !self.never
+                && let Some(node) = &step.when
+            {
+                self.n.diags.push(never_runs(file, step, node));
+            }
+            self.never = true;
+        }
+        (when, when_each)
+    }
+
+    /// An include step: its vars are evaluated in the caller's scope and
+    /// win; the included file's vars are defaults for the rest. Then the
+    /// included steps, under this step's path.
+    fn include_step(
+        &mut self,
+        checked: &mut CheckedStep<'e, 's>,
+        file: &Arc<SourceFile>,
+        vars: &'s [(Key, Node)],
+        playbook: &'s Playbook,
+        path: &str,
+    ) {
+        let inc_file = &playbook.file;
+        for (k, v) in vars {
+            if let Some(c) = self.n.compile(file, v) {
+                self.n.names(file, &c, &[]);
+                checked.include_vars.push((k.name.as_str(), c));
+            }
+        }
+        for (k, _) in vars {
+            self.n.define(&k.name);
+            self.reassigned.insert(k.name.clone());
+        }
+        let given = |name: &str| vars.iter().any(|(k, _)| k.name == name);
+        for (k, v) in playbook.vars.iter().filter(|(k, _)| !given(&k.name)) {
+            if let Some(c) = self.n.compile(inc_file, v) {
+                self.n.names(inc_file, &c, &[]);
+                checked.include_defaults.push((k.name.as_str(), c));
+            }
+            self.n.define(&k.name);
+            self.reassigned.insert(k.name.clone());
+        }
+        let outer = std::mem::replace(&mut self.path, format!("{path}/"));
+        checked.include_steps = self.steps(playbook, &playbook.steps, inc_file);
+        self.path = outer;
     }
 
     /// A call step: its tool, args, expectations and captures.
