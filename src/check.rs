@@ -304,16 +304,23 @@ pub fn rendered_timeout(
     }
 }
 
-/// A warning at a `when` the vars alone make false: with these vars the
-/// step never runs. Not an error, as vars can differ from run to run.
-fn never_runs(file: &Arc<SourceFile>, step: &Step, when: &Node) -> Diagnostic {
+/// A warning at a `when` the vars alone make false (for every item of its
+/// loop, with `each`): with these vars the step never runs. Not an error,
+/// as vars can differ from run to run.
+fn never_runs(file: &Arc<SourceFile>, step: &Step, when: &Node, each: bool) -> Diagnostic {
     let what = match step.action {
         Action::Include { .. } => "every step of this include will be skipped",
+        Action::Call { .. } if each => "every iteration will be skipped",
         Action::Call { .. } => "this step will be skipped",
+    };
+    let false_for = if each {
+        "false for every item of the loop"
+    } else {
+        "false"
     };
     Diagnostic::warning(
         "pplay::when-false",
-        format!("this `when` is false with the given vars: {what}"),
+        format!("this `when` is {false_for} with the given vars: {what}"),
     )
     .in_file(file)
     .label(when.span, "false with these vars")
@@ -692,6 +699,14 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             Some(l) => self.loop_(file, l),
             None => (None, Some(1)),
         };
+        if when_each
+            && !self.never
+            && let (Some(w), Some(node), Some(l), Some(lc)) =
+                (&when, &step.when, &step.loop_, &loop_)
+            && self.false_for_every_item(file, w, l, lc)
+        {
+            self.n.diags.push(never_runs(file, step, node, true));
+        }
         let name = step.name.as_ref().and_then(|n| self.n.compile(file, n));
         if let Some(n) = &name {
             self.n.names(file, n, loop_extra);
@@ -785,7 +800,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             if !self.never
                 && let Some(node) = &step.when
             {
-                self.n.diags.push(never_runs(file, step, node));
+                self.n.diags.push(never_runs(file, step, node, false));
             }
             self.never = true;
         }
@@ -953,16 +968,55 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
     /// but top-level vars (and functions): no loop name in `loop_extra`, no
     /// result, no name a capture or an include sets.
     fn vars_only(&self, c: &Compiled<'e, 's>, loop_extra: &[&str]) -> Option<MjValue> {
+        self.reads_only_vars(c, loop_extra, &[])
+            .then(|| MjValue::from_iter(self.var_values.clone()))
+    }
+
+    /// Whether `c` reads nothing but top-level vars, functions and the
+    /// names in `given` (which the caller supplies).
+    fn reads_only_vars(&self, c: &Compiled<'e, 's>, loop_extra: &[&str], given: &[&str]) -> bool {
         let mut used = Vec::new();
         c.names(&mut used);
-        let knowable = used.iter().all(|(n, _)| {
+        used.iter().all(|(n, _)| {
             let top = top_name(n);
-            FUNCTIONS.contains(&top)
+            given.contains(&top)
+                || FUNCTIONS.contains(&top)
                 || (self.var_values.contains_key(top)
                     && !loop_extra.contains(&top)
                     && !self.reassigned.contains(top))
-        });
-        knowable.then(|| MjValue::from_iter(self.var_values.clone()))
+        })
+    }
+
+    /// A `when` that reads the loop, over a loop the vars give: false for
+    /// every item means the step never runs with these vars, as a `when`
+    /// the vars make false does.
+    fn false_for_every_item(
+        &self,
+        file: &Arc<SourceFile>,
+        when: &Compiled<'e, 's>,
+        loop_node: &Node,
+        loop_: &Compiled<'e, 's>,
+    ) -> bool {
+        let loop_names = ["item", "loop"];
+        if !self.reads_only_vars(when, &loop_names, &loop_names) {
+            return false;
+        }
+        let Some(ctx) = self.vars_only(loop_, &[]) else {
+            return false;
+        };
+        let items = loop_
+            .eval(&ctx)
+            .ok()
+            .and_then(|v| loops::items(file, loop_node.span, &v, self.max_iterations).ok());
+        let Some(items) = items.filter(|i| !i.is_empty()) else {
+            return false;
+        };
+        let length = items.len();
+        items.into_iter().enumerate().all(|(index0, item)| {
+            let it = crate::event::Iteration { index0, length };
+            let ctx = loops::iteration_ctx(&ctx, item, it);
+            matches!(when.eval(&ctx), Ok(v) if !v.is_true())
+        })
     }
 
     /// A templated `timeoutMs` that depends only on vars, rendered now and

@@ -7,13 +7,26 @@
 
 use std::sync::Arc;
 
+use minijinja::context;
 use minijinja::value::{Value as MjValue, ValueKind};
 
 use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::event::Iteration;
 use crate::yaml::Span;
 
 /// The default cap on a loop's length (`--max-iterations`).
 pub const DEFAULT_MAX_ITERATIONS: usize = 10_000;
+
+/// The context of one iteration: `item` and `loop` over `base`, for the
+/// run and for the check that evaluates a `when` per known item alike.
+pub fn iteration_ctx(base: &MjValue, item: MjValue, it: Iteration) -> MjValue {
+    let Iteration { index0, length } = it;
+    let lp = context! {
+        index0 => index0, index => index0 + 1, first => index0 == 0,
+        last => index0 + 1 == length, length => length,
+    };
+    context! { item => item, loop => lp, ..base.clone() }
+}
 
 /// The items of the loop value `v`, or why it cannot be iterated (not a
 /// sequence, or longer than `max`), drawn at `span`.

@@ -569,6 +569,10 @@ steps:
     tool: ppal-connect
     loop: parts
     when: item == "Kick"
+  - name: None of them
+    tool: ppal-connect
+    loop: parts
+    when: fast or item == "Snare"
 "#;
 
 #[test]
@@ -579,7 +583,7 @@ fn check_warns_at_a_when_the_vars_make_false() {
         .playbook("w.yaml", SWITCHED_OFF)
         .file("part.yaml", part)
         .args(["--tools", PINNED_2_3, "--color", "never"])
-        .stdout_has("no problems (2 warnings)")
+        .stdout_has("no problems (3 warnings)")
         .stderr_snapshot("when_false_from_vars")
         .run();
     Test::new()

@@ -30,7 +30,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use minijinja::context;
 use minijinja::value::Value as MjValue;
 use serde_json::Value as Json;
 
@@ -42,6 +41,7 @@ use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
 use crate::exit;
 use crate::journal::{CallStatus, Session};
+use crate::loops::iteration_ctx;
 use crate::playbook::{Action, OnError};
 use crate::template::{Placeholder, TemplateError, placeholder};
 use scope::Scope;
@@ -219,16 +219,6 @@ fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &
     Diagnostic::error(code, format!("{what}: {}", e.message))
         .in_file(file)
         .label(e.span, "here")
-}
-
-/// The context of one iteration: `item` and `loop` over `base`.
-fn iteration_ctx(base: &MjValue, item: MjValue, it: Iteration) -> MjValue {
-    let Iteration { index0, length } = it;
-    let lp = context! {
-        index0 => index0, index => index0 + 1, first => index0 == 0,
-        last => index0 + 1 == length, length => length,
-    };
-    context! { item => item, loop => lp, ..base.clone() }
 }
 
 /// An include var that could not be evaluated, and where.
@@ -641,6 +631,7 @@ impl Runner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use minijinja::context;
 
     #[test]
     fn include_values_shadow_the_callers() {

@@ -6,9 +6,10 @@
 
 use minijinja::value::Value as MjValue;
 
-use super::{Runner, iteration_ctx, plan, step_ref};
+use super::{Runner, plan, step_ref};
 use crate::check::CheckedStep;
 use crate::event::{Event, Iteration, StepStatus};
+use crate::loops::iteration_ctx;
 
 /// Why a step the run never reached did not run.
 const NOT_RUN: &str = "not run: the run stopped before this step";
