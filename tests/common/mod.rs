@@ -462,29 +462,26 @@ pub struct SimProcess {
 
 impl SimProcess {
     pub fn start(extra: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
-            .args(["sim", "--port", &port.to_string()])
+        use std::io::BufRead;
+        // Port 0: the simulator binds a free port itself and says which on
+        // its first line, so no other process can take the port in between.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+            .args(["sim", "--port", "0"])
             .args(extra)
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the simulator did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        SimProcess {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        // Whatever it says later is read too, so its stdout never closes.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("the simulator did not start: {first:?}"))
+            .to_owned();
+        SimProcess { child, url }
     }
 }
 
