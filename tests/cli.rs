@@ -1337,6 +1337,10 @@ steps:
   - include: part.yaml
     when: false
     vars: { who: "skipped {{ kit }}" }
+  - name: "Skip {{ item }}"
+    tool: ppal-connect
+    loop: parts
+    when: kit == 808
   - name: "Make {{ item }}"
     tool: ppal-connect
     loop: parts
@@ -1361,11 +1365,13 @@ fn steps_that_do_not_run_keep_their_rendered_names() {
         .arg_scratch("report.xml")
         .status(1)
         .stdout_has("↷ Inside skipped 909  ppal-connect  skipped (when: false, on `include: part.yaml`)")
-        .stdout_has("1 failed, 6 skipped (5 not run)")
+        .stdout_has("1 failed, 9 skipped (5 not run)")
         .run();
     let report = out.read("report.xml");
     for name in [
         "Inside skipped 909",
+        "Skip Kick [1/3]",
+        "Skip Hat [3/3]",
         "Make Hat [3/3]",
         "Then Kick [1/3]",
         "Then Hat [3/3]",
@@ -1378,6 +1384,7 @@ fn steps_that_do_not_run_keep_their_rendered_names() {
     }
     assert!(!report.contains("testcase name=\"Then {{"), "{report}");
     assert!(!report.contains("testcase name=\"Inside {{"), "{report}");
+    assert!(!report.contains("testcase name=\"Skip {{"), "{report}");
 }
 
 #[test]

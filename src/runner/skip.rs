@@ -1,5 +1,6 @@
-//! Steps that do not run: skipped ones (a false `when`, a loop with no
-//! items, the steps of a skipped include), and, after a run stopped early,
+//! Steps that do not run: skipped ones (a false `when`, each iteration of
+//! a loop it skips as a whole, a loop with no items, the steps of a skipped
+//! include), and, after a run stopped early,
 //! every call it never reached. Each is reported as a step end, under its
 //! name rendered with what is known (the loop's item, the include's vars),
 //! so every reporter counts and lists them alike.
@@ -30,6 +31,19 @@ impl Runner<'_> {
             let inner_ctx = super::naming_ctx(cs, ctx);
             for inner in &cs.include_steps {
                 self.skip(inner, &inner_ctx, None, why);
+            }
+            return;
+        }
+        // A loop skipped as a whole: each iteration, named with its item,
+        // when the loop gives its items now.
+        if it.is_none()
+            && let Some(items) = self.items_now(cs, ctx, None)
+            && !items.is_empty()
+        {
+            let length = items.len();
+            for (index0, item) in items.into_iter().enumerate() {
+                let it = Iteration { index0, length };
+                self.skip(cs, &iteration_ctx(ctx, item, it), Some(it), why);
             }
             return;
         }
@@ -81,12 +95,7 @@ impl Runner<'_> {
         done: usize,
         length: usize,
     ) {
-        let items = cs
-            .loop_
-            .as_ref()
-            .and_then(|l| l.eval(ctx).ok())
-            .and_then(|v| crate::loops::sequence(&v).ok())
-            .filter(|items| items.len() == length);
+        let items = self.items_now(cs, ctx, Some(length));
         for index0 in done..length {
             let it = Iteration { index0, length };
             let item_ctx = match &items {
@@ -95,6 +104,21 @@ impl Runner<'_> {
             };
             self.not_run_one(cs, &item_ctx, Some(it));
         }
+    }
+
+    /// The items of a loop that did not run, for naming its iterations:
+    /// what its source gives in `ctx` now, if it gives anything (of
+    /// `length` items, when that is known) within the iteration limit.
+    fn items_now(
+        &self,
+        cs: &CheckedStep<'_, '_>,
+        ctx: &MjValue,
+        length: Option<usize>,
+    ) -> Option<Vec<MjValue>> {
+        let v = cs.loop_.as_ref()?.eval(ctx).ok()?;
+        crate::loops::sequence(&v).ok().filter(|items| {
+            items.len() <= self.max_iterations && length.is_none_or(|n| items.len() == n)
+        })
     }
 
     /// One call (or iteration) the run never reached, named in `ctx`.
