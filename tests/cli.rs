@@ -882,28 +882,35 @@ fn call_checks_args_first() {
         .run();
 }
 
+/// The pinned catalog with `edit` made to its list of tools.
+fn edited_catalog(edit: impl FnOnce(&mut Vec<Value>)) -> String {
+    let mut new: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
+    edit(new["tools"].as_array_mut().unwrap());
+    serde_json::to_string_pretty(&new).unwrap()
+}
+
+/// The tool called `name` in `tools`.
+fn tool_mut<'a>(tools: &'a mut [Value], name: &str) -> &'a mut Value {
+    tools.iter_mut().find(|t| t["name"] == name).unwrap()
+}
+
+/// A tool's parameters.
+fn properties(tool: &mut Value) -> &mut serde_json::Map<String, Value> {
+    tool["inputSchema"]["properties"].as_object_mut().unwrap()
+}
+
 /// The pinned catalog with one tool removed, one enum narrowed, one
 /// argument removed and one required argument added.
 fn changed_catalog() -> String {
-    let mut new: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
-    let tools = new["tools"].as_array_mut().unwrap();
-    tools.retain(|t| t["name"] != "ppal-connect");
-    let ct = tools
-        .iter_mut()
-        .find(|t| t["name"] == "ppal-create-track")
-        .unwrap();
-    ct["inputSchema"]["properties"]["type"]["enum"] = serde_json::json!(["midi", "audio"]);
-    ct["inputSchema"]["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("name");
-    let cc = tools
-        .iter_mut()
-        .find(|t| t["name"] == "ppal-create-clip")
-        .unwrap();
-    cc["inputSchema"]["properties"]["lane"] = serde_json::json!({"type": "integer"});
-    cc["inputSchema"]["required"] = serde_json::json!(["lane"]);
-    serde_json::to_string_pretty(&new).unwrap()
+    edited_catalog(|tools| {
+        tools.retain(|t| t["name"] != "ppal-connect");
+        let ct = properties(tool_mut(tools, "ppal-create-track"));
+        ct["type"]["enum"] = serde_json::json!(["midi", "audio"]);
+        ct.remove("name");
+        let cc = tool_mut(tools, "ppal-create-clip");
+        cc["inputSchema"]["properties"]["lane"] = serde_json::json!({"type": "integer"});
+        cc["inputSchema"]["required"] = serde_json::json!(["lane"]);
+    })
 }
 
 /// `pplay schema diff` from the pinned catalog to `catalog`, written to
@@ -1162,17 +1169,12 @@ fn schema_diff_sees_no_change_in_description_text() {
 /// The pinned catalog with `ppal-create-track.name` renamed to `title`,
 /// and one description reworded.
 fn renamed_catalog() -> String {
-    let mut new: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
-    let tools = new["tools"].as_array_mut().unwrap();
-    let ct = tools
-        .iter_mut()
-        .find(|t| t["name"] == "ppal-create-track")
-        .unwrap();
-    let props = ct["inputSchema"]["properties"].as_object_mut().unwrap();
-    let mut name = props.remove("name").unwrap();
-    name["description"] = Value::from("what the track is called");
-    props.insert("title".into(), name);
-    serde_json::to_string_pretty(&new).unwrap()
+    edited_catalog(|tools| {
+        let props = properties(tool_mut(tools, "ppal-create-track"));
+        let mut name = props.remove("name").unwrap();
+        name["description"] = Value::from("what the track is called");
+        props.insert("title".into(), name);
+    })
 }
 
 #[test]
@@ -1208,36 +1210,20 @@ fn schema_diff_shows_a_rename_and_counts_steps_once_per_file() {
 /// a lower maximum; `trackIndex` of `ppal-read-track` becomes `path`, a
 /// string; `ppal-select` drops two integers and takes one.
 fn reshaped_catalog() -> String {
-    let mut new: Value = serde_json::from_str(&std::fs::read_to_string(PINNED).unwrap()).unwrap();
-    let tools = new["tools"].as_array_mut().unwrap();
-    let mut props = |tool: &str| {
-        let t = tools.iter_mut().find(|t| t["name"] == tool).unwrap();
-        t["inputSchema"]["properties"]
-            .as_object_mut()
-            .unwrap()
-            .clone()
-    };
-    let mut scene = props("ppal-create-scene");
-    let mut s = scene.remove("sceneIndex").unwrap();
-    s["description"] = Value::from("where the new scene goes");
-    s["maximum"] = Value::from(999);
-    scene.insert("scene".into(), s);
-    let mut track = props("ppal-read-track");
-    track.remove("trackIndex");
-    track.insert("path".into(), serde_json::json!({ "type": "string" }));
-    let mut select = props("ppal-select");
-    let t = select.remove("trackIndex").unwrap();
-    select.remove("sceneIndex");
-    select.insert("track".into(), t);
-    for (tool, p) in [
-        ("ppal-create-scene", scene),
-        ("ppal-read-track", track),
-        ("ppal-select", select),
-    ] {
-        let t = tools.iter_mut().find(|t| t["name"] == tool).unwrap();
-        t["inputSchema"]["properties"] = Value::Object(p);
-    }
-    serde_json::to_string_pretty(&new).unwrap()
+    edited_catalog(|tools| {
+        let scene = properties(tool_mut(tools, "ppal-create-scene"));
+        let mut s = scene.remove("sceneIndex").unwrap();
+        s["description"] = Value::from("where the new scene goes");
+        s["maximum"] = Value::from(999);
+        scene.insert("scene".into(), s);
+        let track = properties(tool_mut(tools, "ppal-read-track"));
+        track.remove("trackIndex");
+        track.insert("path".into(), serde_json::json!({ "type": "string" }));
+        let select = properties(tool_mut(tools, "ppal-select"));
+        let t = select.remove("trackIndex").unwrap();
+        select.remove("sceneIndex");
+        select.insert("track".into(), t);
+    })
 }
 
 #[test]
