@@ -246,7 +246,10 @@ fn statement(s: &Stmt<'_>, edits: &mut Vec<Edit>) {
             body(&x.body, edits);
         }
         Stmt::Block(x) => body(&x.body, edits),
-        Stmt::Do(x) => args(&x.call.args, &mut |e| expr(e, edits)),
+        Stmt::Do(x) => {
+            expr(&x.call.expr, edits);
+            args(&x.call.args, &mut |e| expr(e, edits));
+        }
         // Macros, calls of macros, imports and includes are refused before
         // anything runs; raw text and loop control build nothing.
         _ => {}
@@ -475,6 +478,7 @@ mod tests {
             "{% for i in range(3) %}{{ 'a' * i ~ '|' }}{% endfor %}",
             "{% set t = s * 2 %}{{ t ~ t }}",
             "{%- if a * 2 > 5 -%} {{ a ~ a }} {%- endif %}",
+            "{% do range(a * 2) %}{{ s ~ 'x' }}",
         ];
         for source in cases {
             let plain = env.render_str(source, &ctx).unwrap();
