@@ -998,7 +998,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         loop_: &Compiled<'e, 's>,
     ) -> bool {
         let loop_names = ["item", "loop"];
-        if !self.reads_only_vars(when, &loop_names, &loop_names) {
+        if !self.reads_only_vars(when, &[], &loop_names) {
             return false;
         }
         let Some(ctx) = self.vars_only(loop_, &[]) else {
