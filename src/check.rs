@@ -66,19 +66,34 @@ pub struct CheckedStep<'e, 's> {
     /// A loop whose length was known at check time.
     pub loop_len: Option<usize>,
     pub expect: Vec<Compiled<'e, 's>>,
-    /// For an include: the step's own vars, all evaluated in the caller's
-    /// scope (so `items: "{{ items }}"` passes the caller's value).
-    pub include_vars: Vec<(&'s str, Compiled<'e, 's>)>,
-    /// For an include: the included file's vars the step does not give, in
-    /// file order, evaluated after the step's.
-    pub include_defaults: Vec<(&'s str, Compiled<'e, 's>)>,
-    pub include_steps: Vec<CheckedStep<'e, 's>>,
+    /// For an include: what it passes and runs. Boxed, as most steps are
+    /// calls and a batch job holds many of them.
+    pub include: Option<Box<CheckedInclude<'e, 's>>>,
     pub retries: u32,
     pub retry_delay_ms: u64,
     pub on_error: crate::playbook::OnError,
     /// `resend: true`: re-sending after a failure that may have reached
     /// Live is acceptable.
     pub resend: bool,
+}
+
+/// What an include step passes to the included file, and its steps.
+#[derive(Default)]
+pub struct CheckedInclude<'e, 's> {
+    /// The step's own vars, all evaluated in the caller's scope (so
+    /// `items: "{{ items }}"` passes the caller's value).
+    pub vars: Vec<(&'s str, Compiled<'e, 's>)>,
+    /// The included file's vars the step does not give, in file order,
+    /// evaluated after the step's.
+    pub defaults: Vec<(&'s str, Compiled<'e, 's>)>,
+    pub steps: Vec<CheckedStep<'e, 's>>,
+}
+
+impl<'e, 's> CheckedStep<'e, 's> {
+    /// The steps an include runs; none for a call.
+    pub fn include_steps(&self) -> &[CheckedStep<'e, 's>] {
+        self.include.as_deref().map_or(&[], |i| &i.steps)
+    }
 }
 
 /// A playbook that passed the check, ready to run.
@@ -714,7 +729,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         if let Some(t) = &step.timeout_ms {
             self.timeout_in_range(file, t);
         }
-        let timeout_node = step.timeout_ms.as_ref().or(pb.defaults.timeout_ms.as_ref());
+        let timeout_node = step
+            .timeout_ms
+            .as_deref()
+            .or(pb.defaults.timeout_ms.as_ref());
         let timeout_ms = timeout_node.and_then(|t| self.n.compile(&pb.file, t));
         if let (Some(t), Some(node)) = (&timeout_ms, timeout_node) {
             self.n.names(file, t, loop_extra);
@@ -734,9 +752,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             loop_,
             loop_len,
             expect: Vec::new(),
-            include_vars: Vec::new(),
-            include_defaults: Vec::new(),
-            include_steps: Vec::new(),
+            include: None,
             retries: step
                 .retries
                 .as_ref()
@@ -819,10 +835,11 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         path: &str,
     ) {
         let inc_file = &playbook.file;
+        let mut include = CheckedInclude::default();
         for (k, v) in vars {
             if let Some(c) = self.n.compile(file, v) {
                 self.n.names(file, &c, &[]);
-                checked.include_vars.push((k.name.as_str(), c));
+                include.vars.push((k.name.as_str(), c));
             }
         }
         for (k, _) in vars {
@@ -833,13 +850,14 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         for (k, v) in playbook.vars.iter().filter(|(k, _)| !given(&k.name)) {
             if let Some(c) = self.n.compile(inc_file, v) {
                 self.n.names(inc_file, &c, &[]);
-                checked.include_defaults.push((k.name.as_str(), c));
+                include.defaults.push((k.name.as_str(), c));
             }
             self.n.define(&k.name);
             self.reassigned.insert(k.name.clone());
         }
         let outer = std::mem::replace(&mut self.path, format!("{path}/"));
-        checked.include_steps = self.steps(playbook, &playbook.steps, inc_file);
+        include.steps = self.steps(playbook, &playbook.steps, inc_file);
+        checked.include = Some(Box::new(include));
         self.path = outer;
     }
 

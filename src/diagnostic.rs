@@ -167,7 +167,7 @@ impl Diagnostic {
         let (line, column) = self
             .labels
             .first()
-            .map_or((0, 0), |l| file.line_col(l.span.offset));
+            .map_or((0, 0), |l| file.line_col(l.span.offset()));
         Some(Location {
             file: Arc::from(file.name()),
             line,
@@ -223,8 +223,8 @@ impl Diagnostic {
             if body.chars().count() <= MAX_DRAWN_LINE {
                 out.push_str(line);
                 for (o, m) in self.labels.iter().zip(labels.iter_mut()) {
-                    if (start..end).contains(&o.span.offset) {
-                        m.span = Span::new(new_start + o.span.offset - start, o.span.len);
+                    if (start..end).contains(&o.span.offset()) {
+                        m.span = Span::new(new_start + o.span.offset() - start, o.span.len());
                     }
                 }
             } else {
@@ -237,10 +237,11 @@ impl Diagnostic {
         }
         // Past the end, or running into a cut line: keep inside the text.
         for (o, m) in self.labels.iter().zip(labels.iter_mut()) {
-            if o.span.offset >= text.len() {
+            if o.span.offset() >= text.len() {
                 m.span = Span::new(out.len(), 0);
             }
-            m.span.len = m.span.len.min(out.len() - m.span.offset.min(out.len()));
+            let len = m.span.len().min(out.len() - m.span.offset().min(out.len()));
+            m.span = Span::new(m.span.offset(), len);
         }
         let mut cut = self.clone();
         cut.file = Some(SourceFile::new(file.path.clone(), out));
@@ -260,11 +261,11 @@ fn cut_line(
     moved: &mut [Label],
     out: &mut String,
 ) {
-    let on_line = |l: &Label| (line_start..=line_start + body.len()).contains(&l.span.offset);
+    let on_line = |l: &Label| (line_start..=line_start + body.len()).contains(&l.span.offset());
     let first = orig
         .iter()
         .filter(|l| on_line(l))
-        .map(|l| l.span.offset - line_start)
+        .map(|l| l.span.offset() - line_start)
         .min();
     // Char-aligned byte range of the window.
     let first_char = first.map_or(0, |b| body[..b.min(body.len())].chars().count());
@@ -283,8 +284,8 @@ fn cut_line(
         if !on_line(o) {
             continue;
         }
-        let at = (o.span.offset - line_start).clamp(from, to);
-        let len = o.span.len.min(to - at);
+        let at = (o.span.offset() - line_start).clamp(from, to);
+        let len = o.span.len().min(to - at);
         m.span = Span::new(window_start + at - from, len);
     }
 }
@@ -373,7 +374,7 @@ pub fn in_file_order(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
             .as_ref()
             .map(|f| f.name().to_owned())
             .unwrap_or_default();
-        let at = d.labels.iter().map(|l| l.span.offset).min().unwrap_or(0);
+        let at = d.labels.iter().map(|l| l.span.offset()).min().unwrap_or(0);
         (file, at)
     });
     diags

@@ -378,7 +378,7 @@ pub fn affected(pb: &Playbook, changes: &[Change]) -> Affected {
         let Action::Call { tool, args } = &step.action else {
             return;
         };
-        if !seen.insert((step.file.path().to_path_buf(), step.span.offset)) {
+        if !seen.insert((step.file.path().to_path_buf(), step.span.offset())) {
             return;
         }
         let before = out.findings.len();

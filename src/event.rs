@@ -57,7 +57,7 @@ impl StepRef {
             Action::Call { tool, .. } => step.name.as_ref().map_or(tool.span, |n| n.span),
             Action::Include { path, .. } => path.span,
         };
-        let (line, column) = step.file.line_col(anchor.offset);
+        let (line, column) = step.file.line_col(anchor.offset());
         StepRef {
             index,
             name,
@@ -141,9 +141,6 @@ pub enum Event {
         /// Calls known in advance (loops of known length), for progress.
         planned_calls: Option<usize>,
         dry_run: bool,
-        /// Every call step in run order, so reporters can list the ones
-        /// that never ran.
-        outline: Vec<StepRef>,
     },
     /// `--resume`: right after `RunStarted`.
     Resumed(ResumeInfo),

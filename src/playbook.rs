@@ -70,10 +70,12 @@ pub struct Step {
     pub action: Action,
     pub name: Option<Node>,
     pub id: Option<Spanned<String>>,
-    pub timeout_ms: Option<Node>,
+    /// Boxed, as `when` and `loop`: most steps have none of them, and a
+    /// batch job holds many steps.
+    pub timeout_ms: Option<Box<Node>>,
     pub capture: Vec<(Key, Node)>,
-    pub when: Option<Node>,
-    pub loop_: Option<Node>,
+    pub when: Option<Box<Node>>,
+    pub loop_: Option<Box<Node>>,
     pub expect: Vec<Node>,
     pub retries: Option<Spanned<u32>>,
     pub retry_delay_ms: Option<Spanned<u64>>,
@@ -296,7 +298,7 @@ fn parse_partial(
         diags: Vec::new(),
     };
     l.duplicates(&root);
-    let pb = l.playbook(&root, chain);
+    let pb = l.playbook(root, chain);
     (pb, crate::diagnostic::in_file_order(l.diags))
 }
 
@@ -342,6 +344,35 @@ fn offset_of(text: &str, line: usize, col: usize) -> usize {
             .take(col.saturating_sub(1))
             .map(char::len_utf8)
             .sum::<usize>()
+}
+
+/// A mapping's entries, owned: the model takes the parsed nodes themselves
+/// rather than copies, so a long playbook is held once, not twice.
+struct Fields(Vec<(Key, Node)>);
+
+impl Fields {
+    /// The entries of a mapping node; `None` for any other node.
+    fn of(node: Node) -> Option<Fields> {
+        match node.value {
+            Value::Map(entries) => Some(Fields(entries)),
+            _ => None,
+        }
+    }
+
+    /// The first value under `name` (the loader reports duplicates).
+    fn get(&self, name: &str) -> Option<&Node> {
+        self.0.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
+    }
+
+    /// The first value under `name`, moved out; a null stays in its place.
+    fn take(&mut self, name: &str) -> Option<Node> {
+        let (_, v) = self.0.iter_mut().find(|(k, _)| k.name == name)?;
+        let null = Node {
+            value: Value::Null,
+            span: v.span,
+        };
+        Some(std::mem::replace(v, null))
+    }
 }
 
 struct Loader<'r> {
@@ -414,14 +445,14 @@ impl Loader<'_> {
         entries
     }
 
-    fn playbook(&mut self, root: &Node, chain: &mut Vec<PathBuf>) -> Option<Playbook> {
-        let entries = self.entries(root, TOP_KEYS, "the playbook");
-        root.as_map()?;
-        let get = |name: &str| entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v);
-        let name = match get("name") {
+    fn playbook(&mut self, root: Node, chain: &mut Vec<PathBuf>) -> Option<Playbook> {
+        self.entries(&root, TOP_KEYS, "the playbook");
+        let root_span = root.span;
+        let mut fields = Fields::of(root)?;
+        let name = match fields.take("name") {
             Some(n) => {
-                self.string_of("name", n);
-                n.clone()
+                self.string_of("name", &n);
+                n
             }
             None => {
                 self.err(
@@ -436,36 +467,39 @@ impl Loader<'_> {
                 }
             }
         };
-        let description = get("description")
+        let description = fields
+            .get("description")
             .and_then(|d| self.string_of("description", d))
             .map(str::to_owned);
-        let url = get("url").cloned();
+        let url = fields.take("url");
         if let Some(u) = &url {
             self.string_of("url", u);
         }
-        let vars = get("vars")
+        let vars = fields
+            .take("vars")
             .map(|v| self.entries_any(v, "`vars`"))
             .unwrap_or_default();
         self.keyword_names(&vars);
-        let defaults = get("defaults")
+        let defaults = fields
+            .take("defaults")
             .map(|d| self.defaults(d))
             .unwrap_or_default();
-        let producer_pal = get("producerPal").map(|p| Spanned {
+        let producer_pal = fields.get("producerPal").map(|p| Spanned {
             value: self.profile(p),
             span: p.span,
         });
         let mut steps = Vec::new();
-        match get("steps") {
+        match fields.take("steps") {
             None => {
                 self.err(
                     "pplay::missing-key",
                     "the playbook has no `steps`",
-                    root.span.min_start(),
+                    root_span.min_start(),
                     "add a `steps:` list",
                 );
             }
-            Some(s) => match &s.value {
-                Value::Seq(items) if items.is_empty() => {
+            Some(s) => match s.value {
+                Value::Seq(ref items) if items.is_empty() => {
                     self.err(
                         "pplay::empty-steps",
                         "`steps` is empty",
@@ -475,6 +509,8 @@ impl Loader<'_> {
                 }
                 Value::Seq(items) => {
                     steps.reserve_exact(items.len());
+                    // Each step node is dropped once its step is built, so
+                    // the tree and the model are never both whole.
                     for item in items {
                         if let Some(step) = self.step(item, chain) {
                             steps.push(step);
@@ -482,7 +518,7 @@ impl Loader<'_> {
                     }
                 }
                 _ => {
-                    self.wrong_type("`steps` must be a sequence of steps", s);
+                    self.wrong_type("`steps` must be a sequence of steps", &s);
                 }
             },
         }
@@ -559,42 +595,45 @@ impl Loader<'_> {
     }
 
     /// A mapping whose keys are free names (vars, capture).
-    fn entries_any(&mut self, node: &Node, what: &str) -> Vec<(Key, Node)> {
-        match node.as_map() {
-            Some(m) => m.to_vec(),
-            None if matches!(node.value, Value::Null) => Vec::new(),
-            None => {
-                self.wrong_type(format!("{what} must be a mapping"), node);
+    fn entries_any(&mut self, node: Node, what: &str) -> Vec<(Key, Node)> {
+        match node.value {
+            Value::Map(m) => m,
+            Value::Null => Vec::new(),
+            _ => {
+                self.wrong_type(format!("{what} must be a mapping"), &node);
                 Vec::new()
             }
         }
     }
 
-    fn defaults(&mut self, node: &Node) -> Defaults {
-        let entries = self.entries(node, DEFAULT_KEYS, "`defaults`");
+    fn defaults(&mut self, node: Node) -> Defaults {
+        self.entries(&node, DEFAULT_KEYS, "`defaults`");
         let mut d = Defaults::default();
+        let Value::Map(entries) = node.value else {
+            return d;
+        };
         for (k, v) in entries {
             match k.name.as_str() {
                 "timeoutMs" => d.timeout_ms = self.timeout(v),
                 "retries" => {
-                    d.retries = self.count(v, "retries").map(|s| Spanned {
+                    d.retries = self.count(&v, "retries").map(|s| Spanned {
                         value: s.value as u32,
                         span: s.span,
                     })
                 }
-                "retryDelayMs" => d.retry_delay_ms = self.count(v, "retryDelayMs"),
-                "onError" => d.on_error = self.on_error(v),
+                "retryDelayMs" => d.retry_delay_ms = self.count(&v, "retryDelayMs"),
+                "onError" => d.on_error = self.on_error(&v),
                 _ => {}
             }
         }
         d
     }
 
-    fn timeout(&mut self, v: &Node) -> Option<Node> {
+    fn timeout(&mut self, v: Node) -> Option<Node> {
         let range = crate::protocol::timeout_range();
         let (min, max) = (range.min, range.max);
         match &v.value {
-            Value::Int(n) if range.contains_i64(*n) => Some(v.clone()),
+            Value::Int(n) if range.contains_i64(*n) => Some(v),
             Value::Int(n) => {
                 self.err(
                     "pplay::timeout-range",
@@ -607,11 +646,11 @@ impl Loader<'_> {
                 ));
                 None
             }
-            Value::Str(s) if s.contains("{{") || s.contains("{%") => Some(v.clone()),
+            Value::Str(s) if s.contains("{{") || s.contains("{%") => Some(v),
             _ => {
                 self.wrong_type(
                     format!("`timeoutMs` must be an integer from {min} to {max}"),
-                    v,
+                    &v,
                 );
                 None
             }
@@ -665,61 +704,18 @@ impl Loader<'_> {
         }
     }
 
-    fn step(&mut self, node: &Node, chain: &mut Vec<PathBuf>) -> Option<Step> {
-        let entries = self.entries(node, STEP_KEYS, "a step");
-        node.as_map()?;
-        let get = |name: &str| entries.iter().find(|(k, _)| k.name == name);
-        let is_include = get("include").is_some();
-        self.step_keys(entries, is_include);
-        let string = |l: &mut Self, key: &str| -> Option<Spanned<String>> {
-            let (_, v) = get(key)?;
-            l.string_of(key, v).map(|s| Spanned {
-                value: s.to_owned(),
-                span: v.span,
-            })
-        };
+    fn step(&mut self, node: Node, chain: &mut Vec<PathBuf>) -> Option<Step> {
+        self.entries(&node, STEP_KEYS, "a step");
+        let span = node.span;
+        let mut fields = Fields::of(node)?;
+        let is_include = fields.get("include").is_some();
+        self.step_keys(&fields.0, is_include);
         let action = if is_include {
-            let path = string(self, "include")?;
-            let vars = get("vars")
-                .map(|(_, v)| self.entries_any(v, "`vars`"))
-                .unwrap_or_default();
-            self.keyword_names(&vars);
-            let playbook = self.include(&path, chain)?;
-            Action::Include {
-                path,
-                vars,
-                playbook: Box::new(playbook),
-            }
+            self.include_action(&mut fields, chain)?
         } else {
-            let Some(tool) = string(self, "tool") else {
-                if get("tool").is_none() {
-                    self.err(
-                        "pplay::missing-key",
-                        "this step has no `tool`",
-                        node.span.min_start(),
-                        "a step needs `tool:` (or `include:`)",
-                    );
-                }
-                return None;
-            };
-            let args = match get("args") {
-                Some((_, a)) if a.as_map().is_some() => a.clone(),
-                Some((_, a)) if matches!(a.value, Value::Null) => Node {
-                    value: Value::Map(Vec::new()),
-                    span: a.span,
-                },
-                Some((_, a)) => {
-                    self.wrong_type("`args` must be a mapping", a);
-                    return None;
-                }
-                None => Node {
-                    value: Value::Map(Vec::new()),
-                    span: tool.span,
-                },
-            };
-            Action::Call { tool, args }
+            self.call_action(&mut fields, span)?
         };
-        let id = string(self, "id");
+        let id = self.string(&mut fields, "id");
         if let Some(id) = &id
             && !valid_id(&id.value)
         {
@@ -732,23 +728,26 @@ impl Loader<'_> {
             .help =
                 Some("use lower-case letters, digits and `_`, not starting with a digit".into());
         }
-        let name = get("name").map(|(_, v)| v.clone());
+        let name = fields.take("name");
         if let Some(n) = &name {
             self.string_of("name", n);
         }
-        let expect = get("expect").map_or_else(Vec::new, |(_, v)| self.expect(v));
-        let capture = get("capture")
-            .map(|(_, v)| self.entries_any(v, "`capture`"))
+        let expect = fields
+            .take("expect")
+            .map_or_else(Vec::new, |v| self.expect(v));
+        let capture = fields
+            .take("capture")
+            .map(|v| self.entries_any(v, "`capture`"))
             .unwrap_or_default();
         self.capture_names(&capture);
         self.keyword_names(&capture);
-        let when = get("when").map(|(_, v)| v.clone());
+        let when = fields.take("when").map(Box::new);
         if let Some(w) = &when
             && !matches!(w.value, Value::Str(_) | Value::Bool(_))
         {
             self.wrong_type("`when` must be an expression", w);
         }
-        let loop_ = get("loop").map(|(_, v)| v.clone());
+        let loop_ = fields.take("loop").map(Box::new);
         if let Some(l) = &loop_
             && !matches!(l.value, Value::Str(_) | Value::Seq(_))
         {
@@ -761,25 +760,89 @@ impl Loader<'_> {
         }
         Some(Step {
             file: self.file.clone(),
-            span: node.span,
+            span,
             action,
             name,
             id,
-            timeout_ms: get("timeoutMs").and_then(|(_, v)| self.timeout(v)),
+            timeout_ms: fields
+                .take("timeoutMs")
+                .and_then(|v| self.timeout(v))
+                .map(Box::new),
             capture,
             when,
             loop_,
             expect,
-            retries: get("retries")
-                .and_then(|(_, v)| self.count(v, "retries"))
+            retries: fields
+                .get("retries")
+                .and_then(|v| self.count(v, "retries"))
                 .map(|s| Spanned {
                     value: s.value as u32,
                     span: s.span,
                 }),
-            retry_delay_ms: get("retryDelayMs").and_then(|(_, v)| self.count(v, "retryDelayMs")),
-            on_error: get("onError").and_then(|(_, v)| self.on_error(v)),
-            resend: get("resend").and_then(|(_, v)| self.flag("resend", v)),
+            retry_delay_ms: fields
+                .get("retryDelayMs")
+                .and_then(|v| self.count(v, "retryDelayMs")),
+            on_error: fields.get("onError").and_then(|v| self.on_error(v)),
+            resend: fields.get("resend").and_then(|v| self.flag("resend", v)),
         })
+    }
+
+    /// A string field, moved out of the step, or a type error at it.
+    fn string(&mut self, fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
+        let v = fields.take(key)?;
+        self.string_of(key, &v)?;
+        match v.value {
+            Value::Str(value) => Some(Spanned {
+                value,
+                span: v.span,
+            }),
+            _ => None,
+        }
+    }
+
+    fn include_action(&mut self, fields: &mut Fields, chain: &mut Vec<PathBuf>) -> Option<Action> {
+        let path = self.string(fields, "include")?;
+        let vars = fields
+            .take("vars")
+            .map(|v| self.entries_any(v, "`vars`"))
+            .unwrap_or_default();
+        self.keyword_names(&vars);
+        let playbook = self.include(&path, chain)?;
+        Some(Action::Include {
+            path,
+            vars,
+            playbook: Box::new(playbook),
+        })
+    }
+
+    fn call_action(&mut self, fields: &mut Fields, span: Span) -> Option<Action> {
+        let Some(tool) = self.string(fields, "tool") else {
+            if fields.get("tool").is_none() {
+                self.err(
+                    "pplay::missing-key",
+                    "this step has no `tool`",
+                    span.min_start(),
+                    "a step needs `tool:` (or `include:`)",
+                );
+            }
+            return None;
+        };
+        let args = match fields.take("args") {
+            Some(a) if a.as_map().is_some() => a,
+            Some(a) if matches!(a.value, Value::Null) => Node {
+                value: Value::Map(Vec::new()),
+                span: a.span,
+            },
+            Some(a) => {
+                self.wrong_type("`args` must be a mapping", &a);
+                return None;
+            }
+            None => Node {
+                value: Value::Map(Vec::new()),
+                span: tool.span,
+            },
+        };
+        Some(Action::Call { tool, args })
     }
 
     /// Keys an include step does not take, and `vars` on a call step.
@@ -812,10 +875,10 @@ impl Loader<'_> {
     }
 
     /// `expect`: one expression or a list of them.
-    fn expect(&mut self, v: &Node) -> Vec<Node> {
-        let expect = match &v.value {
-            Value::Seq(items) => items.clone(),
-            _ => vec![v.clone()],
+    fn expect(&mut self, v: Node) -> Vec<Node> {
+        let expect = match v.value {
+            Value::Seq(items) => items,
+            _ => vec![v],
         };
         for e in &expect {
             if !matches!(e.value, Value::Str(_) | Value::Bool(_)) {
@@ -1018,7 +1081,7 @@ fn id_clash(
             .label(id.span, "used again here")
             .label(first.span, "first used here");
     }
-    let (line, col) = first_step.file.line_col(first.span.offset);
+    let (line, col) = first_step.file.line_col(first.span.offset());
     let at = format!("{}:{line}:{col}", first_step.file.name());
     let note = |file: &Arc<SourceFile>, span, label: &str| {
         Diagnostic::note("pplay::duplicate-id", label.to_owned())
@@ -1105,7 +1168,7 @@ pub fn duplicate_key_errors(file: &Arc<SourceFile>, node: &Node) -> Vec<Diagnost
     crate::yaml::duplicate_keys(node)
         .into_iter()
         .map(|(first, again)| {
-            let (line, _) = file.line_col(first.span.offset);
+            let (line, _) = file.line_col(first.span.offset());
             Diagnostic::error(
                 "pplay::duplicate-key",
                 format!("duplicate key `{}`", again.name),

@@ -615,7 +615,8 @@ pub struct Unit<'e, 's> {
     compiled_from: &'s str,
     kind: Kind,
     names: Vec<String>,
-    code: Option<Code<'e, 's>>,
+    /// Boxed: most units keep no code, and a long playbook has many units.
+    code: Option<Box<Code<'e, 's>>>,
 }
 
 impl<'e, 's> Unit<'e, 's> {
@@ -742,7 +743,7 @@ impl<'e, 's> Compiler<'e, 's> {
             compiled_from,
             kind,
             names,
-            code: keep.then_some(code),
+            code: keep.then(|| Box::new(code)),
         });
         self.units.insert((source, kind), unit.clone());
         Ok(unit)

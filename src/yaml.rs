@@ -10,26 +10,48 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 /// A byte range in one source file.
+///
+/// Stored as two `u32`s: every node of a playbook carries one, and a file
+/// is at most a few MiB, so the narrower span keeps a long playbook's model
+/// a good deal smaller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
-    pub offset: usize,
-    pub len: usize,
+    offset: u32,
+    len: u32,
 }
 
 impl Span {
+    /// A span; a range past 4 GiB, which no source pplay reads can hold,
+    /// is clamped.
     pub fn new(offset: usize, len: usize) -> Self {
-        Span { offset, len }
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span {
+            offset: narrow(offset),
+            len: narrow(len),
+        }
+    }
+
+    pub fn offset(self) -> usize {
+        self.offset as usize
+    }
+
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len == 0
     }
 
     /// The first character of the span, for labels on a whole mapping.
     pub fn min_start(self) -> Span {
-        Span::new(self.offset, 0)
+        Span::new(self.offset(), 0)
     }
 }
 
 impl From<Span> for miette::SourceSpan {
     fn from(s: Span) -> Self {
-        (s.offset, s.len).into()
+        (s.offset(), s.len()).into()
     }
 }
 
@@ -117,6 +139,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(n) = seq.next_element::<Node>()? {
             items.push(n);
         }
+        // The tree is built once and kept as the model: no spare capacity.
+        items.shrink_to_fit();
         Ok(Value::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
@@ -134,6 +158,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
             let v = map.next_value::<Node>()?;
             entries.push((Key { name, span: k.span }, v));
         }
+        entries.shrink_to_fit();
         Ok(Value::Map(entries))
     }
 }
@@ -177,18 +202,18 @@ impl Node {
             Value::Seq(items) => {
                 for n in items {
                     n.fix_spans(src);
-                    lo = lo.min(n.span.offset);
-                    hi = hi.max(n.span.offset + n.span.len);
+                    lo = lo.min(n.span.offset());
+                    hi = hi.max(n.span.offset() + n.span.len());
                 }
             }
             Value::Map(entries) => {
                 for (k, n) in entries {
-                    if k.name.is_empty() && k.span.len > 0 {
-                        k.name = src[k.span.offset..k.span.offset + k.span.len].to_owned();
+                    if k.name.is_empty() && !k.span.is_empty() {
+                        k.name = src[k.span.offset()..k.span.offset() + k.span.len()].to_owned();
                     }
                     n.fix_spans(src);
-                    lo = lo.min(k.span.offset);
-                    hi = hi.max(n.span.offset + n.span.len);
+                    lo = lo.min(k.span.offset());
+                    hi = hi.max(n.span.offset() + n.span.len());
                 }
             }
             _ => return,
@@ -196,12 +221,12 @@ impl Node {
         if lo == usize::MAX {
             return;
         }
-        if self.span.len > 0 {
-            lo = lo.min(self.span.offset);
+        if !self.span.is_empty() {
+            lo = lo.min(self.span.offset());
         }
         // Flow collections: extend to the closing bracket.
         let mut end = hi;
-        if self.span.len > 0 {
+        if !self.span.is_empty() {
             let close = if matches!(self.value, Value::Seq(_)) {
                 ']'
             } else {
@@ -296,7 +321,7 @@ mod tests {
     use super::*;
 
     fn text(src: &str, span: Span) -> &str {
-        &src[span.offset..span.offset + span.len]
+        &src[span.offset()..span.offset() + span.len()]
     }
 
     #[test]

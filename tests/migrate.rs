@@ -286,19 +286,19 @@ fn untouched_nodes_keep_their_bytes_and_spans() {
             leaves(&old, &mut old_leaves);
             let mut kept = 0;
             for n in old_leaves {
-                let r = n.span.offset..n.span.offset + n.span.len;
+                let r = n.span.offset()..n.span.offset() + n.span.len();
                 if m.edits.touches(&r) {
                     continue;
                 }
-                let at = m.edits.map_offset(n.span.offset);
+                let at = m.edits.map_offset(n.span.offset());
                 let same = new_leaves
                     .iter()
-                    .find(|x| x.span.offset == at)
+                    .find(|x| x.span.offset() == at)
                     .unwrap_or_else(|| {
                         panic!("{}: nothing at {at} for {:?}", m.path.display(), n.value)
                     });
-                assert_eq!((&same.value, same.span.len), (&n.value, n.span.len));
-                assert_eq!(&m.text[at..at + n.span.len], &m.original[r]);
+                assert_eq!((&same.value, same.span.len()), (&n.value, n.span.len()));
+                assert_eq!(&m.text[at..at + n.span.len()], &m.original[r]);
                 kept += 1;
             }
             assert!(kept > 0);

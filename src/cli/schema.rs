@@ -124,7 +124,7 @@ fn finding_key(d: &crate::diagnostic::Diagnostic) -> (Option<PathBuf>, usize, St
             .canonicalize()
             .unwrap_or_else(|_| f.path().to_path_buf())
     });
-    let at = d.labels.first().map_or(0, |l| l.span.offset);
+    let at = d.labels.first().map_or(0, |l| l.span.offset());
     (file, at, d.message.clone())
 }
 

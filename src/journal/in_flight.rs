@@ -80,7 +80,7 @@ pub fn find<'c, 'e, 's>(
         if &*cs.path == path {
             Some(cs)
         } else {
-            find(&cs.include_steps, path)
+            find(cs.include_steps(), path)
         }
     })
 }
@@ -198,7 +198,7 @@ fn after<'c, 'e, 's>(
         if cs.index > index {
             out.push(cs);
         }
-        after(&cs.include_steps, index, out);
+        after(cs.include_steps(), index, out);
     }
 }
 
@@ -221,8 +221,9 @@ fn once_per_step<'c, 'e, 's>(
     cs: &'c CheckedStep<'e, 's>,
 ) -> impl Iterator<Item = &'c Compiled<'e, 's>> {
     let when = cs.when.as_ref().filter(|_| !cs.when_each);
-    cs.loop_
-        .iter()
-        .chain(when)
-        .chain(cs.include_vars.iter().map(|(_, c)| c))
+    cs.loop_.iter().chain(when).chain(
+        cs.include
+            .iter()
+            .flat_map(|i| i.vars.iter().map(|(_, c)| c)),
+    )
 }

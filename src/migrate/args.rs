@@ -249,7 +249,7 @@ impl Cx<'_, '_, '_> {
     /// and the writer pointed at it.
     fn text(&mut self, i: usize) -> Option<String> {
         let n = self.a.value(i);
-        self.w.site.node = n.span.offset;
+        self.w.site.node = n.span.offset();
         self.u.text(n)
     }
 
@@ -867,7 +867,7 @@ fn paths(u: &mut Unit, w: &mut Writer, a: &Args, done: &[usize]) {
             continue;
         }
         let Some(text) = u.text(v) else { continue };
-        w.site.node = v.span.offset;
+        w.site.node = v.span.offset();
         if let Some(new) = path::reprefix(w, &text) {
             let f = fuse(vec![i], &k.name, new);
             u.fuse(a, &f);

@@ -99,12 +99,12 @@ impl Edits {
 
 /// Is the mapping written in flow style (`{ a: 1 }`)?
 pub fn is_flow(src: &str, map: &Node) -> bool {
-    src[map.span.offset..].starts_with('{')
+    src[map.span.offset()..].starts_with('{')
 }
 
 /// The end of an entry's text: its value, or its key when the value is empty.
 pub fn entry_end(src: &str, k: &Key, v: &Node) -> usize {
-    (k.span.offset + k.span.len).max(node_end(src, v))
+    (k.span.offset() + k.span.len()).max(node_end(src, v))
 }
 
 /// The source range of a node's own text. The parser's span of a block
@@ -113,7 +113,7 @@ pub fn entry_end(src: &str, k: &Key, v: &Node) -> usize {
 /// last character, so that an edit replaces the whole scalar, a label stops
 /// there, and the blank lines and comments after it stay.
 pub fn node_range(src: &str, n: &Node) -> Range<usize> {
-    let (start, end) = (n.span.offset, n.span.offset + n.span.len);
+    let (start, end) = (n.span.offset(), n.span.offset() + n.span.len());
     match block_header(src, start) {
         Some(h) => h..start + src[start..end].trim_end().len(),
         None => start..end,
@@ -155,11 +155,11 @@ fn block_header(src: &str, start: usize) -> Option<usize> {
 pub fn remove_entry(src: &str, map: &Node, i: usize) -> Option<Edit> {
     let entries = map.as_map()?;
     let (k, v) = entries.get(i)?;
-    let start = k.span.offset;
+    let start = k.span.offset();
     let end = entry_end(src, k, v);
     if is_flow(src, map) {
         let range = if let Some((next, _)) = entries.get(i + 1) {
-            start..next.span.offset
+            start..next.span.offset()
         } else if i > 0 {
             let (pk, pv) = &entries[i - 1];
             entry_end(src, pk, pv)..end

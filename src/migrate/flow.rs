@@ -97,7 +97,7 @@ impl Flow {
                         c.root.clone(),
                         Site {
                             file: file.clone(),
-                            node: node.span.offset,
+                            node: node.span.offset(),
                         },
                     ));
                 }

@@ -199,7 +199,7 @@ impl<'p> Unit<'p> {
     /// A string value with the in-string edits made so far.
     pub fn text(&self, n: &Node) -> Option<String> {
         let s = n.as_str()?;
-        match self.sub.get(&n.span.offset) {
+        match self.sub.get(&n.span.offset()) {
             Some((_, list)) => Some(apply_sub(s, list)),
             None => Some(s.to_owned()),
         }
@@ -207,7 +207,7 @@ impl<'p> Unit<'p> {
 
     /// Replaces `r` of the string value of `n` with `text`.
     pub fn sub_edit(&mut self, n: &'p Node, r: Range<usize>, text: &str) {
-        let (_, list) = self.sub.entry(n.span.offset).or_insert((n, Vec::new()));
+        let (_, list) = self.sub.entry(n.span.offset()).or_insert((n, Vec::new()));
         if !list.iter().any(|(x, _)| x.start < r.end && r.start < x.end) {
             list.push((r, text.to_owned()));
         }
@@ -229,7 +229,7 @@ impl<'p> Unit<'p> {
     pub fn left(&mut self, a: &Args, l: Left) {
         let (k, v) = &a.entries[l.entry];
         let end = edit::entry_end(self.src(), k, v);
-        let span = Span::new(k.span.offset, end - k.span.offset);
+        let span = Span::new(k.span.offset(), end - k.span.offset());
         self.warn(l.kind, l.message, span, "left as it was", l.help);
     }
 
@@ -254,7 +254,7 @@ impl<'p> Unit<'p> {
                 format!(
                     "keep one of the two (`{}` is on line {})",
                     f.key,
-                    self.file.line_col(a.entries[j].0.span.offset).0
+                    self.file.line_col(a.entries[j].0.span.offset()).0
                 ),
             );
             self.left(a, l);
@@ -302,17 +302,20 @@ impl<'p> Unit<'p> {
             New::Remove => {}
             New::Rename if k.name != f.key => {
                 local
-                    .push(k.span.offset..k.span.offset + k.span.len, f.key.clone())
+                    .push(
+                        k.span.offset()..k.span.offset() + k.span.len(),
+                        f.key.clone(),
+                    )
                     .ok()?;
             }
             New::Rename => {}
             New::Str(s) => {
                 let text = format!("{}: {}", f.key, scalar::emit(s, style, a.flow_style));
-                local.push(k.span.offset..end, text).ok()?;
+                local.push(k.span.offset()..end, text).ok()?;
             }
             New::Yaml(y) => {
                 local
-                    .push(k.span.offset..end, format!("{}: {y}", f.key))
+                    .push(k.span.offset()..end, format!("{}: {y}", f.key))
                     .ok()?;
             }
         }

@@ -20,7 +20,7 @@ pub fn scan<'p>(u: &mut Unit<'p>, flow: &Flow, pb: &'p Playbook) {
         let Some(s) = node.as_str() else { continue };
         for r in walk::code_ranges(s, role) {
             for c in expr::chains(&s[r.clone()], r.start) {
-                if !flow.is_consumed(&u.file, node.span.offset, c.range.start) {
+                if !flow.is_consumed(&u.file, node.span.offset(), c.range.start) {
                     chain(u, flow, node, s, role, &ctx, &c);
                 }
             }

@@ -91,7 +91,7 @@ pub fn source_range(
     decoded: &str,
     r: Range<usize>,
 ) -> Option<Range<usize>> {
-    let raw = &src[node.span.offset..node.span.offset + node.span.len];
+    let raw = &src[node.span.offset()..node.span.offset() + node.span.len()];
     let (inner_start, inner) = match style(src, node) {
         Style::Single | Style::Double if raw.len() >= 2 => (1, &raw[1..raw.len() - 1]),
         // The parser's span of a block scalar is its content.
@@ -99,7 +99,7 @@ pub fn source_range(
         _ => return None,
     };
     (inner == decoded).then(|| {
-        let o = node.span.offset + inner_start;
+        let o = node.span.offset() + inner_start;
         o + r.start..o + r.end
     })
 }

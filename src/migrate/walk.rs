@@ -52,7 +52,10 @@ pub fn strings<'p>(pb: &'p Playbook, f: &mut dyn FnMut(&'p Node, Role<'p>, &Step
     }
     for step in &pb.steps {
         let ctx = step_ctx(step);
-        for n in [&step.name, &step.timeout_ms].into_iter().flatten() {
+        for n in [step.name.as_ref(), step.timeout_ms.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             tree(n, &ctx, f);
         }
         match &step.action {
@@ -60,7 +63,10 @@ pub fn strings<'p>(pb: &'p Playbook, f: &mut dyn FnMut(&'p Node, Role<'p>, &Step
             Action::Include { vars, .. } => vars.iter().for_each(|(_, v)| tree(v, &ctx, f)),
         }
         let loose = Role::Expression { in_result: false };
-        for n in [&step.when, &step.loop_].into_iter().flatten() {
+        for n in [step.when.as_deref(), step.loop_.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             if n.as_str().is_some() {
                 f(n, loose, &ctx);
             }

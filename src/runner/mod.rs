@@ -111,7 +111,6 @@ pub async fn run_journaled(
         steps: checked.step_count,
         planned_calls: checked.planned_calls,
         dry_run: opts.dry_run,
-        outline: outline(&checked.steps),
     });
     if let Some(info) = journal.as_deref().and_then(Session::info) {
         sink.emit(&Event::Resumed(info.clone()));
@@ -162,18 +161,6 @@ pub async fn run_journaled(
         error,
     });
     RunOutcome { summary, exit_code }
-}
-
-/// The call steps in run order, named before anything is rendered.
-fn outline(steps: &[CheckedStep<'_, '_>]) -> Vec<StepRef> {
-    let mut out = Vec::new();
-    for cs in steps {
-        if cs.include_steps.is_empty() && cs.step.tool().is_some() {
-            out.push(step_ref(cs, cs.step.label(), None));
-        }
-        out.extend(outline(&cs.include_steps));
-    }
-    out
 }
 
 enum Stop {
@@ -236,8 +223,11 @@ fn include_values<'s>(
     cs: &CheckedStep<'_, 's>,
     caller: &MjValue,
 ) -> Result<Vec<(&'s str, MjValue)>, IncludeVarFailure<'s>> {
-    let mut values = Vec::with_capacity(cs.include_vars.len() + cs.include_defaults.len());
-    for (name, c) in &cs.include_vars {
+    let Some(include) = cs.include.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let mut values = Vec::with_capacity(include.vars.len() + include.defaults.len());
+    for (name, c) in &include.vars {
         match c.eval(caller) {
             Ok(v) => values.push((*name, v)),
             Err(error) => {
@@ -253,7 +243,7 @@ fn include_values<'s>(
     let Action::Include { playbook, .. } = &cs.step.action else {
         return Ok(values);
     };
-    for (name, c) in &cs.include_defaults {
+    for (name, c) in &include.defaults {
         let ctx = over(&values, caller);
         match c.eval(&ctx) {
             Ok(v) => values.push((*name, v)),
@@ -325,7 +315,7 @@ impl Runner<'_> {
         }
         if let Action::Include { .. } = &cs.step.action {
             if self.include_vars(cs) {
-                self.steps(&cs.include_steps).await;
+                self.steps(cs.include_steps()).await;
             }
             return;
         }

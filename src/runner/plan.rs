@@ -111,7 +111,7 @@ pub(super) fn sets(cs: &CheckedStep<'_, '_>) -> Vec<String> {
     if let Some(id) = &cs.step.id {
         out.push(format!("steps.{}", id.value));
     }
-    for inner in &cs.include_steps {
+    for inner in cs.include_steps() {
         out.extend(sets(inner));
     }
     out

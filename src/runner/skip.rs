@@ -29,7 +29,7 @@ impl Runner<'_> {
     ) {
         if cs.step.tool().is_none() {
             let inner_ctx = super::naming_ctx(cs, ctx);
-            for inner in &cs.include_steps {
+            for inner in cs.include_steps() {
                 self.skip(inner, &inner_ctx, None, why);
             }
             return;
@@ -73,7 +73,7 @@ impl Runner<'_> {
                 } else {
                     super::naming_ctx(cs, ctx)
                 };
-                self.not_run(&cs.include_steps, &inner);
+                self.not_run(cs.include_steps(), &inner);
                 continue;
             }
             let (done, seen) = self.reached.get(&cs.index).copied().unwrap_or((0, None));
@@ -135,7 +135,7 @@ impl Runner<'_> {
 
     /// Whether the run reached any call step of this include.
     fn entered(&self, cs: &CheckedStep<'_, '_>) -> bool {
-        cs.include_steps
+        cs.include_steps()
             .iter()
             .any(|s| self.reached.contains_key(&s.index) || self.entered(s))
     }
