@@ -108,7 +108,7 @@ impl VarSources {
         VarSources(
             overrides
                 .iter()
-                .map(|o| (o.name.clone(), o.at.clone()))
+                .map(|o| (o.name.to_string(), o.at.clone()))
                 .collect(),
         )
     }

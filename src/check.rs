@@ -8,6 +8,7 @@
 //! The check also records which later steps read each value ([`Readers`]),
 //! so the run keeps a result only while something can still read it.
 
+use compact_str::CompactString;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -52,7 +53,7 @@ pub struct CheckedStep<'e, 's> {
     pub index: usize,
     /// Positions in each file's `steps` from the top playbook down through
     /// includes (`"3"`, `"2/1"`): how the journal names the step.
-    pub path: Arc<str>,
+    pub path: CompactString,
     pub tool: Option<&'s Tool>,
     pub name: Option<Compiled<'e, 's>>,
     pub args: Option<Compiled<'e, 's>>,
@@ -608,7 +609,7 @@ impl<'e: 's, 's> Names<'e, 's> {
                 continue;
             }
             if let Some(v) = overrides.get(k.name.as_str()) {
-                values.insert(k.name.clone(), crate::template::from_json(v));
+                values.insert(k.name.to_string(), crate::template::from_json(v));
                 self.define(&k.name);
                 continue;
             }
@@ -621,7 +622,7 @@ impl<'e: 's, 's> Names<'e, 's> {
                 );
                 match c.eval(&ctx) {
                     Ok(v) => {
-                        values.insert(k.name.clone(), v);
+                        values.insert(k.name.to_string(), v);
                     }
                     Err(e) if self.diags.is_empty() => self.diags.push(
                         Diagnostic::error(
@@ -638,7 +639,7 @@ impl<'e: 's, 's> Names<'e, 's> {
         }
         for o in &opts.overrides {
             if !values.contains_key(&o.name) {
-                values.insert(o.name.clone(), crate::template::from_json(&o.value));
+                values.insert(o.name.to_string(), crate::template::from_json(&o.value));
                 self.define(&o.name);
             }
         }
@@ -741,7 +742,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         let mut checked = CheckedStep {
             step,
             index,
-            path: Arc::from(path.as_str()),
+            path: CompactString::new(&path),
             tool: None,
             name,
             args: None,
@@ -844,7 +845,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
         for (k, _) in vars {
             self.n.define(&k.name);
-            self.reassigned.insert(k.name.clone());
+            self.reassigned.insert(k.name.to_string());
         }
         let given = |name: &str| vars.iter().any(|(k, _)| k.name == name);
         for (k, v) in playbook.vars.iter().filter(|(k, _)| !given(&k.name)) {
@@ -853,7 +854,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 include.defaults.push((k.name.as_str(), c));
             }
             self.n.define(&k.name);
-            self.reassigned.insert(k.name.clone());
+            self.reassigned.insert(k.name.to_string());
         }
         let outer = std::mem::replace(&mut self.path, format!("{path}/"));
         include.steps = self.steps(playbook, &playbook.steps, inc_file);
@@ -866,7 +867,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         &mut self,
         checked: &mut CheckedStep<'e, 's>,
         file: &Arc<SourceFile>,
-        tool: &'s crate::playbook::Spanned<String>,
+        tool: &'s crate::playbook::Spanned<CompactString>,
         args: &'s Node,
         loop_extra: &[&str],
         after_extra: &[&str],
@@ -927,7 +928,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
         for (k, _) in &step.capture {
             self.n.define(&k.name);
-            self.reassigned.insert(k.name.clone());
+            self.reassigned.insert(k.name.to_string());
         }
     }
 

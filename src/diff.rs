@@ -1,6 +1,7 @@
 //! Comparing two tool catalogs, and finding the playbook steps a change
 //! touches (`pplay schema diff`).
 
+use compact_str::CompactString;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
@@ -399,7 +400,7 @@ pub fn affected(pb: &Playbook, changes: &[Change]) -> Affected {
 }
 
 /// Where and how `change` touches a step calling `tool` with `args`.
-fn finding(tool: &Spanned<String>, args: &Node, change: &Change) -> Option<(Span, String)> {
+fn finding(tool: &Spanned<CompactString>, args: &Node, change: &Change) -> Option<(Span, String)> {
     let arg = |name: &str| {
         args.as_map()?
             .iter()

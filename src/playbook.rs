@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, SourceFile, suggestion};
 use crate::protocol::{Notation, Profile};
 use crate::yaml::{self, Key, Node, Span, Value};
+use compact_str::CompactString;
 
 /// A value together with where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,10 +54,13 @@ pub struct Playbook {
 #[derive(Debug)]
 pub enum Action {
     /// Call one tool with the rendered args.
-    Call { tool: Spanned<String>, args: Node },
+    Call {
+        tool: Spanned<CompactString>,
+        args: Node,
+    },
     /// Run another playbook's steps here.
     Include {
-        path: Spanned<String>,
+        path: Spanned<CompactString>,
         vars: Vec<(Key, Node)>,
         playbook: Box<Playbook>,
     },
@@ -69,7 +73,7 @@ pub struct Step {
     pub span: Span,
     pub action: Action,
     pub name: Option<Node>,
-    pub id: Option<Spanned<String>>,
+    pub id: Option<Spanned<CompactString>>,
     /// Boxed, as `when` and `loop`: most steps have none of them, and a
     /// batch job holds many steps.
     pub timeout_ms: Option<Box<Node>>,
@@ -108,7 +112,7 @@ impl Step {
             return n.to_owned();
         }
         match &self.action {
-            Action::Call { tool, .. } => tool.value.clone(),
+            Action::Call { tool, .. } => tool.value.to_string(),
             Action::Include { path, .. } => format!("include {}", path.value),
         }
     }
@@ -462,7 +466,7 @@ impl Loader<'_> {
                     "a playbook starts with `name: ...`",
                 );
                 Node {
-                    value: Value::Str(String::new()),
+                    value: Value::Str(Default::default()),
                     span: Span::default(),
                 }
             }
@@ -788,7 +792,7 @@ impl Loader<'_> {
     }
 
     /// A string field, moved out of the step, or a type error at it.
-    fn string(&mut self, fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
+    fn string(&mut self, fields: &mut Fields, key: &str) -> Option<Spanned<CompactString>> {
         let v = fields.take(key)?;
         self.string_of(key, &v)?;
         match v.value {
@@ -924,7 +928,11 @@ impl Loader<'_> {
         }
     }
 
-    fn include(&mut self, path: &Spanned<String>, chain: &mut Vec<PathBuf>) -> Option<Playbook> {
+    fn include(
+        &mut self,
+        path: &Spanned<CompactString>,
+        chain: &mut Vec<PathBuf>,
+    ) -> Option<Playbook> {
         let base = self.file.path().parent().unwrap_or(Path::new("."));
         let full = base.join(&path.value);
         let key = canonical(&full);
@@ -964,7 +972,12 @@ impl Loader<'_> {
     /// The text of an included file, if it may be read: a YAML file inside
     /// the roots, regular and not too large. What is refused is never read,
     /// and no error quotes a file's contents.
-    fn read_include(&mut self, path: &Spanned<String>, full: &Path, key: &Path) -> Option<String> {
+    fn read_include(
+        &mut self,
+        path: &Spanned<CompactString>,
+        full: &Path,
+        key: &Path,
+    ) -> Option<String> {
         let yaml = full
             .extension()
             .and_then(|e| e.to_str())
@@ -1032,7 +1045,7 @@ impl Loader<'_> {
 /// map of the ids seen so far keeps this linear in the number of steps.
 fn unique_ids(pb: &Playbook) -> Vec<Diagnostic> {
     use std::collections::hash_map::{Entry, HashMap};
-    let mut seen: HashMap<&str, (&Step, &Spanned<String>)> = HashMap::new();
+    let mut seen: HashMap<&str, (&Step, &Spanned<CompactString>)> = HashMap::new();
     let mut out = Vec::new();
     let mut includes: Vec<&Step> = Vec::new();
     walk_ids(
@@ -1053,7 +1066,7 @@ fn unique_ids(pb: &Playbook) -> Vec<Diagnostic> {
 fn walk_ids<'a>(
     steps: &'a [Step],
     via: &mut Vec<&'a Step>,
-    f: &mut dyn FnMut(&'a Step, &'a Spanned<String>, Option<&'a Step>),
+    f: &mut dyn FnMut(&'a Step, &'a Spanned<CompactString>, Option<&'a Step>),
 ) {
     for s in steps {
         if let Some(id) = &s.id {
@@ -1069,8 +1082,8 @@ fn walk_ids<'a>(
 
 /// The report of an id used at `again` after `first`.
 fn id_clash(
-    (first_step, first): (&Step, &Spanned<String>),
-    (step, id): (&Step, &Spanned<String>),
+    (first_step, first): (&Step, &Spanned<CompactString>),
+    (step, id): (&Step, &Spanned<CompactString>),
     via: Option<&Step>,
 ) -> Diagnostic {
     let msg = format!("step id `{}` is used twice", id.value);

@@ -10,12 +10,16 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
+
 /// The last reader of each name and step outcome, by step index (run
 /// order, includes expanded).
 #[derive(Debug, Default)]
 pub struct Readers {
-    names: HashMap<String, usize>,
-    steps: HashMap<String, usize>,
+    // Compact strings: names and ids are short, and a batch job has one
+    // per step.
+    names: HashMap<CompactString, usize>,
+    steps: HashMap<CompactString, usize>,
     /// The last step that reads `steps` as a whole (`steps[name]`, or the
     /// mapping itself), which may read any outcome.
     all_steps: Option<usize>,
@@ -29,8 +33,8 @@ pub struct Readers {
 /// A value whose last reader is a given step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expiring {
-    Name(String),
-    Step(String),
+    Name(CompactString),
+    Step(CompactString),
 }
 
 impl Readers {
@@ -84,11 +88,11 @@ impl Readers {
     }
 }
 
-fn raise(map: &mut HashMap<String, usize>, key: &str, index: usize) {
+fn raise(map: &mut HashMap<CompactString, usize>, key: &str, index: usize) {
     match map.get_mut(key) {
         Some(i) => *i = (*i).max(index),
         None => {
-            map.insert(key.to_owned(), index);
+            map.insert(CompactString::new(key), index);
         }
     }
 }

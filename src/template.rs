@@ -6,6 +6,7 @@
 //! decision made once for a whole YAML subtree, so rendering a step for the
 //! ten-thousandth time only evaluates, never parses.
 
+use compact_str::CompactString;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -614,7 +615,8 @@ pub struct Unit<'e, 's> {
     /// What is compiled: the source, [`guarded`].
     compiled_from: &'s str,
     kind: Kind,
-    names: Vec<String>,
+    /// Compact strings: most names are short and then need no allocation.
+    names: Vec<CompactString>,
     /// Boxed: most units keep no code, and a long playbook has many units.
     code: Option<Box<Code<'e, 's>>>,
 }
@@ -883,7 +885,7 @@ impl<'e, 's> Compiled<'e, 's> {
         match self {
             Compiled::Literal(_) => {}
             Compiled::Expr { unit, span, .. } | Compiled::Text { unit, span, .. } => {
-                out.extend(unit.names.iter().map(|n| (n.clone(), *span)))
+                out.extend(unit.names.iter().map(|n| (n.to_string(), *span)))
             }
             Compiled::Seq(items) => items.iter().for_each(|c| c.names(out)),
             Compiled::Map(entries) => entries.iter().for_each(|(_, c)| c.names(out)),
@@ -952,11 +954,12 @@ impl<'e, 's> Compiled<'e, 's> {
 }
 
 /// The names a template reads, in a stable order for messages.
-fn sorted(names: std::collections::HashSet<String>) -> Vec<String> {
+fn sorted(names: std::collections::HashSet<String>) -> Vec<CompactString> {
     names
         .into_iter()
         .collect::<BTreeSet<String>>()
         .into_iter()
+        .map(|n| CompactString::new(&n))
         .collect()
 }
 

@@ -139,7 +139,7 @@ pub fn read_vars_file(path: &Path) -> Result<Vec<Override>, Vec<Diagnostic>> {
             Ok(entries
                 .iter()
                 .map(|(k, v)| Override {
-                    name: k.name.clone(),
+                    name: k.name.to_string(),
                     value: v.to_json(),
                     at: Some(Place {
                         file: file.clone(),

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
@@ -56,9 +57,13 @@ impl From<Span> for miette::SourceSpan {
 }
 
 /// A mapping key: always a string in a playbook, with its own span.
+///
+/// Keys and string values are compact strings: most are short (`notes`,
+/// `"{{ track }}"`) and are then held inline, without an allocation of
+/// their own, which matters when a batch job holds thousands of steps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Key {
-    pub name: String,
+    pub name: CompactString,
     pub span: Span,
 }
 
@@ -75,7 +80,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(CompactString),
     Seq(Vec<Node>),
     Map(Vec<(Key, Node)>),
 }
@@ -129,10 +134,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Float(v))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_owned()))
+        Ok(Value::Str(CompactString::new(v)))
     }
     fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
+        Ok(Value::Str(CompactString::new(v)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
@@ -153,7 +158,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 }
                 // A plain key such as `n` or `1` stays the text the author wrote;
                 // the text is filled in from the span once parsing is done.
-                _ => String::new(),
+                _ => CompactString::default(),
             };
             let v = map.next_value::<Node>()?;
             entries.push((Key { name, span: k.span }, v));
@@ -209,7 +214,9 @@ impl Node {
             Value::Map(entries) => {
                 for (k, n) in entries {
                     if k.name.is_empty() && !k.span.is_empty() {
-                        k.name = src[k.span.offset()..k.span.offset() + k.span.len()].to_owned();
+                        k.name = CompactString::new(
+                            &src[k.span.offset()..k.span.offset() + k.span.len()],
+                        );
                     }
                     n.fix_spans(src);
                     lo = lo.min(k.span.offset());
@@ -255,12 +262,12 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(J::Number)
                 .unwrap_or(J::Null),
-            Value::Str(s) => J::String(s.clone()),
+            Value::Str(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .map(|(k, v)| (k.name.to_string(), v.to_json()))
                     .collect(),
             ),
         }

@@ -67,7 +67,7 @@ pub fn identity(facts: &RunFacts<'_>) -> Identity {
     id.overrides = facts
         .overrides
         .iter()
-        .map(|o| (o.name.clone(), o.value.clone()))
+        .map(|o| (o.name.to_string(), o.value.clone()))
         .collect::<Map<_, _>>();
     id.vars = facts
         .vars

@@ -74,10 +74,11 @@ impl Flow {
         }
         for pb in files {
             flow.vars
-                .extend(pb.vars.iter().map(|(k, _)| k.name.clone()));
+                .extend(pb.vars.iter().map(|(k, _)| k.name.to_string()));
             for s in &pb.steps {
                 if let Action::Include { vars, .. } = &s.action {
-                    flow.vars.extend(vars.iter().map(|(k, _)| k.name.clone()));
+                    flow.vars
+                        .extend(vars.iter().map(|(k, _)| k.name.to_string()));
                 }
             }
             flow.learn_strings(pb);
@@ -103,7 +104,7 @@ impl Flow {
                 }
             }
             if let Role::Capture(k) = role {
-                caps.push((k.name.clone(), self.index_capture(s, ctx)));
+                caps.push((k.name.to_string(), self.index_capture(s, ctx)));
             }
         });
         for (name, site) in uses {

@@ -1,6 +1,7 @@
 //! Call: send the rendered args, retry what may pass on a second try, and
 //! turn the reply into the step's outcome or its failure.
 
+use compact_str::CompactString;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -122,7 +123,7 @@ impl Runner<'_> {
         &mut self,
         cs: &CheckedStep<'_, '_>,
         sr: &StepRef,
-        tool: &Spanned<String>,
+        tool: &Spanned<CompactString>,
         call: Rendered,
         started: Instant,
     ) -> Result<CallResult, CallFailed> {

@@ -567,7 +567,7 @@ impl Runner<'_> {
                 }
             };
         if self.opts.dry_run {
-            return Some(self.plan(cs, sr, tool.value.clone(), rendered, &ctx));
+            return Some(self.plan(cs, sr, tool.value.to_string(), rendered, &ctx));
         }
         if let Err(d) = validate::validate(cs, &rendered.args, self.generation, self.var_sources) {
             self.finish_failed(cs, sr, 0.0, d);

@@ -49,8 +49,8 @@ impl Scope {
     /// Drops a value that no later step reads.
     pub(super) fn forget(&mut self, what: &Expiring) {
         let gone = match what {
-            Expiring::Name(name) => self.vars.remove(name).is_some(),
-            Expiring::Step(id) => self.steps.remove(id).is_some(),
+            Expiring::Name(name) => self.vars.remove(name.as_str()).is_some(),
+            Expiring::Step(id) => self.steps.remove(id.as_str()).is_some(),
         };
         if gone {
             self.ctx = None;
