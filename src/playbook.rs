@@ -238,7 +238,9 @@ pub fn read_regular_file(path: &Path) -> std::io::Result<String> {
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large());
     }
-    let mut text = String::new();
+    // Sized from the metadata, so the text is read in one go; `take` still
+    // bounds a file that grows meanwhile.
+    let mut text = String::with_capacity(meta.len() as usize + 1);
     std::fs::File::open(path)?
         .take(MAX_FILE_BYTES + 1)
         .read_to_string(&mut text)?;
