@@ -270,7 +270,7 @@ fn main() {
     let (small, large, rounds) = if quick {
         (200, 2_000, 1)
     } else {
-        (2_000, 20_000, 3)
+        (2_000, 20_000, 7)
     };
     let dir = tempfile::tempdir().unwrap();
     let books = write_playbooks(dir.path(), &[small, large]);
