@@ -72,19 +72,34 @@ fn report(ms: &[Migrated]) -> String {
 }
 
 /// Writes the migrated files into a scratch copy and checks the first (the
-/// root) against the 2.3 catalog.
-fn check_2_3(ms: &[Migrated], cat: &Catalog) -> Result<(), String> {
+/// root) against the 2.3 catalog; says it skipped when there is none.
+fn assert_checks_against_2_3(ms: &[Migrated], cat: Option<&Catalog>) {
+    let Some(cat) = cat else {
+        return skip("the 2.3 check");
+    };
     let dir = scratch(ms);
     let render = |d: Vec<pplay::diagnostic::Diagnostic>| {
-        d.iter()
-            .map(|x| x.render(false, 100))
-            .collect::<Vec<_>>()
-            .join("\n")
+        let text: Vec<String> = d.iter().map(|x| x.render(false, 100)).collect();
+        panic!("{}:\n{}", ms[0].path.display(), text.join("\n"))
     };
-    let pb = pplay::playbook::load(&dir.path().join(&ms[0].path)).map_err(render)?;
+    let pb = pplay::playbook::load(&dir.path().join(&ms[0].path)).unwrap_or_else(render);
     let env = pplay::template::environment();
     let loaded = check::Loaded::new(&env, &pb, Vec::new(), &CheckOptions::default());
-    check::check(&env, loaded, cat).map(|_| ()).map_err(render)
+    if let Err(d) = check::check(&env, loaded, cat) {
+        render(d);
+    }
+}
+
+/// Every comment of every migrated file is still there.
+fn assert_comments_kept(ms: &[Migrated]) {
+    for m in ms {
+        assert_eq!(
+            comments(&m.original),
+            comments(&m.text),
+            "{}",
+            m.path.display()
+        );
+    }
 }
 
 fn skip(what: &str) {
@@ -99,10 +114,7 @@ fn every_recipe_migrates_and_checks_against_2_3() {
         let name = recipe.file_stem().unwrap().to_string_lossy().into_owned();
         insta::assert_snapshot!(format!("recipe_{name}"), report(&ms));
         if ms.iter().all(|m| m.notes.is_empty()) {
-            match &cat {
-                Some(c) => check_2_3(&ms, c).unwrap_or_else(|e| panic!("{name}:\n{e}")),
-                None => skip("the 2.3 check"),
-            }
+            assert_checks_against_2_3(&ms, cat.as_ref());
         }
     }
 }
@@ -131,14 +143,8 @@ fn a_session_with_includes_templated_slots_and_captures() {
     assert_eq!(ms.len(), 2, "the root and its include, each once");
     assert!(ms.iter().all(|m| m.notes.is_empty()), "{}", report(&ms));
     insta::assert_snapshot!(report(&ms));
-    // Every comment survives.
-    for m in &ms {
-        assert_eq!(comments(&m.original), comments(&m.text));
-    }
-    match catalog_2_3() {
-        Some(c) => check_2_3(&ms, &c).unwrap_or_else(|e| panic!("{e}")),
-        None => skip("the 2.3 check"),
-    }
+    assert_comments_kept(&ms);
+    assert_checks_against_2_3(&ms, catalog_2_3().as_ref());
 }
 
 /// The purpose-written playbooks in `tests/migrate/built/`, each run on
@@ -173,18 +179,8 @@ fn tricky_playbooks_migrate_check_and_build_the_same_set() {
         let name = f.file_stem().unwrap().to_string_lossy().into_owned();
         insta::assert_snapshot!(format!("built_{name}"), report(&ms));
         assert!(ms.iter().all(|m| m.notes.is_empty()), "{}", report(&ms));
-        for m in &ms {
-            assert_eq!(
-                comments(&m.original),
-                comments(&m.text),
-                "{}",
-                m.path.display()
-            );
-        }
-        match &cat {
-            Some(c) => check_2_3(&ms, c).unwrap_or_else(|e| panic!("{name}:\n{e}")),
-            None => skip("the 2.3 check"),
-        }
+        assert_comments_kept(&ms);
+        assert_checks_against_2_3(&ms, cat.as_ref());
         assert_same_set(&f, Generation::V1_4, &ms);
     }
 }
@@ -198,11 +194,8 @@ fn take_lanes_land_on_the_same_lanes() {
     let ms = run(&[f]);
     insta::assert_snapshot!(report(&ms));
     assert!(ms[0].notes.is_empty(), "{}", report(&ms));
-    assert_eq!(comments(&ms[0].original), comments(&ms[0].text));
-    match catalog_2_3() {
-        Some(c) => check_2_3(&ms, &c).unwrap_or_else(|e| panic!("{e}")),
-        None => skip("the 2.3 check"),
-    }
+    assert_comments_kept(&ms);
+    assert_checks_against_2_3(&ms, catalog_2_3().as_ref());
     assert_same_set(f, Generation::V2_3, &ms);
 }
 
@@ -211,10 +204,7 @@ fn arrangement_moves_and_renamed_arguments() {
     let ms = run(&[Path::new("tests/migrate/arrangement.yaml")]);
     assert!(ms[0].notes.is_empty(), "{}", report(&ms));
     insta::assert_snapshot!(report(&ms));
-    match catalog_2_3() {
-        Some(c) => check_2_3(&ms, &c).unwrap_or_else(|e| panic!("{e}")),
-        None => skip("the 2.3 check"),
-    }
+    assert_checks_against_2_3(&ms, catalog_2_3().as_ref());
 }
 
 #[test]
