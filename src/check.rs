@@ -156,7 +156,7 @@ impl<'s> Loaded<'s> {
         {
             let mut read = Vec::new();
             c.names(&mut read);
-            used.extend(read.into_iter().map(|(n, _)| top_name(&n).to_owned()));
+            used.extend(read.into_iter().map(|(n, _)| top_name(n).to_owned()));
         }
         Loaded {
             playbook,
@@ -491,7 +491,7 @@ impl<'e: 's, 's> Names<'e, 's> {
         let mut used = Vec::new();
         c.names(&mut used);
         for (name, span) in used {
-            let top = name.split('.').next().unwrap_or(&name);
+            let top = top_name(name);
             if !extra.contains(&top) {
                 self.used.insert(top.to_owned());
             }
@@ -499,7 +499,7 @@ impl<'e: 's, 's> Names<'e, 's> {
                 && !extra.contains(&top)
                 && !FUNCTIONS.contains(&top)
             {
-                self.readers.read(i, &name);
+                self.readers.read(i, name);
             }
             if top == "steps" {
                 if let Some(id) = name.split('.').nth(1)

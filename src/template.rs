@@ -880,12 +880,13 @@ impl<'e, 's> Compiled<'e, 's> {
     }
 
     /// Names the templates read that must be defined by someone: top-level
-    /// names, and `steps.<id>` paths.
-    pub fn names(&self, out: &mut Vec<(String, Span)>) {
+    /// names, and `steps.<id>` paths. Borrowed from the shared units, as the
+    /// check asks several times for every step.
+    pub fn names<'c>(&'c self, out: &mut Vec<(&'c str, Span)>) {
         match self {
             Compiled::Literal(_) => {}
             Compiled::Expr { unit, span, .. } | Compiled::Text { unit, span, .. } => {
-                out.extend(unit.names.iter().map(|n| (n.to_string(), *span)))
+                out.extend(unit.names.iter().map(|n| (n.as_str(), *span)))
             }
             Compiled::Seq(items) => items.iter().for_each(|c| c.names(out)),
             Compiled::Map(entries) => entries.iter().for_each(|(_, c)| c.names(out)),

@@ -131,10 +131,10 @@ fn explain(c: &Compiled<'_, '_>, ctx: &MjValue) -> Vec<String> {
     let env = crate::template::environment();
     let mut out = Vec::new();
     for (name, span) in names {
-        if crate::template::FUNCTIONS.contains(&name.as_str()) {
+        if crate::template::FUNCTIONS.contains(&name) {
             continue;
         }
-        let shown = match env.compile_expression(&name).and_then(|e| e.eval(ctx)) {
+        let shown = match env.compile_expression(name).and_then(|e| e.eval(ctx)) {
             Ok(v) => match to_json(&v, span) {
                 Ok(j) => short(&j),
                 Err(_) => "undefined".to_owned(),
