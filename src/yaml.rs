@@ -44,6 +44,16 @@ impl Span {
         self.len == 0
     }
 
+    /// The offset just past the span.
+    pub fn end(self) -> usize {
+        self.offset() + self.len()
+    }
+
+    /// The span as a range of bytes, to index its source with.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.offset()..self.end()
+    }
+
     /// The first character of the span, for labels on a whole mapping.
     pub fn min_start(self) -> Span {
         Span::new(self.offset(), 0)
@@ -208,19 +218,17 @@ impl Node {
                 for n in items {
                     n.fix_spans(src);
                     lo = lo.min(n.span.offset());
-                    hi = hi.max(n.span.offset() + n.span.len());
+                    hi = hi.max(n.span.end());
                 }
             }
             Value::Map(entries) => {
                 for (k, n) in entries {
                     if k.name.is_empty() && !k.span.is_empty() {
-                        k.name = CompactString::new(
-                            &src[k.span.offset()..k.span.offset() + k.span.len()],
-                        );
+                        k.name = CompactString::new(&src[k.span.range()]);
                     }
                     n.fix_spans(src);
                     lo = lo.min(k.span.offset());
-                    hi = hi.max(n.span.offset() + n.span.len());
+                    hi = hi.max(n.span.end());
                 }
             }
             _ => return,
@@ -328,7 +336,7 @@ mod tests {
     use super::*;
 
     fn text(src: &str, span: Span) -> &str {
-        &src[span.offset()..span.offset() + span.len()]
+        &src[span.range()]
     }
 
     #[test]

@@ -276,7 +276,7 @@ fn untouched_nodes_keep_their_bytes_and_spans() {
             leaves(&old, &mut old_leaves);
             let mut kept = 0;
             for n in old_leaves {
-                let r = n.span.offset()..n.span.offset() + n.span.len();
+                let r = n.span.range();
                 if m.edits.touches(&r) {
                     continue;
                 }

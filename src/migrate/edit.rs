@@ -104,7 +104,7 @@ pub fn is_flow(src: &str, map: &Node) -> bool {
 
 /// The end of an entry's text: its value, or its key when the value is empty.
 pub fn entry_end(src: &str, k: &Key, v: &Node) -> usize {
-    (k.span.offset() + k.span.len()).max(node_end(src, v))
+    k.span.end().max(node_end(src, v))
 }
 
 /// The source range of a node's own text. The parser's span of a block
@@ -113,7 +113,7 @@ pub fn entry_end(src: &str, k: &Key, v: &Node) -> usize {
 /// last character, so that an edit replaces the whole scalar, a label stops
 /// there, and the blank lines and comments after it stay.
 pub fn node_range(src: &str, n: &Node) -> Range<usize> {
-    let (start, end) = (n.span.offset(), n.span.offset() + n.span.len());
+    let (start, end) = (n.span.offset(), n.span.end());
     match block_header(src, start) {
         Some(h) => h..start + src[start..end].trim_end().len(),
         None => start..end,

@@ -301,12 +301,7 @@ impl<'p> Unit<'p> {
         match &f.value {
             New::Remove => {}
             New::Rename if k.name != f.key => {
-                local
-                    .push(
-                        k.span.offset()..k.span.offset() + k.span.len(),
-                        f.key.clone(),
-                    )
-                    .ok()?;
+                local.push(k.span.range(), f.key.clone()).ok()?;
             }
             New::Rename => {}
             New::Str(s) => {

@@ -91,7 +91,7 @@ pub fn source_range(
     decoded: &str,
     r: Range<usize>,
 ) -> Option<Range<usize>> {
-    let raw = &src[node.span.offset()..node.span.offset() + node.span.len()];
+    let raw = &src[node.span.range()];
     let (inner_start, inner) = match style(src, node) {
         Style::Single | Style::Double if raw.len() >= 2 => (1, &raw[1..raw.len() - 1]),
         // The parser's span of a block scalar is its content.

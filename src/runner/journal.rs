@@ -28,7 +28,7 @@ fn call_key(cs: &CheckedStep<'_, '_>, it: Option<Iteration>) -> CallKey {
 fn step_sha256(cs: &CheckedStep<'_, '_>) -> String {
     let span = cs.step.span;
     let text = cs.step.file.text();
-    let end = (span.offset() + span.len()).min(text.len());
+    let end = span.end().min(text.len());
     journal::hash::bytes(&text.as_bytes()[span.offset().min(end)..end])
 }
 
