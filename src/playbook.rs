@@ -308,48 +308,15 @@ fn parse_partial(
     (pb, crate::diagnostic::in_file_order(l.diags))
 }
 
-/// A YAML syntax error at its line and column in `file`; `what` names the
-/// file for people ("the playbook", "the vars file").
-pub fn syntax_error(file: &Arc<SourceFile>, e: &serde_saphyr::Error, what: &str) -> Diagnostic {
+/// A YAML syntax error at its place in `file`; `what` names the file for
+/// people ("the playbook", "the vars file").
+pub fn syntax_error(file: &Arc<SourceFile>, e: &yaml::Error, what: &str) -> Diagnostic {
     let mut d = Diagnostic::error("pplay::yaml", format!("{what} is not valid YAML")).in_file(file);
-    // serde-saphyr says "error: line L column C: what"; the label shows the
-    // place already, so only "what" is kept.
-    let full = e.to_string();
-    let first = full.lines().next().unwrap_or_default();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    let msg = match first.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
-        Some((place, what)) if place.contains("column") => what.to_owned(),
-        _ => first.to_owned(),
-    };
-    match e.location() {
-        Some(loc) if loc.line() > 0 => {
-            let offset = loc
-                .span()
-                .byte_offset()
-                .map(|o| o as usize)
-                .unwrap_or_else(|| {
-                    offset_of(file.text(), loc.line() as usize, loc.column() as usize)
-                });
-            d = d.label(Span::new(offset.min(file.text().len()), 1), msg);
-        }
-        _ => d.message = format!("{what} is not valid YAML: {msg}"),
+    match e.offset {
+        Some(offset) => d = d.label(Span::new(offset.min(file.text().len()), 1), &e.message),
+        None => d.message = format!("{what} is not valid YAML: {}", e.message),
     }
     d
-}
-
-fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let rest = &text[start.min(text.len())..];
-    start
-        + rest
-            .chars()
-            .take(col.saturating_sub(1))
-            .map(char::len_utf8)
-            .sum::<usize>()
 }
 
 /// A mapping's entries, owned: the model takes the parsed nodes themselves

@@ -1,14 +1,16 @@
 //! A YAML document as a tree of spanned nodes.
 //!
-//! serde-saphyr parses the text (with its budget against alias bombs and its
-//! panic-free parser); this module keeps *where* every key and value came from,
-//! so that any later stage can point a diagnostic at the exact node.
+//! serde-saphyr's parser reads the text; [`tree`] stacks its events into
+//! nodes that keep *where* every key and value came from, so that any later
+//! stage can point a diagnostic at the exact node, and [`scalar`] says what
+//! each scalar means.
 
 use std::fmt;
 
 use compact_str::CompactString;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+
+mod scalar;
+mod tree;
 
 /// A byte range in one source file.
 ///
@@ -95,171 +97,41 @@ pub enum Value {
     Map(Vec<(Key, Node)>),
 }
 
-fn span_of(loc: &serde_saphyr::Location) -> Span {
-    let s = loc.span();
-    Span::new(
-        s.byte_offset().unwrap_or(0) as usize,
-        s.byte_len().unwrap_or(0) as usize,
-    )
+/// Why a text is not one YAML document, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub message: String,
+    /// The byte the problem is at, when the parser knows it.
+    pub offset: Option<usize>,
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(d)?;
-        Ok(Node {
-            span: span_of(&spanned.referenced),
-            value: spanned.value,
-        })
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a YAML value")
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        i64::try_from(v)
-            .map(Value::Int)
-            .or(Ok(Value::Float(v as f64)))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(CompactString::new(v)))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(CompactString::new(v)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(n) = seq.next_element::<Node>()? {
-            items.push(n);
+impl Error {
+    fn at(span: Span, message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            offset: Some(span.offset()),
         }
-        // The tree is built once and kept as the model: no spare capacity.
-        items.shrink_to_fit();
-        Ok(Value::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Vec<(Key, Node)> = Vec::new();
-        while let Some(k) = map.next_key::<Node>()? {
-            let name = match k.value {
-                Value::Str(s) => s,
-                Value::Seq(_) | Value::Map(_) => {
-                    return Err(de::Error::custom("a mapping key must be a plain value"));
-                }
-                // A plain key such as `n` or `1` stays the text the author wrote;
-                // the text is filled in from the span once parsing is done.
-                _ => CompactString::default(),
-            };
-            let v = map.next_value::<Node>()?;
-            entries.push((Key { name, span: k.span }, v));
-        }
-        entries.shrink_to_fit();
-        Ok(Value::Map(entries))
     }
 }
 
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor)
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.message)
     }
 }
+
+impl std::error::Error for Error {}
 
 /// Parses one YAML document.
 ///
-/// Duplicate keys are passed through so that the loader can point at both
+/// Duplicate keys are kept so that the loader can point at both
 /// occurrences; aliases are capped so an alias bomb fails fast instead of
 /// eating memory; only YAML 1.2 booleans are booleans (`no` stays a string).
-pub fn parse(src: &str) -> Result<Node, serde_saphyr::Error> {
-    let opts = serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
-        strict_booleans: true,
-        budget: serde_saphyr::budget! {
-            max_events: 1_000_000,
-            max_aliases: 10_000,
-            max_nodes: 500_000,
-        },
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 200_000,
-        },
-    };
-    let mut root: Node = serde_saphyr::from_str_with_options(src, opts)?;
-    root.fix_spans(src);
-    Ok(root)
+pub fn parse(src: &str) -> Result<Node, Error> {
+    tree::build(src)
 }
 
 impl Node {
-    /// Block collections arrive with an empty span; give them the range of
-    /// their children so a label on a whole step covers the step.
-    fn fix_spans(&mut self, src: &str) {
-        let mut lo = usize::MAX;
-        let mut hi = 0;
-        match &mut self.value {
-            Value::Seq(items) => {
-                for n in items {
-                    n.fix_spans(src);
-                    lo = lo.min(n.span.offset());
-                    hi = hi.max(n.span.end());
-                }
-            }
-            Value::Map(entries) => {
-                for (k, n) in entries {
-                    if k.name.is_empty() && !k.span.is_empty() {
-                        k.name = CompactString::new(&src[k.span.range()]);
-                    }
-                    n.fix_spans(src);
-                    lo = lo.min(k.span.offset());
-                    hi = hi.max(n.span.end());
-                }
-            }
-            _ => return,
-        }
-        if lo == usize::MAX {
-            return;
-        }
-        if !self.span.is_empty() {
-            lo = lo.min(self.span.offset());
-        }
-        // Flow collections: extend to the closing bracket.
-        let mut end = hi;
-        if !self.span.is_empty() {
-            let close = if matches!(self.value, Value::Seq(_)) {
-                ']'
-            } else {
-                '}'
-            };
-            if let Some(i) = src[hi..].find(close)
-                && src[hi..hi + i]
-                    .trim()
-                    .trim_end_matches(',')
-                    .trim()
-                    .is_empty()
-            {
-                end = hi + i + 1;
-            }
-        }
-        self.span = Span::new(lo, end - lo);
-    }
-
     /// The node as plain JSON, dropping spans.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
@@ -380,5 +252,81 @@ mod tests {
     fn duplicate_keys_are_kept_for_the_loader_to_report() {
         let root = parse("a: 1\na: 2\n").unwrap();
         assert_eq!(root.as_map().unwrap().len(), 2);
+    }
+
+    /// serde-saphyr, reading the same text into plain JSON, is the oracle
+    /// for what every value means, anchors and merge keys included.
+    #[test]
+    fn values_are_what_serde_saphyr_makes_of_them() {
+        let src = "a: 1\nb: -7\nc: 0x1F\nd: 1e3\ne: 017\nf: ~\ng:\nh: True\ni: no\nj: '12'\n\
+                   k: !!str 12\nl: !!int '3'\nm: C3 1|1\nn: 1_000\no: 99999999999999999999\n\
+                   base: &b {x: 1, y: [2, 3]}\np: {<<: *b, y: 4}\nq: {<<: [{z: 1}, {z: 2, w: 5}]}\n\
+                   r: *b\ns: >\n  folded\n  text\nt: [0.5, -0.0, .5, +3]\n";
+        let ours = parse(src).unwrap().to_json();
+        let theirs: serde_json::Value = serde_saphyr::from_str_with_options(
+            src,
+            serde_saphyr::options! { strict_booleans: true },
+        )
+        .unwrap();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn merge_keys_yield_to_written_keys_and_keep_their_place() {
+        let root = parse("base: &b {x: 1, y: 2}\nm: {a: 0, <<: *b, y: 3}\n").unwrap();
+        let m = root.as_map().unwrap()[1].1.as_map().unwrap();
+        let names: Vec<&str> = m.iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(names, ["a", "x", "y"]);
+        assert_eq!(m[2].1.value, Value::Int(3));
+        let bad = parse("m: {<<: 3}\n").unwrap_err();
+        assert!(bad.message.contains("`<<` merges a mapping"), "{bad}");
+        assert_eq!(bad.offset, Some(8));
+    }
+
+    #[test]
+    fn an_alias_is_a_copy_spanning_the_alias() {
+        let src = "a: &x [1, 2]\nb: *x\n";
+        let root = parse(src).unwrap();
+        let b = &root.as_map().unwrap()[1].1;
+        assert_eq!(text(src, b.span), "*x");
+        assert_eq!(b.to_json(), serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn problems_are_placed() {
+        fn at(src: &str) -> (Option<&str>, String) {
+            let e = parse(src).unwrap_err();
+            (e.offset.map(|o| &src[o..]), e.message)
+        }
+        let (place, why) = at("a: 1\n---\nb: 2\n");
+        assert_eq!(place, Some("---\nb: 2\n"));
+        assert!(why.contains("one YAML document"), "{why}");
+        let (place, why) = at("a: .inf\n");
+        assert_eq!(place, Some(".inf\n"));
+        assert!(why.contains("non-finite"), "{why}");
+        let (place, why) = at("? [k]\n: v\n");
+        assert_eq!(place, Some("[k]\n: v\n"));
+        assert!(why.contains("plain value"), "{why}");
+        // Nesting deeper than the parser allows is an error, not a crash.
+        let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(
+            parse(&deep)
+                .unwrap_err()
+                .message
+                .contains("recursion limit")
+        );
+    }
+
+    #[test]
+    fn an_empty_text_is_null_and_a_key_is_its_text() {
+        assert_eq!(parse("").unwrap().value, Value::Null);
+        let root = parse("1: a\n~: b\n\"q\": c\n").unwrap();
+        let names: Vec<&str> = root
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.name.as_str())
+            .collect();
+        assert_eq!(names, ["1", "~", "q"]);
     }
 }
