@@ -150,6 +150,25 @@ fn corpus() -> Vec<Case> {
             3,
         ),
         case(
+            "a sequence of a million items is refused at the node cap",
+            &with_step("", &format!("    args: {{ x: [{}a] }}\n", "a,".repeat(1_100_000))),
+            2,
+            "more than 1000000 nodes",
+            4,
+        )
+        .within_mib(300),
+        case(
+            "aliases that copy more than they may are refused",
+            &with_step(
+                "vars:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n  e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n  f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+                "",
+            ),
+            2,
+            "alias replay limit exceeded",
+            8,
+        )
+        .within_mib(300),
+        case(
             "a label past column 65535 is drawn",
             &format!("{{name: \"{long}\", steps: [{{tool: ppal-connect, bogus: 1}}]}}\n"),
             2,

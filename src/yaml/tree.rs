@@ -23,9 +23,11 @@ use super::{Error, Key, Node, Span, Value, scalar};
 
 /// Nodes that aliases may copy in one document, in all.
 const MAX_REPLAYED: usize = 200_000;
-/// Nodes in one document, copies included. A playbook of 20,000 templated
-/// steps has about 400,000.
-const MAX_NODES: usize = 2_000_000;
+/// Nodes in one document, keys and copies included. A playbook of 20,000
+/// templated steps has about 400,000; a file of the largest size pplay
+/// reads (4 MiB) written as `[a,a,...]` would have two million, some
+/// 90 MiB as a tree.
+const MAX_NODES: usize = 1_000_000;
 
 /// Parses the one document in `src`; an empty text is a null.
 pub(super) fn build(src: &str) -> Result<Node, Error> {
