@@ -263,6 +263,7 @@ pub fn check<'e, 's>(
         path: String::new(),
         planned: Some(0),
         var_values: &vars,
+        vars_ctx: MjValue::from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone()))),
         var_sources: args::VarSources::new(&opts.overrides),
         reassigned: HashSet::new(),
         sure: true,
@@ -658,6 +659,9 @@ struct Checker<'e, 's, 'v> {
     /// Values of the vars known at check time, for loops, args and
     /// timeouts that depend on nothing else.
     var_values: &'v BTreeMap<String, MjValue>,
+    /// The same values as a template context, built once: the check
+    /// evaluates in it for every step whose args read only vars.
+    vars_ctx: MjValue,
     /// Names a capture or an include sets at run time: a template that
     /// reads one of them is not known from the vars alone.
     reassigned: HashSet<String>,
@@ -988,7 +992,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
     /// result, no name a capture or an include sets.
     fn vars_only(&self, c: &Compiled<'e, 's>, loop_extra: &[&str]) -> Option<MjValue> {
         self.reads_only_vars(c, loop_extra, &[])
-            .then(|| MjValue::from_iter(self.var_values.clone()))
+            .then(|| self.vars_ctx.clone())
     }
 
     /// Whether `c` reads nothing but top-level vars, functions and the
