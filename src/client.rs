@@ -5,7 +5,7 @@
 //! (string results, inline `WARNING: ` lines) are normalised here, so nothing
 //! above this module knows which server version it talks to.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value as Json;
@@ -103,6 +103,19 @@ pub struct Client {
     /// The request profile's headers, sent on the catalog read and on
     /// every call alike.
     profile: reqwest::header::HeaderMap,
+    /// The URL of the last call, for the next one: a loop or a batch job
+    /// calls one tool with one timeout over and over, and building the URL
+    /// parses its path and its query anew.
+    last_target: Arc<Mutex<Option<Target>>>,
+}
+
+/// One call's URL and what it was built from.
+#[derive(Debug)]
+struct Target {
+    tool: String,
+    timeout_ms: Option<u64>,
+    format: Format,
+    url: reqwest::Url,
 }
 
 /// What every HTTP client of pplay's has: no proxy, no redirects (a
@@ -139,6 +152,7 @@ impl Client {
             grace: GRACE,
             max_reply: DEFAULT_MAX_REPLY_BYTES,
             profile: reqwest::header::HeaderMap::new(),
+            last_target: Arc::default(),
         }
     }
 
@@ -263,6 +277,63 @@ impl Client {
         }
     }
 
+    /// The URL of a call to `tool`: the last call's again when it matches.
+    fn target(
+        &self,
+        tool: &str,
+        timeout_ms: Option<u64>,
+        format: Format,
+    ) -> Result<reqwest::Url, ClientError> {
+        let mut last = self
+            .last_target
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(t) = last.as_ref()
+            && t.tool == tool
+            && t.timeout_ms == timeout_ms
+            && t.format == format
+        {
+            return Ok(t.url.clone());
+        }
+        let url = self.build_target(tool, timeout_ms, format)?;
+        *last = Some(Target {
+            tool: tool.to_owned(),
+            timeout_ms,
+            format,
+            url: url.clone(),
+        });
+        Ok(url)
+    }
+
+    fn build_target(
+        &self,
+        tool: &str,
+        timeout_ms: Option<u64>,
+        format: Format,
+    ) -> Result<reqwest::Url, ClientError> {
+        let fmt = format.as_query();
+        let query = match timeout_ms {
+            Some(t) => format!("format={fmt}&timeoutMs={t}"),
+            None => format!("format={fmt}"),
+        };
+        match &self.tools_url {
+            Some(u) => {
+                let mut u = u.clone();
+                if let Ok(mut segs) = u.path_segments_mut() {
+                    segs.pop_if_empty().push(tool);
+                }
+                u.set_query(Some(&query));
+                Ok(u)
+            }
+            // Not a valid base URL: let reqwest report it for this call.
+            None => reqwest::Url::parse(&format!("{}/api/tools/{tool}?{query}", self.base))
+                .map_err(|e| ClientError::Transport {
+                    url: self.base.to_string(),
+                    message: format!("not a valid URL: {e}"),
+                }),
+        }
+    }
+
     async fn send_call(
         &self,
         tool: &str,
@@ -270,31 +341,7 @@ impl Client {
         timeout_ms: Option<u64>,
         format: Format,
     ) -> Result<Reply, ClientError> {
-        let fmt = format.as_query();
-        let query = match timeout_ms {
-            Some(t) => format!("format={fmt}&timeoutMs={t}"),
-            None => format!("format={fmt}"),
-        };
-        let target = match &self.tools_url {
-            Some(u) => {
-                let mut u = u.clone();
-                if let Ok(mut segs) = u.path_segments_mut() {
-                    segs.pop_if_empty().push(tool);
-                }
-                u.set_query(Some(&query));
-                u
-            }
-            // Not a valid base URL: let reqwest report it for this call.
-            None => match reqwest::Url::parse(&format!("{}/api/tools/{tool}?{query}", self.base)) {
-                Ok(u) => u,
-                Err(e) => {
-                    return Err(ClientError::Transport {
-                        url: self.base.to_string(),
-                        message: format!("not a valid URL: {e}"),
-                    });
-                }
-            },
-        };
+        let target = self.target(tool, timeout_ms, format)?;
         let url = target.to_string();
         let deadline = timeout_ms.map_or(default_deadline(self.grace), |t| {
             Duration::from_millis(t) + self.grace

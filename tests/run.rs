@@ -51,20 +51,35 @@ steps:
     assert_eq!(reqs[0].query, "format=json");
 }
 
+/// Each call's URL names its own tool and timeout, also where the client
+/// reuses the previous call's URL.
 #[tokio::test]
 async fn timeout_ms_goes_on_the_query() {
     let server = Arc::new(TestServer::start(|_, _| Answer::ok(json!({}))).await);
     let out = Test::new(
-        "name: t\ndefaults: { timeoutMs: 5000 }\nsteps:\n  - tool: ppal-connect\n  - tool: ppal-connect\n    timeoutMs: 250\n",
+        "name: t\ndefaults: { timeoutMs: 5000 }\nsteps:\n  - tool: ppal-connect\n  - tool: ppal-connect\n  - tool: ppal-connect\n    timeoutMs: 250\n  - tool: ppal-read-live-set\n    timeoutMs: 250\n  - tool: ppal-connect\n",
     )
     .server(server.clone())
     .run()
     .await;
-    assert_eq!(out.exit_code, 0);
-    let q: Vec<String> = server.requests().into_iter().map(|r| r.query).collect();
+    assert_eq!(out.exit_code, 0, "{}", out.report);
+    let calls: Vec<(String, String)> = server
+        .requests()
+        .into_iter()
+        .map(|r| (r.tool, r.query))
+        .collect();
+    let (connect, read) = ("ppal-connect", "ppal-read-live-set");
+    let (slow, quick) = ("format=json&timeoutMs=5000", "format=json&timeoutMs=250");
     assert_eq!(
-        q,
-        ["format=json&timeoutMs=5000", "format=json&timeoutMs=250"]
+        calls,
+        [
+            (connect, slow),
+            (connect, slow),
+            (connect, quick),
+            (read, quick),
+            (connect, slow)
+        ]
+        .map(|(t, q)| (t.to_owned(), q.to_owned()))
     );
 }
 
