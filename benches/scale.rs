@@ -148,10 +148,13 @@ struct Measure {
 
 const TIME: &str = "/usr/bin/time";
 
-/// Runs `pplay ARGS`, which must exit 0, and measures it.
-fn pplay(args: &[&str]) -> Measure {
+/// Runs `pplay ARGS`, which must exit 0, and measures it. Its peak RSS is
+/// read only when `rss` asks for it: `/usr/bin/time` adds its own start, a
+/// few ms, to the wall time, which matters for a run as short as `check`
+/// of 200 steps.
+fn pplay(args: &[&str], rss: bool) -> Measure {
     let bin = env!("CARGO_BIN_EXE_pplay");
-    let with_time = Path::new(TIME).exists();
+    let with_time = rss && Path::new(TIME).exists();
     let mut cmd = if with_time {
         let mut c = Command::new(TIME);
         c.args(["-f", "%M"]).arg(bin);
@@ -197,6 +200,14 @@ fn calls_of_json_run(url: &str, file: &Path) -> u64 {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The median of `large[i] / small[i]`. Both figures of a round are taken
+/// a moment apart, so a stretch when the shared machine runs slow weighs on
+/// both; a ratio of the two medians would mix rounds from fast and slow
+/// stretches.
+fn median_ratio(large: &[f64], small: &[f64]) -> f64 {
+    median(large.iter().zip(small).map(|(l, s)| l / s).collect())
 }
 
 fn mib(kib: Option<u64>) -> String {
@@ -300,14 +311,14 @@ fn main() {
     for _ in 0..rounds {
         for ((_, _, path), s) in books.iter().zip(&mut series) {
             let p = path.to_str().unwrap();
-            let check = pplay(&["check", "--tools", CATALOG, p]);
-            let run = pplay(&["run", "-q", "--tools", CATALOG, "--url", &url, p]);
+            let check = pplay(&["check", "--tools", CATALOG, p], true);
+            let run = pplay(&["run", "-q", "--tools", CATALOG, "--url", &url, p], true);
             s.add(check, run);
         }
         bare_us.push(rt.block_on(bare(&url, small)).as_secs_f64() * 1e6 / small as f64);
         for _ in 0..5 {
-            check_small
-                .push(pplay(&["check", "--tools", CATALOG, check200.to_str().unwrap()]).secs);
+            let args = ["check", "--tools", CATALOG, check200.to_str().unwrap()];
+            check_small.push(pplay(&args, false).secs);
         }
     }
     report(
@@ -344,15 +355,15 @@ fn report(
             mib(s.run_rss),
         );
     }
-    println!("growth at 10x the steps (linear is 10x):");
+    println!("growth at 10x the steps (linear is 10x; median of the rounds' own ratios):");
     for pair in books.chunks(2).zip(series.chunks(2)) {
         let ((kind, small, _), (_, large, _)) = (&pair.0[0], &pair.0[1]);
         let (a, b) = (&pair.1[0], &pair.1[1]);
         println!(
             "  {:<10} {small} -> {large}: check {:5.2}x  run {:5.2}x",
             kind.name(),
-            median(b.check.clone()) / median(a.check.clone()),
-            median(b.run.clone()) / median(a.run.clone()),
+            median_ratio(&b.check, &a.check),
+            median_ratio(&b.run, &a.run),
         );
     }
     let (_, small, _) = books[0];
