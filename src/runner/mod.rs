@@ -321,8 +321,9 @@ impl Runner<'_> {
         }
         match &cs.loop_ {
             None => {
-                if let Some(outcome) = self.iteration(cs, ctx, None).await
-                    && let Some(id) = self.kept_id(cs)
+                let kept = self.kept_id(cs);
+                if let Some(outcome) = self.iteration(cs, ctx, None, kept.is_some()).await
+                    && let Some(id) = kept
                 {
                     self.scope.set_step(id, outcome);
                 }
@@ -463,7 +464,7 @@ impl Runner<'_> {
                 // A skipped iteration keeps its place in `steps.<id>`.
                 Some(MjValue::from(()))
             } else {
-                self.iteration(cs, ctx, it).await
+                self.iteration(cs, ctx, it, outcomes.is_some()).await
             };
             if let (Some(o), Some(outcomes)) = (outcome, &outcomes) {
                 outcomes.push(o);
@@ -545,12 +546,14 @@ impl Runner<'_> {
     }
 
     /// One call of a step: render → (plan | validate → call → verify).
-    /// Returns the outcome kept as `steps.<id>`.
+    /// Returns the outcome to keep as `steps.<id>`, built only when `keep`
+    /// says a later step reads it.
     async fn iteration(
         &mut self,
         cs: &CheckedStep<'_, '_>,
         ctx: MjValue,
         it: Option<Iteration>,
+        keep: bool,
     ) -> Option<MjValue> {
         let Action::Call { tool, .. } = &cs.step.action else {
             return None;
@@ -567,7 +570,8 @@ impl Runner<'_> {
                 }
             };
         if self.opts.dry_run {
-            return Some(self.plan(cs, sr, tool.value.to_string(), rendered, &ctx));
+            let planned = self.plan(cs, sr, tool.value.to_string(), rendered, &ctx);
+            return keep.then_some(planned);
         }
         if let Err(d) = validate::validate(cs, &rendered.args, self.generation, self.var_sources) {
             self.finish_failed(cs, sr, 0.0, d);
@@ -595,7 +599,6 @@ impl Runner<'_> {
             }
         };
         self.warnings(cs, &sr, &call);
-        let outcome = call.outcome();
         let verdict = self.verify(cs, &call, ctx);
         let status = match verdict {
             Ok(()) => CallStatus::Ok,
@@ -614,7 +617,7 @@ impl Runner<'_> {
             }
             Err(d) => self.finish_failed(cs, sr, call.duration_ms, d),
         }
-        Some(outcome)
+        keep.then(|| call.outcome())
     }
 }
 
