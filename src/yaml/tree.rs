@@ -106,24 +106,14 @@ impl Tree {
                 self.scalar(text, style, anchor, tag.as_deref(), span)?
             }
             Event::SequenceStart(style, anchor, _) => {
-                self.count(1, span)?;
-                let head = Head {
-                    span,
-                    flow: style == granit::StructureStyle::Flow,
-                    anchor,
-                };
+                let head = self.head(style, anchor, span)?;
                 self.open.push(Open::Seq {
                     head,
                     items: Vec::new(),
                 });
             }
             Event::MappingStart(style, anchor, _) => {
-                self.count(1, span)?;
-                let head = Head {
-                    span,
-                    flow: style == granit::StructureStyle::Flow,
-                    anchor,
-                };
+                let head = self.head(style, anchor, span)?;
                 self.open.push(Open::Map {
                     head,
                     entries: Vec::new(),
@@ -136,6 +126,21 @@ impl Tree {
             _ => {}
         }
         Ok(false)
+    }
+
+    /// A collection starts: one more node.
+    fn head(
+        &mut self,
+        style: granit::StructureStyle,
+        anchor: usize,
+        span: Span,
+    ) -> Result<Head, Error> {
+        self.count(1, span)?;
+        Ok(Head {
+            span,
+            flow: style == granit::StructureStyle::Flow,
+            anchor,
+        })
     }
 
     fn count(&mut self, n: usize, span: Span) -> Result<(), Error> {
