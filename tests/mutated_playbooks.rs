@@ -160,6 +160,36 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// pplay stacks its YAML tree from the parser's events itself; reading
+    /// the same text into plain JSON with serde-saphyr is the oracle. Where
+    /// both read it, they read the same values; where pplay refuses a text,
+    /// serde-saphyr refuses it too.
+    #[test]
+    fn mutated_yaml_reads_as_serde_saphyr_reads_it(
+        seed in 0..SEEDS.len(),
+        edits in proptest::collection::vec(edit(), 1..6),
+    ) {
+        let text = apply(SEEDS[seed], &edits);
+        let ours = pplay::yaml::parse(&text);
+        let theirs: Result<serde_json::Value, _> = serde_saphyr::from_str_with_options(
+            &text,
+            serde_saphyr::options! { strict_booleans: true },
+        );
+        match (ours, theirs) {
+            (Ok(o), Ok(t)) => prop_assert_eq!(o.to_json(), t, "{}", text),
+            (Err(e), Ok(t)) => prop_assert!(false, "refused ({e}) what serde-saphyr reads as {t}:\n{text}"),
+            _ => {}
+        }
+    }
+}
+
 /// The `check` command on a few mutated playbooks: exit 0 or 2, never a
 /// panic (101) or a signal.
 #[test]
