@@ -2,6 +2,7 @@
 //! turn the reply into the step's outcome or its failure.
 
 use compact_str::CompactString;
+use std::cell::OnceCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,9 +28,11 @@ pub(super) struct CallResult {
     pub duration_ms: f64,
     /// 2.x's extra text blocks, kept as `steps.<id>.appended`.
     pub appended: Vec<String>,
-    /// `result` and `warnings` as templates see them, converted once.
-    pub result_value: MjValue,
-    pub warnings_value: MjValue,
+    /// `result` and `warnings` as templates see them, converted the first
+    /// time a capture, an expectation or `steps.<id>` needs them: a plain
+    /// batch step needs neither.
+    result_value: OnceCell<MjValue>,
+    warnings_value: OnceCell<MjValue>,
 }
 
 impl CallResult {
@@ -41,8 +44,8 @@ impl CallResult {
             appended,
         } = reply;
         CallResult {
-            result_value: from_json(&result),
-            warnings_value: MjValue::from_serialize(&warnings),
+            result_value: OnceCell::new(),
+            warnings_value: OnceCell::new(),
             result,
             warnings,
             is_error,
@@ -51,11 +54,23 @@ impl CallResult {
         }
     }
 
+    pub fn result_value(&self) -> MjValue {
+        self.result_value
+            .get_or_init(|| from_json(&self.result))
+            .clone()
+    }
+
+    pub fn warnings_value(&self) -> MjValue {
+        self.warnings_value
+            .get_or_init(|| MjValue::from_serialize(&self.warnings))
+            .clone()
+    }
+
     /// The outcome kept as `steps.<id>`.
     pub fn outcome(&self) -> MjValue {
         context! {
-            result => self.result_value.clone(),
-            warnings => self.warnings_value.clone(),
+            result => self.result_value(),
+            warnings => self.warnings_value(),
             isError => self.is_error,
             durationMs => self.duration_ms,
             appended => MjValue::from_serialize(&self.appended),
