@@ -158,14 +158,6 @@ proptest! {
         let text = apply(SEEDS[seed], &edits);
         load_and_check(dir.path(), &text, &Catalog::pinned());
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
 
     /// pplay stacks its YAML tree from the parser's events itself; reading
     /// the same text into plain JSON with serde-saphyr is the oracle. Where
