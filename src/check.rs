@@ -263,7 +263,7 @@ pub fn check<'e, 's>(
         path: String::new(),
         planned: Some(0),
         var_values: &vars,
-        vars_ctx: MjValue::from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        vars_ctx: MjValue::from_iter(vars.clone()),
         var_sources: args::VarSources::new(&opts.overrides),
         reassigned: HashSet::new(),
         sure: true,
@@ -272,7 +272,7 @@ pub fn check<'e, 's>(
     if let Some(t) = &pb.defaults.timeout_ms {
         c.timeout_in_range(&pb.file, t);
     }
-    let name = c.n.title(pb, &vars);
+    let name = c.n.title(pb, &c.vars_ctx);
     let steps = c.steps(pb, &pb.steps, &pb.file);
     let unused = unused_overrides(&opts.overrides, &c.n.used);
     c.n.diags.extend(unused);
@@ -555,7 +555,7 @@ impl<'e: 's, 's> Names<'e, 's> {
 
     /// The playbook's `name`, rendered with the top-level vars (the only
     /// names defined before the first step); its problems are reported at it.
-    fn title(&mut self, pb: &'s Playbook, vars: &BTreeMap<String, MjValue>) -> String {
+    fn title(&mut self, pb: &'s Playbook, vars_ctx: &MjValue) -> String {
         let raw = pb.name.as_str().unwrap_or_default();
         let Some(c) = self.compile(&pb.file, &pb.name) else {
             return raw.to_owned();
@@ -571,7 +571,7 @@ impl<'e: 's, 's> Names<'e, 's> {
             }
             return raw.to_owned();
         }
-        match c.render(&MjValue::from_iter(vars.clone())) {
+        match c.render(vars_ctx) {
             Ok(Json::String(s)) => s,
             Ok(other) => other.to_string(),
             Err(e) => {
