@@ -70,19 +70,12 @@ fn small_decimal(text: &str) -> Option<i64> {
 /// reads back unchanged).
 fn by_serde_saphyr(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
     let mut doc = String::from("v: ");
-    if let Some(t) = tag {
-        match t.original_handle() {
-            h @ ("!!" | "!") => doc.push_str(h),
-            _ => {
-                doc.push_str("!<");
-                doc.push_str(t.handle());
-            }
-        }
-        doc.push_str(t.suffix());
-        if !matches!(t.original_handle(), "!!" | "!") {
-            doc.push('>');
-        }
-        doc.push(' ');
+    // `!!int`, `!local` as written; a tag from a `%TAG` handle, which this
+    // one-line document does not declare, in its verbatim form.
+    match tag.map(|t| (t.original_handle(), t)) {
+        Some((h @ ("!!" | "!"), t)) => doc.push_str(&format!("{h}{} ", t.suffix())),
+        Some((_, t)) => doc.push_str(&format!("!<{}{}> ", t.handle(), t.suffix())),
+        None => {}
     }
     if style == ScalarStyle::Plain {
         doc.push_str(text);
@@ -204,5 +197,9 @@ mod tests {
         let str_tag = Tag::with_original_handle("tag:yaml.org,2002:", "str", "!!");
         let text = typed(Cow::Borrowed("12"), ScalarStyle::Plain, Some(&str_tag));
         assert_eq!(text, Ok(Value::Str("12".into())));
+        // A `%TAG` handle the one-line document cannot declare: verbatim.
+        let declared = Tag::with_original_handle("tag:yaml.org,2002:", "int", "!e!");
+        let int = typed(Cow::Borrowed("3"), ScalarStyle::Plain, Some(&declared));
+        assert_eq!(int, Ok(Value::Int(3)));
     }
 }
