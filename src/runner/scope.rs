@@ -6,33 +6,71 @@ use minijinja::value::Value as MjValue;
 
 use crate::readers::Expiring;
 
-/// Vars, captures and `steps`, as the templates see them.
+/// Vars, captures and `steps`, as the templates see them. Each name is
+/// kept beside its value as the template value of the name too, so that
+/// rebuilding the context after a capture (every step of a batch that
+/// captures) shares the names instead of copying them.
 pub(super) struct Scope {
-    vars: BTreeMap<String, MjValue>,
-    steps: BTreeMap<String, MjValue>,
+    vars: BTreeMap<String, Entry>,
+    steps: BTreeMap<String, Entry>,
     ctx: Option<MjValue>,
+}
+
+/// A name as templates see it, and its value.
+struct Entry {
+    key: MjValue,
+    value: MjValue,
+}
+
+impl Entry {
+    fn new(name: &str, value: MjValue) -> Self {
+        Entry {
+            key: MjValue::from(name),
+            value,
+        }
+    }
+
+    fn pair(&self) -> (MjValue, MjValue) {
+        (self.key.clone(), self.value.clone())
+    }
+}
+
+/// Sets `name` to `v`, keeping the template value of a name already there.
+fn put(map: &mut BTreeMap<String, Entry>, name: &str, v: MjValue) {
+    match map.get_mut(name) {
+        Some(e) => e.value = v,
+        None => {
+            map.insert(name.to_owned(), Entry::new(name, v));
+        }
+    }
 }
 
 impl Scope {
     pub(super) fn new(vars: BTreeMap<String, MjValue>) -> Self {
         Scope {
-            vars,
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| {
+                    let e = Entry::new(&k, v);
+                    (k, e)
+                })
+                .collect(),
             steps: BTreeMap::new(),
             ctx: None,
         }
     }
 
     pub(super) fn set(&mut self, name: &str, v: MjValue) {
-        self.vars.insert(name.to_owned(), v);
+        put(&mut self.vars, name, v);
         self.ctx = None;
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&MjValue> {
-        self.vars.get(name)
+        self.vars.get(name).map(|e| &e.value)
     }
 
     pub(super) fn set_step(&mut self, id: &str, v: MjValue) {
-        self.steps.insert(id.to_owned(), v);
+        put(&mut self.steps, id, v);
         self.ctx = None;
     }
 
@@ -62,12 +100,12 @@ impl Scope {
         if let Some(c) = &self.ctx {
             return c.clone();
         }
-        let steps = MjValue::from_iter(self.steps.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let steps = MjValue::from_iter(self.steps.values().map(Entry::pair));
         let c = MjValue::from_iter(
             self.vars
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .chain(std::iter::once(("steps".to_owned(), steps))),
+                .values()
+                .map(Entry::pair)
+                .chain(std::iter::once((MjValue::from("steps"), steps))),
         );
         self.ctx = Some(c.clone());
         c
