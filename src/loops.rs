@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use minijinja::context;
-use minijinja::value::{Value as MjValue, ValueKind};
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value as MjValue, ValueKind};
 
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::event::Iteration;
@@ -20,12 +20,35 @@ pub const DEFAULT_MAX_ITERATIONS: usize = 10_000;
 /// The context of one iteration: `item` and `loop` over `base`, for the
 /// run and for the check that evaluates a `when` per known item alike.
 pub fn iteration_ctx(base: &MjValue, item: MjValue, it: Iteration) -> MjValue {
-    let Iteration { index0, length } = it;
-    let lp = context! {
-        index0 => index0, index => index0 + 1, first => index0 == 0,
-        last => index0 + 1 == length, length => length,
-    };
+    let lp = MjValue::from_object(Loop(it));
     context! { item => item, loop => lp, ..base.clone() }
+}
+
+/// `loop` in an iteration: its attributes answered from the two numbers,
+/// not a map built for each of a batch's iterations.
+#[derive(Debug)]
+struct Loop(Iteration);
+
+impl Object for Loop {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        let Iteration { index0, length } = self.0;
+        Some(match key.as_str()? {
+            "index0" => MjValue::from(index0),
+            "index" => MjValue::from(index0 + 1),
+            "first" => MjValue::from(index0 == 0),
+            "last" => MjValue::from(index0 + 1 == length),
+            "length" => MjValue::from(length),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["index0", "index", "first", "last", "length"])
+    }
 }
 
 /// The items of the loop value `v`, or why it cannot be iterated (not a
@@ -83,5 +106,33 @@ pub fn sequence(v: &MjValue) -> Result<Vec<MjValue>, &'static str> {
         ValueKind::Bool => Err("a boolean"),
         ValueKind::None | ValueKind::Undefined => Err("nothing"),
         _ => Err("a value that is not a sequence"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loop_reads_as_the_map_it_stands_for() {
+        let ctx = iteration_ctx(
+            &context! { n => 3 },
+            MjValue::from("b"),
+            Iteration {
+                index0: 1,
+                length: 3,
+            },
+        );
+        let env = crate::template::environment();
+        let eval = |src: &str| env.compile_expression(src).unwrap().eval(&ctx).unwrap();
+        assert_eq!(
+            eval("[item, loop.index0, loop.index, loop.first, loop.last, loop.length, n]"),
+            MjValue::from_serialize(serde_json::json!(["b", 1, 2, false, false, 3, 3]))
+        );
+        assert!(eval("loop.nothing").is_undefined());
+        assert_eq!(
+            serde_json::to_value(eval("loop")).unwrap(),
+            serde_json::json!({"index0": 1, "index": 2, "first": false, "last": false, "length": 3})
+        );
     }
 }
