@@ -109,6 +109,10 @@ pub struct Client {
     last_target: Arc<Mutex<Option<Target>>>,
 }
 
+/// A call's content type, checked once instead of on every call.
+const JSON_TYPE: reqwest::header::HeaderValue =
+    reqwest::header::HeaderValue::from_static("application/json");
+
 /// One call's URL and what it was built from.
 #[derive(Debug)]
 struct Target {
@@ -116,6 +120,8 @@ struct Target {
     timeout_ms: Option<u64>,
     format: Format,
     url: reqwest::Url,
+    /// The URL as text, for the messages of a failed call.
+    text: Arc<str>,
 }
 
 /// What every HTTP client of pplay's has: no proxy, no redirects (a
@@ -277,13 +283,14 @@ impl Client {
         }
     }
 
-    /// The URL of a call to `tool`: the last call's again when it matches.
+    /// The URL of a call to `tool`, and its text: the last call's again when
+    /// it matches.
     fn target(
         &self,
         tool: &str,
         timeout_ms: Option<u64>,
         format: Format,
-    ) -> Result<reqwest::Url, ClientError> {
+    ) -> Result<(reqwest::Url, Arc<str>), ClientError> {
         let mut last = self
             .last_target
             .lock()
@@ -293,16 +300,18 @@ impl Client {
             && t.timeout_ms == timeout_ms
             && t.format == format
         {
-            return Ok(t.url.clone());
+            return Ok((t.url.clone(), t.text.clone()));
         }
         let url = self.build_target(tool, timeout_ms, format)?;
+        let text: Arc<str> = Arc::from(url.as_str());
         *last = Some(Target {
             tool: tool.to_owned(),
             timeout_ms,
             format,
             url: url.clone(),
+            text: text.clone(),
         });
-        Ok(url)
+        Ok((url, text))
     }
 
     fn build_target(
@@ -341,17 +350,17 @@ impl Client {
         timeout_ms: Option<u64>,
         format: Format,
     ) -> Result<Reply, ClientError> {
-        let target = self.target(tool, timeout_ms, format)?;
-        let url = target.to_string();
+        let (target, url) = self.target(tool, timeout_ms, format)?;
         let deadline = timeout_ms.map_or(default_deadline(self.grace), |t| {
             Duration::from_millis(t) + self.grace
         });
         let body = serde_json::to_vec(args).expect("JSON values serialise");
-        let resp = self
-            .http
-            .post(target)
-            .headers(self.profile.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+        let mut request = self.http.post(target);
+        if !self.profile.is_empty() {
+            request = request.headers(self.profile.clone());
+        }
+        let resp = request
+            .header(reqwest::header::CONTENT_TYPE, JSON_TYPE)
             .body(body)
             .timeout(deadline)
             .send()
@@ -360,7 +369,7 @@ impl Client {
         let status = resp.status().as_u16();
         let bytes = self.read(resp, &url, deadline.as_millis() as u64).await?;
         let protocol = |message: String| ClientError::Protocol {
-            url: url.clone(),
+            url: url.to_string(),
             message,
         };
         match serde_json::from_slice::<Json>(&bytes) {
