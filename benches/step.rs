@@ -6,6 +6,16 @@
 //! call to the same tool; the difference is pplay's own cost per step:
 //! render the args, validate them against the compiled schema, call,
 //! capture, check an expectation, and report the events as JSON lines.
+//!
+//! Two measures of that cost, since wall time on a shared machine moves by
+//! tens of percent between runs: the round trip's wall time (each round's
+//! pplay time over the same round's bare time, the median of those), and
+//! the CPU time the client's thread spends per step beyond what the bare
+//! client's thread spends per call. Both clients run on a current-thread
+//! runtime, as `pplay run` does, so that thread does all of the client's
+//! work: the runner, reqwest, hyper's connection task and the socket
+//! calls. The CPU figure is pplay's own work, free of the server's share
+//! and of the scheduler's wake-ups.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -39,10 +49,10 @@ fn start_sim() -> String {
     rx.recv().unwrap()
 }
 
-async fn bare(url: &str, n: usize) -> Duration {
+async fn bare(url: &str, n: usize) -> PerCall {
     let http = reqwest::Client::new();
     let endpoint = format!("{url}/api/tools/ppal-select?format=json");
-    let t0 = Instant::now();
+    let clock = Clock::start();
     for i in 0..n {
         let body = format!(r#"{{"view":"session","sceneIndex":{}}}"#, i % 8);
         let r = http
@@ -55,13 +65,13 @@ async fn bare(url: &str, n: usize) -> Duration {
         let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(v["isError"], false);
     }
-    t0.elapsed()
+    clock.per_call(n)
 }
 
 /// pplay's own client alone, same calls: separates client cost from runner cost.
-async fn client_only(url: &str, n: usize) -> Duration {
+async fn client_only(url: &str, n: usize) -> PerCall {
     let client = Client::new(url);
-    let t0 = Instant::now();
+    let clock = Clock::start();
     for i in 0..n {
         let args = serde_json::json!({"view": "session", "sceneIndex": i % 8});
         let r = client.call("ppal-select", &args, None).await.unwrap();
@@ -73,7 +83,7 @@ async fn client_only(url: &str, n: usize) -> Duration {
             }
         ));
     }
-    t0.elapsed()
+    clock.per_call(n)
 }
 
 const PLAYBOOK: &str = r#"name: bench
@@ -97,11 +107,11 @@ impl pplay::event::Sink for NoReport {
     fn emit(&mut self, _: &pplay::event::Event) {}
 }
 
-async fn pplay_steps(url: &str, n: usize) -> Duration {
+async fn pplay_steps(url: &str, n: usize) -> PerCall {
     pplay_steps_to(url, n, &mut JsonReporter::new(std::io::sink())).await
 }
 
-async fn pplay_steps_to(url: &str, n: usize, sink: &mut dyn pplay::event::Sink) -> Duration {
+async fn pplay_steps_to(url: &str, n: usize, sink: &mut dyn pplay::event::Sink) -> PerCall {
     let pb = pplay::playbook::parse_str("bench.yaml", PLAYBOOK).unwrap();
     let client = Client::new(url);
     let catalog = Catalog::from_value(client.list_tools().await.unwrap()).unwrap();
@@ -112,12 +122,12 @@ async fn pplay_steps_to(url: &str, n: usize, sink: &mut dyn pplay::event::Sink) 
     };
     let loaded = check::Loaded::new(&env, &pb, Vec::new(), &opts);
     let checked = check::check(&env, loaded, &catalog).unwrap();
-    let t0 = Instant::now();
+    let clock = Clock::start();
     let out = runner::run(&checked, &client, &RunOptions::default(), sink).await;
-    let elapsed = t0.elapsed();
+    let per_call = clock.per_call(n);
     assert_eq!(out.exit_code, 0);
     assert_eq!(out.summary.calls, n);
-    elapsed
+    per_call
 }
 
 async fn sim_throughput(url: &str, tasks: usize, per_task: usize) -> f64 {
@@ -146,14 +156,46 @@ async fn sim_throughput(url: &str, tasks: usize, per_task: usize) -> f64 {
     (tasks * per_task) as f64 / t0.elapsed().as_secs_f64()
 }
 
+/// CPU time this thread has run, from the kernel's scheduler statistics
+/// (Linux); `None` elsewhere.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Wall and CPU time of what runs on this thread between `start` and
+/// `per_call`.
+struct Clock {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+/// Wall and CPU time per call, in µs; CPU is `None` where it is not known.
+type PerCall = (f64, Option<f64>);
+
+impl Clock {
+    fn start() -> Self {
+        Clock {
+            cpu: thread_cpu(),
+            wall: Instant::now(),
+        }
+    }
+
+    fn per_call(&self, calls: usize) -> PerCall {
+        let wall = self.wall.elapsed();
+        let cpu = match (self.cpu, thread_cpu()) {
+            (Some(a), Some(b)) => Some((b - a).as_secs_f64() * 1e6 / calls as f64),
+            _ => None,
+        };
+        (wall.as_secs_f64() * 1e6 / calls as f64, cpu)
+    }
+}
+
 /// The median of the rounds: loopback timings on a shared machine are noisy.
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-fn best(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
 fn main() {
@@ -175,19 +217,38 @@ fn main() {
         bare(&url, 200).await;
         pplay_steps(&url, 200).await;
         let (mut b, mut p, mut q, mut c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut ratios, mut own) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            c.push(client_only(&url, calls).await.as_secs_f64() * 1e6 / calls as f64);
-            b.push(bare(&url, calls).await.as_secs_f64() * 1e6 / calls as f64);
-            p.push(pplay_steps(&url, calls).await.as_secs_f64() * 1e6 / calls as f64);
-            q.push(pplay_steps_to(&url, calls, &mut NoReport).await.as_secs_f64() * 1e6 / calls as f64);
+            let (cw, cc) = client_only(&url, calls).await;
+            c.push(cw);
+            let (bw, bc) = bare(&url, calls).await;
+            let (pw, pc) = pplay_steps(&url, calls).await;
+            q.push(pplay_steps_to(&url, calls, &mut NoReport).await.0);
+            b.push(bw);
+            p.push(pw);
+            ratios.push(pw / bw);
+            if let (Some(pc), Some(bc), Some(cc)) = (pc, bc, cc) {
+                own.push((pc - bc, cc - bc));
+            }
         }
-        let (bb, pb) = (best(&b), best(&p));
         let (b, p, q, c) = (median(b), median(p), median(q), median(c));
+        let ratio = median(ratios);
         println!("bare keep-alive client: {b:7.1} µs per call  (median of {rounds} x {calls})");
         println!("pplay client alone:     {c:7.1} µs per call");
         println!("pplay step:             {p:7.1} µs per step  (render, validate, call, capture, expect, JSON events)");
         println!("  of which reporting:   {:7.1} µs per step  (the same run with no reporter: {q:.1} µs)", p - q);
-        println!("ratio:                  {:7.2}x  median, {:.2}x best round  (target: within 1.30x)", p / b, pb / bb);
+        println!("wall ratio:             {ratio:7.2}x  (median of the rounds' own ratios; target: within 1.30x)");
+        if own.is_empty() {
+            println!("pplay's own CPU:            n/a  (no per-thread CPU time on this system)");
+        } else {
+            let client = median(own.iter().map(|o| o.1).collect());
+            let own = median(own.into_iter().map(|o| o.0).collect());
+            println!(
+                "pplay's own CPU:        {own:7.1} µs per step  ({:.2}x of a bare round trip; target: at most 0.30x)",
+                own / b
+            );
+            println!("  of which the client:  {client:7.1} µs per call  (pplay's client alone, beyond the bare one)");
+        }
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
