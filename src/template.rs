@@ -619,6 +619,10 @@ pub struct Unit<'e, 's> {
     names: Vec<CompactString>,
     /// Boxed: most units keep no code, and a long playbook has many units.
     code: Option<Box<Code<'e, 's>>>,
+    /// The expression is a name and its attributes and nothing else
+    /// (`item.name`, `result.trackCount`), the commonest template of a
+    /// batch job: it is looked up without starting the engine.
+    plain_path: bool,
 }
 
 impl<'e, 's> Unit<'e, 's> {
@@ -631,6 +635,35 @@ impl<'e, 's> Unit<'e, 's> {
             Kind::Expr => Code::Expr(env.compile_expression(source)?),
             Kind::Text => Code::Text(env.template_from_str(source)?),
         })
+    }
+
+    /// Whether `source` is one of the dotted names MiniJinja's own parser
+    /// found it reads, exactly: then it is nothing but that name's lookup.
+    fn is_plain_path(
+        source: &str,
+        compiled_from: &str,
+        kind: Kind,
+        names: &[CompactString],
+    ) -> bool {
+        let source = source.trim();
+        kind == Kind::Expr && compiled_from.trim() == source && matches!(names, [n] if n == source)
+    }
+
+    /// A plain path's value, when every part of it is there and defined;
+    /// `None` otherwise, and the engine then says what the path means
+    /// (a global, an undefined name, an error).
+    fn lookup(&self, ctx: &MjValue) -> Option<MjValue> {
+        let [path] = self.names.as_slice() else {
+            return None;
+        };
+        let mut v = ctx.clone();
+        for part in path.split('.') {
+            v = v.get_attr(part).ok()?;
+            if matches!(v.kind(), ValueKind::Undefined | ValueKind::Invalid) {
+                return None;
+            }
+        }
+        Some(v)
     }
 
     /// Runs `f` on the unit's code, compiling it first when it was not kept.
@@ -744,6 +777,7 @@ impl<'e, 's> Compiler<'e, 's> {
             source,
             compiled_from,
             kind,
+            plain_path: Unit::is_plain_path(source, compiled_from, kind, &names),
             names,
             code: keep.then(|| Box::new(code)),
         });
@@ -834,18 +868,11 @@ impl<'e, 's> Compiled<'e, 's> {
     /// Evaluates to a MiniJinja value (used for expressions and loops).
     pub fn eval(&self, ctx: &MjValue) -> Result<MjValue, TemplateError> {
         match self {
-            Compiled::Expr { unit, span, max } => budgeted(*max, *span, || {
-                unit.with_code(*span, |code| {
-                    let Code::Expr(expr) = code else {
-                        unreachable!("an Expr unit holds an expression")
-                    };
-                    let v = expr
-                        .eval(ctx)
-                        .map_err(|e| TemplateError::from_mj(*span, &e))?;
-                    within(&v, *max, *span)?;
-                    Ok(v)
-                })
-            }),
+            Compiled::Expr { unit, span, max } if unit.plain_path => match unit.lookup(ctx) {
+                Some(v) => within(&v, *max, *span).map(|()| v),
+                None => eval_expr(unit, *span, *max, ctx),
+            },
+            Compiled::Expr { unit, span, max } => eval_expr(unit, *span, *max, ctx),
             other => other.render(ctx).map(|j| MjValue::from_serialize(&j)),
         }
     }
@@ -952,6 +979,27 @@ impl<'e, 's> Compiled<'e, 's> {
             _ => None,
         }
     }
+}
+
+/// Evaluates an expression unit in the engine, under its budget and cap.
+fn eval_expr(
+    unit: &Unit<'_, '_>,
+    span: Span,
+    max: usize,
+    ctx: &MjValue,
+) -> Result<MjValue, TemplateError> {
+    budgeted(max, span, || {
+        unit.with_code(span, |code| {
+            let Code::Expr(expr) = code else {
+                unreachable!("an Expr unit holds an expression")
+            };
+            let v = expr
+                .eval(ctx)
+                .map_err(|e| TemplateError::from_mj(span, &e))?;
+            within(&v, max, span)?;
+            Ok(v)
+        })
+    })
 }
 
 /// The names a template reads, in a stable order for messages.
@@ -1105,6 +1153,67 @@ mod tests {
         let e = f().unwrap_err();
         assert!(e.contains(says), "{e}");
         assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    }
+
+    /// Evaluates `text` as a bare expression both ways: as pplay does, and
+    /// in the engine alone. Returns whether it was a plain path, and both
+    /// outcomes (value as JSON, or the error's message).
+    fn both_ways(text: &str, ctx: &MjValue) -> (bool, String, String) {
+        let env = environment();
+        let n = node(text);
+        let c = Compiled::expression(&env, &n).unwrap();
+        let Compiled::Expr { unit, span, max } = &c else {
+            panic!("{text} is no expression");
+        };
+        let show = |r: Result<MjValue, TemplateError>| match r {
+            Ok(v) => format!("{:?} {}", v.kind(), serde_json::to_string(&v).unwrap()),
+            Err(e) => format!("error: {}", e.message),
+        };
+        let engine = show(eval_expr(unit, *span, *max, ctx));
+        (unit.plain_path, show(c.eval(ctx)), engine)
+    }
+
+    #[test]
+    fn a_plain_path_is_looked_up_as_the_engine_would() {
+        let ctx = MjValue::from_serialize(serde_json::json!({
+            "view": "session",
+            "item": {"name": "Kick", "pads": [36, 38], "none": null},
+            "steps": {"a": {"result": {"trackCount": 2}}},
+        }));
+        let ctx = minijinja::context! { loop => MjValue::from(7), ..ctx };
+        let plain = [
+            "view",
+            " item.name ",
+            "item.pads",
+            "item.none",
+            "steps.a.result.trackCount",
+            "item.missing",
+            "item.name.deeper",
+            "missing",
+            "missing.name",
+            "range",
+            "loop.index",
+        ];
+        for text in plain {
+            let (is_plain, fast, engine) = both_ways(text, &ctx);
+            assert!(is_plain, "{text} is a plain path");
+            assert_eq!(fast, engine, "{text}");
+        }
+        for text in [
+            "item.pads[0]",
+            "item['name']",
+            "view ~ 'x'",
+            "view == 'session'",
+            "range(2)",
+        ] {
+            let (is_plain, fast, engine) = both_ways(text, &ctx);
+            assert!(!is_plain, "{text} is not a plain path");
+            assert_eq!(fast, engine, "{text}");
+        }
+        // What the engine says of the paths that are not all there.
+        assert_eq!(both_ways("item.name", &ctx).1, r#"String "Kick""#);
+        assert!(both_ways("item.missing", &ctx).1.starts_with("Undefined"));
+        assert!(both_ways("missing.name", &ctx).1.starts_with("error: "));
     }
 
     #[test]
