@@ -129,6 +129,7 @@ pub async fn run_journaled(
         stop: None,
         reached: std::collections::HashMap::new(),
         skipped_sets: Vec::new(),
+        last_ref: None,
     };
     r.steps(&checked.steps).await;
     let interrupted = r.cancelled();
@@ -192,14 +193,13 @@ struct Runner<'a> {
     /// `--dry-run`: what the steps it skipped would have set (captures,
     /// `steps.<id>`), with the name of the step that sets each.
     skipped_sets: Vec<(String, String)>,
+    /// The last step's reference, unnamed: the iterations of a loop share
+    /// its place, tool and id instead of working them out each time.
+    last_ref: Option<StepRef>,
 }
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
-}
-
-fn step_ref(cs: &CheckedStep<'_, '_>, name: String, iteration: Option<Iteration>) -> StepRef {
-    StepRef::for_step(cs.step, cs.index, name, iteration)
 }
 
 fn err_at(file: &Arc<SourceFile>, code: &'static str, e: &TemplateError, what: &str) -> Diagnostic {
@@ -500,7 +500,7 @@ impl Runner<'_> {
         d: Diagnostic,
         ctx: &MjValue,
     ) {
-        let sr = step_ref(cs, self.label(cs, ctx), it);
+        let sr = self.step_ref(cs, self.label(cs, ctx), it);
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
         self.finish_failed(cs, sr, 0.0, d);
     }
@@ -545,6 +545,26 @@ impl Runner<'_> {
         });
     }
 
+    /// The reference events carry for step `cs` under `name`.
+    fn step_ref(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        name: String,
+        iteration: Option<Iteration>,
+    ) -> StepRef {
+        if self.last_ref.as_ref().is_some_and(|r| r.index != cs.index) {
+            self.last_ref = None;
+        }
+        let step = self
+            .last_ref
+            .get_or_insert_with(|| StepRef::for_step(cs.step, cs.index, String::new(), None));
+        StepRef {
+            name,
+            iteration,
+            ..step.clone()
+        }
+    }
+
     /// One call of a step: render → (plan | validate → call → verify).
     /// Returns the outcome to keep as `steps.<id>`, built only when `keep`
     /// says a later step reads it.
@@ -558,7 +578,7 @@ impl Runner<'_> {
         let Action::Call { tool, .. } = &cs.step.action else {
             return None;
         };
-        let sr = step_ref(cs, self.label(cs, &ctx), it);
+        let sr = self.step_ref(cs, self.label(cs, &ctx), it);
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
         let started = Instant::now();
         let rendered =

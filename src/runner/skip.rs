@@ -7,7 +7,7 @@
 
 use minijinja::value::Value as MjValue;
 
-use super::{Runner, plan, step_ref};
+use super::{Runner, plan};
 use crate::check::CheckedStep;
 use crate::event::{Event, Iteration, StepStatus};
 use crate::loops::iteration_ctx;
@@ -55,7 +55,7 @@ impl Runner<'_> {
                 }
             }
         }
-        let sr = step_ref(cs, name, it);
+        let sr = self.step_ref(cs, name, it);
         self.summary.skipped += 1;
         self.summary.steps += 1;
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
@@ -128,7 +128,7 @@ impl Runner<'_> {
         ctx: &MjValue,
         it: Option<Iteration>,
     ) {
-        let sr = step_ref(cs, self.label(cs, ctx), it);
+        let sr = self.step_ref(cs, self.label(cs, ctx), it);
         self.summary.not_run += 1;
         self.finish(sr, StepStatus::NotRun, 0.0, Some(NOT_RUN.to_owned()), None);
     }
