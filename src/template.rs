@@ -656,14 +656,7 @@ impl<'e, 's> Unit<'e, 's> {
         let [path] = self.names.as_slice() else {
             return None;
         };
-        let mut v = ctx.clone();
-        for part in path.split('.') {
-            v = v.get_attr(part).ok()?;
-            if matches!(v.kind(), ValueKind::Undefined | ValueKind::Invalid) {
-                return None;
-            }
-        }
-        Some(v)
+        lookup_path(ctx, path)
     }
 
     /// Runs `f` on the unit's code, compiling it first when it was not kept.
@@ -960,16 +953,9 @@ impl<'e, 's> Compiled<'e, 's> {
     pub fn reads_placeholder(&self, ctx: &MjValue) -> bool {
         let mut names = Vec::new();
         self.names(&mut names);
-        names.iter().any(|(name, _)| {
-            let mut v = ctx.clone();
-            for seg in name.split('.') {
-                match v.get_attr(seg) {
-                    Ok(next) if !next.is_undefined() => v = next,
-                    _ => return false,
-                }
-            }
-            holds_placeholder(&v, 6)
-        })
+        names
+            .iter()
+            .any(|(name, _)| lookup_path(ctx, name).is_some_and(|v| holds_placeholder(&v, 6)))
     }
 
     /// The source of a bare expression, for reports.
@@ -979,6 +965,19 @@ impl<'e, 's> Compiled<'e, 's> {
             _ => None,
         }
     }
+}
+
+/// The value of a dotted name (`item.name`) in `ctx`, when every part of it
+/// is there and defined; `None` as soon as one is not.
+fn lookup_path(ctx: &MjValue, path: &str) -> Option<MjValue> {
+    let mut v = ctx.clone();
+    for part in path.split('.') {
+        v = v.get_attr(part).ok()?;
+        if matches!(v.kind(), ValueKind::Undefined | ValueKind::Invalid) {
+            return None;
+        }
+    }
+    Some(v)
 }
 
 /// Evaluates an expression unit in the engine, under its budget and cap.
