@@ -31,6 +31,8 @@ pub enum CatalogError {
 
 /// One tool as `/api/tools` lists it, with its validator once compiled.
 pub struct Tool {
+    /// Where the catalog lists it.
+    at: usize,
     pub name: String,
     pub title: String,
     pub description: String,
@@ -53,8 +55,10 @@ impl std::fmt::Debug for Tool {
 pub struct Catalog {
     tools: Vec<Tool>,
     index: HashMap<String, usize>,
-    /// The `{"tools": [...]}` document as read.
-    pub raw: Value,
+    /// The `{"tools": [...]}` document as read, less each tool's
+    /// `inputSchema`: its [`Tool`] holds that, so a schema is held once
+    /// (see [`Catalog::document`]).
+    rest: Value,
     generation: Generation,
 }
 
@@ -63,13 +67,13 @@ impl Catalog {
         Self::from_value(serde_json::from_str(text)?)
     }
 
-    pub fn from_value(raw: Value) -> Result<Self, CatalogError> {
+    pub fn from_value(mut raw: Value) -> Result<Self, CatalogError> {
         let list = raw
-            .get("tools")
-            .and_then(Value::as_array)
+            .get_mut("tools")
+            .and_then(Value::as_array_mut)
             .ok_or(CatalogError::NoTools)?;
         let mut tools = Vec::with_capacity(list.len());
-        for t in list {
+        for (at, t) in list.iter_mut().enumerate() {
             let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
             if name.is_empty() {
                 continue;
@@ -85,16 +89,21 @@ impl Catalog {
                     .and_then(Value::as_bool)
                     .unwrap_or(false)
             };
+            let (title, description) = (text("title"), text("description"));
+            let (read_only, destructive) = (hint("readOnlyHint"), hint("destructiveHint"));
+            let name = name.to_owned();
+            // Taken, a null left in its place.
             let input_schema = t
-                .get("inputSchema")
-                .cloned()
+                .get_mut("inputSchema")
+                .map(Value::take)
                 .unwrap_or_else(|| serde_json::json!({"type": "object"}));
             tools.push(Tool {
-                name: name.to_owned(),
-                title: text("title"),
-                description: text("description"),
-                read_only: hint("readOnlyHint"),
-                destructive: hint("destructiveHint"),
+                at,
+                name,
+                title,
+                description,
+                read_only,
+                destructive,
                 input_schema,
                 validator: std::sync::OnceLock::new(),
             });
@@ -108,9 +117,22 @@ impl Catalog {
         Ok(Catalog {
             tools,
             index,
-            raw,
+            rest: raw,
             generation,
         })
+    }
+
+    /// The `{"tools": [...]}` document as read, whole again.
+    pub fn document(&self) -> Value {
+        let mut doc = self.rest.clone();
+        if let Some(list) = doc.get_mut("tools").and_then(Value::as_array_mut) {
+            for t in &self.tools {
+                if let Some(slot) = list.get_mut(t.at).and_then(|e| e.get_mut("inputSchema")) {
+                    *slot = t.input_schema.clone();
+                }
+            }
+        }
+        doc
     }
 
     /// The Producer Pal 1.4.6 catalog pinned in this crate, descriptions in
@@ -129,7 +151,7 @@ impl Catalog {
         Catalog {
             tools: Vec::new(),
             index: HashMap::new(),
-            raw: serde_json::json!({"tools": []}),
+            rest: serde_json::json!({"tools": []}),
             generation: Generation::default(),
         }
     }
@@ -654,12 +676,41 @@ mod tests {
     }
 
     #[test]
+    fn the_document_is_whole_again_though_each_schema_is_held_once() {
+        let odd = serde_json::json!({"tools": [
+            {"name": "plain", "inputSchema": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+            {"name": "no-schema"},
+            {"name": "null-schema", "inputSchema": null},
+            {"name": "", "inputSchema": {"type": "string"}},
+            {"name": "last", "title": "Last", "inputSchema": {"type": "object"}, "extra": [1, 2]}
+        ], "other": true});
+        let documents = [
+            Release::V1_4_6.document(false),
+            Release::V2_3_0.document(true),
+            odd,
+        ];
+        for doc in documents {
+            let catalog = Catalog::from_value(doc.clone()).unwrap();
+            assert_eq!(catalog.document(), doc);
+        }
+        let c = Catalog::from_value(Release::V1_4_6.document(false)).unwrap();
+        assert!(
+            c.rest["tools"][0]["inputSchema"].is_null(),
+            "held by the tool only"
+        );
+    }
+
+    #[test]
     fn pinned_releases_and_the_live_api_switch() {
         let old = Catalog::pinned();
         assert_eq!(old.tools().len(), 21);
         assert!(old.get("ppal-raw-live-api").is_some());
         let same = Catalog::pinned_release(Release::V1_4_6, true);
-        assert_eq!(same.raw, old.raw, "1.4.6 has no live-API switch");
+        assert_eq!(
+            same.document(),
+            old.document(),
+            "1.4.6 has no live-API switch"
+        );
 
         let new = Catalog::pinned_release(Release::V2_3_0, false);
         assert_eq!(new.tools().len(), 21);

@@ -79,7 +79,7 @@ pub fn identity(facts: &RunFacts<'_>) -> Identity {
         Generation::V2 => "2",
     }
     .to_owned();
-    id.catalog_sha256 = hash::bytes(facts.catalog.raw.to_string().as_bytes());
+    id.catalog_sha256 = hash::bytes(facts.catalog.document().to_string().as_bytes());
     id
 }
 
