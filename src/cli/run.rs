@@ -90,16 +90,22 @@ pub async fn check(
             }
         };
         let profile = pb.producer_pal.as_ref().map(|p| &p.value);
-        let client = url::client(&source, &url, profile);
         // The same server with another profile may list other tools.
         let key = source.tools.as_ref().map_or_else(
-            || format!("{url} {:?}", client.profile_headers()),
+            || format!("{url} {:?}", url::profile(&source, profile).headers()),
             |t| t.display().to_string(),
         );
         let at = match catalogs.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
             None => {
-                let c = catalog::load_for_check(source.tools.as_deref(), &client).await?;
+                // A pinned catalog needs no client.
+                let c = match source.tools.as_deref() {
+                    Some(path) => catalog::read(path)?,
+                    None => {
+                        let client = url::client(&source, &url, profile);
+                        catalog::load_for_check(None, &client).await?
+                    }
+                };
                 catalogs.push((key, c));
                 catalogs.len() - 1
             }

@@ -24,15 +24,19 @@ fn given(source: &Source) -> Result<String, String> {
     }
 }
 
-/// The client for `url`, with the command line's reply cap and the request
-/// profile: the playbook's `producerPal:` (when there is a playbook), each
-/// setting overridden by its flag.
-pub fn client(source: &Source, url: &str, playbook: Option<&Profile>) -> Client {
+/// The request profile: the playbook's `producerPal:` (when there is a
+/// playbook), each setting overridden by its flag.
+pub fn profile(source: &Source, playbook: Option<&Profile>) -> Profile {
     let flags = source.profile.profile();
-    let profile = playbook.map_or_else(|| flags.clone(), |p| p.overridden_by(&flags));
+    playbook.map_or_else(|| flags.clone(), |p| p.overridden_by(&flags))
+}
+
+/// The client for `url`, with the command line's reply cap and the request
+/// [`profile`].
+pub fn client(source: &Source, url: &str, playbook: Option<&Profile>) -> Client {
     Client::new(url)
         .with_max_reply(source.max_reply_bytes)
-        .with_profile(&profile)
+        .with_profile(&profile(source, playbook))
 }
 
 /// The client for [`of_source`], with the flags' profile.
