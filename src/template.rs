@@ -723,12 +723,14 @@ impl<'e, 's> Compiler<'e, 's> {
             return Ok(Compiled::Literal(node));
         };
         let src = expression_source(s);
-        let wrapped = format!("{{{{ {src} }}}}");
-        if let Some(message) = vet(self.env, &wrapped, true).into_iter().next() {
-            return Err(TemplateError {
-                span: node.span,
-                message,
-            });
+        if !self.vetted(src, Kind::Expr) {
+            let wrapped = format!("{{{{ {src} }}}}");
+            if let Some(message) = vet(self.env, &wrapped, true).into_iter().next() {
+                return Err(TemplateError {
+                    span: node.span,
+                    message,
+                });
+            }
         }
         let unit = self.unit(src, Kind::Expr, hot, node.span)?;
         Ok(Compiled::Expr {
@@ -736,6 +738,13 @@ impl<'e, 's> Compiler<'e, 's> {
             span: node.span,
             max: self.max,
         })
+    }
+
+    /// Was this source vetted and compiled already? A unit is made only
+    /// for a source that passed both, and another string with the same
+    /// source (`{{x}}` besides `{{ x }}`) has the same tokens to vet.
+    fn vetted(&self, source: &'s str, kind: Kind) -> bool {
+        self.units.contains_key(&(source, kind))
     }
 
     /// The shared unit of a source. Its code is kept from the second place
@@ -786,7 +795,14 @@ impl<'e, 's> Compiler<'e, 's> {
     ) -> Compiled<'e, 's> {
         match &node.value {
             Value::Str(s) if is_template(s) => {
-                let problems = vet(self.env, s, false);
+                let (src, kind) = match single_expression(s) {
+                    Some(src) => (src, Kind::Expr),
+                    None => (s.as_str(), Kind::Text),
+                };
+                let problems = match self.vetted(src, kind) {
+                    true => Vec::new(),
+                    false => vet(self.env, s, false),
+                };
                 if !problems.is_empty() {
                     errors.extend(problems.into_iter().map(|message| TemplateError {
                         span: node.span,
@@ -794,10 +810,6 @@ impl<'e, 's> Compiler<'e, 's> {
                     }));
                     return Compiled::Literal(node);
                 }
-                let (src, kind) = match single_expression(s) {
-                    Some(src) => (src, Kind::Expr),
-                    None => (s.as_str(), Kind::Text),
-                };
                 let (span, max) = (node.span, self.max);
                 match self.unit(src, kind, hot, span) {
                     Ok(unit) if kind == Kind::Expr => Compiled::Expr { unit, span, max },
@@ -1304,6 +1316,28 @@ mod tests {
         assert!(e.contains("ends this expression"), "{e}");
         assert!(expression("x == '}}'").is_ok());
         assert!(expression("{{ x }}").is_ok());
+    }
+
+    #[test]
+    fn a_source_is_vetted_until_it_compiles_and_every_bad_place_is_reported() {
+        let env = environment();
+        let list = crate::yaml::parse(
+            r#"["{{ x | shout }}", "{{ x | shout }}", "{{ x }}", "{{x}}", "a {{ x }}", "a {{ x }}"]"#,
+        )
+        .unwrap();
+        let mut compiler = Compiler::new(&env);
+        let Err(errors) = compiler.compile(&list, false) else {
+            panic!("two places use an unknown filter");
+        };
+        let spans: Vec<usize> = errors.iter().map(|e| e.span.offset()).collect();
+        assert_eq!(spans, [1, 20], "{errors:?}");
+        assert!(errors.iter().all(|e| e.message == "unknown filter `shout`"));
+        // `x` has a unit now; an expression that only looks like it does not.
+        let good = node("x");
+        assert!(compiler.expression(&good, false).is_ok());
+        let early = node("x }}y");
+        let e = compiler.expression(&early, false).err().unwrap();
+        assert!(e.message.contains("ends this expression"), "{}", e.message);
     }
 
     #[test]
