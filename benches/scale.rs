@@ -138,10 +138,13 @@ async fn bare(url: &str, n: usize) -> Duration {
     t0.elapsed()
 }
 
-/// Wall time and peak resident memory of one process.
+/// Wall time, CPU time and peak resident memory of one process.
 #[derive(Clone, Copy)]
 struct Measure {
     secs: f64,
+    /// User plus system time: what the process itself ran, which the
+    /// shared machine's other load moves far less than the wall time.
+    cpu: f64,
     /// Peak RSS in KiB, when `/usr/bin/time` is there to read it.
     rss_kib: Option<u64>,
 }
@@ -163,9 +166,11 @@ fn pplay(args: &[&str], rss: bool) -> Measure {
         Command::new(bin)
     };
     cmd.args(args);
+    let cpu0 = children_cpu();
     let t0 = Instant::now();
     let out = cmd.output().expect("pplay starts");
     let secs = t0.elapsed().as_secs_f64();
+    let cpu = children_cpu() - cpu0;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
@@ -176,7 +181,22 @@ fn pplay(args: &[&str], rss: bool) -> Measure {
     let rss_kib = with_time
         .then(|| stderr.lines().last().and_then(|l| l.trim().parse().ok()))
         .flatten();
-    Measure { secs, rss_kib }
+    Measure { secs, cpu, rss_kib }
+}
+
+/// User plus system time of all the children waited for so far; across one
+/// child, the difference is that child's (with `/usr/bin/time`, its own
+/// small share too).
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given, and a zeroed
+    // `rusage` is a valid value of that plain C struct.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
+        u
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// The calls a `--json` run reports in its `run_finished` event.
@@ -219,6 +239,8 @@ fn mib(kib: Option<u64>) -> String {
 struct Series {
     check: Vec<f64>,
     run: Vec<f64>,
+    check_cpu: Vec<f64>,
+    run_cpu: Vec<f64>,
     check_rss: Option<u64>,
     run_rss: Option<u64>,
 }
@@ -227,6 +249,8 @@ impl Series {
     fn add(&mut self, check: Measure, run: Measure) {
         self.check.push(check.secs);
         self.run.push(run.secs);
+        self.check_cpu.push(check.cpu);
+        self.run_cpu.push(run.cpu);
         self.check_rss = self.check_rss.max(check.rss_kib);
         self.run_rss = self.run_rss.max(run.rss_kib);
     }
@@ -364,6 +388,17 @@ fn report(
             kind.name(),
             median_ratio(&b.check, &a.check),
             median_ratio(&b.run, &a.run),
+        );
+    }
+    println!("the same growth in CPU time (user + system of the process):");
+    for pair in books.chunks(2).zip(series.chunks(2)) {
+        let ((kind, small, _), (_, large, _)) = (&pair.0[0], &pair.0[1]);
+        let (a, b) = (&pair.1[0], &pair.1[1]);
+        println!(
+            "  {:<10} {small} -> {large}: check {:5.2}x  run {:5.2}x",
+            kind.name(),
+            median_ratio(&b.check_cpu, &a.check_cpu),
+            median_ratio(&b.run_cpu, &a.run_cpu),
         );
     }
     let (_, small, _) = books[0];
