@@ -100,7 +100,7 @@ pub fn open(
     facts: &RunFacts<'_>,
     checked: &Checked<'_, '_>,
 ) -> Result<Option<Session>, Vec<Diagnostic>> {
-    let now = identity(facts);
+    // The identity hashes every file and the catalog: only a journal needs it.
     let earlier = match earlier {
         Earlier::Journal(j) => *j,
         _ => {
@@ -108,7 +108,7 @@ pub fn open(
                 return Ok(None);
             };
             let mut w = Writer::create(path).map_err(|d| vec![d])?;
-            w.write(&Line::Run(now)).map_err(|d| vec![d])?;
+            w.write(&Line::Run(identity(facts))).map_err(|d| vec![d])?;
             return Ok(Some(Session::new(w)));
         }
     };
@@ -150,7 +150,7 @@ pub fn open(
         journal: earlier.file.name().to_owned(),
         recorded: earlier.done(),
         in_flight: notes,
-        changed_files: changed_files(&earlier.identity, &now),
+        changed_files: changed_files(&earlier.identity, &identity(facts)),
     };
     Ok(Some(
         Session::resume(w, earlier, args.force).with_info(note),
