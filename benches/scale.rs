@@ -354,6 +354,25 @@ fn main() {
     );
 }
 
+/// One line per kind of playbook: how `check` and `run` grow from its small
+/// size to its large one, in the figures `pick` takes from a series.
+fn growth(
+    books: &[(Kind, usize, PathBuf)],
+    series: &[Series],
+    pick: impl Fn(&Series) -> (&[f64], &[f64]),
+) {
+    for pair in books.chunks(2).zip(series.chunks(2)) {
+        let ((kind, small, _), (_, large, _)) = (&pair.0[0], &pair.0[1]);
+        let ((check_a, run_a), (check_b, run_b)) = (pick(&pair.1[0]), pick(&pair.1[1]));
+        println!(
+            "  {:<10} {small} -> {large}: check {:5.2}x  run {:5.2}x",
+            kind.name(),
+            median_ratio(check_b, check_a),
+            median_ratio(run_b, run_a),
+        );
+    }
+}
+
 fn report(
     books: &[(Kind, usize, PathBuf)],
     series: &[Series],
@@ -380,27 +399,9 @@ fn report(
         );
     }
     println!("growth at 10x the steps (linear is 10x; median of the rounds' own ratios):");
-    for pair in books.chunks(2).zip(series.chunks(2)) {
-        let ((kind, small, _), (_, large, _)) = (&pair.0[0], &pair.0[1]);
-        let (a, b) = (&pair.1[0], &pair.1[1]);
-        println!(
-            "  {:<10} {small} -> {large}: check {:5.2}x  run {:5.2}x",
-            kind.name(),
-            median_ratio(&b.check, &a.check),
-            median_ratio(&b.run, &a.run),
-        );
-    }
+    growth(books, series, |s| (&s.check, &s.run));
     println!("the same growth in CPU time (user + system of the process):");
-    for pair in books.chunks(2).zip(series.chunks(2)) {
-        let ((kind, small, _), (_, large, _)) = (&pair.0[0], &pair.0[1]);
-        let (a, b) = (&pair.1[0], &pair.1[1]);
-        println!(
-            "  {:<10} {small} -> {large}: check {:5.2}x  run {:5.2}x",
-            kind.name(),
-            median_ratio(&b.check_cpu, &a.check_cpu),
-            median_ratio(&b.run_cpu, &a.run_cpu),
-        );
-    }
+    growth(books, series, |s| (&s.check_cpu, &s.run_cpu));
     let (_, small, _) = books[0];
     let plain_run = median(series[0].run.clone());
     let templated_run = median(series[2].run.clone());
