@@ -25,19 +25,18 @@ pub fn read(path: &Path) -> Result<Catalog, Failure> {
         .map_err(|e| Failure::Invalid(format!("tool catalog {}: {e}", path.display())))
 }
 
-/// The server's catalog: the raw document, and the catalog read from it.
-pub async fn fetch(client: &Client) -> Result<(Json, Catalog), Failure> {
+/// The server's catalog (its document as served is [`Catalog::document`]).
+pub async fn fetch(client: &Client) -> Result<Catalog, Failure> {
     let raw = client.list_tools().await?;
-    let catalog = Catalog::from_value(raw.clone())
-        .map_err(|e| Failure::Answer(format!("the tool list from {}: {e}", client.base_url())))?;
-    Ok((raw, catalog))
+    Catalog::from_value(raw)
+        .map_err(|e| Failure::Answer(format!("the tool list from {}: {e}", client.base_url())))
 }
 
 /// `--tools FILE` when given, else the server's catalog.
 pub async fn load(tools: Option<&Path>, client: &Client) -> Result<Catalog, Failure> {
     match tools {
         Some(path) => read(path),
-        None => fetch(client).await.map(|(_, c)| c),
+        None => fetch(client).await,
     }
 }
 

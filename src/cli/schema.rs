@@ -31,8 +31,8 @@ pub async fn pull(source: Source, output: Option<PathBuf>) -> Result<i32, Failur
         ));
     }
     let client = url::client_of_source(&source)?;
-    let (raw, _) = catalog::fetch(&client).await?;
-    let mut text = serde_json::to_string_pretty(&raw).expect("JSON");
+    let served = catalog::fetch(&client).await?.document();
+    let mut text = serde_json::to_string_pretty(&served).expect("JSON");
     text.push('\n');
     write_out(output.as_deref(), &text)
 }
