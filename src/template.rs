@@ -799,9 +799,10 @@ impl<'e, 's> Compiler<'e, 's> {
                     Some(src) => (src, Kind::Expr),
                     None => (s.as_str(), Kind::Text),
                 };
-                let problems = match self.vetted(src, kind) {
-                    true => Vec::new(),
-                    false => vet(self.env, s, false),
+                let problems = if self.vetted(src, kind) {
+                    Vec::new()
+                } else {
+                    vet(self.env, s, false)
                 };
                 if !problems.is_empty() {
                     errors.extend(problems.into_iter().map(|message| TemplateError {
