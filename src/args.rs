@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use crate::catalog::{ArgIssue, PathSeg};
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
 use crate::yaml::{Node, Span, Value};
 
 /// A schema problem in the args, labelled at the node it concerns.

@@ -18,12 +18,13 @@ use serde_json::Value as Json;
 
 use crate::args;
 use crate::catalog::{ArgIssue, Catalog, PathSeg, Tool};
-use crate::diagnostic::{Diagnostic, SourceFile, did_you_mean};
+use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::hidden_params::HiddenKind;
 use crate::loops;
 use crate::playbook::{Action, Playbook, Step};
 use crate::protocol::Generation;
 use crate::readers::Readers;
+use crate::source::SourceFile;
 use crate::template::{Compiled, Compiler, FUNCTIONS, TemplateError};
 use crate::yaml::{Key, Node, Span, Value};
 

@@ -5,72 +5,12 @@
 //! terminal can draw the YAML node itself with miette.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, Severity, SourceCode};
+use miette::{LabeledSpan, Severity, SourceCode};
 
+use crate::source::SourceFile;
 use crate::yaml::Span;
-
-/// One source file, shared by every node and diagnostic that points into it.
-#[derive(Debug)]
-pub struct SourceFile {
-    pub path: PathBuf,
-    source: NamedSource<String>,
-    /// The name again, shared by every event that locates a step in it.
-    shared_name: Arc<str>,
-    /// Byte offsets at which lines start, built on the first look-up, so
-    /// that locating one node costs a binary search, not a scan of the file
-    /// (a long playbook locates every step).
-    line_starts: OnceLock<Vec<usize>>,
-}
-
-impl SourceFile {
-    pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Self> {
-        let path = path.into();
-        let name = path.display().to_string();
-        let shared_name = Arc::from(name.as_str());
-        let source = NamedSource::new(name, text);
-        Arc::new(SourceFile {
-            path,
-            source,
-            shared_name,
-            line_starts: OnceLock::new(),
-        })
-    }
-
-    pub fn text(&self) -> &str {
-        self.source.inner()
-    }
-
-    pub fn name(&self) -> &str {
-        self.source.name()
-    }
-
-    /// [`Self::name`], as a shared string.
-    pub fn shared_name(&self) -> Arc<str> {
-        self.shared_name.clone()
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let text = self.text();
-        let offset = offset.min(text.len());
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        // The first line always starts at 0, so `line` is at least 1.
-        let line = starts.partition_point(|&s| s <= offset);
-        let line_start = starts[line - 1];
-        (line, text[line_start..offset].chars().count() + 1)
-    }
-}
 
 /// A labelled place in a file.
 #[derive(Debug, Clone)]
@@ -204,15 +144,28 @@ const MAX_DRAWN_LINE: usize = 400;
 const CUT_LEAD: usize = 60;
 
 impl Diagnostic {
+    /// Whether a line the drawing may show (the lines a label covers and
+    /// two on each side) is longer than [`MAX_DRAWN_LINE`]. Only those lines
+    /// are looked at, so a report costs the same anywhere in a long file.
+    fn draws_a_long_line(&self, file: &SourceFile) -> bool {
+        self.labels.iter().any(|l| {
+            let first = file.line_index(l.span.offset()).saturating_sub(2);
+            let last = file.line_index(l.span.offset() + l.span.len()) + 2;
+            (first..=last)
+                .map_while(|i| file.line_range(i))
+                .any(|r| r.len() > MAX_DRAWN_LINE)
+        })
+    }
+
     /// A copy whose file has every overlong line cut to a window around the
     /// labels on it (or its start), the labels moved with it; `None` when no
     /// line is too long. Line numbers stay as they are.
     fn with_long_lines_cut(&self) -> Option<Diagnostic> {
         let file = self.file.as_ref()?;
-        let text = file.text();
-        if !text.split('\n').any(|l| l.len() > MAX_DRAWN_LINE) {
+        if !self.draws_a_long_line(file) {
             return None;
         }
+        let text = file.text();
         let mut out = String::with_capacity(text.len().min(1 << 20));
         let mut labels = self.labels.clone();
         let mut start = 0;
@@ -328,7 +281,7 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.file.as_ref().map(|f| &f.source as &dyn SourceCode)
+        self.file.as_ref().map(|f| &**f as &dyn SourceCode)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
@@ -368,15 +321,12 @@ pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>)
 /// Sorts diagnostics by file, then by place in the file, so a report reads
 /// top to bottom.
 pub fn in_file_order(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    diags.sort_by_key(|d| {
-        let file = d
-            .file
-            .as_ref()
-            .map(|f| f.name().to_owned())
-            .unwrap_or_default();
+    fn key(d: &Diagnostic) -> (&str, usize) {
+        let file = d.file.as_ref().map_or("", |f| f.name());
         let at = d.labels.iter().map(|l| l.span.offset()).min().unwrap_or(0);
         (file, at)
-    });
+    }
+    diags.sort_by(|a, b| key(a).cmp(&key(b)));
     diags
 }
 
@@ -413,34 +363,5 @@ mod tests {
             .in_file(&file)
             .label(Span::new(text.len(), 0), "end");
         assert!(d.render(false, 80).contains("end"));
-    }
-
-    /// Line and column counted the slow way: newlines and characters before
-    /// the offset.
-    fn counted(text: &str, offset: usize) -> (usize, usize) {
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[start..].chars().count() + 1)
-    }
-
-    #[test]
-    fn line_col_agrees_with_counting_at_every_offset() {
-        let text = "name: é\nsteps:\n\n  - tool: ä\n    args: {x: \"ü\"}\n";
-        let file = SourceFile::new("t.yaml", text.to_owned());
-        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
-            assert_eq!(file.line_col(offset), counted(text, offset), "at {offset}");
-        }
-        assert_eq!(file.line_col(0), (1, 1));
-        assert_eq!(file.line_col(text.find("tool").unwrap()), (4, 5));
-        // Past the end: the end of the file.
-        assert_eq!(file.line_col(text.len() + 10), (6, 1));
-    }
-
-    #[test]
-    fn line_col_of_a_file_without_newlines() {
-        let file = SourceFile::new("t.yaml", "name: x".to_owned());
-        assert_eq!(file.line_col(6), (1, 7));
-        assert_eq!(SourceFile::new("e.yaml", String::new()).line_col(0), (1, 1));
     }
 }

@@ -29,7 +29,8 @@
 //!    shape lives in [`report::json`] alone), JUnit.
 //!
 //! Problems everywhere are [`diagnostic::Diagnostic`]s: a message, a code,
-//! labelled spans in a source file and a help line, rendered by miette.
+//! labelled spans in a [`source::SourceFile`] and a help line, rendered by
+//! miette from a window of lines found in the file's table of line starts.
 //!
 //! # One home per fact
 //!
@@ -86,6 +87,7 @@ pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod sizing;
+pub mod source;
 pub mod template;
 pub mod vars;
 pub mod yaml;

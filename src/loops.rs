@@ -10,8 +10,9 @@ use std::sync::Arc;
 use minijinja::context;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value as MjValue, ValueKind};
 
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
 use crate::event::Iteration;
+use crate::source::SourceFile;
 use crate::yaml::Span;
 
 /// The default cap on a loop's length (`--max-iterations`).

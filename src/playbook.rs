@@ -8,8 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, SourceFile, suggestion};
+use crate::diagnostic::{Diagnostic, suggestion};
 use crate::protocol::{Notation, Profile};
+use crate::source::SourceFile;
 use crate::yaml::{self, Key, Node, Span, Value};
 use compact_str::CompactString;
 

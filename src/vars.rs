@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
 use crate::yaml::{Span, Value};
 
 /// One value given from outside the playbook.

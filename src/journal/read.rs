@@ -13,7 +13,8 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::format::{CallKey, FORMAT, Identity, Line, Outcome, Sent, VERSION};
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
 use crate::yaml::Span;
 
 /// A journal as read: the identity and, per call, what was recorded last.

@@ -210,10 +210,10 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::SourceFile;
     use crate::journal::format::{CallStatus, Identity};
     use crate::journal::read::parse;
     use crate::journal::write::line_text;
+    use crate::source::SourceFile;
 
     fn key(step: &str) -> CallKey {
         CallKey {

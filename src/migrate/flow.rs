@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::diagnostic::SourceFile;
 use crate::playbook::{Action, Playbook};
+use crate::source::SourceFile;
 
 use super::expr::{self, Chain};
 use super::fields::{Prefix, StepCtx, Tools, index_field};

@@ -32,8 +32,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
 use crate::playbook::{self, Playbook};
+use crate::source::SourceFile;
 use crate::yaml::{Node, Span};
 
 use args::{Args, Fuse, Left, New};

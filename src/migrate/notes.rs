@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
 use crate::yaml::Span;
 
 /// Why something was left for a person; each kind has its own code.

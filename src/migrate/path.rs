@@ -201,7 +201,7 @@ pub fn reprefix(w: &mut Writer, s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::SourceFile;
+    use crate::source::SourceFile;
 
     fn writer(flow: &mut Flow) -> Writer<'_> {
         static CTX: std::sync::OnceLock<StepCtx> = std::sync::OnceLock::new();

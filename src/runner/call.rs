@@ -14,9 +14,10 @@ use super::render::Rendered;
 use super::{Runner, ms};
 use crate::check::CheckedStep;
 use crate::client::{ClientError, Reply};
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
 use crate::event::{Event, StepRef};
 use crate::playbook::Spanned;
+use crate::source::SourceFile;
 use crate::template::from_json;
 use crate::yaml::{Node, Span};
 

@@ -37,12 +37,13 @@ pub use call::backoff;
 
 use crate::check::{Checked, CheckedStep};
 use crate::client::{Client, ClientError};
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
 use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
 use crate::exit;
 use crate::journal::{CallStatus, Session};
 use crate::loops::iteration_ctx;
 use crate::playbook::{Action, OnError};
+use crate::source::SourceFile;
 use crate::template::{Placeholder, TemplateError, placeholder};
 use scope::Scope;
 
