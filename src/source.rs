@@ -101,10 +101,10 @@ impl SourceFile {
 }
 
 impl SourceCode for SourceFile {
-    /// miette's own reading, started at the first line it would show
-    /// instead of at the top of the file, then moved back into place. From
-    /// a line start, its scan meets the same lines in the same order, so the
-    /// window is the one a whole-file scan finds.
+    /// miette's own reading, started a line above the first line it would
+    /// show instead of at the top of the file, then moved back into place.
+    /// From there its scan meets the same lines and characters as a scan of
+    /// the whole file does, so it finds the same window.
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
@@ -118,8 +118,12 @@ impl SourceCode for SourceFile {
         let first = if lines.lone_cr {
             0
         } else {
+            // One line more than it shows: its scan also looks at the
+            // character before the span (an empty span after a newline
+            // ends there).
             self.line_index(span.offset())
                 .saturating_sub(context_lines_before)
+                .saturating_sub(1)
         };
         let from = lines.starts[first];
         let shifted = SourceSpan::new((span.offset() - from).into(), span.len());
