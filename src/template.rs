@@ -607,7 +607,8 @@ enum Code<'e, 's> {
 /// job with a distinct template per step would hold all of them for the
 /// whole run. The code is therefore kept only for a source written more
 /// than once or evaluated in a loop; a source written once is compiled
-/// again when its step runs, and dropped after.
+/// again when its step runs, and dropped after. A plain text (see
+/// [`Piece`]) is never compiled at all.
 pub struct Unit<'e, 's> {
     env: &'e Environment<'s>,
     /// The source as written.
@@ -623,6 +624,75 @@ pub struct Unit<'e, 's> {
     /// (`item.name`, `result.trackCount`), the commonest template of a
     /// batch job: it is looked up without starting the engine.
     plain_path: bool,
+    /// A text that is literal text and plain paths only
+    /// (`"after {{ steps.s0.result.id }}"`), the commonest text of a batch
+    /// job: it is joined from its pieces, never compiled.
+    pieces: Option<Box<[Piece<'s>]>>,
+}
+
+/// A part of a plain text: literal text, or the value of one of the
+/// unit's names (by its index).
+enum Piece<'s> {
+    Text(&'s str),
+    Path(usize),
+}
+
+/// The pieces of `source` and the names it reads, when it is literal text
+/// and plain paths only. What is text and what is a path comes from
+/// MiniJinja's own parse of it (whitespace control and the trailing newline
+/// already applied), so this adds no second parser. A source with a block
+/// or a `|` (most likely a filter) is not parsed for it: it would not be
+/// plain, and its compile parses it anyway.
+fn plain_pieces(source: &str) -> Option<(Vec<Piece<'_>>, Vec<CompactString>)> {
+    use minijinja::machinery::{WhitespaceConfig, ast, parse};
+    if source.contains("{%") || source.contains('|') {
+        return None;
+    }
+    let syntax = Default::default();
+    let Ok(ast::Stmt::Template(t)) = parse(source, "<string>", syntax, WhitespaceConfig::default())
+    else {
+        return None;
+    };
+    let mut paths = Vec::new();
+    let mut pieces = Vec::with_capacity(t.children.len());
+    for child in &t.children {
+        pieces.push(match child {
+            ast::Stmt::EmitRaw(r) => Piece::Text(r.raw),
+            ast::Stmt::EmitExpr(e) => {
+                paths.push(dotted(&e.expr)?);
+                Piece::Path(paths.len() - 1)
+            }
+            _ => return None,
+        });
+    }
+    // Pieces point into the sorted, distinct names.
+    let names: Vec<CompactString> = paths
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for piece in &mut pieces {
+        if let Piece::Path(i) = piece {
+            *i = names.binary_search(&paths[*i]).ok()?;
+        }
+    }
+    Some((pieces, names))
+}
+
+/// `a.b.c` for a name and its attributes; `None` for any other expression.
+fn dotted(e: &minijinja::machinery::ast::Expr<'_>) -> Option<CompactString> {
+    use minijinja::machinery::ast::Expr;
+    match e {
+        Expr::Var(v) => Some(CompactString::new(v.id)),
+        Expr::GetAttr(g) => {
+            let mut path = dotted(&g.expr)?;
+            path.push('.');
+            path.push_str(g.name);
+            Some(path)
+        }
+        _ => None,
+    }
 }
 
 impl<'e, 's> Unit<'e, 's> {
@@ -657,6 +727,41 @@ impl<'e, 's> Unit<'e, 's> {
             return None;
         };
         lookup_path(ctx, path)
+    }
+
+    /// A plain text joined from its pieces; `None` when it has none, or a
+    /// path is not there or holds more than a scalar, and the engine then
+    /// renders it. A scalar is written as the engine writes it (`Display`).
+    fn join(&self, ctx: &MjValue, max: usize, span: Span) -> Option<Result<String, TemplateError>> {
+        use std::fmt::Write;
+        let too_big = || Some(Err(TemplateError::too_big(span, max)));
+        let mut out = String::new();
+        for piece in self.pieces.as_deref()? {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Path(i) => {
+                    let value = lookup_path(ctx, &self.names[*i])?;
+                    match value.kind() {
+                        // Measured before it is copied: a kept result can be large.
+                        ValueKind::String => {
+                            let s = value.as_str()?;
+                            if out.len() + s.len() > max {
+                                return too_big();
+                            }
+                            out.push_str(s);
+                        }
+                        ValueKind::Number | ValueKind::Bool | ValueKind::None => {
+                            write!(out, "{value}").ok()?
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            if out.len() > max {
+                return too_big();
+            }
+        }
+        Some(Ok(out))
     }
 
     /// Runs `f` on the unit's code, compiling it first when it was not kept.
@@ -758,7 +863,7 @@ impl<'e, 's> Compiler<'e, 's> {
     ) -> Result<Arc<Unit<'e, 's>>, TemplateError> {
         let seen = self.units.get(&(source, kind));
         if let Some(u) = seen
-            && u.code.is_some()
+            && (u.code.is_some() || u.pieces.is_some())
         {
             return Ok(u.clone());
         }
@@ -766,6 +871,22 @@ impl<'e, 's> Compiler<'e, 's> {
             Some(u) => u.compiled_from,
             None => guarded(source, kind),
         };
+        if seen.is_none()
+            && kind == Kind::Text
+            && compiled_from == source
+            && let Some((pieces, names)) = plain_pieces(source)
+        {
+            return Ok(self.insert(Unit {
+                env: self.env,
+                source,
+                compiled_from,
+                kind,
+                names,
+                code: None,
+                plain_path: false,
+                pieces: Some(pieces.into_boxed_slice()),
+            }));
+        }
         let code = Unit::compile(self.env, compiled_from, kind)
             .map_err(|e| TemplateError::from_mj(span, &e))?;
         let names = match (seen, &code) {
@@ -774,7 +895,7 @@ impl<'e, 's> Compiler<'e, 's> {
             (None, Code::Text(t)) => sorted(t.undeclared_variables(true)),
         };
         let keep = hot || seen.is_some();
-        let unit = Arc::new(Unit {
+        Ok(self.insert(Unit {
             env: self.env,
             source,
             compiled_from,
@@ -782,9 +903,14 @@ impl<'e, 's> Compiler<'e, 's> {
             plain_path: Unit::is_plain_path(source, compiled_from, kind, &names),
             names,
             code: keep.then(|| Box::new(code)),
-        });
-        self.units.insert((source, kind), unit.clone());
-        Ok(unit)
+            pieces: None,
+        }))
+    }
+
+    fn insert(&mut self, unit: Unit<'e, 's>) -> Arc<Unit<'e, 's>> {
+        let unit = Arc::new(unit);
+        self.units.insert((unit.source, unit.kind), unit.clone());
+        unit
     }
 
     fn build(
@@ -888,14 +1014,17 @@ impl<'e, 's> Compiled<'e, 's> {
         match self {
             Compiled::Literal(node) => Ok(node.to_json()),
             Compiled::Expr { span, .. } => to_json(&self.eval(ctx)?, *span),
-            Compiled::Text { unit, span, max } => budgeted(*max, *span, || {
-                unit.with_code(*span, |code| {
-                    let Code::Text(tpl) = code else {
-                        unreachable!("a Text unit holds a template")
-                    };
-                    render_text(tpl, ctx, *max, *span)
-                })
-            })
+            Compiled::Text { unit, span, max } => match unit.join(ctx, *max, *span) {
+                Some(joined) => joined,
+                None => budgeted(*max, *span, || {
+                    unit.with_code(*span, |code| {
+                        let Code::Text(tpl) = code else {
+                            unreachable!("a Text unit holds a template")
+                        };
+                        render_text(tpl, ctx, *max, *span)
+                    })
+                }),
+            }
             .map(Json::String),
             Compiled::Seq(items) => items
                 .iter()
@@ -1226,6 +1355,76 @@ mod tests {
         assert_eq!(both_ways("item.name", &ctx).1, r#"String "Kick""#);
         assert!(both_ways("item.missing", &ctx).1.starts_with("Undefined"));
         assert!(both_ways("missing.name", &ctx).1.starts_with("error: "));
+    }
+
+    /// Renders `text` as a string template both ways: as pplay does, and in
+    /// the engine alone. Returns whether it was joined from pieces, the
+    /// names pplay found and the engine's, and both outcomes.
+    fn text_both_ways(text: &str, ctx: &MjValue) -> (bool, [Vec<CompactString>; 2], [String; 2]) {
+        let env = environment();
+        let n = node(text);
+        let c = Compiled::new(&env, &n).unwrap();
+        let Compiled::Text { unit, span, max } = &c else {
+            panic!("{text} is no text");
+        };
+        let show = |r: Result<Json, TemplateError>| match r {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {}", e.message),
+        };
+        let tpl = env.template_from_str(text).unwrap();
+        let engine = render_text(&tpl, ctx, *max, *span).map(Json::String);
+        let names = [unit.names.clone(), sorted(tpl.undeclared_variables(true))];
+        (
+            unit.pieces.is_some(),
+            names,
+            [show(c.render(ctx)), show(engine)],
+        )
+    }
+
+    #[test]
+    fn a_plain_text_is_joined_as_the_engine_renders_it() {
+        let ctx = MjValue::from_serialize(serde_json::json!({
+            "t": 0, "f": 1.5, "big": 1e300, "yes": true, "nil": null, "s": "Kick é",
+            "m": {"a": 1}, "seq": [1, 2],
+            "steps": {"s0": {"result": {"id": "clip-1"}}},
+        }));
+        let plain = [
+            "after {{ steps.s0.result.id }}",
+            "{{ t }}-{{ f }}-{{ big }}-{{ yes }}-{{ nil }}-{{ s }}",
+            "{{ s }}{{ s }} and {{ t }}",
+            "a  {{- s -}}  b",
+            "line {{ s }}\n",
+            "{# note #}{{ steps.s0.result.id }}",
+            "x {{ missing }} y",
+            "x {{ steps.s1.result.id }} y",
+            "x {{ m }} y",
+            "x {{ seq }} y",
+            "x {{ s.deeper }} y",
+            "Kick (layer {{ t }}) [{{ s }}]",
+            "{{ range }} x",
+        ];
+        for text in plain {
+            let (joined, names, outcomes) = text_both_ways(text, &ctx);
+            assert!(joined, "{text} is joined from its pieces");
+            assert_eq!(names[0], names[1], "{text}");
+            assert_eq!(outcomes[0], outcomes[1], "{text}");
+        }
+        for text in [
+            "{{ true }} {{ s }}",
+            "{{ s | upper }} x",
+            "{{ seq[0] }} x",
+            "{{ t + 1 }} x",
+            "{% if yes %}y{% endif %}",
+        ] {
+            let (joined, names, outcomes) = text_both_ways(text, &ctx);
+            assert!(!joined, "{text} is left to the engine");
+            assert_eq!(names[0], names[1], "{text}");
+            assert_eq!(outcomes[0], outcomes[1], "{text}");
+        }
+        let said = |t: &str| text_both_ways(t, &ctx).2[0].clone();
+        assert_eq!(said("after {{ steps.s0.result.id }}"), r#""after clip-1""#);
+        assert_eq!(said("a  {{- s -}}  b"), r#""aKick éb""#);
+        assert!(said("x {{ missing }} y").starts_with("error: "));
     }
 
     #[test]
