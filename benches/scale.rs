@@ -29,6 +29,13 @@ const CATALOG: &str = concat!(
     "/schemas/producer-pal-1.4.6.json"
 );
 
+/// The 2.x catalog: in it, the plain playbook's `trackIndex` is a
+/// deprecated alias, so its check draws a warning for every step.
+const CATALOG_2X: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/schemas/producer-pal-2.3.0.json"
+);
+
 /// What the fixed-body server answers to every call: a created clip.
 const REPLY: &str = r#"{"result":{"id":"clip-1","noteCount":1},"isError":false}"#;
 
@@ -311,6 +318,8 @@ fn main() {
     let books = write_playbooks(dir.path(), &[small, large]);
     let check200 = dir.path().join("check-200.yaml");
     std::fs::write(&check200, playbook(Kind::Templated, 200)).unwrap();
+    let plain200 = dir.path().join("plain-check-200.yaml");
+    std::fs::write(&plain200, playbook(Kind::Plain, 200)).unwrap();
     let url = start_fixed_server();
 
     // A run that does what it should: every call sent, exit 0.
@@ -326,6 +335,15 @@ fn main() {
     let mut series: Vec<Series> = books.iter().map(|_| Series::default()).collect();
     let mut bare_us = Vec::new();
     let mut check_small = Vec::new();
+    let mut check_small_plain = Vec::new();
+    let (mut warned_small, mut warned_large) = (Vec::new(), Vec::new());
+    let check_2x = |path: &Path| {
+        let m = pplay(
+            &["check", "--tools", CATALOG_2X, path.to_str().unwrap()],
+            false,
+        );
+        m.secs
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -343,14 +361,22 @@ fn main() {
         for _ in 0..5 {
             let args = ["check", "--tools", CATALOG, check200.to_str().unwrap()];
             check_small.push(pplay(&args, false).secs);
+            let args = ["check", "--tools", CATALOG, plain200.to_str().unwrap()];
+            check_small_plain.push(pplay(&args, false).secs);
         }
+        warned_small.push(check_2x(&books[0].2));
+        warned_large.push(check_2x(&books[1].2));
     }
-    report(
-        &books,
-        &series,
-        median(bare_us),
-        median(check_small),
-        rounds,
+    report(&books, &series, median(bare_us), rounds);
+    println!(
+        "check with a warning drawn for every step (plain steps, 2.x catalog), {small} -> {large}: {:.2}x",
+        median_ratio(&warned_large, &warned_small)
+    );
+    println!(
+        "check of a 200-step playbook, pinned catalog: plain {:.1} ms, templated {:.1} ms (medians of {})",
+        median(check_small_plain) * 1e3,
+        median(check_small) * 1e3,
+        rounds * 5
     );
 }
 
@@ -373,13 +399,7 @@ fn growth(
     }
 }
 
-fn report(
-    books: &[(Kind, usize, PathBuf)],
-    series: &[Series],
-    bare_us: f64,
-    check200: f64,
-    rounds: usize,
-) {
+fn report(books: &[(Kind, usize, PathBuf)], series: &[Series], bare_us: f64, rounds: usize) {
     let ms = |s: f64| format!("{:8.1} ms", s * 1e3);
     println!(
         "whole `pplay` process, median of {rounds} interleaved rounds; server answers a fixed body"
@@ -417,10 +437,5 @@ fn report(
         "  pplay templated:         {:7.1} µs  ({:.2}x the bare client)",
         per_call(templated_run),
         per_call(templated_run) / bare_us
-    );
-    println!(
-        "check of a 200-step templated playbook, pinned catalog: {:.1} ms (median of {})",
-        check200 * 1e3,
-        rounds * 5
     );
 }
