@@ -2,6 +2,7 @@
 //! touches (comments, blank lines, quoting, key order, flow or block style)
 //! stays as it was.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::yaml::{Key, Node};
@@ -13,63 +14,80 @@ pub struct Edit {
     pub text: String,
 }
 
-/// Non-overlapping edits on one source text.
+/// Non-overlapping edits on one source text, in order of where they start.
+///
+/// No two start at the same byte (they would overlap, or be two insertions
+/// at one point), so they are keyed by their start, and a new edit can only
+/// clash with its two neighbours: migrating 20,000 steps checks each edit
+/// against two others, not against all the edits made so far.
 #[derive(Debug, Default, Clone)]
 pub struct Edits {
-    list: Vec<Edit>,
+    by_start: BTreeMap<usize, Edit>,
 }
 
 /// Two rules wanted the same bytes: the caller leaves the unit untouched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overlap;
 
+/// Do two edits want the same bytes? Two insertions at the same point do
+/// too (their order would be a guess), as does an insertion where a
+/// replacement starts.
+fn clash(a: &Range<usize>, b: &Range<usize>) -> bool {
+    let touches = a.start < b.end && b.start < a.end;
+    let same_point = a.start == b.start && (a.is_empty() || b.is_empty());
+    touches || same_point
+}
+
 impl Edits {
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.by_start.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.by_start.len()
     }
 
-    /// Adds an edit unless it overlaps one already there. Two insertions at
-    /// the same point overlap too (their order would be a guess).
+    /// Would `range` clash with an edit already there? Only the last edit
+    /// starting before it and the first starting at or after it can.
+    fn clashes(&self, range: &Range<usize>) -> bool {
+        let before = self.by_start.range(..range.start).next_back();
+        let after = self.by_start.range(range.start..).next();
+        before
+            .into_iter()
+            .chain(after)
+            .any(|(_, e)| clash(&e.range, range))
+    }
+
+    /// Adds an edit unless it overlaps one already there.
     pub fn push(&mut self, range: Range<usize>, text: impl Into<String>) -> Result<(), Overlap> {
-        let clash = self.list.iter().any(|e| {
-            let touches = range.start < e.range.end && e.range.start < range.end;
-            let same_point =
-                range.start == e.range.start && (range.is_empty() || e.range.is_empty());
-            touches || same_point
-        });
-        if clash {
+        if self.clashes(&range) {
             return Err(Overlap);
         }
-        self.list.push(Edit {
-            range,
-            text: text.into(),
-        });
+        let text = text.into();
+        self.by_start.insert(range.start, Edit { range, text });
         Ok(())
     }
 
-    /// Adds all of `other`, or none of it.
+    /// Adds all of `other`, or none of it. `other`'s edits do not overlap
+    /// each other, so it is enough that none overlaps one here.
     pub fn push_all(&mut self, other: Edits) -> Result<(), Overlap> {
-        let saved = self.list.len();
-        for e in other.list {
-            if self.push(e.range, e.text).is_err() {
-                self.list.truncate(saved);
-                return Err(Overlap);
-            }
+        if other.by_start.values().any(|e| self.clashes(&e.range)) {
+            return Err(Overlap);
         }
+        self.by_start.extend(other.by_start);
         Ok(())
+    }
+
+    /// The ranges edited, in order.
+    pub fn ranges(&self) -> impl Iterator<Item = &Range<usize>> {
+        self.by_start.values().map(|e| &e.range)
     }
 
     /// The text with every edit applied.
     pub fn apply(&self, src: &str) -> String {
-        let mut sorted: Vec<&Edit> = self.list.iter().collect();
-        sorted.sort_by_key(|e| (e.range.start, e.range.end));
         let mut out = String::with_capacity(src.len() + 64);
         let mut at = 0;
-        for e in sorted {
+        for e in self.by_start.values() {
             out.push_str(&src[at..e.range.start]);
             out.push_str(&e.text);
             at = e.range.end;
@@ -81,7 +99,7 @@ impl Edits {
     /// Where an untouched byte offset of the old text lands in the new one.
     pub fn map_offset(&self, offset: usize) -> usize {
         let mut shift: isize = 0;
-        for e in &self.list {
+        for e in self.by_start.values() {
             if e.range.end <= offset {
                 shift += e.text.len() as isize - e.range.len() as isize;
             }
@@ -91,9 +109,7 @@ impl Edits {
 
     /// Does any edit touch `r`?
     pub fn touches(&self, r: &Range<usize>) -> bool {
-        self.list
-            .iter()
-            .any(|e| e.range.start < r.end && r.start < e.range.end)
+        self.ranges().any(|e| e.start < r.end && r.start < e.end)
     }
 }
 
@@ -237,6 +253,36 @@ mod tests {
         assert_eq!(e.map_offset(5), 6);
         assert_eq!(e.map_offset(6), 8);
         assert_eq!(e.map_offset(0), 0);
+    }
+
+    proptest::proptest! {
+        /// Checking the two neighbours refuses exactly what checking every
+        /// edit made so far refuses, one at a time or a batch at once.
+        #[test]
+        fn neighbours_refuse_what_all_would(
+            ranges in proptest::collection::vec((0usize..30, 0usize..4), 0..40),
+            batch in proptest::collection::vec((0usize..30, 0usize..4), 0..4),
+        ) {
+            let mut kept: Vec<Range<usize>> = Vec::new();
+            let mut edits = Edits::default();
+            for (start, len) in ranges {
+                let r = start..start + len;
+                let naive = kept.iter().any(|k| clash(k, &r));
+                proptest::prop_assert_eq!(edits.push(r.clone(), "x").is_err(), naive);
+                if !naive {
+                    kept.push(r);
+                }
+            }
+            let mut other = Edits::default();
+            for (start, len) in batch {
+                let _ = other.push(start..start + len, "y");
+            }
+            let naive = other.ranges().any(|r| kept.iter().any(|k| clash(k, r)));
+            let before = edits.len();
+            proptest::prop_assert_eq!(edits.push_all(other.clone()).is_err(), naive);
+            let after = if naive { before } else { before + other.len() };
+            proptest::prop_assert_eq!(edits.len(), after);
+        }
     }
 }
 

@@ -265,7 +265,14 @@ impl<'p> Unit<'p> {
             Some(local) => {
                 let made = self.edits.push_all(local.clone()).is_ok();
                 if made {
-                    self.sub.retain(|off, _| !local.touches(&(*off..*off + 1)));
+                    // The string edits inside what was just rewritten.
+                    for r in local.ranges() {
+                        let inside: Vec<usize> =
+                            self.sub.range(r.clone()).map(|(k, _)| *k).collect();
+                        for off in inside {
+                            self.sub.remove(&off);
+                        }
+                    }
                 }
                 made
             }
