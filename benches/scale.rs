@@ -9,9 +9,11 @@
 //! call with the same fixed body, so the client's cost is what is measured)
 //! are timed and their peak resident memory read from `/usr/bin/time`.
 //! Beside them, in the same run: a bare keep-alive client sending the same
-//! calls to the same server (the floor any client can reach) and `check` of
-//! a 200-step playbook. Everything is reported as figures and ratios
-//! measured side by side; nothing here fails on timing.
+//! calls to the same server (the floor any client can reach), `check` of
+//! 200-step playbooks, and the growth of two commands that write something
+//! for every step: `check` of the plain playbook against the 2.x catalog
+//! (a warning drawn for each step) and `migrate`. Everything is reported as
+//! figures and ratios measured side by side; nothing here fails on timing.
 //!
 //! `cargo bench --bench scale -- --quick`: small sizes and one round, for
 //! CI; it fails only when a run does not do what it should.
@@ -337,6 +339,8 @@ fn main() {
     let mut check_small = Vec::new();
     let mut check_small_plain = Vec::new();
     let (mut warned_small, mut warned_large) = (Vec::new(), Vec::new());
+    let (mut migrate_small, mut migrate_large) = (Vec::new(), Vec::new());
+    let migrate = |path: &Path| pplay(&["migrate", path.to_str().unwrap()], false).secs;
     let check_2x = |path: &Path| {
         let m = pplay(
             &["check", "--tools", CATALOG_2X, path.to_str().unwrap()],
@@ -366,11 +370,17 @@ fn main() {
         }
         warned_small.push(check_2x(&books[0].2));
         warned_large.push(check_2x(&books[1].2));
+        migrate_small.push(migrate(&books[0].2));
+        migrate_large.push(migrate(&books[1].2));
     }
     report(&books, &series, median(bare_us), rounds);
     println!(
         "check with a warning drawn for every step (plain steps, 2.x catalog), {small} -> {large}: {:.2}x",
         median_ratio(&warned_large, &warned_small)
+    );
+    println!(
+        "migrate to 2.x (plain steps: a rewrite in each), {small} -> {large}: {:.2}x",
+        median_ratio(&migrate_large, &migrate_small)
     );
     println!(
         "check of a 200-step playbook, pinned catalog: plain {:.1} ms, templated {:.1} ms (medians of {})",
