@@ -356,6 +356,23 @@ mod tests {
     }
 
     #[test]
+    fn only_a_long_line_the_report_draws_is_cut() {
+        let text = format!("a: 1\nb: 2\nc: 3\nd: 4\nlong: {}\ne: 5\n", "x".repeat(1000));
+        let file = SourceFile::new("t.yaml", text.clone());
+        let at = |s: &str| Span::new(text.find(s).unwrap(), 1);
+        let far = Diagnostic::error("pplay::test", "far")
+            .in_file(&file)
+            .label(at("a:"), "here");
+        assert!(far.with_long_lines_cut().is_none());
+        assert!(!far.render(false, 80).contains("xxx"));
+        let near = Diagnostic::error("pplay::test", "near")
+            .in_file(&file)
+            .label(at("e:"), "here");
+        assert!(near.with_long_lines_cut().is_some());
+        assert!(near.render(false, 80).contains("xxx…"));
+    }
+
+    #[test]
     fn a_label_at_the_end_of_a_long_file_is_drawn() {
         let text = "x".repeat(100_000);
         let file = SourceFile::new("end.yaml", text.clone());
