@@ -1,6 +1,7 @@
 //! Where a command's tool catalog comes from: a file (`--tools`, or the
 //! files `schema diff` compares) or the server's `GET /api/tools`.
 
+use std::borrow::Borrow;
 use std::path::Path;
 
 use serde_json::Value as Json;
@@ -34,17 +35,29 @@ pub async fn fetch(client: &Client) -> Result<Catalog, Failure> {
 
 /// `--tools FILE` when given, else the server's catalog.
 pub async fn load(tools: Option<&Path>, client: &Client) -> Result<Catalog, Failure> {
+    load_with(tools, || client).await
+}
+
+/// [`load`], with the client made only when the server is asked: a pinned
+/// catalog needs none.
+async fn load_with<C: Borrow<Client>>(
+    tools: Option<&Path>,
+    connect: impl FnOnce() -> C,
+) -> Result<Catalog, Failure> {
     match tools {
         Some(path) => read(path),
-        None => fetch(client).await,
+        None => fetch(connect().borrow()).await,
     }
 }
 
 /// As [`load`], for a command that sends nothing but the catalog read
-/// (`check`, `run --dry-run`): with no server there, the failure says how
-/// to go without one.
-pub async fn load_for_check(tools: Option<&Path>, client: &Client) -> Result<Catalog, Failure> {
-    load(tools, client).await.map_err(|f| match f {
+/// (`check`, `run --dry-run`): the client is made only when the server is
+/// asked, and with no server there, the failure says how to go without one.
+pub async fn load_for_check<C: Borrow<Client>>(
+    tools: Option<&Path>,
+    connect: impl FnOnce() -> C,
+) -> Result<Catalog, Failure> {
+    load_with(tools, connect).await.map_err(|f| match f {
         Failure::Client(e) if e.is_unreachable() => Failure::Offline(e),
         other => other,
     })

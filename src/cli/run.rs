@@ -98,14 +98,8 @@ pub async fn check(
         let at = match catalogs.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
             None => {
-                // A pinned catalog needs no client.
-                let c = match source.tools.as_deref() {
-                    Some(path) => catalog::read(path)?,
-                    None => {
-                        let client = url::client(&source, &url, profile);
-                        catalog::load_for_check(None, &client).await?
-                    }
-                };
+                let connect = || url::client(&source, &url, profile);
+                let c = catalog::load_for_check(source.tools.as_deref(), connect).await?;
                 catalogs.push((key, c));
                 catalogs.len() - 1
             }
@@ -211,7 +205,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
     let catalog = if dry_run {
-        catalog::load_for_check(tools_file, &client).await?
+        catalog::load_for_check(tools_file, || &client).await?
     } else {
         catalog::load(tools_file, &client).await?
     };
