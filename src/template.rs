@@ -666,12 +666,9 @@ fn plain_pieces(source: &str) -> Option<(Vec<Piece<'_>>, Vec<CompactString>)> {
         });
     }
     // Pieces point into the sorted, distinct names.
-    let names: Vec<CompactString> = paths
-        .iter()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let mut names = paths.clone();
+    names.sort();
+    names.dedup();
     for piece in &mut pieces {
         if let Piece::Path(i) = piece {
             *i = names.binary_search(&paths[*i]).ok()?;
