@@ -116,7 +116,7 @@ impl VarSources {
 
     /// Without the names a run may set again (captures, include vars): what
     /// such a var holds at run time may not come from outside.
-    pub fn without(&self, reassigned: &std::collections::HashSet<String>) -> Self {
+    pub fn without(&self, reassigned: &foldhash::HashSet<String>) -> Self {
         let mut kept = self.0.clone();
         kept.retain(|name, _| !reassigned.contains(name));
         VarSources(kept)

@@ -12,7 +12,7 @@
 //! The catalog therefore validates against a *client schema* in which such
 //! properties are optional, so `{}` is a valid body for `ppal-read-live-set`.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;

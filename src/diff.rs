@@ -2,7 +2,9 @@
 //! touches (`pplay schema diff`).
 
 use compact_str::CompactString;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashSet, HashSetExt};
 use std::fmt;
 
 use serde_json::Value;

@@ -8,7 +8,7 @@
 //! naming its replacement) from a real mistake. They ship as data in
 //! `schemas/`, so a new release's list is a new file, not new code.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;

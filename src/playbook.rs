@@ -1014,7 +1014,8 @@ impl Loader<'_> {
 /// included twice repeats its own ids, and the second include is shown. A
 /// map of the ids seen so far keeps this linear in the number of steps.
 fn unique_ids(pb: &Playbook) -> Vec<Diagnostic> {
-    use std::collections::hash_map::{Entry, HashMap};
+    use foldhash::{HashMap, HashMapExt};
+    use std::collections::hash_map::Entry;
     let mut seen: HashMap<&str, (&Step, &Spanned<CompactString>)> = HashMap::new();
     let mut out = Vec::new();
     let mut includes: Vec<&Step> = Vec::new();

@@ -8,7 +8,7 @@
 //! the runner stores an outcome only when a later step reads it, and drops
 //! each value once its last reader has run.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use compact_str::CompactString;
 

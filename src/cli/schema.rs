@@ -2,7 +2,7 @@
 //! the JSON Schema editors use for playbooks.
 
 use super::output::{self, errln, outln};
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 use std::path::{Path, PathBuf};
 
 use super::failure::{Failure, print_diagnostics};

@@ -6,7 +6,7 @@
 //! sent. Anything else that does not read as a journal is an error pointing
 //! at its line.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 use std::sync::Arc;
 

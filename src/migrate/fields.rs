@@ -1,7 +1,7 @@
 //! Result fields Producer Pal 2.3 removed or renamed (`MIGRATION-2.md`), and
 //! which tool's result a chain such as `steps.kick.result.trackIndex` reads.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::ops::Range;
 
 use super::expr::{Chain, Seg};

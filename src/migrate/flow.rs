@@ -7,7 +7,7 @@
 //! other read (a name, arithmetic, a comparison) keeps the number, so the
 //! capture is left and reported instead.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 

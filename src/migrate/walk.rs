@@ -119,11 +119,11 @@ pub fn in_result(role: Role) -> bool {
 /// Every playbook of the run, each file once, in the order first met.
 pub fn files(roots: &[Playbook]) -> Vec<&Playbook> {
     let mut out: Vec<&Playbook> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = foldhash::HashSet::default();
     fn visit<'p>(
         pb: &'p Playbook,
         out: &mut Vec<&'p Playbook>,
-        seen: &mut std::collections::HashSet<std::path::PathBuf>,
+        seen: &mut foldhash::HashSet<std::path::PathBuf>,
     ) {
         let key = pb
             .file

@@ -128,7 +128,7 @@ pub async fn run_journaled(
         max_iterations: checked.max_iterations,
         generation: checked.generation,
         stop: None,
-        reached: std::collections::HashMap::new(),
+        reached: foldhash::HashMap::default(),
         skipped_sets: Vec::new(),
         last_ref: None,
     };
@@ -190,7 +190,7 @@ struct Runner<'a> {
     /// Per step index: how many of its ends were reported, and the length
     /// of its loop (its whole length once it ended as a whole), so that a
     /// stopped run can list what it never reached.
-    reached: std::collections::HashMap<usize, (usize, Option<usize>)>,
+    reached: foldhash::HashMap<usize, (usize, Option<usize>)>,
     /// `--dry-run`: what the steps it skipped would have set (captures,
     /// `steps.<id>`), with the name of the step that sets each.
     skipped_sets: Vec<(String, String)>,

@@ -1,7 +1,7 @@
 //! The simulator's HTTP side: the routes, the query and body checks, and
 //! the answer shapes of each generation.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -13,8 +13,8 @@
 //! The parser itself caps nesting (255 levels of flow and of block
 //! collections), so the tree never gets deep enough to overflow a stack.
 
+use foldhash::{HashMap, HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use compact_str::CompactString;
 use serde_saphyr::granit_parser::{self as granit, Event, Parser, ScalarStyle, ScanError, Tag};
