@@ -870,22 +870,6 @@ impl<'e, 's> Compiler<'e, 's> {
             Some(u) => u.compiled_from,
             None => guarded(source, kind),
         };
-        if seen.is_none()
-            && kind == Kind::Text
-            && compiled_from == source
-            && let Some((pieces, names)) = plain_pieces(source)
-        {
-            return Ok(self.insert(Unit {
-                env: self.env,
-                source,
-                compiled_from,
-                kind,
-                names,
-                code: None,
-                plain_path: false,
-                pieces: Some(pieces.into_boxed_slice()),
-            }));
-        }
         let code = Unit::compile(self.env, compiled_from, kind)
             .map_err(|e| TemplateError::from_mj(span, &e))?;
         let names = match (seen, &code) {
@@ -903,6 +887,29 @@ impl<'e, 's> Compiler<'e, 's> {
             names,
             code: keep.then(|| Box::new(code)),
             pieces: None,
+        }))
+    }
+
+    /// The unit of a text of literal text and plain paths only, made the
+    /// first time it is seen; `None` for any other source. Such a text has
+    /// no filter, test or block for [`vet`] to find fault with, and no
+    /// operator or assignment for [`guarded`] to rewrite.
+    fn plain_text(&mut self, source: &'s str) -> Option<Arc<Unit<'e, 's>>> {
+        if let Some(u) = self.units.get(&(source, Kind::Text)) {
+            return u.pieces.is_some().then(|| u.clone());
+        }
+        let (pieces, names) = plain_pieces(source)?;
+        debug_assert_eq!(guarded(source, Kind::Text), source);
+        debug_assert!(vet(self.env, source, false).is_empty());
+        Some(self.insert(Unit {
+            env: self.env,
+            source,
+            compiled_from: source,
+            kind: Kind::Text,
+            names,
+            code: None,
+            plain_path: false,
+            pieces: Some(pieces.into_boxed_slice()),
         }))
     }
 
@@ -924,6 +931,12 @@ impl<'e, 's> Compiler<'e, 's> {
                     Some(src) => (src, Kind::Expr),
                     None => (s.as_str(), Kind::Text),
                 };
+                let (span, max) = (node.span, self.max);
+                if kind == Kind::Text
+                    && let Some(unit) = self.plain_text(src)
+                {
+                    return Compiled::Text { unit, span, max };
+                }
                 let problems = if self.vetted(src, kind) {
                     Vec::new()
                 } else {
@@ -936,7 +949,6 @@ impl<'e, 's> Compiler<'e, 's> {
                     }));
                     return Compiled::Literal(node);
                 }
-                let (span, max) = (node.span, self.max);
                 match self.unit(src, kind, hot, span) {
                     Ok(unit) if kind == Kind::Expr => Compiled::Expr { unit, span, max },
                     Ok(unit) => Compiled::Text { unit, span, max },
