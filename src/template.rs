@@ -618,6 +618,10 @@ pub struct Unit<'e, 's> {
     /// What is compiled: the source, [`guarded`].
     compiled_from: &'s str,
     kind: Kind,
+    /// The output cap in bytes (`--template-max-bytes`): the same for every
+    /// unit of a run, kept here rather than in each of the many places
+    /// that use the unit.
+    max: usize,
     /// Compact strings: most names are short and then need no allocation.
     names: Vec<CompactString>,
     /// Boxed: most units keep no code, and a long playbook has many units.
@@ -731,8 +735,9 @@ impl<'e, 's> Unit<'e, 's> {
     /// A plain text joined from its pieces; `None` when it has none, or a
     /// path is not there or holds more than a scalar, and the engine then
     /// renders it. A scalar is written as the engine writes it (`Display`).
-    fn join(&self, ctx: &MjValue, max: usize, span: Span) -> Option<Result<String, TemplateError>> {
+    fn join(&self, ctx: &MjValue, span: Span) -> Option<Result<String, TemplateError>> {
         use std::fmt::Write;
+        let max = self.max;
         let too_big = || Some(Err(TemplateError::too_big(span, max)));
         let mut out = String::new();
         for piece in self.pieces.as_deref()? {
@@ -840,7 +845,6 @@ impl<'e, 's> Compiler<'e, 's> {
         Ok(Compiled::Expr {
             unit,
             span: node.span,
-            max: self.max,
         })
     }
 
@@ -880,6 +884,7 @@ impl<'e, 's> Compiler<'e, 's> {
         let keep = hot || seen.is_some();
         Ok(self.insert(Unit {
             env: self.env,
+            max: self.max,
             source,
             compiled_from,
             kind,
@@ -903,6 +908,7 @@ impl<'e, 's> Compiler<'e, 's> {
         debug_assert!(vet(self.env, source, false).is_empty());
         Some(self.insert(Unit {
             env: self.env,
+            max: self.max,
             source,
             compiled_from: source,
             kind: Kind::Text,
@@ -931,11 +937,11 @@ impl<'e, 's> Compiler<'e, 's> {
                     Some(src) => (src, Kind::Expr),
                     None => (s.as_str(), Kind::Text),
                 };
-                let (span, max) = (node.span, self.max);
+                let span = node.span;
                 if kind == Kind::Text
                     && let Some(unit) = self.plain_text(src)
                 {
-                    return Compiled::Text { unit, span, max };
+                    return Compiled::Text { unit, span };
                 }
                 let problems = if self.vetted(src, kind) {
                     Vec::new()
@@ -950,8 +956,8 @@ impl<'e, 's> Compiler<'e, 's> {
                     return Compiled::Literal(node);
                 }
                 match self.unit(src, kind, hot, span) {
-                    Ok(unit) if kind == Kind::Expr => Compiled::Expr { unit, span, max },
-                    Ok(unit) => Compiled::Text { unit, span, max },
+                    Ok(unit) if kind == Kind::Expr => Compiled::Expr { unit, span },
+                    Ok(unit) => Compiled::Text { unit, span },
                     Err(e) => {
                         errors.push(e);
                         Compiled::Literal(node)
@@ -980,16 +986,15 @@ pub enum Compiled<'e, 's> {
     Expr {
         unit: Arc<Unit<'e, 's>>,
         span: Span,
-        /// The output cap, in bytes.
-        max: usize,
     },
     Text {
         unit: Arc<Unit<'e, 's>>,
         span: Span,
-        max: usize,
     },
-    Seq(Vec<Compiled<'e, 's>>),
-    Map(Vec<(&'s str, Compiled<'e, 's>)>),
+    /// Boxed slices rather than vectors: a batch job holds many of these,
+    /// and they never grow once compiled.
+    Seq(Box<[Compiled<'e, 's>]>),
+    Map(Box<[(&'s str, Compiled<'e, 's>)]>),
 }
 
 impl<'e, 's> Compiled<'e, 's> {
@@ -1011,11 +1016,11 @@ impl<'e, 's> Compiled<'e, 's> {
     /// Evaluates to a MiniJinja value (used for expressions and loops).
     pub fn eval(&self, ctx: &MjValue) -> Result<MjValue, TemplateError> {
         match self {
-            Compiled::Expr { unit, span, max } if unit.plain_path => match unit.lookup(ctx) {
-                Some(v) => within(&v, *max, *span).map(|()| v),
-                None => eval_expr(unit, *span, *max, ctx),
+            Compiled::Expr { unit, span } if unit.plain_path => match unit.lookup(ctx) {
+                Some(v) => within(&v, unit.max, *span).map(|()| v),
+                None => eval_expr(unit, *span, ctx),
             },
-            Compiled::Expr { unit, span, max } => eval_expr(unit, *span, *max, ctx),
+            Compiled::Expr { unit, span } => eval_expr(unit, *span, ctx),
             other => other.render(ctx).map(|j| MjValue::from_serialize(&j)),
         }
     }
@@ -1025,14 +1030,14 @@ impl<'e, 's> Compiled<'e, 's> {
         match self {
             Compiled::Literal(node) => Ok(node.to_json()),
             Compiled::Expr { span, .. } => to_json(&self.eval(ctx)?, *span),
-            Compiled::Text { unit, span, max } => match unit.join(ctx, *max, *span) {
+            Compiled::Text { unit, span } => match unit.join(ctx, *span) {
                 Some(joined) => joined,
-                None => budgeted(*max, *span, || {
+                None => budgeted(unit.max, *span, || {
                     unit.with_code(*span, |code| {
                         let Code::Text(tpl) = code else {
                             unreachable!("a Text unit holds a template")
                         };
-                        render_text(tpl, ctx, *max, *span)
+                        render_text(tpl, ctx, unit.max, *span)
                     })
                 }),
             }
@@ -1134,12 +1139,8 @@ fn lookup_path(ctx: &MjValue, path: &str) -> Option<MjValue> {
 }
 
 /// Evaluates an expression unit in the engine, under its budget and cap.
-fn eval_expr(
-    unit: &Unit<'_, '_>,
-    span: Span,
-    max: usize,
-    ctx: &MjValue,
-) -> Result<MjValue, TemplateError> {
+fn eval_expr(unit: &Unit<'_, '_>, span: Span, ctx: &MjValue) -> Result<MjValue, TemplateError> {
+    let max = unit.max;
     budgeted(max, span, || {
         unit.with_code(span, |code| {
             let Code::Expr(expr) = code else {
@@ -1314,14 +1315,14 @@ mod tests {
         let env = environment();
         let n = node(text);
         let c = Compiled::expression(&env, &n).unwrap();
-        let Compiled::Expr { unit, span, max } = &c else {
+        let Compiled::Expr { unit, span } = &c else {
             panic!("{text} is no expression");
         };
         let show = |r: Result<MjValue, TemplateError>| match r {
             Ok(v) => format!("{:?} {}", v.kind(), serde_json::to_string(&v).unwrap()),
             Err(e) => format!("error: {}", e.message),
         };
-        let engine = show(eval_expr(unit, *span, *max, ctx));
+        let engine = show(eval_expr(unit, *span, ctx));
         (unit.plain_path, show(c.eval(ctx)), engine)
     }
 
@@ -1375,7 +1376,7 @@ mod tests {
         let env = environment();
         let n = node(text);
         let c = Compiled::new(&env, &n).unwrap();
-        let Compiled::Text { unit, span, max } = &c else {
+        let Compiled::Text { unit, span } = &c else {
             panic!("{text} is no text");
         };
         let show = |r: Result<Json, TemplateError>| match r {
@@ -1383,7 +1384,7 @@ mod tests {
             Err(e) => format!("error: {}", e.message),
         };
         let tpl = env.template_from_str(text).unwrap();
-        let engine = render_text(&tpl, ctx, *max, *span).map(Json::String);
+        let engine = render_text(&tpl, ctx, unit.max, *span).map(Json::String);
         let names = [unit.names.clone(), sorted(tpl.undeclared_variables(true))];
         (
             unit.pieces.is_some(),
