@@ -73,10 +73,10 @@ pub struct Step {
     /// The whole step mapping.
     pub span: Span,
     pub action: Action,
-    pub name: Option<Node>,
+    /// Boxed, as `timeoutMs`, `when` and `loop`: most steps have none of
+    /// them, and a batch job holds many steps.
+    pub name: Option<Box<Node>>,
     pub id: Option<Spanned<CompactString>>,
-    /// Boxed, as `when` and `loop`: most steps have none of them, and a
-    /// batch job holds many steps.
     pub timeout_ms: Option<Box<Node>>,
     pub capture: Vec<(Key, Node)>,
     pub when: Option<Box<Node>>,
@@ -109,7 +109,7 @@ impl Step {
 
     /// How reports name the step before its name template is rendered.
     pub fn label(&self) -> String {
-        if let Some(n) = self.name.as_ref().and_then(Node::as_str) {
+        if let Some(n) = self.name.as_deref().and_then(Node::as_str) {
             return n.to_owned();
         }
         match &self.action {
@@ -702,7 +702,7 @@ impl Loader<'_> {
             .help =
                 Some("use lower-case letters, digits and `_`, not starting with a digit".into());
         }
-        let name = fields.take("name");
+        let name = fields.take("name").map(Box::new);
         if let Some(n) = &name {
             self.string_of("name", n);
         }

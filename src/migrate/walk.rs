@@ -52,7 +52,7 @@ pub fn strings<'p>(pb: &'p Playbook, f: &mut dyn FnMut(&'p Node, Role<'p>, &Step
     }
     for step in &pb.steps {
         let ctx = step_ctx(step);
-        for n in [step.name.as_ref(), step.timeout_ms.as_deref()]
+        for n in [step.name.as_deref(), step.timeout_ms.as_deref()]
             .into_iter()
             .flatten()
         {
