@@ -9,9 +9,8 @@
 //! so the run keeps a result only while something can still read it.
 
 use compact_str::CompactString;
-use std::collections::BTreeMap;
-
 use foldhash::{HashSet, HashSetExt};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::Environment;

@@ -2,9 +2,8 @@
 //! touches (`pplay schema diff`).
 
 use compact_str::CompactString;
-use std::collections::BTreeSet;
-
 use foldhash::{HashSet, HashSetExt};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde_json::Value;

@@ -7,9 +7,8 @@
 //! ten-thousandth time only evaluates, never parses.
 
 use compact_str::CompactString;
-use std::collections::BTreeSet;
-
 use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use minijinja::value::{Object, Rest, Value as MjValue, ValueKind};
