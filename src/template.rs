@@ -848,7 +848,8 @@ impl<'e, 's> Compiler<'e, 's> {
     }
 
     /// Was this source vetted and compiled already? A unit is made only
-    /// for a source that passed both, and another string with the same
+    /// for a source that passed both (or, as a plain text, cannot fail
+    /// either), and another string with the same
     /// source (`{{x}}` besides `{{ x }}`) has the same tokens to vet.
     fn vetted(&self, source: &'s str, kind: Kind) -> bool {
         self.units.contains_key(&(source, kind))
@@ -863,9 +864,10 @@ impl<'e, 's> Compiler<'e, 's> {
         hot: bool,
         span: Span,
     ) -> Result<Arc<Unit<'e, 's>>, TemplateError> {
+        // A plain text never gets here: `plain_text` answers for it first.
         let seen = self.units.get(&(source, kind));
         if let Some(u) = seen
-            && (u.code.is_some() || u.pieces.is_some())
+            && u.code.is_some()
         {
             return Ok(u.clone());
         }
