@@ -1288,9 +1288,12 @@ impl KnownArgs {
     /// Whether an issue may come from a value only the run knows: it is at
     /// or inside one, or about the list or object holding one (except an
     /// unknown key or a missing one, which its value does not change).
+    /// An unknown key is never hidden by its own value: its name is known
+    /// whatever the value renders to (`nmae: "{{ item }}"`).
     fn hides(&self, issue: &ArgIssue) -> bool {
+        let own = |u: &Vec<PathSeg>| issue.key.is_some() && issue.path == *u;
         self.unknown.iter().any(|u| {
-            issue.path.starts_with(u)
+            (issue.path.starts_with(u) && !own(u))
                 || (issue.key.is_none()
                     && !issue.missing
                     && !issue.path.is_empty()

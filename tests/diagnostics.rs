@@ -353,3 +353,18 @@ fn the_playbook_name_may_only_use_vars() {
         "name: \"Set {{ song }} at {{ tempo }}\"\nvars: { tempo: 120 }\nsteps:\n  - tool: ppal-connect\n"
     ));
 }
+
+/// The problems `check` finds against the pinned 2.3.0 catalog.
+fn problems_2x(yaml: &str) -> String {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    Test::new(yaml)
+        .check_against(&catalog)
+        .expect_err("the playbook should have problems")
+}
+
+#[test]
+fn a_misspelt_argument_is_found_whatever_its_value_reads() {
+    assert_snapshot!(problems_2x(
+        "name: x\nvars:\n  names: [A, B]\nsteps:\n  - tool: ppal-create-track\n    args: { path: t+ }\n    capture: { tr: result.path }\n  - tool: ppal-create-track\n    loop: \"{{ names }}\"\n    args: { path: t+, nmae: \"{{ item }}\" }\n  - tool: ppal-update-track\n    args: { path: \"{{ tr }}\", nmae: \"{{ tr }}\" }\n"
+    ));
+}
