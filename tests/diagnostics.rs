@@ -368,3 +368,13 @@ fn a_misspelt_argument_is_found_whatever_its_value_reads() {
         "name: x\nvars:\n  names: [A, B]\nsteps:\n  - tool: ppal-create-track\n    args: { path: t+ }\n    capture: { tr: result.path }\n  - tool: ppal-create-track\n    loop: \"{{ names }}\"\n    args: { path: t+, nmae: \"{{ item }}\" }\n  - tool: ppal-update-track\n    args: { path: \"{{ tr }}\", nmae: \"{{ tr }}\" }\n"
     ));
 }
+
+/// Past 2.x's 55000 the problem names 2.x's range, at the value, whatever
+/// the widest range of any generation would allow (70000 and 90000 were
+/// once reported as outside 1.4's 1..60000).
+#[test]
+fn a_timeout_past_2x_limit_names_2x_range() {
+    assert_snapshot!(problems_2x(
+        "name: t\ndefaults:\n  timeoutMs: 90000\nsteps:\n  - tool: ppal-connect\n    timeoutMs: 70000\n"
+    ));
+}
