@@ -1116,9 +1116,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             };
             let replacement = h.replacement();
             let what = match h.kind {
-                HiddenKind::Deprecated { .. } => {
-                    "deprecated in Producer Pal 2.x and removed in 2.4"
-                }
+                HiddenKind::Deprecated { .. } => crate::hidden_params::DEPRECATED,
                 HiddenKind::Alias { .. } => "an unlisted alias in Producer Pal 2.x",
             };
             let example = match (&h.example, replacement) {
@@ -1132,7 +1130,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             self.n.diags.push(
                 Diagnostic::warning(
                     "pplay::deprecated-arg",
-                    format!("`{}` is {what}; use `{replacement}`", k.name),
+                    format!("`{}` is {what}: use `{replacement}`", k.name),
                 )
                 .in_file(file)
                 .label(k.span, format!("use `{replacement}`"))

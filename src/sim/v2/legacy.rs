@@ -1,5 +1,5 @@
 //! 2.3's hidden parameters: the 1.4 names it still takes (deprecated,
-//! gone in 2.4) and its permanent aliases. Which parameters a tool hides is
+//! still taken by 2.4, to be removed in a later release) and its permanent aliases. Which parameters a tool hides is
 //! data ([`crate::hidden_params`]); here each one is folded into the listed
 //! parameter that replaces it (`slot: "0/1"` becomes `path: "t0/s1"`), and
 //! the call gets a warning naming the replacement.
@@ -64,7 +64,10 @@ pub fn translate(tool: &str, args: &mut Map<String, Value>) -> Result<Deprecatio
             .unwrap_or_default();
         warnings.push(match &fact.kind {
             HiddenKind::Deprecated { .. } => {
-                format!("{k} is deprecated and removed in Producer Pal 2.4: use {to}{example}")
+                format!(
+                    "{k} is {}: use {to}{example}",
+                    crate::hidden_params::DEPRECATED
+                )
             }
             HiddenKind::Alias { .. } => format!("{k} is another name for {to}{example}"),
         });
@@ -242,7 +245,9 @@ mod tests {
         assert_eq!(got, json!({"path": "t0/s1"}));
         assert_eq!(
             w,
-            ["slot is deprecated and removed in Producer Pal 2.4: use path (here path: \"t0/s1\")"]
+            [
+                "slot is deprecated; still accepted, to be removed in a later release: use path (here path: \"t0/s1\")"
+            ]
         );
         let (got, w) = run("ppal-create-clip", json!({"slot": "0/1", "path": "t3/s3"}));
         assert_eq!(got, json!({"path": "t3/s3"}));
