@@ -266,8 +266,9 @@ fn validation_failed(details: Vec<Value>) -> Refusal {
 }
 
 /// The server's validation. 1.4 coerces scalars, with its traps; 2.3
-/// drops nulls, folds hidden parameters in (with warnings), refuses blank
-/// paths and ids, and otherwise follows the published schema strictly.
+/// drops nulls, folds hidden parameters in (with warnings), coerces the
+/// fields 2.3.0 coerces, refuses blank paths and ids, and otherwise follows
+/// the published schema.
 fn prepare(
     generation: Generation,
     name: &str,
@@ -284,6 +285,7 @@ fn prepare(
                     json!({"code": "custom", "path": [key], "message": message}),
                 ])
             })?;
+            validate::coerce_2_3(name, &mut args);
             let blanks = validate::blank_issues(&args);
             if !blanks.is_empty() {
                 return Err(validation_failed(blanks));
