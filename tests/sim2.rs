@@ -769,3 +769,115 @@ fn pplay_run_rehearses_a_2_x_playbook_on_the_2_3_simulator() {
         .stderr_has("--sim")
         .run();
 }
+
+/// `SimOptions::candidate_2_4`: the 2.4 release candidate's answers on
+/// 2.3's catalog.
+#[tokio::test]
+async fn answers_as_the_2_4_candidate_when_asked() {
+    let s = sim::start(sim::Imitated::V2_4Candidate.options())
+        .await
+        .unwrap();
+    let (_, listed, _) = tool_names(&s, &[]).await;
+    assert!(listed.contains(&"ppal-create-device".to_owned()));
+    // One path per object instead of `count`; `count` with a list is refused.
+    let r = ok(&s, "ppal-create-track", json!({"path": "t+,t+,t+"})).await;
+    assert_eq!(r[2]["path"], json!("t2"), "{r}");
+    let (_, b) = call(
+        &s,
+        "ppal-create-track",
+        json!({"path": "t+,t+", "count": 2}),
+    )
+    .await;
+    assert_eq!(b["isError"], json!(true), "{b}");
+    // Per-target entries in request order; a missing target is skipped.
+    let (st, b) = call(
+        &s,
+        "ppal-update-track",
+        json!({"path": "t0,t7,t1", "mute": true}),
+    )
+    .await;
+    assert_eq!((st, &b["isError"]), (200, &json!(false)), "{b}");
+    assert_eq!(b["result"][0]["path"], json!("t0"));
+    assert_eq!(b["result"][1]["path"], json!("t7"));
+    assert_eq!(b["result"][1]["ok"], json!(false));
+    assert!(b["result"][1]["detail"].as_str().unwrap().contains("t7"));
+    assert_eq!(b["result"][2]["path"], json!("t1"));
+    assert!(b["result"][0].get("ok").is_none());
+    // A call naming one target that fails is an error result.
+    let (_, b) = call(&s, "ppal-update-track", json!({"path": "t7", "mute": true})).await;
+    assert_eq!(b["isError"], json!(true), "{b}");
+    // Writes no longer echo what Live kept.
+    let r = ok(&s, "ppal-update-live-set", json!({"tempo": 128})).await;
+    assert!(
+        r.get("tempo").is_none() && r.get("timeSignature").is_none(),
+        "{r}"
+    );
+    // create-clip overwrites an occupied slot and says so; a slot past the
+    // last scene creates the scenes up to it.
+    ok(
+        &s,
+        "ppal-create-clip",
+        json!({"path": "t0/s0", "notes": "C1 1|1"}),
+    )
+    .await;
+    let r = ok(
+        &s,
+        "ppal-create-clip",
+        json!({"path": "t0/s0", "notes": "D1 1|1"}),
+    )
+    .await;
+    assert_eq!(r["detail"], json!("overwrote the existing clip at t0/s0"));
+    let r = ok(&s, "ppal-create-clip", json!({"path": "t1/s9"})).await;
+    assert_eq!(r["created"], json!("s8-s9"), "{r}");
+    let r = ok(
+        &s,
+        "ppal-duplicate",
+        json!({"path": "t0/s0", "type": "clip", "toPath": "t0/s10"}),
+    )
+    .await;
+    assert_eq!(r["created"], json!("s10"), "{r}");
+    // Deletes lose `deleted` and `type`.
+    let r = ok(&s, "ppal-delete", json!({"path": "t2", "type": "track"})).await;
+    assert!(r.get("deleted").is_none() && r.get("type").is_none(), "{r}");
+    assert_eq!(r["deletedPath"], json!("t2"));
+    // Deprecations in the candidate's words, matched on the parameter.
+    let (_, b) = call(&s, "ppal-read-track", json!({"trackIndex": 1})).await;
+    assert_eq!(
+        b["warnings"],
+        json!([
+            r#"param "trackIndex" is deprecated and will be removed; use "path" instead (e.g. path: "t1")"#
+        ])
+    );
+    let (_, b) = call(
+        &s,
+        "ppal-create-device",
+        json!({"path": "t0", "deviceName": "Drift"}),
+    )
+    .await;
+    assert!(
+        b["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(r#"param "deviceName" is deprecated"#),
+        "{b}"
+    );
+}
+
+#[test]
+fn pplay_sim_answers_as_2_4_when_asked() {
+    let sim = common::SimProcess::start(&["--producer-pal", "2.4"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/api/tools/ppal-update-track", sim.url))
+            .json(&json!({"path": "t0,t1", "mute": true}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    // A fresh set has no tracks: every target is skipped, an error result.
+    assert_eq!(body["isError"], json!(true), "{body}");
+}

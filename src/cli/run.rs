@@ -268,9 +268,9 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
 /// `run --sim`: the simulator in-process, serving `--tools` when given.
 async fn start_sim(
     tools: Option<&Path>,
-    generation: sim::Generation,
+    imitated: sim::Imitated,
 ) -> Result<sim::SimHandle, Failure> {
-    let mut sopts = sim::SimOptions::for_generation(generation);
+    let mut sopts = imitated.options();
     if let Some(t) = tools {
         sopts.catalog = catalog::read_json(t)?;
     }

@@ -12,6 +12,8 @@
 //! - [`scope`]: what templates see;
 //! - [`render`], [`plan`] (`--dry-run`), [`validate`]: before sending;
 //! - [`call`]: sending, retries, and the reply read into an outcome;
+//! - [`targets`]: a write's per-target entries (2.4): a skipped target
+//!   fails the step, an explained one warns;
 //! - [`verify`]: after a reply arrives, the tool's verdict, captures and
 //!   expectations;
 //! - [`journal`]: with `--journal`/`--resume`, each call recorded before it
@@ -23,6 +25,7 @@ mod plan;
 mod render;
 mod scope;
 mod skip;
+mod targets;
 mod validate;
 mod verify;
 
@@ -620,7 +623,11 @@ impl Runner<'_> {
             }
         };
         self.warnings(cs, &sr, &call);
-        let verdict = self.verify(cs, &call, ctx);
+        // A skipped target fails the step before captures read the result.
+        let verdict = match self.targets(cs, &sr, &call) {
+            Some(d) => Err(d),
+            None => self.verify(cs, &call, ctx),
+        };
         let status = match verdict {
             Ok(()) => CallStatus::Ok,
             Err(_) => self.failed_status(cs, false),

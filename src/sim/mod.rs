@@ -44,6 +44,38 @@ pub enum Generation {
     V2_3,
 }
 
+/// What `--producer-pal` asks the simulator to imitate: a generation, or
+/// 2.x's release candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Imitated {
+    /// Producer Pal 1.4.6.
+    #[value(name = "1.4")]
+    V1_4,
+    /// Producer Pal 2.3.0, the newest release.
+    #[value(name = "2.3")]
+    V2_3,
+    /// The Producer Pal 2.4.0 release candidate, on 2.3's catalog.
+    #[value(name = "2.4")]
+    V2_4Candidate,
+}
+
+impl Imitated {
+    pub fn generation(self) -> Generation {
+        match self {
+            Imitated::V1_4 => Generation::V1_4,
+            Imitated::V2_3 | Imitated::V2_4Candidate => Generation::V2_3,
+        }
+    }
+
+    /// The simulator's options for it.
+    pub fn options(self) -> SimOptions {
+        SimOptions {
+            candidate_2_4: self == Imitated::V2_4Candidate,
+            ..SimOptions::for_generation(self.generation())
+        }
+    }
+}
+
 impl Generation {
     /// The `?timeoutMs` values the server takes.
     pub fn timeout_range(self) -> TimeoutRange {
@@ -84,6 +116,11 @@ pub struct SimOptions {
     pub legacy: bool,
     /// Misbehave on purpose (see [`faults`]).
     pub faults: Vec<faults::Fault>,
+    /// 2.x: answer as the Producer Pal 2.4 release candidate does (one
+    /// entry per target, skip entries, no echoed values, create-clip
+    /// overwriting an occupied slot, its deprecation warnings); the catalog
+    /// stays 2.3's.
+    pub candidate_2_4: bool,
 }
 
 impl SimOptions {
@@ -106,6 +143,7 @@ impl SimOptions {
             disable_tools: Vec::new(),
             legacy: false,
             faults: Vec::new(),
+            candidate_2_4: false,
         }
     }
 }
