@@ -932,6 +932,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 checked.capture.push((k.name.as_str(), c));
             }
         }
+        if self.catalog.generation() == crate::protocol::Generation::V2 {
+            let warnings = crate::candidate::capture_warnings(file, &tool.value, &step.capture);
+            self.n.diags.extend(warnings);
+        }
         for (k, _) in &step.capture {
             self.n.define(&k.name);
             self.reassigned.insert(k.name.to_string());
@@ -1156,6 +1160,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
     ) {
         let Some(entries) = node.as_map() else { return };
         self.hidden_args(file, tool, entries);
+        if self.catalog.generation() == crate::protocol::Generation::V2 {
+            let notes = crate::candidate::deprecation_notes(file, &tool.name, entries);
+            self.n.diags.extend(notes);
+        }
         let generation = self.catalog.generation();
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();

@@ -103,6 +103,13 @@ fn file(flow: &mut Flow, pb: &Playbook) -> Migrated {
     results::scan(&mut u, flow, pb);
     for step in &pb.steps {
         args::step(&mut u, flow, step, &walk::step_ctx(step));
+        // What 2.4 deprecates stays, since 2.3 needs it: named, not rewritten.
+        if let playbook::Action::Call { tool, args } = &step.action
+            && let Some(entries) = args.as_map()
+        {
+            let notes = crate::candidate::deprecation_notes(&pb.file, &tool.value, entries);
+            u.notes.extend(notes);
+        }
     }
     editor_schema_comment(&mut u);
     u.flush();
