@@ -6,7 +6,9 @@
 //! the project's tests and benchmarks talk real HTTP without Ableton Live.
 //! It imitates either generation ([`Generation`]): 1.4 names objects by
 //! indexes, 2.3 by paths, and each has its own request and result shaping
-//! ([`v1`], [`v2`]) over one Live Set model ([`live_set`]). Faults can be
+//! ([`v1`], [`v2`]) over one Live Set model ([`live_set`]); 2.x can also
+//! answer as the 2.4 release candidate ([`SimOptions::candidate_2_4`],
+//! `--producer-pal 2.4`) to rehearse it. Faults can be
 //! injected: latency, failing tools, disabled tools, broken answers
 //! ([`faults`]), and the legacy behaviour of Producer Pal 1.4.6.
 
