@@ -1415,3 +1415,21 @@ fn a_problem_in_a_vars_file_points_into_that_file() {
         .stderr_has("`none` cannot be a variable name: a template reads `none` as no value")
         .run();
 }
+
+/// A name that spends the template fuel fails its step with the located
+/// reason (exit 1), and nothing is sent.
+#[test]
+fn a_step_name_out_of_fuel_is_a_located_failure() {
+    Test::new()
+        .arg("run")
+        .playbook(
+            "fuel.yaml",
+            "name: fuel\nsteps:\n  - tool: ppal-connect\n    name: \"{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}x\"\n",
+        )
+        .args(["--sim", "--color", "never"])
+        .status(1)
+        .stdout_has("the step's `name` cannot be rendered: this template does more work than its budget allows")
+        .stdout_has("fuel.yaml:4:11]")
+        .stdout_has("1 step, 0 calls")
+        .run();
+}
