@@ -948,6 +948,21 @@ fn schema_diff_names_affected_steps() {
         .run();
 }
 
+/// Two catalogs of Producer Pal 1.4 have no migration between them, so
+/// their diff does not point to `pplay migrate`, even where a removed
+/// argument is one migrate rewrites for 2.x.
+#[test]
+fn schema_diff_within_1_4_has_no_migrate_hint() {
+    let edited = edited_catalog(|tools| {
+        properties(tool_mut(tools, "ppal-create-track")).remove("trackIndex");
+    });
+    diff_against(&edited)
+        .status(0)
+        .stdout_has("- ppal-create-track.trackIndex")
+        .stdout_lacks("pplay migrate")
+        .run();
+}
+
 #[test]
 fn the_committed_editor_schemas_are_up_to_date() {
     // When this fails: `pplay schema playbook -o schemas/playbook.schema.json`.
