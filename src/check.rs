@@ -932,6 +932,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 checked.capture.push((k.name.as_str(), c));
             }
         }
+        if self.catalog.generation() == crate::protocol::Generation::V2 {
+            let warnings = crate::candidate::capture_warnings(file, &tool.value, &step.capture);
+            self.n.diags.extend(warnings);
+        }
         for (k, _) in &step.capture {
             self.n.define(&k.name);
             self.reassigned.insert(k.name.to_string());
@@ -1116,9 +1120,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             };
             let replacement = h.replacement();
             let what = match h.kind {
-                HiddenKind::Deprecated { .. } => {
-                    "deprecated in Producer Pal 2.x and removed in 2.4"
-                }
+                HiddenKind::Deprecated { .. } => crate::hidden_params::DEPRECATED,
                 HiddenKind::Alias { .. } => "an unlisted alias in Producer Pal 2.x",
             };
             let example = match (&h.example, replacement) {
@@ -1132,7 +1134,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             self.n.diags.push(
                 Diagnostic::warning(
                     "pplay::deprecated-arg",
-                    format!("`{}` is {what}; use `{replacement}`", k.name),
+                    format!("`{}` is {what}: use `{replacement}`", k.name),
                 )
                 .in_file(file)
                 .label(k.span, format!("use `{replacement}`"))
@@ -1158,6 +1160,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
     ) {
         let Some(entries) = node.as_map() else { return };
         self.hidden_args(file, tool, entries);
+        if self.catalog.generation() == crate::protocol::Generation::V2 {
+            let notes = crate::candidate::deprecation_notes(file, &tool.name, entries);
+            self.n.diags.extend(notes);
+        }
         let generation = self.catalog.generation();
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();

@@ -168,8 +168,9 @@ impl Diagnostic {
         let text = file.text();
         let mut out = String::with_capacity(text.len().min(1 << 20));
         let mut labels = self.labels.clone();
+        let mut shifts = Vec::new();
         let mut start = 0;
-        for line in text.split_inclusive('\n') {
+        for (index, line) in text.split_inclusive('\n').enumerate() {
             let end = start + line.len();
             let body = line.strip_suffix('\n').unwrap_or(line);
             let new_start = out.len();
@@ -181,7 +182,8 @@ impl Diagnostic {
                     }
                 }
             } else {
-                cut_line(body, start, new_start, &self.labels, &mut labels, &mut out);
+                let shift = cut_line(body, start, new_start, &self.labels, &mut labels, &mut out);
+                shifts.push((index, shift));
                 if line.ends_with('\n') {
                     out.push('\n');
                 }
@@ -197,7 +199,7 @@ impl Diagnostic {
             m.span = Span::new(m.span.offset(), len);
         }
         let mut cut = self.clone();
-        cut.file = Some(SourceFile::new(file.path.clone(), out));
+        cut.file = Some(SourceFile::cut(file.path.clone(), out, shifts));
         cut.labels = labels;
         Some(cut)
     }
@@ -206,6 +208,8 @@ impl Diagnostic {
 /// Appends a window of an overlong line to `out` and moves the labels that
 /// start on it (`orig` holds their real spans; `line_start` is where the line
 /// starts in the file, `new_start` where its window starts in `out`).
+/// Returns how many characters the window's first one stands after in the
+/// real line, which the drawn column adds back.
 fn cut_line(
     body: &str,
     line_start: usize,
@@ -213,7 +217,7 @@ fn cut_line(
     orig: &[Label],
     moved: &mut [Label],
     out: &mut String,
-) {
+) -> usize {
     let on_line = |l: &Label| (line_start..=line_start + body.len()).contains(&l.span.offset());
     let first = orig
         .iter()
@@ -241,6 +245,8 @@ fn cut_line(
         let len = o.span.len().min(to - at);
         m.span = Span::new(window_start + at - from, len);
     }
+    // The lead `…` stands in for the characters before `from_char`.
+    from_char.saturating_sub(lead.chars().count())
 }
 
 /// Where a diagnostic points, as people and CI tools read it.
@@ -353,6 +359,24 @@ mod tests {
         );
         let loc = d.location().unwrap();
         assert_eq!((loc.line, loc.column), (2, 70_007));
+    }
+
+    /// The header of a report on a cut line names the place in the real
+    /// line, the one `location()` (and so `--json`) gives.
+    #[test]
+    fn the_header_of_a_cut_line_names_the_real_column() {
+        for lead in ["", "é", "a: 1\n"] {
+            let text = format!("{lead}b: \"{}\", nmae: x\nc: 2\n", "é".repeat(70_000));
+            let at = text.find("nmae").unwrap();
+            let file = SourceFile::new("long.yaml", text);
+            let d = Diagnostic::error("pplay::test", "unknown")
+                .in_file(&file)
+                .label(Span::new(at, 4), "here");
+            let loc = d.location().unwrap();
+            let header = format!("[long.yaml:{}:{}]", loc.line, loc.column);
+            let drawn = d.render(false, 100);
+            assert!(drawn.contains(&header), "{header} in {drawn}");
+        }
     }
 
     #[test]

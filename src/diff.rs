@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::catalog::{Catalog, Tool, type_summary};
 use crate::diagnostic::Diagnostic;
 use crate::playbook::{Action, Playbook, Spanned, walk_steps};
+use crate::protocol::Generation;
 use crate::template::has_template;
 use crate::yaml::{Node, Span};
 
@@ -136,6 +137,28 @@ impl fmt::Display for Change {
             }
         }
     }
+}
+
+/// How many of `changes` `pplay migrate` rewrites playbooks for: only a
+/// change from Producer Pal 1.4 to 2.x has a migration; between two
+/// catalogs of one generation there is none to point to.
+pub fn migratable(old: &Catalog, new: &Catalog, changes: &[Change]) -> usize {
+    if (old.generation(), new.generation()) != (Generation::V1, Generation::V2) {
+        return 0;
+    }
+    changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c,
+                Change::ParamRemoved { .. }
+                    | Change::ParamChanged { .. }
+                    | Change::ParamRenamed { .. }
+            ) && c
+                .param()
+                .is_some_and(|p| crate::migrate::args::rewrites(c.tool(), p))
+        })
+        .count()
 }
 
 /// Every difference from `old` to `new`, tools in `new`'s order.

@@ -130,6 +130,18 @@ pub struct InFlightNote {
     pub choice: &'static str,
 }
 
+/// One target of a write, as the result's entry for it reports it
+/// (Producer Pal 2.4 keeps one entry per target, in request order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetOutcome {
+    /// The entry's `path`, else its `id`.
+    pub target: String,
+    /// False when the entry says `ok: false`: the target was skipped.
+    pub ok: bool,
+    /// The entry's `detail`, `reason` or `note`.
+    pub explanation: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Event {
     RunStarted {
@@ -189,6 +201,12 @@ pub enum Event {
     Warning {
         step: StepRef,
         diagnostic: Diagnostic,
+    },
+    /// After `CallFinished`, when a write's result skipped a target or
+    /// explained one: every target's outcome, in request order.
+    Targets {
+        step: StepRef,
+        targets: Vec<TargetOutcome>,
     },
     StepFinished {
         step: StepRef,

@@ -2,7 +2,9 @@
 //! its catalog.
 //!
 //! Producer Pal 2.3 renamed most addressing parameters (`slot`, `trackIndex`,
-//! `ids`, ...) yet keeps taking the old names, with a warning, until 2.4.
+//! `ids`, ...) yet keeps taking the old names, with a warning; the 2.4
+//! candidate still takes them, and their removal is left to a later,
+//! unnamed release.
 //! A strict check against the published schema alone would call them
 //! unknown; these facts let pplay tell a deprecated argument (a warning
 //! naming its replacement) from a real mistake. They ship as data in
@@ -13,6 +15,10 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+/// How pplay words a deprecated parameter's status, everywhere it does
+/// (check, migrate, the simulator): the facts name no release that drops it.
+pub const DEPRECATED: &str = "deprecated; still accepted, to be removed in a later release";
+
 /// The 2.3.0 facts, as shipped in `schemas/`.
 pub const HIDDEN_PARAMS_2_3_0: &str =
     include_str!("../schemas/producer-pal-2.3.0-hidden-params.json");
@@ -21,7 +27,7 @@ pub const HIDDEN_PARAMS_2_3_0: &str =
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum HiddenKind {
-    /// Still works, with a warning; removed in the next release.
+    /// Still works, with a warning; to be removed in a later release.
     Deprecated {
         #[serde(rename = "replacedBy")]
         replaced_by: String,

@@ -51,6 +51,8 @@
 //!   benchmarks.
 //! - [`diff`] and [`editor_schema`]: comparing catalogs across Producer Pal
 //!   releases, and the JSON Schema editors use for playbooks.
+//! - [`candidate`]: what the Producer Pal 2.4 release candidate changes
+//!   for a playbook (values no longer echoed, new deprecations), as data.
 //! - [`hidden_params`]: the arguments a release still takes without listing
 //!   them (2.3's deprecated names and aliases), shipped as data.
 //! - [`cli`]: the command line, one file per command family; the binary
@@ -65,6 +67,7 @@
 //! what is wrong before anything is sent.
 
 pub mod args;
+pub mod candidate;
 pub mod catalog;
 pub mod check;
 pub mod cli;

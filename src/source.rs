@@ -21,6 +21,10 @@ pub struct SourceFile {
     /// step in it.
     name: Arc<str>,
     lines: OnceLock<Lines>,
+    /// For a text whose long lines were cut for drawing: per line index, the
+    /// characters the cut took from the front, so that the place a report
+    /// names is the place in the real file. Empty for a file as read.
+    column_shifts: Vec<(usize, usize)>,
 }
 
 /// What is known of a file's lines once it has been scanned.
@@ -35,14 +39,35 @@ struct Lines {
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Self> {
-        let path = path.into();
+        Self::cut(path.into(), text, Vec::new())
+    }
+
+    /// A text made to be drawn in place of a real one, whose line `i` lost
+    /// `shift` characters at its front (`(i, shift)` in line order).
+    pub fn cut(path: PathBuf, text: String, column_shifts: Vec<(usize, usize)>) -> Arc<Self> {
         let name = Arc::from(path.display().to_string());
         Arc::new(SourceFile {
             path,
             text,
             name,
             lines: OnceLock::new(),
+            column_shifts,
         })
+    }
+
+    /// miette's column of a window starting at `offset`, `bytes` after its
+    /// line's start, in characters: the column people and `location()`
+    /// count. A character's continuation bytes are what miette counts over.
+    fn in_chars(&self, offset: usize, bytes: usize) -> usize {
+        let line = &self.text.as_bytes()[offset.saturating_sub(bytes)..offset];
+        bytes - line.iter().filter(|&&b| b & 0xC0 == 0x80).count()
+    }
+
+    /// How many characters the cut took from the front of line `index`.
+    fn column_shift(&self, index: usize) -> usize {
+        self.column_shifts
+            .binary_search_by_key(&index, |&(i, _)| i)
+            .map_or(0, |k| self.column_shifts[k].1)
     }
 
     pub fn text(&self) -> &str {
@@ -104,7 +129,9 @@ impl SourceCode for SourceFile {
     /// miette's own reading, started a line above the first line it would
     /// show instead of at the top of the file, then moved back into place.
     /// From there its scan meets the same lines and characters as a scan of
-    /// the whole file does, so it finds the same window.
+    /// the whole file does, so it finds the same window. A window that starts
+    /// inside a line (the report's header) has its column in characters of
+    /// the real line, as [`SourceFile::line_col`] counts it.
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
@@ -133,12 +160,17 @@ impl SourceCode for SourceFile {
             context_lines_after,
         )?;
         let at = SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
+        let line = inner.line() + first;
+        let column = match inner.column() {
+            0 => 0,
+            bytes => self.in_chars(at.offset(), bytes) + self.column_shift(line),
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
             at,
-            inner.line() + first,
-            inner.column(),
+            line,
+            column,
             inner.line_count() + first,
         )))
     }

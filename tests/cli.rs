@@ -948,6 +948,21 @@ fn schema_diff_names_affected_steps() {
         .run();
 }
 
+/// Two catalogs of Producer Pal 1.4 have no migration between them, so
+/// their diff does not point to `pplay migrate`, even where a removed
+/// argument is one migrate rewrites for 2.x.
+#[test]
+fn schema_diff_within_1_4_has_no_migrate_hint() {
+    let edited = edited_catalog(|tools| {
+        properties(tool_mut(tools, "ppal-create-track")).remove("trackIndex");
+    });
+    diff_against(&edited)
+        .status(0)
+        .stdout_has("- ppal-create-track.trackIndex")
+        .stdout_lacks("pplay migrate")
+        .run();
+}
+
 #[test]
 fn the_committed_editor_schemas_are_up_to_date() {
     // When this fails: `pplay schema playbook -o schemas/playbook.schema.json`.
@@ -1413,5 +1428,23 @@ fn a_problem_in_a_vars_file_points_into_that_file() {
         .args(["--var", "none=1"])
         .status(2)
         .stderr_has("`none` cannot be a variable name: a template reads `none` as no value")
+        .run();
+}
+
+/// A name that spends the template fuel fails its step with the located
+/// reason (exit 1), and nothing is sent.
+#[test]
+fn a_step_name_out_of_fuel_is_a_located_failure() {
+    Test::new()
+        .arg("run")
+        .playbook(
+            "fuel.yaml",
+            "name: fuel\nsteps:\n  - tool: ppal-connect\n    name: \"{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}x\"\n",
+        )
+        .args(["--sim", "--color", "never"])
+        .status(1)
+        .stdout_has("the step's `name` cannot be rendered: this template does more work than its budget allows")
+        .stdout_has("fuel.yaml:4:11]")
+        .stdout_has("1 step, 0 calls")
         .run();
 }

@@ -891,3 +891,36 @@ fn a_skipped_iteration_whose_later_iterations_read_its_capture_is_refused() {
     let names = track_names(&sim.url);
     assert_eq!(names[3..], ["B after 0", "C after 3"]);
 }
+
+/// A finished journal is no licence to skip an edited playbook: resuming it
+/// is refused (exit 2) as for an unfinished one, unless `--force` takes the
+/// finished run as done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_journal_of_an_edited_playbook_is_refused() {
+    let sim = sim(&[]);
+    let (dir, pb, journal) = scratch(TWO_TRACKS);
+    let j = journal.to_str().unwrap().to_owned();
+    let out = run(&pb, &sim.url, &["--var", "want=2", "--journal", &j]);
+    assert_eq!(out.status.code(), Some(0));
+    std::fs::write(&pb, TWO_TRACKS.replace("Kick", "Kick 2")).unwrap();
+    let server = TestServer::start(|_, _| common::Answer::ok(json!({}))).await;
+    let url = server.url();
+    let (pb2, j2) = (pb.clone(), j.clone());
+    let refused = tokio::task::spawn_blocking(move || run(&pb2, &url, &["--resume", &j2]))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "{}",
+        stderr_of(&refused, dir.path())
+    );
+    insta::assert_snapshot!("finished_journal_edited", stderr_of(&refused, dir.path()));
+    let url = server.url();
+    let forced = tokio::task::spawn_blocking(move || run(&pb, &url, &["--resume", &j, "--force"]))
+        .await
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&forced.stdout).contains("nothing to do"));
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}

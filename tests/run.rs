@@ -1020,3 +1020,17 @@ async fn a_step_with_retries_is_not_told_to_add_retries() {
     assert_eq!(out.exit_code, 130);
     assert!(!out.report.contains("add `retries:`"), "{}", out.report);
 }
+
+/// A step's name that cannot be rendered fails the step at the name, rather
+/// than reporting the written template as if it were the name.
+#[tokio::test]
+async fn a_name_that_cannot_be_rendered_fails_the_step_at_the_name() {
+    let out = Test::new(
+        "name: n\nsteps:\n  - id: pads\n    tool: ppal-read-live-set\n    loop: []\n  - tool: ppal-connect\n    name: \"after {{ steps.pads[0].result.tempo }}\"\n  - tool: ppal-connect\n",
+    )
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1, "{}", out.report);
+    assert_eq!(out.summary.calls, 0, "nothing is sent for or after it");
+    assert_snapshot!(out.report);
+}

@@ -260,11 +260,18 @@ async fn nulls_are_dropped_blanks_refused_and_types_strict() {
     }
     // Blank is a value for a name.
     ok(&s, "ppal-update-track", json!({"path": "t0", "name": ""})).await;
-    // No coercion: the published schema is the contract.
+    // 2.3.0's coercions, field by field: a numeric string for `count`, a
+    // number for `path`; not for a name or a tempo.
+    let r = ok(&s, "ppal-create-track", json!({"count": "2"})).await;
+    assert_eq!(r[1]["path"], json!("t2"), "{r}");
+    let (st, b) = call(&s, "ppal-read-track", json!({"path": 1})).await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["isError"], json!(true), "`1` is no path: {b}");
     for (tool, body) in [
         ("ppal-update-live-set", json!({"tempo": "130"})),
         ("ppal-create-track", json!({"name": 12})),
-        ("ppal-create-track", json!({"count": "2"})),
+        ("ppal-create-track", json!({"count": "two"})),
+        ("ppal-create-track", json!({"count": 2.5})),
     ] {
         let (st, b) = call(&s, tool, body.clone()).await;
         assert_eq!(st, 400, "{tool} {body}");
@@ -273,7 +280,7 @@ async fn nulls_are_dropped_blanks_refused_and_types_strict() {
     }
     // Unknown keys are dropped; defaults filled in.
     let r = ok(&s, "ppal-read-live-set", json!({"bogus": 1})).await;
-    assert_eq!(r["trackCount"], json!(1));
+    assert_eq!(r["trackCount"], json!(3));
 }
 
 #[tokio::test]
@@ -291,7 +298,7 @@ async fn hidden_parameters_work_with_a_warning_naming_the_replacement() {
     assert_eq!(
         b["warnings"],
         json!([
-            "slot is deprecated and removed in Producer Pal 2.4: use path (here path: \"t0/s1\")"
+            "slot is deprecated; still accepted, to be removed in a later release: use path (here path: \"t0/s1\")"
         ])
     );
     let (_, b) = call(
@@ -647,8 +654,10 @@ async fn pplay_sim_serves_2_3_when_asked() {
 
 /// 2.3.0's own verdict on 743 argument objects: where it refuses (400),
 /// the simulator refuses too; where it accepts, the simulator accepts
-/// every body that follows the published schema (it may refuse one that
-/// only passes through 2.3.0's coercion).
+/// every body that follows the published schema, and, modelling 2.3.0's
+/// coercions, agrees with at least 95% of all verdicts. A body accepted
+/// only through a coercion is still refused by pplay's own check, which
+/// follows the published schema.
 #[tokio::test]
 async fn agrees_with_2_3_0_validation() {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -667,7 +676,7 @@ async fn agrees_with_2_3_0_validation() {
     let catalog =
         pplay::catalog::Catalog::from_value(SimOptions::for_generation(Generation::V2_3).catalog)
             .unwrap();
-    let (mut refused, mut accepted) = (0, 0);
+    let (mut refused, mut accepted, mut agree, mut coerced) = (0, 0, 0, 0);
     for (n, line) in text.lines().enumerate() {
         let case: Value = serde_json::from_str(line).unwrap();
         let tool = case["tool"].as_str().unwrap();
@@ -678,6 +687,9 @@ async fn agrees_with_2_3_0_validation() {
             "line {}: {tool} {args}: {st} {b}",
             n + 1
         );
+        if case["status"] == json!(st) {
+            agree += 1;
+        }
         if case["status"] == json!(400) {
             assert_eq!(
                 st,
@@ -694,11 +706,26 @@ async fn agrees_with_2_3_0_validation() {
                 n + 1
             );
             accepted += 1;
+        } else if st == 200 {
+            // pplay's check sends none of these: the schema refuses them.
+            coerced += 1;
         }
     }
+    let total = text.lines().count();
+    common::say(
+        "sim2",
+        &format!(
+            "the 2.3 simulator agrees with 2.3.0's validation on {agree} of {total} argument objects ({:.1}%); {coerced} pass only through a coercion, which pplay's check refuses",
+            agree as f64 * 100.0 / total as f64
+        ),
+    );
     assert!(
-        refused > 0 && accepted > 300,
-        "{refused} refused, {accepted} accepted"
+        refused > 0 && accepted > 300 && coerced > 0,
+        "{refused} refused, {accepted} accepted, {coerced} coerced"
+    );
+    assert!(
+        agree * 100 >= total * 95,
+        "{agree} of {total} verdicts agree: under 95%"
     );
 }
 
@@ -741,4 +768,116 @@ fn pplay_run_rehearses_a_2_x_playbook_on_the_2_3_simulator() {
         .status(2)
         .stderr_has("--sim")
         .run();
+}
+
+/// `SimOptions::candidate_2_4`: the 2.4 release candidate's answers on
+/// 2.3's catalog.
+#[tokio::test]
+async fn answers_as_the_2_4_candidate_when_asked() {
+    let s = sim::start(sim::Imitated::V2_4Candidate.options())
+        .await
+        .unwrap();
+    let (_, listed, _) = tool_names(&s, &[]).await;
+    assert!(listed.contains(&"ppal-create-device".to_owned()));
+    // One path per object instead of `count`; `count` with a list is refused.
+    let r = ok(&s, "ppal-create-track", json!({"path": "t+,t+,t+"})).await;
+    assert_eq!(r[2]["path"], json!("t2"), "{r}");
+    let (_, b) = call(
+        &s,
+        "ppal-create-track",
+        json!({"path": "t+,t+", "count": 2}),
+    )
+    .await;
+    assert_eq!(b["isError"], json!(true), "{b}");
+    // Per-target entries in request order; a missing target is skipped.
+    let (st, b) = call(
+        &s,
+        "ppal-update-track",
+        json!({"path": "t0,t7,t1", "mute": true}),
+    )
+    .await;
+    assert_eq!((st, &b["isError"]), (200, &json!(false)), "{b}");
+    assert_eq!(b["result"][0]["path"], json!("t0"));
+    assert_eq!(b["result"][1]["path"], json!("t7"));
+    assert_eq!(b["result"][1]["ok"], json!(false));
+    assert!(b["result"][1]["detail"].as_str().unwrap().contains("t7"));
+    assert_eq!(b["result"][2]["path"], json!("t1"));
+    assert!(b["result"][0].get("ok").is_none());
+    // A call naming one target that fails is an error result.
+    let (_, b) = call(&s, "ppal-update-track", json!({"path": "t7", "mute": true})).await;
+    assert_eq!(b["isError"], json!(true), "{b}");
+    // Writes no longer echo what Live kept.
+    let r = ok(&s, "ppal-update-live-set", json!({"tempo": 128})).await;
+    assert!(
+        r.get("tempo").is_none() && r.get("timeSignature").is_none(),
+        "{r}"
+    );
+    // create-clip overwrites an occupied slot and says so; a slot past the
+    // last scene creates the scenes up to it.
+    ok(
+        &s,
+        "ppal-create-clip",
+        json!({"path": "t0/s0", "notes": "C1 1|1"}),
+    )
+    .await;
+    let r = ok(
+        &s,
+        "ppal-create-clip",
+        json!({"path": "t0/s0", "notes": "D1 1|1"}),
+    )
+    .await;
+    assert_eq!(r["detail"], json!("overwrote the existing clip at t0/s0"));
+    let r = ok(&s, "ppal-create-clip", json!({"path": "t1/s9"})).await;
+    assert_eq!(r["created"], json!("s8-s9"), "{r}");
+    let r = ok(
+        &s,
+        "ppal-duplicate",
+        json!({"path": "t0/s0", "type": "clip", "toPath": "t0/s10"}),
+    )
+    .await;
+    assert_eq!(r["created"], json!("s10"), "{r}");
+    // Deletes lose `deleted` and `type`.
+    let r = ok(&s, "ppal-delete", json!({"path": "t2", "type": "track"})).await;
+    assert!(r.get("deleted").is_none() && r.get("type").is_none(), "{r}");
+    assert_eq!(r["deletedPath"], json!("t2"));
+    // Deprecations in the candidate's words, matched on the parameter.
+    let (_, b) = call(&s, "ppal-read-track", json!({"trackIndex": 1})).await;
+    assert_eq!(
+        b["warnings"],
+        json!([
+            r#"param "trackIndex" is deprecated and will be removed; use "path" instead (e.g. path: "t1")"#
+        ])
+    );
+    let (_, b) = call(
+        &s,
+        "ppal-create-device",
+        json!({"path": "t0", "deviceName": "Drift"}),
+    )
+    .await;
+    assert!(
+        b["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(r#"param "deviceName" is deprecated"#),
+        "{b}"
+    );
+}
+
+#[test]
+fn pplay_sim_answers_as_2_4_when_asked() {
+    let sim = common::SimProcess::start(&["--producer-pal", "2.4"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/api/tools/ppal-update-track", sim.url))
+            .json(&json!({"path": "t0,t1", "mute": true}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    // A fresh set has no tracks: every target is skipped, an error result.
+    assert_eq!(body["isError"], json!(true), "{body}");
 }

@@ -9,6 +9,7 @@ use clap::Args;
 use crate::check::Checked;
 use crate::diagnostic::Diagnostic;
 use crate::event::{InFlightNote, ResumeInfo};
+use crate::journal::format::FileHash;
 use crate::journal::session::{RunFacts, changed_files, identity};
 use crate::journal::{
     self, CallStatus, InFlight, Journal, Line, Outcome, Session, Writer, in_flight,
@@ -42,6 +43,8 @@ pub enum Earlier {
     /// The earlier run finished: there is nothing to do.
     Finished {
         calls: usize,
+        /// The files it ran, to tell an edited playbook from the same one.
+        files: Vec<FileHash>,
     },
     Journal(Box<Journal>),
 }
@@ -63,18 +66,41 @@ pub fn earlier(args: &JournalArgs) -> Result<Earlier, Diagnostic> {
     };
     Ok(match journal::read(path)? {
         None => Earlier::None,
-        Some(j) if j.finished == Some(crate::exit::OK) => Earlier::Finished { calls: j.done() },
+        Some(j) if j.finished == Some(crate::exit::OK) => Earlier::Finished {
+            calls: j.done(),
+            files: j.identity.files.clone(),
+        },
         Some(j) => Earlier::Journal(Box::new(j)),
     })
 }
 
-/// What a finished journal resumes to.
-pub fn nothing_to_do(path: &Path, calls: usize) -> String {
-    format!(
+/// What a finished journal resumes to: nothing to do while its files are
+/// the files now (or `--force` says to take it as done); an edited playbook
+/// is refused, as it is for a run that did not finish.
+pub fn finished(
+    path: &Path,
+    calls: usize,
+    recorded: &[FileHash],
+    now: &[FileHash],
+    force: bool,
+) -> Result<String, Diagnostic> {
+    let changed = changed_files(recorded, now);
+    if !changed.is_empty() && !force {
+        return Err(Diagnostic::error(
+            "pplay::resume-changed",
+            format!(
+                "cannot resume: {} changed since the finished run that {} records",
+                changed.join(", "),
+                path.display()
+            ),
+        )
+        .help("undo the change, run the edited playbook without --resume, or resume with --force to take the finished run as done"));
+    }
+    Ok(format!(
         "nothing to do: {} records a finished run ({calls} call{} done); nothing was sent",
         path.display(),
         if calls == 1 { "" } else { "s" }
-    )
+    ))
 }
 
 /// The earlier run's `--var` values, then this run's (which win).
@@ -150,7 +176,7 @@ pub fn open(
         journal: earlier.file.name().to_owned(),
         recorded: earlier.done(),
         in_flight: notes,
-        changed_files: changed_files(&earlier.identity, &identity(facts)),
+        changed_files: changed_files(&earlier.identity.files, &identity(facts).files),
     };
     Ok(Some(
         Session::resume(w, earlier, args.force).with_info(note),

@@ -43,7 +43,12 @@ pub fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
         show(&args, m, ms.len() > 1)?;
     }
     let notes: Vec<_> = ms.iter().flat_map(|m| m.notes.iter().cloned()).collect();
-    print_diagnostics(&notes, args.color);
+    // Information (what the 2.4 candidate deprecates) leaves nothing to do.
+    for m in &ms {
+        let mut shown = m.notes.clone();
+        shown.extend(m.info.iter().cloned());
+        print_diagnostics(&crate::diagnostic::in_file_order(shown), args.color);
+    }
     let changed = ms.iter().filter(|m| m.changed()).count();
     errln!("{}", summary(&args, ms.len(), changed, notes.len()));
     Ok(if !notes.is_empty() || (args.check && changed > 0) {

@@ -26,7 +26,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::protocol::{Format, Notation, Profile};
 use crate::report::ColorChoice;
-use crate::sim::Generation;
+use crate::sim::Imitated;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -148,9 +148,9 @@ pub struct SimArgs {
     /// The address to listen on (the API has no authentication: keep it local)
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-    /// Which Producer Pal to imitate
+    /// Which Producer Pal to imitate (2.4: the release candidate, on 2.3's catalog)
     #[arg(long = "producer-pal", value_enum, default_value = "2.3")]
-    pub producer_pal: Generation,
+    pub producer_pal: Imitated,
     /// Serve this catalog instead of the generation's pinned one
     #[arg(long, value_name = "FILE")]
     pub tools: Option<PathBuf>,
@@ -193,7 +193,7 @@ pub struct RunArgs {
         default_value = "2.3",
         requires = "sim"
     )]
-    pub producer_pal: Generation,
+    pub producer_pal: Imitated,
     /// Check, expand loops and print the calls without sending any
     #[arg(long)]
     pub dry_run: bool,

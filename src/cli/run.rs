@@ -17,7 +17,8 @@ use crate::check::{self, CheckOptions, Loaded};
 use crate::diagnostic::Diagnostic;
 use crate::event::{Fanout, Sink};
 use crate::exit;
-use crate::journal::session::RunFacts;
+use crate::journal::format::FileHash;
+use crate::journal::session::{RunFacts, file_hashes};
 use crate::playbook;
 use crate::report::json::JsonReporter;
 use crate::report::junit::JunitReporter;
@@ -133,8 +134,8 @@ pub async fn check(
     Ok(worst)
 }
 
-/// The journal a `--resume` continues; `Err` with the exit code when the
-/// command ends here (a finished run: nothing to do; an unreadable journal).
+/// The journal a `--resume` continues; `Err` with the exit code when it
+/// cannot be read.
 fn earlier_run(
     jargs: &journal::JournalArgs,
     file: &Path,
@@ -142,18 +143,29 @@ fn earlier_run(
     json: bool,
 ) -> Result<Earlier, i32> {
     let path = jargs.resume.as_deref().unwrap_or(file);
-    match journal::earlier(jargs) {
-        Ok(Earlier::Finished { calls }) => {
-            let text = journal::nothing_to_do(path, calls);
+    journal::earlier(jargs).map_err(|d| fail(&[d], color, json, path))
+}
+
+/// A resume of a finished run ends here: nothing to do (exit 0), or the
+/// playbook was edited since (exit 2).
+fn resume_finished(
+    (path, force): (&Path, bool),
+    (calls, files): (usize, &[FileHash]),
+    pb: &playbook::Playbook,
+    vars_files: &[std::path::PathBuf],
+    (color, json): (report::ColorChoice, bool),
+) -> i32 {
+    let now = file_hashes(pb, vars_files);
+    match journal::finished(path, calls, files, &now, force) {
+        Ok(text) => {
             if json {
                 errln!("{text}")
             } else {
                 outln!("{text}")
             }
-            Err(exit::OK)
+            exit::OK
         }
-        Ok(e) => Ok(e),
-        Err(d) => Err(fail(&[d], color, json, path)),
+        Err(d) => fail(&[d], color, json, path),
     }
 }
 
@@ -170,7 +182,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         journal: jargs,
         output,
     } = args;
-    // A resume reads its journal first: a finished run needs nothing else.
+    // A resume reads its journal first: its vars and URL shape this run.
     let earlier = match earlier_run(&jargs, &file, output.color, json) {
         Ok(e) => e,
         Err(code) => return Ok(code),
@@ -179,6 +191,17 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let Some(pb) = pb else {
         return Ok(fail(&load_problems, output.color, json, &file));
     };
+    if let Earlier::Finished { calls, files } = &earlier {
+        let journal = (jargs.resume.as_deref().unwrap_or(&file), jargs.force);
+        let shown = (output.color, json);
+        return Ok(resume_finished(
+            journal,
+            (*calls, files),
+            &pb,
+            &vars.vars_files,
+            shown,
+        ));
+    }
     let mut opts = match check_options(&vars) {
         Ok(o) => o,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),
@@ -268,9 +291,9 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
 /// `run --sim`: the simulator in-process, serving `--tools` when given.
 async fn start_sim(
     tools: Option<&Path>,
-    generation: sim::Generation,
+    imitated: sim::Imitated,
 ) -> Result<sim::SimHandle, Failure> {
-    let mut sopts = sim::SimOptions::for_generation(generation);
+    let mut sopts = imitated.options();
     if let Some(t) = tools {
         sopts.catalog = catalog::read_json(t)?;
     }

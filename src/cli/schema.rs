@@ -55,19 +55,7 @@ pub fn diff(
         for c in &changes {
             outln!("{c}");
         }
-        let migratable = changes
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c,
-                    crate::diff::Change::ParamRemoved { .. }
-                        | crate::diff::Change::ParamChanged { .. }
-                        | crate::diff::Change::ParamRenamed { .. }
-                ) && c
-                    .param()
-                    .is_some_and(|p| crate::migrate::args::rewrites(c.tool(), p))
-            })
-            .count();
+        let migratable = crate::diff::migratable(&old_c, &new_c, &changes);
         if migratable > 0 {
             outln!(
                 "hint: `pplay migrate FILE...` rewrites playbooks for {migratable} of these changes (old arguments to their new form, comments kept); see the README's \"Migrating to Producer Pal 2.x\""

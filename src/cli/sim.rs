@@ -22,13 +22,13 @@ pub async fn sim(args: SimArgs) -> Result<i32, Failure> {
         faults,
     } = args;
     let mut opts = SimOptions {
-        default_format: default_format.unwrap_or(producer_pal.default_format()),
+        default_format: default_format.unwrap_or(producer_pal.generation().default_format()),
         latency_ms,
         fail_tools,
         disable_tools,
         legacy,
         faults,
-        ..SimOptions::for_generation(producer_pal)
+        ..producer_pal.options()
     };
     if let Some(t) = &tools {
         opts.catalog = catalog::read_json(t)?;

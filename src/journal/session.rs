@@ -42,28 +42,7 @@ pub fn identity(facts: &RunFacts<'_>) -> Identity {
         facts.playbook_arg.display().to_string(),
         facts.url.to_owned(),
     );
-    let pb = facts.playbook;
-    let mut files = vec![(
-        pb.file.name().to_owned(),
-        hash::bytes(pb.file.text().as_bytes()),
-    )];
-    walk_steps(&pb.steps, &mut |s| {
-        if let Action::Include { playbook, .. } = &s.action {
-            files.push((
-                playbook.file.name().to_owned(),
-                hash::bytes(playbook.file.text().as_bytes()),
-            ));
-        }
-    });
-    for f in facts.vars_files {
-        let text = std::fs::read(f).unwrap_or_default();
-        files.push((f.display().to_string(), hash::bytes(&text)));
-    }
-    files.dedup();
-    id.files = files
-        .into_iter()
-        .map(|(path, sha256)| FileHash { path, sha256 })
-        .collect();
+    id.files = file_hashes(facts.playbook, facts.vars_files);
     id.overrides = facts
         .overrides
         .iter()
@@ -83,12 +62,37 @@ pub fn identity(facts: &RunFacts<'_>) -> Identity {
     id
 }
 
+/// The hashes of a run's files: the playbook, each file it includes, and
+/// the vars files, each once.
+pub fn file_hashes(pb: &Playbook, vars_files: &[std::path::PathBuf]) -> Vec<FileHash> {
+    let mut files = vec![(
+        pb.file.name().to_owned(),
+        hash::bytes(pb.file.text().as_bytes()),
+    )];
+    walk_steps(&pb.steps, &mut |s| {
+        if let Action::Include { playbook, .. } = &s.action {
+            files.push((
+                playbook.file.name().to_owned(),
+                hash::bytes(playbook.file.text().as_bytes()),
+            ));
+        }
+    });
+    for f in vars_files {
+        let text = std::fs::read(f).unwrap_or_default();
+        files.push((f.display().to_string(), hash::bytes(&text)));
+    }
+    files.dedup();
+    files
+        .into_iter()
+        .map(|(path, sha256)| FileHash { path, sha256 })
+        .collect()
+}
+
 /// The files whose text differs from what the journal recorded.
-pub fn changed_files(earlier: &Identity, now: &Identity) -> Vec<String> {
+pub fn changed_files(earlier: &[FileHash], now: &[FileHash]) -> Vec<String> {
     earlier
-        .files
         .iter()
-        .filter(|f| !now.files.contains(f))
+        .filter(|f| !now.contains(f))
         .map(|f| f.path.clone())
         .collect()
 }

@@ -56,6 +56,9 @@ pub struct Migrated {
     pub text: String,
     /// What is left for a person, in file order.
     pub notes: Vec<Diagnostic>,
+    /// Information, nothing to do: what the Producer Pal 2.4 candidate
+    /// deprecates, kept as written since 2.3 needs it.
+    pub info: Vec<Diagnostic>,
     /// The byte edits that turn `original` into `text`.
     pub edits: Edits,
 }
@@ -101,8 +104,19 @@ pub fn migrate(roots: &[Playbook]) -> Vec<Migrated> {
 fn file(flow: &mut Flow, pb: &Playbook) -> Migrated {
     let mut u = Unit::new(pb.file.clone());
     results::scan(&mut u, flow, pb);
+    let mut info = Vec::new();
     for step in &pb.steps {
         args::step(&mut u, flow, step, &walk::step_ctx(step));
+        // What 2.4 deprecates stays, since 2.3 needs it: named, not rewritten.
+        if let playbook::Action::Call { tool, args } = &step.action
+            && let Some(entries) = args.as_map()
+        {
+            info.extend(crate::candidate::deprecation_notes(
+                &pb.file,
+                &tool.value,
+                entries,
+            ));
+        }
     }
     editor_schema_comment(&mut u);
     u.flush();
@@ -127,6 +141,7 @@ fn file(flow: &mut Flow, pb: &Playbook) -> Migrated {
         original,
         text,
         notes: crate::diagnostic::in_file_order(u.notes),
+        info,
         edits: u.edits,
     }
 }

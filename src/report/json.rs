@@ -176,6 +176,10 @@ fn view(event: &Event) -> View<'_> {
             step: StepRefView(step),
             diagnostic: DiagnosticView::of(diagnostic),
         },
+        Event::Targets { step, targets } => View::Targets {
+            step: StepRefView(step),
+            targets: targets.iter().map(TargetView).collect(),
+        },
         Event::StepFinished {
             step,
             status,
@@ -200,6 +204,23 @@ fn view(event: &Event) -> View<'_> {
             interrupted: *interrupted,
             error: error.as_deref(),
         },
+    }
+}
+
+/// One target's outcome: `{target, ok, explanation?}`.
+struct TargetView<'a>(&'a crate::event::TargetOutcome);
+
+impl Serialize for TargetView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let mut m = s.serialize_struct("Target", 3)?;
+        m.serialize_field("target", &t.target)?;
+        m.serialize_field("ok", &t.ok)?;
+        match &t.explanation {
+            Some(e) => m.serialize_field("explanation", e)?,
+            None => m.skip_field("explanation")?,
+        }
+        m.end()
     }
 }
 
@@ -266,6 +287,10 @@ enum View<'a> {
     Warning {
         step: StepRefView<'a>,
         diagnostic: DiagnosticView<'a>,
+    },
+    Targets {
+        step: StepRefView<'a>,
+        targets: Vec<TargetView<'a>>,
     },
     StepFinished {
         step: StepRefView<'a>,

@@ -4,7 +4,8 @@
 //! skipped by `when`, loops with no items and the steps of a skipped
 //! include (each with why), and the steps a stopped run never reached (the
 //! runner reports those too). A failure `onError: continue` tolerates
-//! passes, with the failure in its output.
+//! passes, with the failure in its output. A write whose result skipped or
+//! explained a target lists every target's outcome in the step's output.
 
 use std::time::Duration;
 
@@ -18,6 +19,8 @@ pub struct JunitReporter {
     file: String,
     cases: Vec<TestCase>,
     time: Duration,
+    /// The last step's per-target outcomes, in words, until it finishes.
+    targets: Option<(StepRef, String)>,
 }
 
 impl JunitReporter {
@@ -50,6 +53,19 @@ impl Sink for JunitReporter {
             Event::RunStarted { name, file, .. } => {
                 self.name = name.clone();
                 self.file = file.clone();
+            }
+            Event::Targets { step, targets } => {
+                let lines: Vec<String> = targets
+                    .iter()
+                    .map(|t| {
+                        let outcome = if t.ok { "done" } else { "skipped" };
+                        match &t.explanation {
+                            Some(e) => format!("{}: {outcome}: {e}", t.target),
+                            None => format!("{}: {outcome}", t.target),
+                        }
+                    })
+                    .collect();
+                self.targets = Some((step.clone(), lines.join("\n")));
             }
             Event::StepFinished {
                 step,
@@ -96,6 +112,14 @@ impl Sink for JunitReporter {
                     case.set_system_out("restored from the journal: not sent again");
                 }
                 case.set_time(Duration::from_secs_f64(duration_ms / 1000.0));
+                let targets = self
+                    .targets
+                    .take_if(|(s, _)| s.index == step.index && s.iteration == step.iteration)
+                    .map(|(_, t)| format!("targets:\n{t}"));
+                let out = match (out, targets) {
+                    (Some(o), Some(t)) => Some(format!("{o}\n{t}")),
+                    (o, t) => o.or(t),
+                };
                 if let Some(o) = out {
                     case.set_system_out(o);
                 }

@@ -291,7 +291,8 @@ impl<W: Write> Sink for TerminalReporter<W> {
                 }
             }
             Event::Resumed(info) => self.resumed(info),
-            Event::StepStarted { .. } => {}
+            // The step's failure and warnings name the targets already.
+            Event::StepStarted { .. } | Event::Targets { .. } => {}
             Event::StepFinished { .. } | Event::RunFinished { .. } => self.finished(event),
         }
     }

@@ -12,6 +12,8 @@
 //! - [`scope`]: what templates see;
 //! - [`render`], [`plan`] (`--dry-run`), [`validate`]: before sending;
 //! - [`call`]: sending, retries, and the reply read into an outcome;
+//! - [`targets`]: a write's per-target entries (2.4): a skipped target
+//!   fails the step, an explained one warns;
 //! - [`verify`]: after a reply arrives, the tool's verdict, captures and
 //!   expectations;
 //! - [`journal`]: with `--journal`/`--resume`, each call recorded before it
@@ -23,6 +25,7 @@ mod plan;
 mod render;
 mod scope;
 mod skip;
+mod targets;
 mod validate;
 mod verify;
 
@@ -482,14 +485,28 @@ impl Runner<'_> {
             .then_some(id.value.as_str())
     }
 
+    /// The name events carry. Where the name cannot be rendered, the step
+    /// is reported under its written name; a call fails on that (see
+    /// [`Self::named`]), a step that is not called is only named.
     fn label(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> String {
+        self.named(cs, ctx).unwrap_or_else(|_| cs.step.label())
+    }
+
+    /// The rendered name, or the located reason it cannot be rendered
+    /// (fuel spent, a result that is not there).
+    fn named(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> Result<String, Diagnostic> {
         match &cs.name {
             Some(n) => match n.render(ctx) {
-                Ok(Json::String(s)) => s,
-                Ok(other) => other.to_string(),
-                Err(_) => cs.step.label(),
+                Ok(Json::String(s)) => Ok(s),
+                Ok(other) => Ok(other.to_string()),
+                Err(e) => Err(err_at(
+                    &cs.step.file,
+                    "pplay::template",
+                    &e,
+                    "the step's `name` cannot be rendered",
+                )),
             },
-            None => cs.step.label(),
+            None => Ok(cs.step.label()),
         }
     }
 
@@ -579,8 +596,14 @@ impl Runner<'_> {
         let Action::Call { tool, .. } = &cs.step.action else {
             return None;
         };
-        let sr = self.step_ref(cs, self.label(cs, &ctx), it);
+        let named = self.named(cs, &ctx);
+        let label = named.clone().unwrap_or_else(|_| cs.step.label());
+        let sr = self.step_ref(cs, label, it);
         self.sink.emit(&Event::StepStarted { step: sr.clone() });
+        if let Err(d) = named {
+            self.finish_failed(cs, sr, 0.0, d);
+            return None;
+        }
         let started = Instant::now();
         let rendered =
             match render::render(cs, &ctx, self.opts.dry_run, self.generation.timeout_range()) {
@@ -620,7 +643,11 @@ impl Runner<'_> {
             }
         };
         self.warnings(cs, &sr, &call);
-        let verdict = self.verify(cs, &call, ctx);
+        // A skipped target fails the step before captures read the result.
+        let verdict = match self.targets(cs, &sr, &call) {
+            Some(d) => Err(d),
+            None => self.verify(cs, &call, ctx),
+        };
         let status = match verdict {
             Ok(()) => CallStatus::Ok,
             Err(_) => self.failed_status(cs, false),

@@ -154,7 +154,7 @@ async fn call_tool(
         Err(r) => return r.into_response(),
     };
     let (args, deprecations) =
-        match parse_body(&body).and_then(|args| prepare(opts.generation, &name, tool, args)) {
+        match parse_body(&body).and_then(|args| prepare(opts, &name, tool, args)) {
             Ok(a) => a,
             Err(r) => return r.into_response(),
         };
@@ -196,7 +196,12 @@ impl Call<'_> {
         let mut set = self.sh.set.lock().expect("set lock");
         match self.sh.opts.generation {
             Generation::V1_4 => set.call_v1(self.name, self.args),
-            Generation::V2_3 => set.call_v2(self.name, self.args, self.profile.notation),
+            Generation::V2_3 => set.call_v2(
+                self.name,
+                self.args,
+                self.profile.notation,
+                self.sh.opts.candidate_2_4,
+            ),
         }
     }
 }
@@ -266,24 +271,27 @@ fn validation_failed(details: Vec<Value>) -> Refusal {
 }
 
 /// The server's validation. 1.4 coerces scalars, with its traps; 2.3
-/// drops nulls, folds hidden parameters in (with warnings), refuses blank
-/// paths and ids, and otherwise follows the published schema strictly.
+/// drops nulls, folds hidden parameters in (with warnings), coerces the
+/// fields 2.3.0 coerces, refuses blank paths and ids, and otherwise follows
+/// the published schema.
 fn prepare(
-    generation: Generation,
+    opts: &SimOptions,
     name: &str,
     tool: &SimTool,
     mut args: Map<String, Value>,
 ) -> Result<(Map<String, Value>, Vec<String>), Refusal> {
     let mut deprecations = Vec::new();
-    match generation {
+    match opts.generation {
         Generation::V1_4 => validate::coerce(&tool.schema, &mut args),
         Generation::V2_3 => {
             args.retain(|_, v| !v.is_null());
-            deprecations = v2::translate(name, &mut args).map_err(|(key, message)| {
+            let translated = v2::translate(name, &mut args, opts.candidate_2_4);
+            deprecations = translated.map_err(|(key, message)| {
                 validation_failed(vec![
                     json!({"code": "custom", "path": [key], "message": message}),
                 ])
             })?;
+            validate::coerce_2_3(name, &mut args);
             let blanks = validate::blank_issues(&args);
             if !blanks.is_empty() {
                 return Err(validation_failed(blanks));

@@ -6,7 +6,9 @@
 //! the project's tests and benchmarks talk real HTTP without Ableton Live.
 //! It imitates either generation ([`Generation`]): 1.4 names objects by
 //! indexes, 2.3 by paths, and each has its own request and result shaping
-//! ([`v1`], [`v2`]) over one Live Set model ([`live_set`]). Faults can be
+//! ([`v1`], [`v2`]) over one Live Set model ([`live_set`]); 2.x can also
+//! answer as the 2.4 release candidate ([`SimOptions::candidate_2_4`],
+//! `--producer-pal 2.4`) to rehearse it. Faults can be
 //! injected: latency, failing tools, disabled tools, broken answers
 //! ([`faults`]), and the legacy behaviour of Producer Pal 1.4.6.
 
@@ -42,6 +44,38 @@ pub enum Generation {
     /// request profile headers, hidden parameters with warnings.
     #[value(name = "2.3")]
     V2_3,
+}
+
+/// What `--producer-pal` asks the simulator to imitate: a generation, or
+/// 2.x's release candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Imitated {
+    /// Producer Pal 1.4.6.
+    #[value(name = "1.4")]
+    V1_4,
+    /// Producer Pal 2.3.0, the newest release.
+    #[value(name = "2.3")]
+    V2_3,
+    /// The Producer Pal 2.4.0 release candidate, on 2.3's catalog.
+    #[value(name = "2.4")]
+    V2_4Candidate,
+}
+
+impl Imitated {
+    pub fn generation(self) -> Generation {
+        match self {
+            Imitated::V1_4 => Generation::V1_4,
+            Imitated::V2_3 | Imitated::V2_4Candidate => Generation::V2_3,
+        }
+    }
+
+    /// The simulator's options for it.
+    pub fn options(self) -> SimOptions {
+        SimOptions {
+            candidate_2_4: self == Imitated::V2_4Candidate,
+            ..SimOptions::for_generation(self.generation())
+        }
+    }
 }
 
 impl Generation {
@@ -84,6 +118,11 @@ pub struct SimOptions {
     pub legacy: bool,
     /// Misbehave on purpose (see [`faults`]).
     pub faults: Vec<faults::Fault>,
+    /// 2.x: answer as the Producer Pal 2.4 release candidate does (one
+    /// entry per target, skip entries, no echoed values, create-clip
+    /// overwriting an occupied slot, its deprecation warnings); the catalog
+    /// stays 2.3's.
+    pub candidate_2_4: bool,
 }
 
 impl SimOptions {
@@ -106,6 +145,7 @@ impl SimOptions {
             disable_tools: Vec::new(),
             legacy: false,
             faults: Vec::new(),
+            candidate_2_4: false,
         }
     }
 }

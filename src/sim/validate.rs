@@ -3,9 +3,9 @@
 //! 1.4's server is lenient where the schema is strict: it fills in defaults,
 //! drops unknown keys and coerces scalars (`"3"` for a number, `12` for a
 //! string, and a missing string field becomes the text `"undefined"`). Then
-//! it validates and answers a 400 with zod-shaped issues. 2.3 drops nulls
-//! and refuses blank strings where blank is not a value; the simulator
-//! checks 2.3 calls against the published schema without coercing.
+//! it validates and answers a 400 with zod-shaped issues. 2.3 drops nulls,
+//! refuses blank strings where blank is not a value, and coerces only some
+//! fields ([`coerce_2_3`]); everything else follows the published schema.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
@@ -78,6 +78,77 @@ pub fn coerce(schema: &Value, body: &mut Map<String, Value>) {
                 }
                 _ => {}
             },
+        }
+    }
+}
+
+/// The fields 2.3.0 coerces to text (zod's `z.coerce.string()`): a number
+/// or a boolean is taken as its text. Which fields those are is not in the
+/// catalog; 2.3.0's own verdicts in `validation-2.3.0.jsonl` show them.
+/// `"*"` stands for every tool.
+const COERCED_TEXT: &[(&str, &[&str])] = &[
+    ("*", &["id", "path", "toPath"]),
+    (
+        "ppal-library",
+        &[
+            "category",
+            "inFolder",
+            "query",
+            "similarTo",
+            "subcategory",
+            "tags",
+            "vendor",
+        ],
+    ),
+    (
+        "ppal-update-track",
+        &[
+            "sendReturn",
+            "inputRoutingType",
+            "inputRoutingChannel",
+            "outputRoutingType",
+            "outputRoutingChannel",
+        ],
+    ),
+    ("ppal-update-device", &["sendReturn"]),
+    (
+        "ppal-update-live-set",
+        &["locatorId", "locatorName", "locatorTime"],
+    ),
+];
+
+/// The integer fields 2.3.0 coerces from text (`z.coerce.number().int()`):
+/// `"3"` is 3; `"abc"` and `2.5` are still refused, by the schema.
+const COERCED_INTEGERS: &[(&str, &[&str])] = &[
+    ("*", &["count"]),
+    ("ppal-read-device", &["maxDepth"]),
+    (
+        "ppal-update-device",
+        &["chokeGroup", "macroCount", "macroVariationIndex"],
+    ),
+];
+
+fn listed(table: &[(&str, &[&str])], tool: &str, field: &str) -> bool {
+    table
+        .iter()
+        .any(|(t, fields)| (*t == "*" || *t == tool) && fields.contains(&field))
+}
+
+/// Applies 2.3.0's coercions to a request body, in place, field by field
+/// as [`COERCED_TEXT`] and [`COERCED_INTEGERS`] list them; other fields
+/// are left for the schema to judge.
+pub fn coerce_2_3(tool: &str, body: &mut Map<String, Value>) {
+    for (name, v) in body.iter_mut() {
+        match &*v {
+            Value::Number(_) | Value::Bool(_) if listed(COERCED_TEXT, tool, name) => {
+                *v = Value::String(v.to_string());
+            }
+            Value::String(t) if listed(COERCED_INTEGERS, tool, name) => {
+                if let Ok(n) = t.trim().parse::<i64>() {
+                    *v = Value::from(n);
+                }
+            }
+            _ => {}
         }
     }
 }

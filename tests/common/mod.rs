@@ -147,6 +147,24 @@ impl TestServer {
         }
     }
 
+    /// A 2.x server (2.3.0's catalog) that answers as Producer Pal 2.4
+    /// does: one entry per target of the call's `path`, in request order,
+    /// each as `entry` makes it from the target's text (`{path, ok: false,
+    /// detail}` for a skipped one), with HTTP 200 and `isError: false`.
+    pub async fn per_target(entry: impl Fn(&str) -> Json + Send + Sync + 'static) -> Self {
+        let catalog = serde_json::from_str(pplay::catalog::PINNED_2_3_0).unwrap();
+        Self::with_catalog(catalog, move |req, _| {
+            let paths = req.body.get("path").and_then(Json::as_str).unwrap_or("");
+            let mut entries: Vec<Json> = paths.split(',').map(|p| entry(p.trim())).collect();
+            Answer::ok(if entries.len() == 1 {
+                entries.remove(0)
+            } else {
+                Json::Array(entries)
+            })
+        })
+        .await
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -282,6 +300,12 @@ impl Test {
     pub fn sim(mut self, f: impl FnOnce(&mut SimOptions)) -> Self {
         let mut o = SimOptions::default();
         f(&mut o);
+        self.target = Target::Sim(Box::new(o));
+        self
+    }
+
+    /// Runs against the simulator with these options as they are.
+    pub fn sim_options(mut self, o: SimOptions) -> Self {
         self.target = Target::Sim(Box::new(o));
         self
     }

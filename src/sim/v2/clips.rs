@@ -32,12 +32,14 @@ impl LiveSet {
         Ok((one_or_many(out), vec![]))
     }
 
-    pub(super) fn clip_spot(&self, p: &Path) -> Result<Spot, String> {
+    /// Where a clip at `p` goes; `replace` lets it take an occupied slot
+    /// (2.4's create-clip).
+    pub(super) fn clip_spot(&self, p: &Path, replace: bool) -> Result<Spot, String> {
         match p {
             Path::Slot { track, scene } => {
                 let t = self.regular_track(crate::path::TrackRef::Track(Index::At(*track)))?;
                 self.scene_at(*scene)?;
-                if self.tracks[t].slots[*scene].is_some() {
+                if !replace && self.tracks[t].slots[*scene].is_some() {
                     return Err(format!("{p} already has a clip"));
                 }
                 Ok(Spot::Slot(t, *scene))
@@ -58,23 +60,63 @@ impl LiveSet {
         }
     }
 
+    /// Creates a clip at each path. A slot past the last scene creates the
+    /// scenes up to it. As the 2.4 candidate (`candidate`), an occupied
+    /// slot is overwritten and says so, and a target that cannot be done
+    /// keeps its place as a skip entry.
     pub(super) fn create_clips_v2(
         &mut self,
         args: &Map<String, Value>,
         notation: Notation,
+        candidate: bool,
     ) -> ToolResult {
         let text =
             s(args, "path").ok_or("path is required: a slot (t0/s0) or a position (t0[1|1])")?;
-        let spots = path::parse_list(text)
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|p| self.clip_spot(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let paths = path::parse_list(text).map_err(|e| e.to_string())?;
+        // Scenes grow only for slots on tracks that are there.
+        let last_scene = paths.iter().filter_map(|p| match p {
+            Path::Slot { track, scene } if *track < self.tracks.len() => Some(*scene),
+            _ => None,
+        });
+        let scenes_before = self.scenes.len();
+        let created = match last_scene.max() {
+            Some(sc) => self.grow_scenes(sc)?,
+            None => None,
+        };
+        let mut spots = Vec::with_capacity(paths.len());
+        for p in &paths {
+            match self.clip_spot(p, candidate) {
+                Ok(spot) => spots.push(Ok(spot)),
+                Err(e) if candidate && paths.len() > 1 => spots.push(Err(e)),
+                Err(e) => return Err(e),
+            }
+        }
+        if spots.iter().all(Result::is_err) {
+            return Err(spots.into_iter().find_map(Result::err).unwrap_or_default());
+        }
         let names = list(s(args, "name"));
         let notes = s(args, "notes").unwrap_or_default();
         let mut warnings = Vec::new();
         let mut out = Vec::new();
         for (k, spot) in spots.into_iter().enumerate() {
+            let spot = match spot {
+                Ok(spot) => spot,
+                Err(why) => {
+                    out.push(super::candidate::skip_entry(
+                        "path",
+                        &paths[k].to_string(),
+                        &why,
+                    ));
+                    continue;
+                }
+            };
+            let overwrote = match &spot {
+                Spot::Slot(t, sc) if self.tracks[*t].slots[*sc].is_some() => {
+                    Some((format!("t{t}/s{sc}"), *sc >= scenes_before))
+                }
+                Spot::Slot(_, sc) => Some((String::new(), *sc >= scenes_before)),
+                Spot::Arrangement(..) => None,
+            };
             let t = match &spot {
                 Spot::Slot(t, _) | Spot::Arrangement(t, _, _) => *t,
             };
@@ -104,6 +146,14 @@ impl LiveSet {
             let mut r = json!({"id": id, "path": self.clip_path(t, &loc)});
             if !audio {
                 r["noteCount"] = json!(note_count);
+            }
+            if candidate && let Some((old, new_scene)) = overwrote {
+                if !old.is_empty() {
+                    r["detail"] = json!(format!("overwrote the existing clip at {old}"));
+                }
+                if new_scene && let Some(c) = &created {
+                    r["created"] = json!(c);
+                }
             }
             out.push(r);
         }
@@ -146,10 +196,13 @@ impl LiveSet {
         }
     }
 
+    /// Updates and moves clips; as the 2.4 candidate (`candidate`), a
+    /// slot past the last scene in `toPath` creates the scenes up to it.
     pub(super) fn update_clips_v2(
         &mut self,
         args: &Map<String, Value>,
         notation: Notation,
+        candidate: bool,
     ) -> ToolResult {
         let names = list(s(args, "name"));
         let mut warnings = Vec::new();
@@ -170,7 +223,11 @@ impl LiveSet {
                 warnings.push(format!("{} is not a clip, skipped", self.path_of(&o)));
                 continue;
             }
+            let mut created = None;
             if let Some(to) = s(args, "toPath") {
+                if candidate && let Ok(Path::Slot { scene, .. }) = path::parse(to) {
+                    created = self.grow_scenes(scene)?;
+                }
                 warnings.extend(self.move_clip(&id, to)?);
             }
             let Some((t, loc)) = self.find_clip_id(&id) else {
@@ -194,7 +251,11 @@ impl LiveSet {
                 clip.note_count = notation.count(&clip.notes)?;
             }
             let count = clip.note_count;
-            out.push(json!({"id": id, "path": self.clip_path(t, &loc), "noteCount": count}));
+            let mut r = json!({"id": id, "path": self.clip_path(t, &loc), "noteCount": count});
+            if let Some(c) = created {
+                r["created"] = json!(c);
+            }
+            out.push(r);
         }
         if out.is_empty() {
             return Err("no clip matched id or path".into());
@@ -211,7 +272,7 @@ impl LiveSet {
         let dest = path::parse(to).map_err(|e| e.to_string())?;
         match (&loc, &dest) {
             (ClipLoc::Slot(sc), Path::Slot { .. }) => {
-                let Spot::Slot(nt, nsc) = self.clip_spot(&dest)? else {
+                let Spot::Slot(nt, nsc) = self.clip_spot(&dest, false)? else {
                     unreachable!("a slot path gives a slot")
                 };
                 let c = self.tracks[t].slots[*sc].take();
@@ -222,7 +283,7 @@ impl LiveSet {
                 self.tracks[t].arrangement[*k].arrangement_start = Some(start);
             }
             (ClipLoc::Arrangement(k), Path::Arrangement { .. }) => {
-                let spot = self.clip_spot(&dest)?;
+                let spot = self.clip_spot(&dest, false)?;
                 let c = self.tracks[t].arrangement.remove(*k);
                 self.place_clip(spot, c, None);
             }

@@ -65,7 +65,13 @@ impl LiveSet {
         Ok(())
     }
 
-    pub(super) fn duplicate_v2(&mut self, args: &Map<String, Value>) -> ToolResult {
+    /// Copies objects; as the 2.4 candidate (`candidate`), a clip copied to
+    /// a slot past the last scene creates the scenes up to it.
+    pub(super) fn duplicate_v2(
+        &mut self,
+        args: &Map<String, Value>,
+        candidate: bool,
+    ) -> ToolResult {
         let ty = s(args, "type").unwrap_or_default();
         let count = count(args)?;
         let mut out = Vec::new();
@@ -95,7 +101,7 @@ impl LiveSet {
                         out.push(json!({"id": id, "path": format!("s{}", i + 1 + k)}));
                     }
                 }
-                Obj::Clip(t, loc) => out.extend(self.duplicate_clip(t, &loc, args)?),
+                Obj::Clip(t, loc) => out.extend(self.duplicate_clip(t, &loc, args, candidate)?),
                 Obj::Device(kind, t, d) => {
                     for k in 0..count {
                         let mut dev = self.track_mut(kind, t).devices[d].clone();
@@ -119,6 +125,7 @@ impl LiveSet {
         t: usize,
         loc: &ClipLoc,
         args: &Map<String, Value>,
+        candidate: bool,
     ) -> Result<Vec<Value>, String> {
         let to = s(args, "toPath").ok_or("toPath is required to duplicate a clip")?;
         let src = self.clip_at(t, loc).cloned().expect("located");
@@ -137,16 +144,25 @@ impl LiveSet {
             let id = copy.id.clone();
             if let Path::Slot { track, scene } = dest {
                 let nt = self.regular_track(path::TrackRef::Track(path::Index::At(track)))?;
+                let created = if candidate {
+                    self.grow_scenes(scene)?
+                } else {
+                    None
+                };
                 self.scene_at(scene)?;
                 let overwritten = self.tracks[nt].slots[scene].replace(copy).is_some();
-                out.push(if overwritten {
+                let mut r = if overwritten {
                     json!({"path": dest.to_string(), "overwritten": true})
                 } else {
                     json!({"id": id, "path": dest.to_string()})
-                });
+                };
+                if let Some(c) = created {
+                    r["created"] = json!(c);
+                }
+                out.push(r);
                 continue;
             }
-            let spot = self.clip_spot(&dest)?;
+            let spot = self.clip_spot(&dest, false)?;
             let (nt, nloc) = self.place_clip(spot, copy, None);
             out.push(json!({"id": id, "path": self.clip_path(nt, &nloc)}));
         }

@@ -1,5 +1,5 @@
 //! 2.3's hidden parameters: the 1.4 names it still takes (deprecated,
-//! gone in 2.4) and its permanent aliases. Which parameters a tool hides is
+//! still taken by 2.4, to be removed in a later release) and its permanent aliases. Which parameters a tool hides is
 //! data ([`crate::hidden_params`]); here each one is folded into the listed
 //! parameter that replaces it (`slot: "0/1"` becomes `path: "t0/s1"`), and
 //! the call gets a warning naming the replacement.
@@ -40,8 +40,21 @@ impl Old {
 
 /// Folds the hidden parameters of `tool` in `args` into the listed ones,
 /// in place. A listed parameter given as well wins. Answers one warning per
-/// hidden parameter used.
-pub fn translate(tool: &str, args: &mut Map<String, Value>) -> Result<Deprecations, Unreadable> {
+/// hidden parameter used, in 2.3's words or, with `candidate`, in the 2.4
+/// candidate's (which also warns about what it newly deprecates).
+pub fn translate(
+    tool: &str,
+    args: &mut Map<String, Value>,
+    candidate: bool,
+) -> Result<Deprecations, Unreadable> {
+    let mut warnings = Vec::new();
+    if candidate {
+        for d in crate::candidate::DEPRECATED {
+            if d.tool == tool && args.contains_key(d.param) {
+                warnings.push(crate::candidate::warning(d.param, d.replacement, d.example));
+            }
+        }
+    }
     let facts = HiddenParams::v2_3_0();
     let used: Vec<String> = args
         .keys()
@@ -49,22 +62,27 @@ pub fn translate(tool: &str, args: &mut Map<String, Value>) -> Result<Deprecatio
         .cloned()
         .collect();
     if used.is_empty() {
-        return Ok(vec![]);
+        return Ok(warnings);
     }
     let old = Old(used.iter().filter_map(|k| args.remove_entry(k)).collect());
     let new = fold(tool, &old)?;
-    let mut warnings = Vec::new();
     for k in &used {
         let fact = facts.get(tool, k).expect("listed as hidden");
         let to = fact.replacement();
-        let example = new
-            .iter()
-            .find(|(nk, _)| nk == to)
-            .map(|(_, v)| format!(" (here {to}: {v})"))
+        let value = new.iter().find(|(nk, _)| nk == to).map(|(_, v)| v);
+        let example = value
+            .map(|v| format!(" (here {to}: {v})"))
             .unwrap_or_default();
         warnings.push(match &fact.kind {
+            HiddenKind::Deprecated { .. } if candidate => {
+                let e = value.map_or_else(|| to.to_owned(), |v| format!("{to}: {v}"));
+                crate::candidate::warning(k, to, &e)
+            }
             HiddenKind::Deprecated { .. } => {
-                format!("{k} is deprecated and removed in Producer Pal 2.4: use {to}{example}")
+                format!(
+                    "{k} is {}: use {to}{example}",
+                    crate::hidden_params::DEPRECATED
+                )
             }
             HiddenKind::Alias { .. } => format!("{k} is another name for {to}{example}"),
         });
@@ -176,7 +194,7 @@ mod tests {
 
     fn run(tool: &str, args: Value) -> (Value, Deprecations) {
         let mut m = args.as_object().unwrap().clone();
-        let w = translate(tool, &mut m).unwrap();
+        let w = translate(tool, &mut m, false).unwrap();
         (Value::Object(m), w)
     }
 
@@ -242,7 +260,9 @@ mod tests {
         assert_eq!(got, json!({"path": "t0/s1"}));
         assert_eq!(
             w,
-            ["slot is deprecated and removed in Producer Pal 2.4: use path (here path: \"t0/s1\")"]
+            [
+                "slot is deprecated; still accepted, to be removed in a later release: use path (here path: \"t0/s1\")"
+            ]
         );
         let (got, w) = run("ppal-create-clip", json!({"slot": "0/1", "path": "t3/s3"}));
         assert_eq!(got, json!({"path": "t3/s3"}));
@@ -250,10 +270,35 @@ mod tests {
     }
 
     #[test]
+    fn the_2_4_candidate_words_it_its_own_way_and_warns_about_count() {
+        let mut m = json!({"trackIndex": 3}).as_object().unwrap().clone();
+        let w = translate("ppal-read-track", &mut m, true).unwrap();
+        assert_eq!(
+            w,
+            [
+                r#"param "trackIndex" is deprecated and will be removed; use "path" instead (e.g. path: "t3")"#
+            ]
+        );
+        let mut m = json!({"count": 3}).as_object().unwrap().clone();
+        let w = translate("ppal-create-track", &mut m, true).unwrap();
+        assert_eq!(
+            w,
+            [
+                r#"param "count" is deprecated and will be removed; use "path" instead (e.g. path: "t+,t+,t+")"#
+            ]
+        );
+        assert!(
+            translate("ppal-create-track", &mut m, false)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn an_unreadable_value_is_refused() {
         let mut m = json!({"trackIndex": "two"}).as_object().unwrap().clone();
         assert_eq!(
-            translate("ppal-read-track", &mut m).unwrap_err().0,
+            translate("ppal-read-track", &mut m, false).unwrap_err().0,
             "trackIndex"
         );
     }

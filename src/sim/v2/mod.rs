@@ -1,8 +1,10 @@
 //! Producer Pal 2.3's tools on the simulated set: objects named by one
 //! `path` (see [`crate::path`]) or an `id`, several targets comma-separated,
 //! results that say where their object is in a `path`, errors as
-//! `Error: <reason>`.
+//! `Error: <reason>`. [`candidate`] answers as the 2.4 release candidate
+//! where it differs.
 
+mod candidate;
 mod clips;
 mod devices;
 mod edit;
@@ -61,13 +63,18 @@ pub const CONNECT_APPENDED: &str =
     "Simulated Producer Pal 2.3: no Ableton Live behind this server; the set lives in memory.";
 
 impl LiveSet {
-    /// Runs one 2.3 tool against the set.
+    /// Runs one 2.x tool against the set, as 2.3.0 answers or, with
+    /// `candidate`, as the 2.4 release candidate does.
     pub(super) fn call_v2(
         &mut self,
         tool: &str,
         args: &Map<String, Value>,
         notation: Notation,
+        candidate: bool,
     ) -> ToolResult {
+        if candidate && let Some(out) = self.call_candidate(tool, args, notation) {
+            return out.map_err(|e| format!("Error: {e}"));
+        }
         let out = match tool {
             "ppal-connect" => Ok((
                 json!({"connected": true, "producerPalVersion": "2.3.0", "simulated": true,
@@ -84,13 +91,13 @@ impl LiveSet {
             "ppal-create-scene" => self.create_scenes(args),
             "ppal-update-scene" => self.update_scenes_v2(args),
             "ppal-read-clip" => self.read_clips(args),
-            "ppal-create-clip" => self.create_clips_v2(args, notation),
-            "ppal-update-clip" => self.update_clips_v2(args, notation),
+            "ppal-create-clip" => self.create_clips_v2(args, notation, false),
+            "ppal-update-clip" => self.update_clips_v2(args, notation, false),
             "ppal-read-device" => self.read_devices(args),
             "ppal-create-device" => self.create_devices(args),
             "ppal-update-device" => self.update_devices_v2(args),
             "ppal-delete" => self.delete_v2(args),
-            "ppal-duplicate" => self.duplicate_v2(args),
+            "ppal-duplicate" => self.duplicate_v2(args, false),
             "ppal-select" => self.select_v2(args),
             "ppal-playback" => self.playback_v2(args),
             "ppal-library" => Ok((library(args), vec![])),
