@@ -1125,11 +1125,8 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             };
             let example = match (&h.example, replacement) {
                 (Some(e), _) => Some(format!("for example `{replacement}: \"{e}\"`")),
-                (None, "path" | "toPath") => Some(
-                    "2.x names objects by path: `slot: \"0/1\"` becomes `path: \"t0/s1\"`"
-                        .to_owned(),
-                ),
-                (None, _) => None,
+                (None, _) => crate::hidden_params::path_example(&k.name)
+                    .map(|e| format!("2.x names objects by path: {e}")),
             };
             self.n.diags.push(
                 Diagnostic::warning(

@@ -45,6 +45,23 @@ pub struct HiddenParam {
     pub example: Option<String>,
 }
 
+/// How an index-named argument `old` is written as a 2.x path, for a
+/// warning's help where the facts give no example of their own.
+pub fn path_example(old: &str) -> Option<&'static str> {
+    Some(match old {
+        "trackIndex" | "trackType" => {
+            "`trackIndex: 2` becomes `path: \"t2\"` (`rt0` a return track)"
+        }
+        "sceneIndex" => "`sceneIndex: 1` becomes `path: \"s1\"`",
+        "slot" | "slots" => "`slot: \"0/1\"` becomes `path: \"t0/s1\"`",
+        "toSlot" => "`toSlot: \"0/1\"` becomes `toPath: \"t0/s1\"`",
+        "devicePath" => "the device's path is the `path`, such as `t1/d0`",
+        "takeLane" => "`takeLane: 1` on track 2 becomes `t2/l0` (lanes count from 0 in a path)",
+        "paths" => "several paths are one comma-separated `path`, such as `t0/s0,t1/s0`",
+        _ => return None,
+    })
+}
+
 impl HiddenParam {
     /// The listed parameter that takes over from this one.
     pub fn replacement(&self) -> &str {

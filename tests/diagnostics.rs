@@ -378,3 +378,16 @@ fn a_timeout_past_2x_limit_names_2x_range() {
         "name: t\ndefaults:\n  timeoutMs: 90000\nsteps:\n  - tool: ppal-connect\n    timeoutMs: 70000\n"
     ));
 }
+
+/// A deprecated index argument's help shows its own 2.x path, not another
+/// argument's (`sceneIndex` once got the example of `slot`).
+#[test]
+fn a_deprecated_index_gets_its_own_path_example() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let (_, warnings) = Test::new(
+        "name: s\nsteps:\n  - tool: ppal-read-scene\n    args: { sceneIndex: 1 }\n  - tool: ppal-select\n    args: { trackIndex: 2 }\n",
+    )
+    .check_against(&catalog)
+    .unwrap();
+    assert_snapshot!(warnings);
+}
