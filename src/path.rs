@@ -50,7 +50,8 @@ pub enum DeviceStep {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Path {
     Track(TrackRef),
-    Scene(usize),
+    /// `s2`, `s+` (a new scene at the end)
+    Scene(Index),
     Slot {
         track: usize,
         scene: usize,
@@ -124,7 +125,7 @@ pub fn parse(text: &str) -> Result<Path, PathError> {
         if !rest.is_empty() {
             return fail(text, "a scene path has nothing after it");
         }
-        Path::Scene(number(n).ok_or_else(|| err(text, "a scene is s<n>"))?)
+        Path::Scene(index(n).ok_or_else(|| err(text, "a scene is s<n>, or s+ for a new one"))?)
     } else {
         let track = track_ref(head).ok_or_else(|| {
             err(
@@ -354,6 +355,7 @@ mod tests {
             "rt0",
             "mt",
             "s1",
+            "s+",
             "t2/s1",
             "t2[5|1]",
             "t2[5|2.5]",
@@ -409,7 +411,7 @@ mod tests {
             "t-1",
             "tx",
             "s",
-            "s+",
+            "s++",
             "t0/s",
             "rt0/s1",
             "t+/s0",

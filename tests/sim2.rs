@@ -881,3 +881,21 @@ fn pplay_sim_answers_as_2_4_when_asked() {
     // A fresh set has no tracks: every target is skipped, an error result.
     assert_eq!(body["isError"], json!(true), "{body}");
 }
+
+/// `s+` is the catalog's own "at the end" for new scenes: a chord bank
+/// appends its scenes with it; a read of `s+` names no scene.
+#[tokio::test]
+async fn create_scene_appends_at_s_plus() {
+    let s = start(|_| {}).await;
+    let before = ok(&s, "ppal-read-live-set", json!({"include": ["scenes"]})).await;
+    let count = before["scenes"].as_array().map_or(0, Vec::len);
+    let made = ok(
+        &s,
+        "ppal-create-scene",
+        json!({"path": "s+", "name": "Cm7"}),
+    )
+    .await;
+    assert_eq!(made["path"], json!(format!("s{count}")), "{made}");
+    let (_, read) = call(&s, "ppal-read-scene", json!({"path": "s+"})).await;
+    assert_eq!(read["isError"], json!(true), "{read}");
+}

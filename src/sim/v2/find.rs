@@ -77,7 +77,8 @@ impl LiveSet {
                 let (kind, i) = self.track_at(*r)?;
                 Ok(Obj::Track(kind, i))
             }
-            Path::Scene(i) => self.scene_at(*i).map(Obj::Scene),
+            Path::Scene(Index::At(i)) => self.scene_at(*i).map(Obj::Scene),
+            Path::Scene(Index::New) => Err("s+ names a scene to create, not one to find".into()),
             Path::Slot { track, scene } => {
                 let (_, t) = self.track_at(TrackRef::Track(Index::At(*track)))?;
                 self.scene_at(*scene)?;

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::path::{self, Path};
+use crate::path::{self, Index, Path};
 
 use super::super::args::{count, includes, list, n, one_or_many, pick, s};
 use super::super::live_set::{LiveSet, Scene, ToolResult};
@@ -27,7 +27,8 @@ impl LiveSet {
         let at = match s(args, "path") {
             None => self.scenes.len(),
             Some(text) => match path::parse(text).map_err(|e| e.to_string())? {
-                Path::Scene(i) => i.min(self.scenes.len()),
+                Path::Scene(Index::At(i)) => i.min(self.scenes.len()),
+                Path::Scene(Index::New) => self.scenes.len(),
                 _ => return Err(format!("create a scene at s<n>, not '{text}'")),
             },
         };
