@@ -225,3 +225,21 @@ fn template_help<'a>(
     };
     Some((h, note))
 }
+
+/// A 2.x object path that does not parse, at `at` (the target inside the
+/// argument's string where the source spells it out, else the argument).
+pub fn path_diagnostic(
+    file: &Arc<SourceFile>,
+    key: &str,
+    target: &str,
+    e: &crate::path::PathError,
+    at: Span,
+) -> Diagnostic {
+    Diagnostic::error(
+        "pplay::path",
+        format!("`{key}` is not a Producer Pal path: {}", e.reason),
+    )
+    .in_file(file)
+    .label(at, format!("`{target}`"))
+    .help("2.x names objects by position from 0: t0, rt0, mt, s1, t0/s1, t0[5|1], t0/d0, t+ for a new one; several are comma-separated")
+}

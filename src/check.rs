@@ -26,7 +26,7 @@ use crate::playbook::{Action, Playbook, Step};
 use crate::protocol::Generation;
 use crate::readers::Readers;
 use crate::source::SourceFile;
-use crate::template::{Compiled, Compiler, FUNCTIONS, TemplateError};
+use crate::template::{Compiled, Compiler, FUNCTIONS, TemplateError, has_template};
 use crate::yaml::{Key, Node, Span, Value};
 
 pub use crate::loops::DEFAULT_MAX_ITERATIONS;
@@ -1143,6 +1143,32 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
     }
 
+    /// 2.x's `path` and `toPath` written out in the playbook, read with the
+    /// path grammar the server uses, so a bad one (`t1/s`) is shown at its
+    /// target before anything is sent.
+    fn object_paths(&mut self, file: &Arc<SourceFile>, tool: &Tool, entries: &[(Key, Node)]) {
+        for (k, v) in entries {
+            let Value::Str(text) = &v.value else { continue };
+            if has_template(v) {
+                continue;
+            }
+            let Some((target, e)) = crate::path::first_bad_target(&tool.name, &k.name, text) else {
+                continue;
+            };
+            let start = target.as_ptr() as usize - text.as_ptr() as usize;
+            let at = crate::migrate::scalar::source_range(
+                file.text(),
+                v,
+                text,
+                start..start + target.len(),
+            )
+            .map_or(v.span, |r| Span::new(r.start, r.len()));
+            self.n
+                .diags
+                .push(args::path_diagnostic(file, &k.name, target, &e, at));
+        }
+    }
+
     /// Unknown, missing and ill-typed arguments, from what is literal and
     /// what depends only on vars (rendered now, as the run would), at any
     /// depth; what only the run can render is left unchecked.
@@ -1160,6 +1186,9 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         if self.catalog.generation() == crate::protocol::Generation::V2 {
             let notes = crate::candidate::deprecation_notes(file, &tool.name, entries);
             self.n.diags.extend(notes);
+        }
+        if self.catalog.generation() == Generation::V2 {
+            self.object_paths(file, tool, entries);
         }
         let generation = self.catalog.generation();
         let hidden =

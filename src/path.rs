@@ -42,6 +42,8 @@ pub enum Time {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceStep {
     Chain(usize),
+    /// A rack's return chain, `rc0`.
+    ReturnChain(usize),
     Device(usize),
     Pad(String),
 }
@@ -156,6 +158,18 @@ pub fn parse_list(text: &str) -> Result<Vec<Path>, PathError> {
     split_list(text).into_iter().map(parse).collect()
 }
 
+/// The first target of an object-path argument (`tool`'s `path` or
+/// `toPath`) that does not parse, trimmed, with why. The Live API tool's
+/// `path` is Live's own object path, which this grammar does not read.
+pub fn first_bad_target<'t>(tool: &str, key: &str, text: &'t str) -> Option<(&'t str, PathError)> {
+    if tool == crate::protocol::LIVE_API_TOOL || !matches!(key, "path" | "toPath") {
+        return None;
+    }
+    split_list(text)
+        .into_iter()
+        .find_map(|item| Some((item.trim(), parse(item).err()?)))
+}
+
 /// Splits on the commas that separate targets, not those inside `[...]`.
 pub fn split_list(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -230,8 +244,9 @@ fn after_track(text: &str, track: TrackRef, rest: &[&str]) -> Result<Path, PathE
         let inner = more
             .iter()
             .map(|seg| {
-                device_step(seg)
-                    .ok_or_else(|| err(text, format!("'{seg}' is not c<n>, d<n> or p<note>")))
+                device_step(seg).ok_or_else(|| {
+                    err(text, format!("'{seg}' is not c<n>, rc<n>, d<n> or p<note>"))
+                })
             })
             .collect::<Result<_, _>>()?;
         return Ok(Path::Device {
@@ -247,7 +262,9 @@ fn after_track(text: &str, track: TrackRef, rest: &[&str]) -> Result<Path, PathE
 }
 
 fn device_step(seg: &str) -> Option<DeviceStep> {
-    if let Some(n) = seg.strip_prefix('c') {
+    if let Some(n) = seg.strip_prefix("rc") {
+        number(n).map(DeviceStep::ReturnChain)
+    } else if let Some(n) = seg.strip_prefix('c') {
         number(n).map(DeviceStep::Chain)
     } else if let Some(n) = seg.strip_prefix('d') {
         number(n).map(DeviceStep::Device)
@@ -314,6 +331,7 @@ impl fmt::Display for DeviceStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DeviceStep::Chain(n) => write!(f, "c{n}"),
+            DeviceStep::ReturnChain(n) => write!(f, "rc{n}"),
             DeviceStep::Device(n) => write!(f, "d{n}"),
             DeviceStep::Pad(p) => write!(f, "p{p}"),
         }
@@ -365,6 +383,7 @@ mod tests {
             "t2/d0",
             "rt1/d0/c1/d2",
             "t0/d0/pC1",
+            "t1/d0/rc0",
             "mt/d3",
             "t+",
             "rt+",

@@ -391,3 +391,12 @@ fn a_deprecated_index_gets_its_own_path_example() {
     .unwrap();
     assert_snapshot!(warnings);
 }
+
+/// A 2.x path the server's grammar refuses is shown at the target inside
+/// the string, through a list; the Live API tool's own paths are not read.
+#[test]
+fn a_bad_object_path_is_shown_at_its_target() {
+    assert_snapshot!(problems_2x(
+        "name: p\nsteps:\n  - tool: ppal-create-clip\n    args: { path: \"t1/s\", notes: \"C3 1|1\" }\n  - tool: ppal-update-track\n    args: { path: \"t0, t9/x\", mute: true }\n  - tool: ppal-read-device\n    args: { path: t1/d0/rc0 }\n"
+    ));
+}

@@ -1034,3 +1034,18 @@ async fn a_name_that_cannot_be_rendered_fails_the_step_at_the_name() {
     assert_eq!(out.summary.calls, 0, "nothing is sent for or after it");
     assert_snapshot!(out.report);
 }
+
+/// A path rendered at run time that 2.x would refuse is not sent: the step
+/// fails at the argument that rendered it.
+#[tokio::test]
+async fn a_rendered_bad_path_fails_at_its_argument_before_sending() {
+    let out = Test::new(
+        "name: p\nvars: { slot: \"t1/s\" }\nsteps:\n  - id: c\n    tool: ppal-connect\n  - tool: ppal-create-clip\n    args:\n      path: \"{{ slot if steps.c else 1 }}\"\n      notes: \"C3 1|1\"\n",
+    )
+    .sim(|o| *o = pplay::sim::SimOptions::for_generation(pplay::sim::Generation::V2_3))
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1, "{}", out.report);
+    assert_eq!(out.summary.calls, 1, "only ppal-connect is sent");
+    assert_snapshot!(out.report);
+}

@@ -21,6 +21,9 @@ pub(super) fn validate(
     let (Some(t), Action::Call { tool, args: node }) = (cs.tool, &cs.step.action) else {
         return Ok(());
     };
+    if generation == Generation::V2 {
+        object_paths(cs, &t.name, node, args)?;
+    }
     if t.is_valid(args) {
         return Ok(());
     }
@@ -41,4 +44,31 @@ pub(super) fn validate(
         // A var no step sets again still holds what was given outside.
         &|name| var_sources.source(name),
     ))
+}
+
+/// A rendered 2.x `path` or `toPath` that the server's path grammar would
+/// refuse, shown at the argument that rendered it.
+fn object_paths(
+    cs: &CheckedStep<'_, '_>,
+    tool: &str,
+    node: &crate::yaml::Node,
+    args: &Json,
+) -> Result<(), Diagnostic> {
+    let Json::Object(m) = args else { return Ok(()) };
+    for (key, value) in m {
+        let Some(text) = value.as_str() else { continue };
+        let Some((target, e)) = crate::path::first_bad_target(tool, key, text) else {
+            continue;
+        };
+        let seg = [crate::catalog::PathSeg::Key(key.clone())];
+        let at = crate::args::locate(node, &seg, false).unwrap_or(cs.step.span);
+        return Err(crate::args::path_diagnostic(
+            &cs.step.file,
+            key,
+            target,
+            &e,
+            at,
+        ));
+    }
+    Ok(())
 }
