@@ -243,3 +243,31 @@ pub fn path_diagnostic(
     .label(at, format!("`{target}`"))
     .help("2.x names objects by position from 0: t0, rt0, mt, s1, t0/s1, t0[5|1], t0/d0, t+ for a new one; several are comma-separated")
 }
+
+/// The first entry of a colour list that is not `#RRGGBB`, for a parameter
+/// whose description (the catalog's word) says it takes `#RRGGBB` colours.
+/// A blank entry is allowed where the description says blank keeps one.
+/// The server takes any text here, so a misspelt colour reaches Live.
+pub fn bad_colour<'t>(param: &serde_json::Value, text: &'t str) -> Option<&'t str> {
+    let about = param.get("description")?.as_str()?;
+    if !about.contains("#RRGGBB") {
+        return None;
+    }
+    let blank_ok = about.contains("blank");
+    text.split(',').map(str::trim).find(|entry| {
+        let hex = entry.strip_prefix('#');
+        let good = hex.is_some_and(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        !(good || (blank_ok && entry.is_empty()))
+    })
+}
+
+/// A colour that is not `#RRGGBB`, at the entry.
+pub fn colour_diagnostic(file: &Arc<SourceFile>, key: &str, entry: &str, at: Span) -> Diagnostic {
+    Diagnostic::error(
+        "pplay::colour",
+        format!("`{key}` takes #RRGGBB colours, not `{entry}`"),
+    )
+    .in_file(file)
+    .label(at, "not #RRGGBB")
+    .help("write a colour as # and six hex digits, such as #FF0000 for red")
+}

@@ -301,6 +301,14 @@ pub fn check<'e, 's>(
     })
 }
 
+/// The span of `part` (a slice of the scalar `v`'s decoded `text`) in the
+/// file, where the source spells it out; else the whole value.
+fn within(file: &SourceFile, v: &Node, text: &str, part: &str) -> Span {
+    let start = part.as_ptr() as usize - text.as_ptr() as usize;
+    crate::migrate::scalar::source_range(file.text(), v, text, start..start + part.len())
+        .map_or(v.span, |r| Span::new(r.start, r.len()))
+}
+
 /// A rendered `timeoutMs`: an integer in the server's range, or why not.
 /// The one rule for a timeout known at check time and one rendered in a run.
 pub fn rendered_timeout(
@@ -1143,29 +1151,31 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
     }
 
-    /// 2.x's `path` and `toPath` written out in the playbook, read with the
-    /// path grammar the server uses, so a bad one (`t1/s`) is shown at its
-    /// target before anything is sent.
-    fn object_paths(&mut self, file: &Arc<SourceFile>, tool: &Tool, entries: &[(Key, Node)]) {
+    /// Strings the server takes as any text though they have a form: 2.x's
+    /// `path` and `toPath` (1.4 has none), read with the server's path grammar (`t1/s`), and
+    /// `#RRGGBB` colours (`red`), each shown at the bad entry.
+    fn formed_strings(&mut self, file: &Arc<SourceFile>, tool: &Tool, entries: &[(Key, Node)]) {
         for (k, v) in entries {
             let Value::Str(text) = &v.value else { continue };
             if has_template(v) {
                 continue;
             }
-            let Some((target, e)) = crate::path::first_bad_target(&tool.name, &k.name, text) else {
-                continue;
-            };
-            let start = target.as_ptr() as usize - text.as_ptr() as usize;
-            let at = crate::migrate::scalar::source_range(
-                file.text(),
-                v,
-                text,
-                start..start + target.len(),
-            )
-            .map_or(v.span, |r| Span::new(r.start, r.len()));
-            self.n
-                .diags
-                .push(args::path_diagnostic(file, &k.name, target, &e, at));
+            if let Some(entry) = tool.param(&k.name).and_then(|p| args::bad_colour(p, text)) {
+                let at = within(file, v, text, entry);
+                self.n
+                    .diags
+                    .push(args::colour_diagnostic(file, &k.name, entry, at));
+            }
+            let paths = self.catalog.generation() == Generation::V2;
+            if let Some((target, e)) = paths
+                .then(|| crate::path::first_bad_target(&tool.name, &k.name, text))
+                .flatten()
+            {
+                let at = within(file, v, text, target);
+                self.n
+                    .diags
+                    .push(args::path_diagnostic(file, &k.name, target, &e, at));
+            }
         }
     }
 
@@ -1187,9 +1197,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             let notes = crate::candidate::deprecation_notes(file, &tool.name, entries);
             self.n.diags.extend(notes);
         }
-        if self.catalog.generation() == Generation::V2 {
-            self.object_paths(file, tool, entries);
-        }
+        self.formed_strings(file, tool, entries);
         let generation = self.catalog.generation();
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();

@@ -400,3 +400,12 @@ fn a_bad_object_path_is_shown_at_its_target() {
         "name: p\nsteps:\n  - tool: ppal-create-clip\n    args: { path: \"t1/s\", notes: \"C3 1|1\" }\n  - tool: ppal-update-track\n    args: { path: \"t0, t9/x\", mute: true }\n  - tool: ppal-read-device\n    args: { path: t1/d0/rc0 }\n"
     ));
 }
+
+/// A colour that is not #RRGGBB (the catalog's own word for the form) is
+/// shown at the entry; a blank entry keeps a colour where 2.x says so.
+#[test]
+fn a_colour_that_is_not_rrggbb_is_shown_at_its_entry() {
+    assert_snapshot!(problems_2x(
+        "name: c\nsteps:\n  - tool: ppal-create-track\n    args: { name: A, color: red }\n  - tool: ppal-update-track\n    args: { path: \"t0,t1,t2\", color: \"#FF0000,,#00FF0\" }\n"
+    ));
+}
