@@ -282,6 +282,10 @@ pub fn check<'e, 's>(
     let (step_count, planned_calls, diags) = (c.index, c.planned, c.n.diags);
     let mut readers = c.n.readers;
     readers.seal();
+    let mut diags = diags;
+    if catalog.generation() == Generation::V2 {
+        diags.extend(written_for_1_4(pb, &diags));
+    }
     let diags = crate::diagnostic::in_file_order(diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
@@ -299,6 +303,38 @@ pub fn check<'e, 's>(
         readers,
         var_sources,
     })
+}
+
+/// One warning for a playbook written for 1.4 checked against 2.x: its old
+/// arguments still work (each has its own warning), but what 2.x no longer
+/// returns reads as nothing, so the first capture of `result.trackIndex`
+/// fails the run. Shown at the first such read in the playbook's own file;
+/// `migrate` is asked only when an old argument is there.
+fn written_for_1_4(pb: &Playbook, diags: &[Diagnostic]) -> Option<Diagnostic> {
+    if !diags.iter().any(|d| d.code == "pplay::deprecated-arg") {
+        return None;
+    }
+    let migrated = crate::migrate::migrate(std::slice::from_ref(pb));
+    let changes: usize = migrated.iter().map(|m| m.edits.len()).sum();
+    let main = migrated.iter().find(|m| m.path == pb.file.path)?;
+    let read = main
+        .edits
+        .ranges()
+        .find(|r| main.original[..r.start].ends_with("result."))?;
+    let at = Span::new(read.start, read.len());
+    Some(
+        Diagnostic::warning(
+            "pplay::written-for-1.4",
+            "this playbook is written for Producer Pal 1.4: it reads result fields 2.x no longer returns (a capture of them gets nothing)",
+        )
+        .in_file(&pb.file)
+        .label(at, "2.x does not return this")
+        .help(format!(
+            "`pplay migrate {}` rewrites it for 2.x ({changes} change{}); `--diff` shows them first",
+            pb.file.name(),
+            if changes == 1 { "" } else { "s" }
+        )),
+    )
 }
 
 /// The span of `part` (a slice of the scalar `v`'s decoded `text`) in the

@@ -409,3 +409,23 @@ fn a_colour_that_is_not_rrggbb_is_shown_at_its_entry() {
         "name: c\nsteps:\n  - tool: ppal-create-track\n    args: { name: A, color: red }\n  - tool: ppal-update-track\n    args: { path: \"t0,t1,t2\", color: \"#FF0000,,#00FF0\" }\n"
     ));
 }
+
+/// A 1.4 playbook checked against 2.x is told it is written for 1.4, at the
+/// first result field 2.x no longer returns, and pointed at `pplay migrate`.
+#[test]
+fn a_1_4_playbook_on_2x_is_pointed_at_migrate() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let (_, warnings) = Test::new(
+        "name: k\nsteps:\n  - id: kick\n    tool: ppal-create-track\n    args: { name: Kick }\n    capture: { kick: result.trackIndex }\n  - tool: ppal-create-clip\n    args: { slot: \"{{ kick }}/0\", notes: \"C1 1|1\" }\n",
+
+    )
+    .check_against(&catalog)
+    .unwrap();
+    assert!(warnings.contains("pplay::written-for-1.4"), "{warnings}");
+    insta::assert_snapshot!(
+        warnings[warnings.find("pplay::written-for-1.4").unwrap()..]
+            .split("\npplay::")
+            .next()
+            .unwrap()
+    );
+}
