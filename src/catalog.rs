@@ -227,17 +227,28 @@ impl Release {
             Release::V2_3_0 => {
                 let mut doc = parse(PINNED_2_3_0);
                 if live_api {
-                    let extra = parse(LIVE_API_TOOL_2_3_0);
-                    if let (Some(tools), Some(more)) = (
-                        doc.get_mut("tools").and_then(Value::as_array_mut),
-                        extra.get("tools").and_then(Value::as_array),
-                    ) {
-                        tools.extend(more.iter().cloned());
-                    }
+                    add_live_api_tool(&mut doc);
                 }
                 doc
             }
         }
+    }
+}
+
+/// Lists 2.x's opt-in Live API tool last in a `{"tools": [...]}` document,
+/// as 2.x does when the request profile turns it on; a document that lists
+/// it already is left as it is.
+pub fn add_live_api_tool(doc: &mut Value) {
+    let extra: Value =
+        serde_json::from_str(LIVE_API_TOOL_2_3_0).expect("the pinned catalogs are JSON");
+    let Some(tools) = doc.get_mut("tools").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let listed = tools
+        .iter()
+        .any(|t| t.get("name").and_then(Value::as_str) == Some(crate::protocol::LIVE_API_TOOL));
+    if let (false, Some(more)) = (listed, extra.get("tools").and_then(Value::as_array)) {
+        tools.extend(more.iter().cloned());
     }
 }
 

@@ -941,7 +941,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 }
             }
             None => {
-                let help = if tool.value == crate::protocol::LIVE_API_TOOL {
+                let live_api = tool.value == crate::protocol::LIVE_API_TOOL;
+                let help = if live_api && self.catalog.generation() == Generation::V1 {
+                    "Producer Pal 1.4 has no `ppal-live-api`: its Live API tool is `ppal-raw-live-api`, always listed".to_owned()
+                } else if live_api {
                     "the Live API tool is listed only when the request profile turns it on: add `producerPal: { liveApi: true }` to the playbook (or pass --live-api)".to_owned()
                 } else {
                     did_you_mean(&tool.value, self.catalog.names())

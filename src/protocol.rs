@@ -14,6 +14,9 @@ use crate::hidden_params::{HiddenParam, HiddenParams};
 /// The tool 2.x lists only when the request profile turns the Live API on.
 pub const LIVE_API_TOOL: &str = "ppal-live-api";
 
+/// The request header that turns 2.x's Live API tool on (`true`).
+pub const LIVE_API_HEADER: &str = "x-producer-pal-live-api";
+
 /// The default Producer Pal address.
 pub const DEFAULT_URL: &str = "http://localhost:3350";
 
@@ -186,7 +189,7 @@ impl Profile {
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         if let Some(v) = self.live_api {
-            out.push(("x-producer-pal-live-api", v.to_string()));
+            out.push((LIVE_API_HEADER, v.to_string()));
         }
         if let Some(n) = self.notation {
             out.push(("x-producer-pal-notation", n.as_str().to_owned()));

@@ -1448,3 +1448,63 @@ fn a_step_name_out_of_fuel_is_a_located_failure() {
         .stdout_has("1 step, 0 calls")
         .run();
 }
+
+/// A playbook with the Live API tool, for the Live API switch.
+const LIVE_API: &str = "name: l\nsteps:\n  - tool: ppal-live-api\n    args: { path: live_set, operations: [{ type: get, property: tempo }] }\n";
+
+/// The pinned 2.3 catalog with the Live API on lists its tool, as the
+/// server would; `--live-api` before the file does not take the file as
+/// its value.
+#[test]
+fn check_with_the_live_api_on_knows_its_tool() {
+    Test::new()
+        .args(["check", "--tools", PINNED_2_3, "--live-api=true"])
+        .playbook("l.yaml", LIVE_API)
+        .stdout_has("l.yaml: 1 step, no problems")
+        .run();
+    Test::new()
+        .args(["check", "--tools", PINNED_2_3, "--live-api"])
+        .playbook("l.yaml", LIVE_API)
+        .stdout_has("l.yaml: 1 step, no problems")
+        .run();
+    Test::new()
+        .args(["check", "--tools", PINNED_2_3])
+        .playbook("l.yaml", LIVE_API)
+        .status(2)
+        .stderr_has("listed only when the request profile turns it on")
+        .run();
+    Test::new()
+        .args(["check", "--tools", PINNED])
+        .playbook(
+            "l.yaml",
+            &LIVE_API.replace("name: l\n", "name: l\nproducerPal: { liveApi: true }\n"),
+        )
+        .status(2)
+        .stderr_has("Producer Pal 1.4 has no `ppal-live-api`")
+        .stderr_lacks("add `producerPal")
+        .run();
+}
+
+/// Every argument and option a command takes is described in its help;
+/// `check` does not offer `run`'s call options.
+#[test]
+fn help_describes_every_argument() {
+    Test::new()
+        .args(["run", "--help"])
+        .stdout_has("The playbook to run")
+        .run();
+    Test::new()
+        .args(["check", "--help"])
+        .stdout_has("The playbooks to check")
+        .stdout_lacks("--verbose")
+        .run();
+    Test::new()
+        .args(["describe", "--help"])
+        .stdout_has("The tool's name")
+        .run();
+    Test::new()
+        .args(["call", "--help"])
+        .stdout_has("How long Producer Pal may take")
+        .stdout_has("How the result is written")
+        .run();
+}

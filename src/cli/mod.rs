@@ -60,14 +60,15 @@ pub struct Source {
 /// `producerPal:` setting of the same name.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ProfileArgs {
-    /// Ask for the Live API tool (`ppal-live-api`)
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", global = true)]
+    /// Ask for the Live API tool (`ppal-live-api`); `--live-api=false` to
+    /// turn it off
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", global = true)]
     pub live_api: Option<bool>,
     /// How notes are written
     #[arg(long, value_enum, global = true)]
     pub notation: Option<Notation>,
-    /// Ask for the smaller catalog
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", global = true)]
+    /// Ask for the smaller catalog; `--small-model-mode=false` to turn it off
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", global = true)]
     pub small_model_mode: Option<bool>,
     /// Tools to hide, comma-separated
     #[arg(long, value_name = "TOOLS", value_delimiter = ',', global = true)]
@@ -85,18 +86,34 @@ impl ProfileArgs {
     }
 }
 
-/// Output settings shared by the commands that report.
+/// How the commands that report print: `check`'s settings, which `run`
+/// extends with [`Output`].
 #[derive(Debug, Clone, Args)]
-pub struct Output {
+pub struct Shown {
     /// When to colour the output (NO_COLOR and CLICOLOR_FORCE are honoured)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
     /// Print failures and the summary only
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// `run`'s output settings: [`Shown`], and how much of each call to show
+/// (which `check`, sending no call, has no use for).
+#[derive(Debug, Clone, Args)]
+pub struct Output {
+    #[command(flatten)]
+    pub shown: Shown,
     /// -v: show request bodies and results; -vv: HTTP detail too
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
     pub verbose: u8,
+}
+
+impl std::ops::Deref for Output {
+    type Target = Shown;
+    fn deref(&self) -> &Shown {
+        &self.shown
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -178,6 +195,7 @@ pub struct SimArgs {
 /// `pplay run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The playbook to run
     pub file: PathBuf,
     #[command(flatten)]
     pub source: Source,
@@ -215,6 +233,7 @@ pub enum Command {
     Run(RunArgs),
     /// Check playbooks against the tool catalog without sending any call
     Check {
+        /// The playbooks to check
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -225,7 +244,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        output: Output,
+        output: Shown,
     },
     /// Serve the Producer Pal simulator
     Sim(SimArgs),
@@ -239,20 +258,26 @@ pub enum Command {
     },
     /// Show one tool's parameters
     Describe {
+        /// The tool's name, as `pplay tools` lists it (e.g. ppal-create-clip)
         tool: String,
         #[command(flatten)]
         source: Source,
     },
     /// Call one tool, after checking the args against its schema
     Call {
+        /// The tool's name, as `pplay tools` lists it
         tool: String,
         /// The args as a JSON object, or `-` to read them from stdin
         #[arg(default_value = "{}")]
         args: String,
         #[command(flatten)]
         source: Source,
+        /// How long Producer Pal may take, in milliseconds (its own limit
+        /// applies: up to 60000 on 1.4, 55000 on 2.x)
         #[arg(long, value_name = "N")]
         timeout_ms: Option<u64>,
+        /// How the result is written: json (parsed, warnings apart) or
+        /// compact (Producer Pal's terse text)
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },

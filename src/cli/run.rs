@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 
 use super::failure::{Failure, print_diagnostics};
 use super::journal::{self, Earlier};
-use super::{Output, RunArgs, Source, VarArgs, catalog, url};
+use super::{Output, RunArgs, Shown, Source, VarArgs, catalog, url};
 use crate::catalog::Catalog;
 use crate::check::{self, CheckOptions, Loaded};
 use crate::diagnostic::Diagnostic;
@@ -63,7 +63,7 @@ pub async fn check(
     source: Source,
     vars: VarArgs,
     json: bool,
-    output: Output,
+    output: Shown,
 ) -> Result<i32, Failure> {
     let opts = match check_options(&vars) {
         Ok(o) => o,
@@ -100,7 +100,8 @@ pub async fn check(
             Some(at) => at,
             None => {
                 let connect = || url::client(&source, &url, profile);
-                let c = catalog::load_for_check(source.tools.as_deref(), connect).await?;
+                let live_api = url::profile(&source, profile).live_api == Some(true);
+                let c = catalog::load_for_check(source.tools.as_deref(), live_api, connect).await?;
                 catalogs.push((key, c));
                 catalogs.len() - 1
             }
@@ -228,7 +229,8 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
     let catalog = if dry_run {
-        catalog::load_for_check(tools_file, || &client).await?
+        let live_api = url::profile(&source, pb.producer_pal.as_ref().map(|p| &p.value)).live_api;
+        catalog::load_for_check(tools_file, live_api == Some(true), || &client).await?
     } else {
         catalog::load(tools_file, &client).await?
     };
