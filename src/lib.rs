@@ -79,6 +79,7 @@ pub mod journal;
 pub mod loops;
 pub mod memory;
 pub mod migrate;
+pub mod notation;
 pub mod path;
 pub mod playbook;
 pub mod protocol;
