@@ -34,7 +34,7 @@ fn compare(row: &Value, key: &str, generation: Generation) -> Option<String> {
             }
             for (i, (n, w)) in got.notes.iter().zip(&want).enumerate() {
                 let f = |k: &str| w[k].as_f64().unwrap_or(f64::NAN);
-                let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
                 let same = close(f64::from(n.pitch), f("pitch"))
                     && close(n.start, f("start_beats"))
                     && close(n.duration, f("duration"))
@@ -115,4 +115,114 @@ fn pinned_rows_match_producer_pal() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/notation/pinned.jsonl");
     let text = std::fs::read_to_string(path).expect("the pinned rows");
     assert_all("pinned rows", &text);
+}
+
+mod round_trip {
+    use pplay::notation::{self, Meter, Note};
+    use pplay::protocol::Generation;
+    use proptest::prelude::*;
+
+    fn meter() -> impl Strategy<Value = Meter> {
+        prop::sample::select(vec![
+            (4, 4),
+            (3, 4),
+            (6, 8),
+            (5, 4),
+            (7, 8),
+            (12, 8),
+            (2, 2),
+        ])
+        .prop_map(|(numerator, denominator)| Meter {
+            numerator,
+            denominator,
+        })
+    }
+
+    /// Notes on a grid of 48ths of a quarter (straight, dotted, triplet),
+    /// with lengths a notes string can spell.
+    fn note() -> impl Strategy<Value = Note> {
+        let durations = vec![
+            0.25,
+            0.5,
+            1.0,
+            1.5,
+            2.0,
+            4.0,
+            0.75,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            1.0 / 6.0,
+            3.0,
+        ];
+        (
+            0u8..=127,
+            0u32..(48 * 16),
+            prop::sample::select(durations),
+            1u8..=127,
+            0u8..=20,
+            prop::sample::select(vec![1.0, 0.5, 0.25, 0.8]),
+        )
+            .prop_map(|(pitch, tick, duration, velocity, dev, probability)| Note {
+                pitch,
+                start: f64::from(tick) / 12.0,
+                duration,
+                velocity,
+                velocity_deviation: dev.min(127 - velocity),
+                probability,
+            })
+    }
+
+    fn same(a: &[Note], b: &[Note]) -> bool {
+        let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                x.pitch == y.pitch
+                    && close(x.start, y.start)
+                    && close(x.duration, y.duration)
+                    && x.velocity == y.velocity
+                    && x.velocity_deviation == y.velocity_deviation
+                    && close(x.probability, y.probability)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn reading_the_format_gives_the_notes_back(
+            notes in prop::collection::vec(note(), 0..24),
+            meter in meter(),
+            v1 in any::<bool>(),
+        ) {
+            let generation = if v1 { Generation::V1 } else { Generation::V2 };
+            let text = notation::format(&notes, generation, meter);
+            let back = notation::interpret(&text, generation, meter);
+            prop_assert!(back.is_ok(), "{text:?}: {back:?}");
+            let back = back.unwrap();
+            prop_assert!(same(&notes, &back.notes), "{text:?}\n{notes:?}\n{:?}", back.notes);
+        }
+    }
+
+    #[test]
+    fn two_x_writes_dotted_and_triplet_note_values() {
+        let note = |duration| Note {
+            pitch: 60,
+            start: 0.0,
+            duration,
+            velocity: 100,
+            velocity_deviation: 0,
+            probability: 1.0,
+        };
+        let m = Meter::default();
+        assert_eq!(
+            notation::format(&[note(1.5)], Generation::V2, m),
+            "n/4d C3 1|1"
+        );
+        assert_eq!(
+            notation::format(&[note(1.0 / 3.0)], Generation::V2, m),
+            "n/8t C3 1|1"
+        );
+        assert_eq!(
+            notation::format(&[note(0.25)], Generation::V1, m),
+            "t0.25 C3 1|1"
+        );
+    }
 }

@@ -46,7 +46,8 @@ pub struct Pitch {
 /// One `bar|beat` of a time element, with its repeat if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Position {
-    pub bar: i64,
+    /// 1-based; a float because Producer Pal reads any length of digits.
+    pub bar: f64,
     /// 1-based beat in musical beats (a 2.x note-value offset included).
     pub beat: Length,
     pub repeat: Option<Repeat>,

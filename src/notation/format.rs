@@ -127,25 +127,25 @@ fn duration(ableton: f64, generation: Generation, meter: Meter) -> String {
         }
         Generation::V2 => {
             let whole = ableton / 4.0;
-            let plain = |w: f64| {
+            // A note value with a power-of-two denominator, `num/den`.
+            let value = |w: f64, one: bool| {
                 (0..=8).map(|k| 2f64.powi(k)).find_map(|den| {
-                    let num = w * den;
-                    ((num - num.round()).abs() < 1e-12 && num.round() >= 1.0).then(|| {
-                        match num.round() as u64 {
-                            1 => format!("/{den}"),
-                            n => format!("{n}/{den}"),
-                        }
+                    let num = (w * den).round();
+                    let exact = (w * den - num).abs() < 1e-12 && num >= 1.0;
+                    (exact && (!one || num == 1.0)).then(|| match num as u64 {
+                        1 => format!("/{den}"),
+                        n => format!("{n}/{den}"),
                     })
                 })
             };
-            if let Some(f) = plain(whole) {
-                return format!("n{f}");
-            }
-            if let Some(f) = plain(whole / 1.5) {
-                return format!("n{f}d");
-            }
-            if let Some(f) = plain(whole * 1.5) {
-                return format!("n{f}t");
+            // Plain, dotted and triplet values of one first (n/4d rather
+            // than n3/8), then any numerator.
+            for one in [true, false] {
+                for (factor, suffix) in [(1.0, ""), (1.5, "d"), (2.0 / 3.0, "t")] {
+                    if let Some(f) = value(whole / factor, one) {
+                        return format!("n{f}{suffix}");
+                    }
+                }
             }
             match small_fraction(whole) {
                 Some(f) => format!("n{f}"),

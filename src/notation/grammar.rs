@@ -73,14 +73,7 @@ fn uint(i: &mut &str) -> R<f64> {
 /// `-?[0-9]+`
 fn sint(i: &mut &str) -> R<f64> {
     (opt('-'), digits1)
-        .take()
-        .map(|t: &str| {
-            if t.starts_with('-') {
-                -num(&t[1..])
-            } else {
-                num(t)
-            }
-        })
+        .map(|(sign, d)| if sign.is_some() { -num(d) } else { num(d) })
         .parse_next(i)
 }
 
@@ -188,11 +181,7 @@ fn time1(i: &mut &str) -> R<Vec<Position>> {
 
 fn positions(bar: f64, specs: Vec<(Length, Option<Repeat>)>) -> Vec<Position> {
     (specs.into_iter())
-        .map(|(beat, repeat)| Position {
-            bar: bar as i64,
-            beat,
-            repeat,
-        })
+        .map(|(beat, repeat)| Position { bar, beat, repeat })
         .collect()
 }
 
@@ -350,7 +339,7 @@ fn sign(i: &mut &str) -> R<f64> {
 
 fn beat2(i: &mut &str) -> R<Length> {
     alt((
-        (int1, sign, 'n', fraction2).map(|(b, s, _, f)| Length {
+        (decimal1, sign, 'n', fraction2).map(|(b, s, _, f)| Length {
             bars: 0.0,
             beats: b,
             whole: s * f,
@@ -544,23 +533,14 @@ fn item(i: &mut &str) -> R<Item> {
 
 fn bracket(i: &mut &str) -> R<Bracket> {
     ('[', space0).parse_next(i)?;
-    let mut out = bracket_of(item.parse_next(i)?);
+    let mut items = vec![item.parse_next(i)?];
     loop {
         let start = *i;
         if space1.parse_next(i).is_err() {
             break;
         }
         match item.parse_next(i) {
-            Ok(next) => {
-                if !push(&mut out, next) {
-                    return throw(
-                        i,
-                        "a pattern bracket holds one parameter kind (pitch, velocity, duration, \
-                         or probability), not a mix"
-                            .into(),
-                    );
-                }
-            }
+            Ok(next) => items.push(next),
             Err(Fail::Backtrack) => {
                 *i = start;
                 break;
@@ -569,6 +549,20 @@ fn bracket(i: &mut &str) -> R<Bracket> {
         }
     }
     (space0, ']').parse_next(i)?;
+    // The kinds are checked once the bracket is read, as Producer Pal's
+    // action does: a bracket that does not close is a syntax error first.
+    let mut items = items.into_iter();
+    let mut out = bracket_of(items.next().ok_or(Fail::Backtrack)?);
+    for next in items {
+        if !push(&mut out, next) {
+            return throw(
+                i,
+                "a pattern bracket holds one parameter kind (pitch, velocity, duration, or \
+                 probability), not a mix"
+                    .into(),
+            );
+        }
+    }
     Ok(out)
 }
 

@@ -144,13 +144,14 @@ impl Walk<'_> {
             }
             ElementKind::Velocity(v) => {
                 let (lo, hi) = match *v {
-                    Velocity::Single(x) => (x, x),
-                    Velocity::Range(a, b) => (a, b),
+                    Velocity::Single(x) => {
+                        let x = self.clamp_velocity(x, &span);
+                        (x, x)
+                    }
+                    Velocity::Range(a, b) => {
+                        (self.clamp_velocity(a, &span), self.clamp_velocity(b, &span))
+                    }
                 };
-                let (lo, hi) = (
-                    self.clamp_velocity(lo, &span),
-                    self.clamp_velocity(hi, &span),
-                );
                 self.set(|s| {
                     s.velocity = lo;
                     s.deviation = hi - lo;
@@ -247,7 +248,7 @@ impl Walk<'_> {
     ) -> Result<(), NotationError> {
         if self.held.is_empty() && self.pitch_streams.is_empty() {
             let first = &positions[0];
-            let at = format!("{}|{}", first.bar, js(self.meter.musical(first.beat)));
+            let at = format!("{}|{}", js(first.bar), js(self.meter.musical(first.beat)));
             self.warn(
                 format!("Time position {at} has no pitches"),
                 Some(span.clone()),
@@ -272,7 +273,7 @@ impl Walk<'_> {
         self.changed_after_pitch = false;
         let bar_beats = self.meter.beats_per_bar();
         for p in positions {
-            let mut at = (p.bar as f64 - 1.0) * bar_beats + self.meter.musical(p.beat) - 1.0;
+            let mut at = (p.bar - 1.0) * bar_beats + self.meter.musical(p.beat) - 1.0;
             let Some(repeat) = &p.repeat else {
                 self.emit(at);
                 continue;
