@@ -31,6 +31,7 @@ pub fn format(notes: &[Note], generation: Generation, meter: Meter) -> String {
         probability: 1.0,
     };
     let mut out: Vec<String> = Vec::new();
+    let mut held: Option<(Vec<u8>, Written)> = None;
     let mut i = 0;
     while i < notes.len() {
         let first = &notes[i];
@@ -59,8 +60,14 @@ pub fn format(notes: &[Note], generation: Generation, meter: Meter) -> String {
         state = wanted;
         let mut j = i;
         while j < notes.len() && notes[j].start == first.start && same_state(&notes[j], &wanted) {
-            out.push(pitch::name(notes[j].pitch));
             j += 1;
+        }
+        // The same chord again needs only its position: a chord sounds at
+        // every later position until a new pitch.
+        let chord: Vec<u8> = notes[i..j].iter().map(|n| n.pitch).collect();
+        if held.as_ref() != Some(&(chord.clone(), wanted)) {
+            out.extend(chord.iter().map(|&p| pitch::name(p)));
+            held = Some((chord, wanted));
         }
         out.push(position(first.start, generation, meter));
         i = j;
