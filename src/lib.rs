@@ -80,6 +80,7 @@ pub mod loops;
 pub mod memory;
 pub mod migrate;
 pub mod notation;
+pub mod notes_arg;
 pub mod path;
 pub mod playbook;
 pub mod protocol;

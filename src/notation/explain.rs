@@ -33,12 +33,13 @@ fn syntax(error: &NotationError, token: &str) -> String {
             ),
         };
     }
+    let zero = token.starts_with('0') || token.contains("|0") || token.contains(",0");
     match first {
+        _ if zero && first.is_some_and(|c| c.is_ascii_digit()) => beats_from_one(),
         Some('t') if v2 => t_duration(),
         Some('n') if !v2 => "`n…` durations are 2.x notation; Producer Pal 1.4 writes a \
                               duration in beats: t1, t/2, t3/4"
             .into(),
-        Some('0') => beats_from_one(),
         Some(c) if c.is_ascii_lowercase() && !v2 && ('a'..='g').contains(&c) => {
             "Producer Pal 1.4 reads pitch letters in upper case only: C3, not c3".into()
         }

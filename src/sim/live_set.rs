@@ -540,8 +540,3 @@ pub(super) fn valid_meter(ts: &str) -> bool {
         a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b.is_power_of_two())
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
