@@ -270,6 +270,9 @@ pub fn check<'e, 's>(
         reassigned: HashSet::new(),
         sure: true,
         never: false,
+        barbeat: (pb.producer_pal.as_ref())
+            .and_then(|p| p.value.notation)
+            .is_none_or(|n| n == crate::protocol::Notation::Barbeat),
     };
     if let Some(t) = &pb.defaults.timeout_ms {
         c.timeout_in_range(&pb.file, t);
@@ -696,6 +699,8 @@ impl<'e: 's, 's> Names<'e, 's> {
 
 struct Checker<'e, 's, 'v> {
     n: Names<'e, 's>,
+    /// `notes` are bar|beat strings (the profile asks for no other notation).
+    barbeat: bool,
     catalog: &'s Catalog,
     max_iterations: usize,
     index: usize,
@@ -1238,6 +1243,10 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
         self.formed_strings(file, tool, entries);
         let generation = self.catalog.generation();
+        if self.barbeat {
+            let notes = crate::notes_arg::check(file, &tool.name, entries, generation);
+            self.n.diags.extend(notes);
+        }
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();
         let mut known = KnownArgs::default();

@@ -82,6 +82,8 @@ pub mod journal;
 pub mod loops;
 pub mod memory;
 pub mod migrate;
+pub mod notation;
+pub mod notes_arg;
 pub mod path;
 pub mod playbook;
 pub mod protocol;

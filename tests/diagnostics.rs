@@ -429,3 +429,39 @@ fn a_1_4_playbook_on_2x_is_pointed_at_migrate() {
             .unwrap()
     );
 }
+#[test]
+fn a_bad_notes_string_is_refused_at_its_token() {
+    // 1.4: the pinned catalog. The label sits on `H2` inside the quotes.
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args:\n      slot: \"0/0\"\n      notes: \"C1 1|1 H2 1|2\"\n"
+    ));
+}
+
+#[test]
+fn notes_in_a_two_x_catalog_use_two_x_notation() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let t = Test::new(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args:\n      path: t0/s0\n      notes: t/4 C3 1|1\n  - tool: ppal-create-clip\n    args:\n      path: t0/s1\n      notes: 'v200 C3 1|1'\n",
+    );
+    let out = t
+        .check_against(&catalog)
+        .expect_err("t/4 is a 1.4 duration");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn a_two_x_warning_is_located_and_the_playbook_passes() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let t = Test::new(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args:\n      path: t0/s1\n      notes: 'v200 C3 1|1'\n",
+    );
+    let (_, warnings) = t.check_against(&catalog).expect("a warning only");
+    assert_snapshot!(warnings);
+}
+
+#[test]
+fn a_notes_error_is_found_through_escapes_and_block_scalars() {
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args:\n      slot: \"0/0\"\n      notes: \"C1 1|1\\tD1 1|2 Cb3 1|3\"\n  - tool: ppal-create-clip\n    args:\n      slot: \"0/1\"\n      notes: |\n        C1 1|1,2,3,4\n        D1 1|0\n"
+    ));
+}

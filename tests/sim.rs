@@ -420,3 +420,50 @@ async fn serves_another_catalog() {
     );
     assert_eq!(b["isError"], json!(false));
 }
+
+/// 1.4 reads notes as Producer Pal 1.4.6 does: repeats and bar copies count,
+/// read-clip answers them in 1.4 notation, and a bad string is its tool error.
+#[tokio::test]
+async fn notes_are_interpreted_as_producer_pal_1_4_does() {
+    let s = start(|_| {}).await;
+    post(
+        &s,
+        "/api/tools/ppal-create-track?format=json",
+        r#"{"name": "Drums"}"#,
+    )
+    .await;
+    let (_, c) = post(
+        &s,
+        "/api/tools/ppal-create-clip?format=json",
+        r#"{"slot": "0/0", "notes": "t0.5 C1 1|1x4@1 D1 1|2 @2=1", "timeSignature": "4/4"}"#,
+    )
+    .await;
+    assert_eq!(c["result"]["noteCount"], json!(10));
+    let (_, r) = post(
+        &s,
+        "/api/tools/ppal-read-clip?format=json",
+        r#"{"slot": "0/0", "include": ["notes"]}"#,
+    )
+    .await;
+    assert_eq!(
+        r["result"]["notes"],
+        json!("t0.5 C1 1|1 1|2 1|3 1|4 D1 1|2 C1 2|1 2|2 2|3 2|4 D1 2|2")
+    );
+    let (st, e) = post(
+        &s,
+        "/api/tools/ppal-create-clip?format=json",
+        r#"{"slot": "0/1", "notes": "C1 1|1 H2 1|2"}"#,
+    )
+    .await;
+    assert_eq!(
+        (st, e),
+        (
+            200,
+            json!({"isError": true, "result": "Error executing tool 'ppal-create-clip': bar|beat syntax error at position 7 (line 1, column 8): Expected bar copy operation, time position, probability value, velocity value, duration value but \"H\" found"})
+        )
+    );
+    assert!(
+        s.live_set().tracks[0].slots[1].is_none(),
+        "a refused clip is not made"
+    );
+}

@@ -899,3 +899,46 @@ async fn create_scene_appends_at_s_plus() {
     let (_, read) = call(&s, "ppal-read-scene", json!({"path": "s+"})).await;
     assert_eq!(read["isError"], json!(true), "{read}");
 }
+/// 2.3 reads notes as Producer Pal 2.3 does: its warnings come back with the
+/// result, read-clip writes 2.x notation, and a 1.4 duration is its error.
+#[tokio::test]
+async fn notes_are_interpreted_as_producer_pal_2_3_does() {
+    let s = start(|_| {}).await;
+    ok(&s, "ppal-create-track", json!({})).await;
+    let body = json!({"path": "t0/s0", "notes": "v200 n/8 [C3 E3 G3] 1|1x3@n/8 G9 1|4", "timeSignature": "6/8"});
+    let (st, b) = call(&s, "ppal-create-clip", body).await;
+    assert_eq!(
+        (st, b["result"]["noteCount"].clone()),
+        (200, json!(3)),
+        "{b}"
+    );
+    assert_eq!(
+        b["warnings"],
+        json!([
+            "velocity 200 outside valid range 0-127; clamped to 127",
+            "MIDI pitch 139 outside valid range 0-127; note skipped",
+            "Time position 1|4 has no pitches"
+        ])
+    );
+    let read = ok(
+        &s,
+        "ppal-read-clip",
+        json!({"path": "t0/s0", "include": ["notes"]}),
+    )
+    .await;
+    assert_eq!(read["notes"], json!("v127 n/8 C3 1|1 E3 1|2 G3 1|3"));
+    let (st, e) = call(
+        &s,
+        "ppal-create-clip",
+        json!({"path": "t0/s1", "notes": "t/4 C3 1|1"}),
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!(e["isError"], json!(true));
+    assert_eq!(
+        e["result"],
+        json!(
+            "Error: bar|beat syntax error at position 0 (line 1, column 1): Expected bar copy operation, time position, pattern bracket, probability value, velocity value but \"t\" found"
+        )
+    );
+}

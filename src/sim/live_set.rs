@@ -10,6 +10,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::notation::{self, Meter, Note};
+use crate::protocol::Generation;
+
 /// What a simulated tool call produced: a result and its warnings, or the
 /// error text Producer Pal would answer with `isError: true`.
 pub type ToolResult = Result<(Value, Vec<String>), String>;
@@ -41,7 +44,10 @@ pub struct Clip {
     pub color: Option<String>,
     pub length: String,
     pub looping: bool,
-    pub notes: String,
+    /// The notes as Producer Pal would have sent them to Live.
+    pub notes: Vec<Note>,
+    /// The meter the notes were read in (read-clip writes them back in it).
+    pub meter: Meter,
     pub note_count: usize,
     pub audio: bool,
     /// Arrangement position (bar|beat); `None` for a session clip.
@@ -222,25 +228,22 @@ impl Default for LiveSet {
     }
 }
 
-/// Counts the notes in bar|beat notation: pitches name the notes that each
-/// following `bar|beat` time plays.
-pub fn count_notes(notation: &str) -> usize {
-    let mut pitches = 0usize;
-    let mut count = 0usize;
-    let mut after_time = false;
-    for tok in notation.split_whitespace() {
-        if tok.contains('|') {
-            count += pitches * tok.split(',').count().max(1);
-            after_time = true;
-        } else if is_pitch(tok) {
-            if after_time {
-                pitches = 0;
-                after_time = false;
-            }
-            pitches += 1;
-        }
-    }
-    count
+/// A call's notes string read as the simulated generation's Producer Pal
+/// reads it, in the call's `timeSignature` or else the song's: the notes,
+/// the meter, and Producer Pal's warnings; a refusal is its bare message.
+pub fn read_notes(
+    text: &str,
+    args: &Map<String, Value>,
+    song_meter: &str,
+    generation: Generation,
+) -> Result<(Vec<Note>, Meter, Vec<String>), String> {
+    let meter = match args.get("timeSignature").and_then(Value::as_str) {
+        Some(ts) => Meter::parse(ts)?,
+        None => Meter::parse(song_meter).unwrap_or_default(),
+    };
+    let read = notation::interpret(text, generation, meter).map_err(|e| e.message)?;
+    let warnings = read.warnings.into_iter().map(|w| w.message).collect();
+    Ok((read.notes, meter, warnings))
 }
 
 pub(super) fn is_pitch(tok: &str) -> bool {
@@ -536,17 +539,4 @@ pub(super) fn valid_meter(ts: &str) -> bool {
     ts.split_once('/').is_some_and(|(a, b)| {
         a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b.is_power_of_two())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_notes_in_bar_beat_notation() {
-        assert_eq!(count_notes("C1 1|1 1|2 1|3 1|4"), 4);
-        assert_eq!(count_notes("C3 E3 G3 1|1 D3 F3 A3 2|1"), 6);
-        assert_eq!(count_notes("v100 t0.5 F#2 1|1,2,3"), 3);
-        assert_eq!(count_notes(""), 0);
-    }
 }

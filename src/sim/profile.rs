@@ -8,7 +8,7 @@
 //!   each tool's description cut to its first sentence and no parameter
 //!   descriptions. Calls are still validated against the full schema.
 //! - `x-producer-pal-notation: barbeat|midi-json|stark` says how `notes`
-//!   are written; the simulator counts notes accordingly.
+//!   are written; the simulator reads notes accordingly.
 //!
 //! A value that is not one of these is a 400 naming the header, so a typo
 //! in a profile does not pass unnoticed.

@@ -5,8 +5,11 @@
 use serde_json::{Map, Value, json};
 
 use super::args::{b, count, includes, list, n, one_or_many, s};
+use crate::notation;
+use crate::protocol::Generation;
+
 use super::live_set::{
-    Clip, ClipLoc, DEVICES, Device, LiveSet, Scene, ToolResult, TrackCopy, TrackKind, count_notes,
+    Clip, ClipLoc, DEVICES, Device, LiveSet, Scene, ToolResult, TrackCopy, TrackKind, read_notes,
 };
 
 fn slot(text: &str) -> Option<(usize, usize)> {
@@ -442,7 +445,9 @@ impl LiveSet {
         }
         let names = list(s(args, "name"));
         let notes = s(args, "notes").unwrap_or_default().to_owned();
-        let mut warnings = Vec::new();
+        let (read, meter, mut warnings) =
+            read_notes(&notes, args, &self.time_signature, Generation::V1)
+                .map_err(|e| format!("Error executing tool 'ppal-create-clip': {e}"))?;
         let mut targets: Vec<(usize, ClipLoc)> = Vec::new();
         for text in &slots {
             let (t, sc) = slot(text).ok_or(format!(
@@ -477,7 +482,8 @@ impl LiveSet {
                     "createClip: track {t} is an audio track; notes ignored"
                 ));
             }
-            let note_count = if audio { 0 } else { count_notes(&notes) };
+            let clip_notes = if audio { Vec::new() } else { read.clone() };
+            let note_count = clip_notes.len();
             let clip = Clip {
                 id: id.clone(),
                 name: names
@@ -488,7 +494,8 @@ impl LiveSet {
                 color: s(args, "color").map(str::to_owned),
                 length: s(args, "length").unwrap_or("1:0").to_owned(),
                 looping: b(args, "looping").unwrap_or(true),
-                notes: if audio { String::new() } else { notes.clone() },
+                notes: clip_notes,
+                meter,
                 note_count,
                 audio,
                 arrangement_start: None,
@@ -514,6 +521,7 @@ impl LiveSet {
     }
 
     fn update_clips(&mut self, args: &Map<String, Value>) -> ToolResult {
+        let song_meter = self.time_signature.clone();
         let ids = list(s(args, "ids"));
         let names = list(s(args, "name"));
         let mut warnings = Vec::new();
@@ -562,12 +570,16 @@ impl LiveSet {
                 clip.looping = l;
             }
             if let Some(notes) = s(args, "notes") {
+                let (read, meter, more) = read_notes(notes, args, &song_meter, Generation::V1)
+                    .map_err(|e| format!("Error executing tool 'ppal-update-clip': {e}"))?;
+                warnings.extend(more);
                 if replace {
-                    clip.notes = notes.to_owned();
+                    clip.notes = read;
                 } else {
-                    clip.notes = format!("{} {notes}", clip.notes).trim().to_owned();
+                    clip.notes.extend(read);
                 }
-                clip.note_count = count_notes(&clip.notes);
+                clip.meter = meter;
+                clip.note_count = clip.notes.len();
             }
             out.push(json!({"id": id, "noteCount": clip.note_count}));
         }
@@ -902,7 +914,10 @@ fn clip_json(c: &Clip, track: usize, loc: &ClipLoc, inc: &[&str]) -> Value {
     m.insert("looping".into(), json!(c.looping));
     m.insert("noteCount".into(), json!(c.note_count));
     if inc.contains(&"notes") || inc.contains(&"*") {
-        m.insert("notes".into(), json!(c.notes));
+        m.insert(
+            "notes".into(),
+            json!(notation::format(&c.notes, Generation::V1, c.meter)),
+        );
     }
     Value::Object(m)
 }

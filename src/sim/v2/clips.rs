@@ -96,7 +96,7 @@ impl LiveSet {
         }
         let names = list(s(args, "name"));
         let notes = s(args, "notes").unwrap_or_default();
-        let mut warnings = Vec::new();
+        let (read, meter, mut warnings) = notation.read(notes, args, &self.time_signature)?;
         let mut out = Vec::new();
         for (k, spot) in spots.into_iter().enumerate() {
             let spot = match spot {
@@ -124,18 +124,20 @@ impl LiveSet {
             if audio && !notes.is_empty() {
                 warnings.push(format!("t{t} is an audio track; notes ignored"));
             }
-            let note_count = if audio { 0 } else { notation.count(notes)? };
+            let clip_notes = if audio {
+                Vec::new()
+            } else {
+                read.notes.clone()
+            };
+            let note_count = if audio { 0 } else { read.count };
             let clip = Clip {
                 id: self.new_id(),
                 name: pick(&names, k).unwrap_or_default(),
                 color: s(args, "color").map(str::to_owned),
                 length: s(args, "length").unwrap_or("1:0").to_owned(),
                 looping: b(args, "looping").unwrap_or(true),
-                notes: if audio {
-                    String::new()
-                } else {
-                    notes.to_owned()
-                },
+                notes: clip_notes,
+                meter,
                 note_count,
                 audio,
                 arrangement_start: None,
@@ -204,6 +206,7 @@ impl LiveSet {
         notation: Notation,
         candidate: bool,
     ) -> ToolResult {
+        let song_meter = self.time_signature.clone();
         let names = list(s(args, "name"));
         let mut warnings = Vec::new();
         let mut out = Vec::new();
@@ -247,8 +250,11 @@ impl LiveSet {
                 clip.looping = l;
             }
             if let Some(notes) = s(args, "notes").filter(|_| !clip.audio) {
-                clip.notes = format!("{} {notes}", clip.notes).trim().to_owned();
-                clip.note_count = notation.count(&clip.notes)?;
+                let (read, meter, more) = notation.read(notes, args, &song_meter)?;
+                warnings.extend(more);
+                clip.notes.extend(read.notes);
+                clip.meter = meter;
+                clip.note_count += read.count;
             }
             let count = clip.note_count;
             let mut r = json!({"id": id, "path": self.clip_path(t, &loc), "noteCount": count});

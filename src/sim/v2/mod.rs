@@ -20,7 +20,9 @@ pub use legacy::translate;
 use serde_json::{Map, Value, json};
 
 use super::args::{includes, s};
-use super::live_set::{LiveSet, ToolResult};
+use super::live_set::{LiveSet, ToolResult, read_notes};
+use crate::notation::{Meter, Note};
+use crate::protocol::Generation;
 
 /// How the request profile asks for notes to be written
 /// (`x-producer-pal-notation`).
@@ -42,20 +44,76 @@ impl Notation {
         }
     }
 
-    /// How many notes a `notes` text holds, read in this notation.
-    pub fn count(self, notes: &str) -> Result<usize, String> {
+    /// What a `notes` text holds, read in this notation (bar|beat as
+    /// Producer Pal 2.3 reads it, in the call's or the song's meter), with
+    /// Producer Pal's warnings; a refusal is its bare message.
+    pub fn read(
+        self,
+        notes: &str,
+        args: &Map<String, Value>,
+        song_meter: &str,
+    ) -> Result<(ReadNotes, Meter, Vec<String>), String> {
         match self {
-            Notation::BarBeat => Ok(super::live_set::count_notes(notes)),
+            Notation::BarBeat => {
+                let (notes, meter, warnings) = read_notes(notes, args, song_meter, Generation::V2)?;
+                Ok((
+                    ReadNotes {
+                        count: notes.len(),
+                        notes,
+                    },
+                    meter,
+                    warnings,
+                ))
+            }
             Notation::MidiJson => match serde_json::from_str::<Value>(notes) {
-                Ok(Value::Array(a)) => Ok(a.len()),
+                Ok(Value::Array(a)) => {
+                    let notes = a.iter().filter_map(midi_json_note).collect();
+                    Ok((
+                        ReadNotes {
+                            count: a.len(),
+                            notes,
+                        },
+                        Meter::default(),
+                        vec![],
+                    ))
+                }
                 _ => Err("notes are not a JSON array of notes (notation midi-json)".into()),
             },
-            Notation::Stark => Ok(notes
-                .split_whitespace()
-                .filter(|t| super::live_set::is_pitch(t))
-                .count()),
+            // Stark is not read: its notes are counted by pitch names only.
+            Notation::Stark => {
+                let count = (notes.split_whitespace())
+                    .filter(|t| super::live_set::is_pitch(t))
+                    .count();
+                Ok((
+                    ReadNotes {
+                        notes: vec![],
+                        count,
+                    },
+                    Meter::default(),
+                    vec![],
+                ))
+            }
         }
     }
+}
+
+/// The notes of one create/update call and how many Producer Pal reports.
+pub struct ReadNotes {
+    pub notes: Vec<Note>,
+    pub count: usize,
+}
+
+/// One midi-json note (`pitch`, `start_time`, `duration`, ...).
+fn midi_json_note(v: &Value) -> Option<Note> {
+    let f = |k: &str, d: f64| v.get(k).and_then(Value::as_f64).unwrap_or(d);
+    Some(Note {
+        pitch: u8::try_from(v.get("pitch")?.as_u64()?).ok()?,
+        start: f("start_time", 0.0),
+        duration: f("duration", 1.0),
+        velocity: f("velocity", 100.0).clamp(0.0, 127.0) as u8,
+        velocity_deviation: f("velocity_deviation", 0.0).clamp(0.0, 127.0) as u8,
+        probability: f("probability", 1.0),
+    })
 }
 
 /// What 2.3's `ppal-connect` adds after its result, as an extra text block.

@@ -151,7 +151,8 @@ impl LiveSet {
             m.insert("noteCount".into(), json!(c.note_count));
         }
         if has(inc, "notes") && !c.audio {
-            m.insert("notes".into(), json!(c.notes));
+            let text = crate::notation::format(&c.notes, crate::protocol::Generation::V2, c.meter);
+            m.insert("notes".into(), json!(text));
         }
         Value::Object(m)
     }
