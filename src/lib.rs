@@ -53,6 +53,9 @@
 //!   releases, and the JSON Schema editors use for playbooks.
 //! - [`candidate`]: what the Producer Pal 2.4 release candidate changes
 //!   for a playbook (values no longer echoed, new deprecations), as data.
+//! - [`mcp`]: `pplay mcp`, the playbooks of folders as tools for AI
+//!   assistants over the Model Context Protocol; each call takes the road
+//!   above (check, then run).
 //! - [`hidden_params`]: the arguments a release still takes without listing
 //!   them (2.3's deprecated names and aliases), shipped as data.
 //! - [`cli`]: the command line, one file per command family; the binary
@@ -80,6 +83,7 @@ pub mod exit;
 pub mod hidden_params;
 pub mod journal;
 pub mod loops;
+pub mod mcp;
 pub mod memory;
 pub mod migrate;
 pub mod notation;

@@ -11,6 +11,7 @@ mod catalog;
 mod failure;
 mod init;
 mod journal;
+mod mcp;
 mod migrate;
 mod output;
 mod run;
@@ -192,15 +193,9 @@ pub struct SimArgs {
     pub faults: Vec<crate::sim::faults::Fault>,
 }
 
-/// `pplay run`.
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// The playbook to run
-    pub file: PathBuf,
-    #[command(flatten)]
-    pub source: Source,
-    #[command(flatten)]
-    pub vars: VarArgs,
+/// `--sim`: a rehearsal against the built-in simulator (`run`, `mcp`).
+#[derive(Debug, Clone, Args)]
+pub struct Rehearsal {
     /// Run against the built-in simulator (started in-process)
     #[arg(long)]
     pub sim: bool,
@@ -212,6 +207,19 @@ pub struct RunArgs {
         requires = "sim"
     )]
     pub producer_pal: Imitated,
+}
+
+/// `pplay run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The playbook to run
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub rehearsal: Rehearsal,
     /// Check, expand loops and print the calls without sending any
     #[arg(long)]
     pub dry_run: bool,
@@ -294,6 +302,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Serve the playbooks of folders as tools to AI assistants (MCP over stdio)
+    Mcp(mcp::McpArgs),
     /// Rewrite Producer Pal 1.4 playbooks for 2.x, comments and all
     Migrate(migrate::MigrateArgs),
     /// Print a shell completion script
@@ -383,6 +393,7 @@ async fn dispatch(cli: Cli) -> i32 {
         },
         Command::Init { file, force } => init::init(file, force),
         Command::Migrate(args) => migrate::migrate(args),
+        Command::Mcp(args) => mcp::mcp(args).await,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

@@ -175,8 +175,10 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         file,
         source,
         vars,
-        sim: use_sim,
-        producer_pal,
+        rehearsal: super::Rehearsal {
+            sim: use_sim,
+            producer_pal,
+        },
         dry_run,
         json,
         junit,
@@ -291,7 +293,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
 }
 
 /// `run --sim`: the simulator in-process, serving `--tools` when given.
-async fn start_sim(
+pub(super) async fn start_sim(
     tools: Option<&Path>,
     imitated: sim::Imitated,
 ) -> Result<sim::SimHandle, Failure> {

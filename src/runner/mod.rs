@@ -29,6 +29,7 @@ mod targets;
 mod validate;
 mod verify;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -85,6 +86,9 @@ impl std::fmt::Debug for Watch {
 pub struct RunOutcome {
     pub summary: Summary,
     pub exit_code: i32,
+    /// Each captured name's last value, for callers that answer with them
+    /// (`pplay mcp`); one value per name, however many iterations set it.
+    pub captures: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Runs `checked` against `client` (ignored for a dry run).
@@ -134,6 +138,7 @@ pub async fn run_journaled(
         reached: foldhash::HashMap::default(),
         skipped_sets: Vec::new(),
         last_ref: None,
+        captured: BTreeMap::new(),
     };
     r.steps(&checked.steps).await;
     let interrupted = r.cancelled();
@@ -165,7 +170,16 @@ pub async fn run_journaled(
         interrupted,
         error,
     });
-    RunOutcome { summary, exit_code }
+    let captures = r
+        .captured
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+        .collect();
+    RunOutcome {
+        summary,
+        exit_code,
+        captures,
+    }
 }
 
 enum Stop {
@@ -200,6 +214,8 @@ struct Runner<'a> {
     /// The last step's reference, unnamed: the iterations of a loop share
     /// its place, tool and id instead of working them out each time.
     last_ref: Option<StepRef>,
+    /// What the run captured, last value per name, for [`RunOutcome`].
+    captured: BTreeMap<String, MjValue>,
 }
 
 fn ms(d: Duration) -> f64 {

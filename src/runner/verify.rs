@@ -45,7 +45,10 @@ impl Runner<'_> {
         };
         for (name, c) in &cs.capture {
             match c.eval(&after) {
-                Ok(v) if !v.is_undefined() => self.scope.set(name, v),
+                Ok(v) if !v.is_undefined() => {
+                    self.captured.insert((*name).to_owned(), v.clone());
+                    self.scope.set(name, v)
+                }
                 Ok(_) => {
                     let span = step
                         .capture

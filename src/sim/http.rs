@@ -194,6 +194,7 @@ impl Call<'_> {
             ));
         }
         let mut set = self.sh.set.lock().expect("set lock");
+        set.calls += 1;
         match self.sh.opts.generation {
             Generation::V1_4 => set.call_v1(self.name, self.args),
             Generation::V2_3 => set.call_v2(

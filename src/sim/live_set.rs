@@ -133,6 +133,8 @@ pub struct LiveSet {
     pub transport: Transport,
     pub selected: Value,
     pub memory: String,
+    /// Tool calls that reached the set, so a test can show nothing was sent.
+    pub calls: u64,
     pub(super) next_id: u64,
     pub(super) next_locator: u64,
 }
@@ -209,6 +211,7 @@ impl Default for LiveSet {
             memory: String::new(),
             next_id: 1,
             next_locator: 0,
+            calls: 0,
         };
         for _ in 0..8 {
             let id = s.new_id();
