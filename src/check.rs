@@ -150,6 +150,14 @@ impl<'s> Loaded<'s> {
         load_problems: Vec<Diagnostic>,
         opts: &CheckOptions,
     ) -> Self {
+        if let Some(dir) = playbook.file.path().parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                dir
+            };
+            crate::music::set_files(env, dir.to_path_buf(), playbook.roots.clone());
+        }
         let mut names = Names::new(env);
         let vars = names.top_vars(playbook, opts);
         let mut used = names.used;
@@ -247,12 +255,19 @@ pub fn check<'e, 's>(
     let Loaded {
         playbook: pb,
         opts,
-        vars,
+        mut vars,
         known,
         load_problems,
-        var_problems,
+        mut var_problems,
         used,
     } = loaded;
+    // The vars were evaluated before the catalog was known (the URL may
+    // read them); notes they wrote in 2.x's notation are written again.
+    if crate::music::set_generation(env, catalog.generation()) {
+        let mut again = Names::new(env);
+        vars = again.top_vars(pb, &opts);
+        var_problems = again.diags;
+    }
     let mut names = Names::new(env);
     names.known(&known);
     names.used = used;
@@ -545,9 +560,10 @@ impl<'e: 's, 's> Names<'e, 's> {
             if !extra.contains(&top) {
                 self.used.insert(top.to_owned());
             }
+            // A bare `steps` may be the pattern function or every outcome.
             if let Some(i) = self.reader
                 && !extra.contains(&top)
-                && !FUNCTIONS.contains(&top)
+                && (top == "steps" || !FUNCTIONS.contains(&top))
             {
                 self.readers.read(i, name);
             }
@@ -1061,7 +1077,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         used.iter().all(|(n, _)| {
             let top = top_name(n);
             given.contains(&top)
-                || FUNCTIONS.contains(&top)
+                || FUNCTIONS.contains(n)
                 || (self.var_values.contains_key(top)
                     && !loop_extra.contains(&top)
                     && !self.reassigned.contains(top))

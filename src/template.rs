@@ -20,7 +20,21 @@ use crate::yaml::{Node, Span, Value};
 /// Functions the playbook templates can call, besides the variables. Only
 /// what [`environment`] really has: a name listed here and missing there
 /// would pass the check and fail mid-run.
-pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "zip", "product"];
+/// The music helpers are in [`crate::music`].
+pub const FUNCTIONS: &[&str] = &[
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "zip",
+    "product",
+    "steps",
+    "euclid",
+    "chord",
+    "scale",
+    "transpose",
+    "csv",
+];
 
 /// The default work budget of one evaluation, in MiniJinja instructions
 /// (`--template-fuel`): a few hundred thousand loop iterations, well under a
@@ -80,6 +94,7 @@ pub fn environment_with<'s>(limits: Limits) -> Environment<'s> {
     env.add_function("product", move |args: Rest<MjValue>| product(&args, max));
     env.add_filter(ACYCLIC_FILTER, acyclic);
     crate::sizing::register(&mut env);
+    crate::music::register(&mut env);
     env.set_unknown_method_callback(map_method);
     env
 }
@@ -1241,6 +1256,51 @@ fn holds_placeholder(v: &MjValue, depth: usize) -> bool {
 
 pub fn placeholder(path: impl Into<String>) -> MjValue {
     MjValue::from_object(Placeholder(path.into()))
+}
+
+/// `steps` in a run's context: the outcomes of the steps with an id
+/// (`steps.clip.result`) and, when called, the `steps()` pattern function,
+/// which a plain map of that name would hide. Sorted by id, as the scope
+/// keeps them.
+#[derive(Debug)]
+pub struct StepsScope(Vec<(MjValue, MjValue)>);
+
+impl StepsScope {
+    pub fn value(sorted: impl Iterator<Item = (MjValue, MjValue)>) -> MjValue {
+        MjValue::from_object(StepsScope(sorted.collect()))
+    }
+}
+
+impl Object for StepsScope {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        let key = key.as_str()?;
+        let at = (self.0)
+            .binary_search_by(|(k, _)| k.as_str().unwrap_or_default().cmp(key))
+            .ok()?;
+        Some(self.0[at].1.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(self.0.iter().map(|(k, _)| k.clone()).collect())
+    }
+
+    fn call(
+        self: &Arc<Self>,
+        state: &minijinja::State<'_, '_>,
+        args: &[MjValue],
+    ) -> Result<MjValue, minijinja::Error> {
+        let function = state.env().globals().find(|(n, _)| *n == "steps");
+        match function {
+            Some((_, f)) => f.call(state, args),
+            None => Err(minijinja::Error::from(
+                minijinja::ErrorKind::UnknownFunction,
+            )),
+        }
+    }
 }
 
 /// The outcomes of a looped step, kept as `steps.<id>`: a list that grows
