@@ -405,7 +405,8 @@ fn broken(page: &str, page_text: &str, target: &str) -> Option<String> {
             Err(e) => return Some(format!("{file}: {e}")),
         }
     };
-    let known = !file.ends_with(".md") || anchor.is_empty() || anchors(&text).iter().any(|a| a == anchor);
+    let known =
+        !file.ends_with(".md") || anchor.is_empty() || anchors(&text).iter().any(|a| a == anchor);
     (!known).then(|| format!("{file} has no heading for #{anchor}"))
 }
 
@@ -424,16 +425,23 @@ fn every_relative_link_and_anchor_resolves() {
         }
     }
     assert!(links > 20, "only {links} links found");
-    assert!(problems.is_empty(), "broken links:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "broken links:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn slugs_follow_github() {
-    assert_eq!(slug("Migrating to Producer Pal 2.x"), "migrating-to-producer-pal-2x");
-    assert_eq!(slug("`--json` events"), "--json-events");
     assert_eq!(
-        slug("1.4 (`--producer-pal 1.4`)"),
-        "14---producer-pal-14"
+        slug("Migrating to Producer Pal 2.x"),
+        "migrating-to-producer-pal-2x"
     );
-    assert_eq!(anchors("# A\n## A\n```\n# not\n```\n## A"), ["a", "a-1", "a-2"]);
+    assert_eq!(slug("`--json` events"), "--json-events");
+    assert_eq!(slug("1.4 (`--producer-pal 1.4`)"), "14---producer-pal-14");
+    assert_eq!(
+        anchors("# A\n## A\n```\n# not\n```\n## A"),
+        ["a", "a-1", "a-2"]
+    );
 }
