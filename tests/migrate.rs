@@ -506,6 +506,13 @@ fn schema_diff_between_the_pinned_catalogs_points_to_migrate() {
         stdout.contains("hint: `pplay migrate FILE...` rewrites playbooks for"),
         "{stdout}"
     );
+    // The page the hint names is the one that has the section.
+    let page = std::fs::read_to_string(root().join("docs/generations.md")).unwrap();
+    assert!(
+        stdout.contains(r#"see docs/generations.md, "Migrating to Producer Pal 2.x""#)
+            && page.contains("\n## Migrating to Producer Pal 2.x\n"),
+        "{stdout}"
+    );
 }
 
 /// What running `file` (from `dir`) over HTTP builds on a simulator of

@@ -1,7 +1,7 @@
 //! `--json`: JSON Lines on stdout, one object per line, flushed as it
 //! happens. This module is the one place that says what those lines look
 //! like: the events of a run, and the `problem` and `checked` lines of
-//! `pplay check --json` (documented in the README).
+//! `pplay check --json` (documented in docs/running.md).
 
 use std::io::Write;
 use std::path::Path;
@@ -224,7 +224,7 @@ impl Serialize for TargetView<'_> {
     }
 }
 
-/// The JSON Lines shape of an event (documented in the README).
+/// The JSON Lines shape of an event (documented in docs/running.md).
 #[derive(Serialize)]
 #[serde(
     tag = "event",
