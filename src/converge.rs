@@ -78,10 +78,33 @@ pub fn identity_fields(kind: Kind, generation: Generation) -> &'static [&'static
         (Kind::Track, _) => &["name", "type", "color"],
         (Kind::Scene, _) => &["name", "color"],
         (Kind::Clip, Generation::V1) => &["slot", "name", "color"],
-        (Kind::Clip, _) => &["path", "name", "color"],
+        // 1.4's `slot` stays readable on 2.x (see [`slot_as_path`]).
+        (Kind::Clip, _) => &["path", "name", "color", "slot"],
         (Kind::Device, _) => &["name"],
         (Kind::LiveSet, _) => &[],
     }
+}
+
+/// A 1.4 `slot` (`0/1`) in a 2.x identity, as the 2.x `path` (`t0/s1`)
+/// the clip read shows: a playbook migrated from 1.4 keeps converging
+/// (its track may already be a path, `t0/1`, once migrate retyped the
+/// captured index).
+pub fn slot_as_path(generation: Generation, identity: &mut Map<String, Json>) {
+    if generation == Generation::V1 {
+        return;
+    }
+    let Some(Json::String(slot)) = identity.remove("slot") else {
+        return;
+    };
+    let path = match slot.split_once('/') {
+        Some((t, s)) => format!(
+            "t{}/s{}",
+            t.trim().trim_start_matches('t'),
+            s.trim().trim_start_matches('s')
+        ),
+        None => slot,
+    };
+    identity.insert("path".into(), Json::String(path));
 }
 
 /// Arguments that say which object a call is about: never compared, always

@@ -164,3 +164,19 @@ steps:
     .unwrap_err();
     insta::assert_snapshot!(out);
 }
+
+#[tokio::test]
+async fn session_setup_run_twice_changes_nothing_the_second_time() {
+    let playbook = include_str!("../playbooks/session-setup.yaml");
+    let s = sim::start(SimOptions::for_generation(Generation::V2_3))
+        .await
+        .unwrap();
+    let first = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(first.exit_code, 0, "{}", first.report);
+    assert!(first.summary.changed > 0);
+    let after_first = snapshot(&s);
+    let second = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(second.exit_code, 0, "{}", second.report);
+    assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
+    assert_eq!(snapshot(&s), after_first);
+}

@@ -191,6 +191,7 @@ impl Runner<'_> {
             })?;
             out.insert((*name).to_owned(), v);
         }
+        converge::slot_as_path(self.generation, &mut out);
         Ok(out)
     }
 
