@@ -180,3 +180,96 @@ async fn session_setup_run_twice_changes_nothing_the_second_time() {
     assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
     assert_eq!(snapshot(&s), after_first);
 }
+
+/// `pplay` as the user runs it.
+fn pplay(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pplay"))
+        .args(args)
+        .env_remove("PPAL_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_resumed_run_restores_an_ensured_step_instead_of_reading_it_again() {
+    let sim = common::SimProcess::start(&["--producer-pal", "2.3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("pb.yaml");
+    std::fs::write(
+        &pb,
+        r#"name: resumable
+steps:
+  - name: Kick
+    tool: ppal-create-track
+    ensure: { name: Kick }
+    args: { path: t+, name: Kick, type: midi }
+  - name: The second track is there
+    tool: ppal-read-track
+    args: { path: t1 }
+"#,
+    )
+    .unwrap();
+    let journal = dir.path().join("run.journal");
+    let (pb, journal) = (pb.to_str().unwrap(), journal.to_str().unwrap());
+    let first = pplay(&["run", pb, "--url", &sim.url, "--journal", journal]);
+    let text = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert_eq!(first.status.code(), Some(1), "{text}");
+    assert!(text.contains("1 changed, 0 ok"), "{text}");
+    // The set gets its second track from elsewhere; the run is resumed.
+    let made = pplay(&[
+        "call",
+        "ppal-create-track",
+        r#"{"path": "t+", "name": "Bass"}"#,
+        "--url",
+        &sim.url,
+    ]);
+    assert!(made.status.success());
+    let resumed = pplay(&["run", pb, "--url", &sim.url, "--resume", journal]);
+    let text = String::from_utf8_lossy(&resumed.stdout).into_owned();
+    assert_eq!(resumed.status.code(), Some(0), "{text}");
+    // Kick is restored from the journal: neither a change nor read again.
+    assert!(text.contains("↺ Kick"), "{text}");
+    assert!(text.contains("0 changed, 1 ok"), "{text}");
+    assert!(text.contains("1 restored from the journal"), "{text}");
+}
+
+#[test]
+fn pplay_plan_prints_the_changes_and_exits_by_them() {
+    let plan = pplay(&["plan", "playbooks/quickstart.yaml", "--sim"]);
+    let text = String::from_utf8_lossy(&plan.stdout).into_owned();
+    assert_eq!(plan.status.code(), Some(1), "{text}");
+    assert!(text.contains("(plan: only reads are sent)"), "{text}");
+    assert!(text.contains("~ tempo 120.0 -> 124"), "{text}");
+    assert!(text.contains("+ create track Kick"), "{text}");
+    let json = pplay(&["plan", "playbooks/quickstart.yaml", "--sim", "--json"]);
+    let events = String::from_utf8_lossy(&json.stdout).into_owned();
+    assert!(
+        events.contains(r#""change":{"kind":"create","object":"track","name":"Bass"}"#),
+        "{events}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: bad\nsteps:\n  - tool: ppal-delete\n    ensure: true\n    args: { path: t0 }\n",
+    )
+    .unwrap();
+    let out = pplay(&["plan", bad.to_str().unwrap(), "--sim"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn plan_on_1_4_names_the_track_it_would_create() {
+    let s = sim::start(SimOptions::for_generation(Generation::V1_4))
+        .await
+        .unwrap();
+    let before = snapshot(&s);
+    let plan = Test::new(QUICKSTART_1_4).url(&s.url()).plan().run().await;
+    assert_eq!(plan.exit_code, 1, "{}", plan.report);
+    assert_eq!(snapshot(&s), before);
+    assert!(changes(&plan).contains(&Change::Create {
+        kind: "track",
+        name: "Bass".into()
+    }));
+}

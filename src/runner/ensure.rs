@@ -93,6 +93,21 @@ impl Cache {
         }
     }
 
+    /// After a call that changes the set came back: what it did, or, when
+    /// it failed, nothing kept.
+    pub(super) fn after(
+        &mut self,
+        tool: &str,
+        sent: &Json,
+        identity: &Map<String, Json>,
+        call: &CallResult,
+    ) {
+        match (sent, call.is_error) {
+            (Json::Object(args), false) => self.remember(tool, args, identity, &call.result),
+            _ => self.forget(),
+        }
+    }
+
     /// A call that failed after it may have reached Live.
     pub(super) fn forget(&mut self) {
         self.reads.clear();

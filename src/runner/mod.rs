@@ -616,6 +616,16 @@ impl Runner<'_> {
         }
     }
 
+    /// Whether this call is sent: always in a run; in a plan when its tool
+    /// only reads and its args can be rendered.
+    fn sends(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> bool {
+        let read_only = cs.tool.is_some_and(|t| t.read_only);
+        !self.opts.dry_run
+            || (self.opts.plan
+                && read_only
+                && cs.args.as_ref().is_none_or(|a| !a.reads_placeholder(ctx)))
+    }
+
     /// One call of a step: render → (plan | validate → call → verify).
     /// Returns the outcome to keep as `steps.<id>`, built only when `keep`
     /// says a later step reads it.
@@ -639,11 +649,7 @@ impl Runner<'_> {
         }
         let started = Instant::now();
         let read_only = cs.tool.is_some_and(|t| t.read_only);
-        // A plan sends what only reads, when it can be rendered.
-        let sends = !self.opts.dry_run
-            || (self.opts.plan
-                && read_only
-                && cs.args.as_ref().is_none_or(|a| !a.reads_placeholder(&ctx)));
+        let sends = self.sends(cs, &ctx);
         let rendered = match render::render(cs, &ctx, !sends, self.generation.timeout_range()) {
             Ok(r) => r,
             Err(d) => {
@@ -699,13 +705,7 @@ impl Runner<'_> {
             }
         };
         if !read_only {
-            match (&sent_args, call.is_error) {
-                (Json::Object(args), false) => {
-                    self.cache
-                        .remember(&tool.value, args, &identity, &call.result)
-                }
-                _ => self.cache.forget(),
-            }
+            self.cache.after(&tool.value, &sent_args, &identity, &call);
         }
         self.warnings(cs, &sr, &call);
         // A skipped target fails the step before captures read the result.
