@@ -307,3 +307,25 @@ async fn the_techno_template_run_again_only_resends_its_multi_track_send() {
         assert_eq!(snapshot(&s), after_first, "{generation:?}");
     }
 }
+
+#[tokio::test]
+async fn the_composed_set_run_again_changes_nothing() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
+    let part = |name: &str| std::fs::read_to_string(dir.join("parts").join(name)).unwrap();
+    let s = sim::start(SimOptions::for_generation(Generation::V2_3))
+        .await
+        .unwrap();
+    let test = || {
+        Test::new(include_str!("../playbooks/composed-set.yaml"))
+            .url(&s.url())
+            .file("parts/drums.yaml", &part("drums.yaml"))
+            .file("parts/bass.yaml", &part("bass.yaml"))
+    };
+    let first = test().run().await;
+    assert_eq!(first.exit_code, 0, "{}", first.report);
+    let after_first = snapshot(&s);
+    let second = test().run().await;
+    assert_eq!(second.exit_code, 0, "{}", second.report);
+    assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
+    assert_eq!(snapshot(&s), after_first);
+}
