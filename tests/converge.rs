@@ -329,3 +329,27 @@ async fn the_composed_set_run_again_changes_nothing() {
     assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
     assert_eq!(snapshot(&s), after_first);
 }
+
+#[tokio::test]
+async fn the_composed_set_on_1_4_run_again_changes_nothing() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/producer-pal-1.4");
+    let part = |name: &str| std::fs::read_to_string(dir.join("parts").join(name)).unwrap();
+    let s = sim::start(SimOptions::for_generation(Generation::V1_4))
+        .await
+        .unwrap();
+    let test = || {
+        Test::new(include_str!(
+            "../playbooks/producer-pal-1.4/composed-set.yaml"
+        ))
+        .url(&s.url())
+        .file("parts/drums.yaml", &part("drums.yaml"))
+        .file("parts/bass.yaml", &part("bass.yaml"))
+    };
+    let first = test().run().await;
+    assert_eq!(first.exit_code, 0, "{}", first.report);
+    let after_first = snapshot(&s);
+    let second = test().run().await;
+    assert_eq!(second.exit_code, 0, "{}", second.report);
+    assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
+    assert_eq!(snapshot(&s), after_first);
+}
