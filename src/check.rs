@@ -78,6 +78,15 @@ pub struct CheckedStep<'e, 's> {
     /// `resend: true`: re-sending after a failure that may have reached
     /// Live is acceptable.
     pub resend: bool,
+    /// `ensure:`, as its tool takes it.
+    pub ensure: Option<Box<CheckedEnsure<'e, 's>>>,
+}
+
+/// A step's `ensure:`, checked against the tool it is on.
+pub struct CheckedEnsure<'e, 's> {
+    pub rule: crate::converge::Rule,
+    /// A create's identifying fields, each a compiled template.
+    pub identity: Vec<(&'s str, Compiled<'e, 's>)>,
 }
 
 /// What an include step passes to the included file, and its steps.
@@ -826,6 +835,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 .map(|o| o.value)
                 .unwrap_or_default(),
             resend: step.resend.as_ref().is_some_and(|r| r.value),
+            ensure: None,
         };
         match &step.action {
             Action::Call { tool, args } => {
@@ -968,6 +978,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             }
         }
         checked.args = compiled;
+        checked.ensure = self.ensure(file, step, &tool.value, loop_extra);
         // Exactly as many slots as written: a growing Vec starts at four,
         // which a batch of one-capture steps pays for every step it keeps.
         checked.expect.reserve_exact(step.expect.len());
@@ -992,6 +1003,98 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             self.n.define(&k.name);
             self.reassigned.insert(k.name.to_string());
         }
+    }
+
+    /// A step's `ensure:`: the tool must take it, in the form its kind
+    /// takes (fields on a create, `true` on an update), with fields the
+    /// read shows.
+    fn ensure(
+        &mut self,
+        file: &Arc<SourceFile>,
+        step: &'s Step,
+        tool: &str,
+        loop_extra: &[&str],
+    ) -> Option<Box<CheckedEnsure<'e, 's>>> {
+        use crate::converge::{Rule, TOOLS, identity_fields, rule};
+        use crate::playbook::EnsureKind;
+        let e = step.ensure.as_deref()?;
+        let err = |code, msg: String, label: &str, help: String| {
+            Diagnostic::error(code, msg)
+                .in_file(file)
+                .label(e.key, label.to_owned())
+                .help(help)
+        };
+        let Some(r) = rule(tool) else {
+            let d = err(
+                "pplay::ensure-tool",
+                format!("`ensure` cannot be used with `{tool}`"),
+                "no read tells whether this call is needed",
+                format!("`ensure` works on {}", TOOLS.join(", ")),
+            );
+            self.n.diags.push(d);
+            return None;
+        };
+        let mut identity = Vec::new();
+        match (r, &e.kind) {
+            (Rule::Update(_), EnsureKind::Current) => {}
+            (Rule::Update(_), EnsureKind::Identity(_)) => {
+                self.n.diags.push(err(
+                    "pplay::ensure-form",
+                    format!("on `{tool}`, `ensure` is `true`"),
+                    "an update compares its own arguments",
+                    "write `ensure: true`: pplay reads the current values and sends only those that differ".into(),
+                ));
+                return None;
+            }
+            (Rule::Create(kind), EnsureKind::Current) => {
+                let fields = identity_fields(kind, self.catalog.generation());
+                self.n.diags.push(err(
+                    "pplay::ensure-form",
+                    format!(
+                        "on `{tool}`, `ensure` names the fields that identify the {}",
+                        kind.noun()
+                    ),
+                    "`true` identifies nothing",
+                    format!(
+                        "write e.g. `ensure: {{ {}: ... }}` (fields: {})",
+                        fields[0],
+                        fields.join(", ")
+                    ),
+                ));
+                return None;
+            }
+            (Rule::Create(kind), EnsureKind::Identity(entries)) => {
+                let fields = identity_fields(kind, self.catalog.generation());
+                for (k, v) in entries {
+                    if !fields.contains(&k.name.as_str()) {
+                        let hint = crate::diagnostic::did_you_mean(&k.name, fields.iter().copied())
+                            .map(|s| format!("did you mean `{s}`? "))
+                            .unwrap_or_default();
+                        let d = Diagnostic::error(
+                            "pplay::ensure-field",
+                            format!("`{}` cannot identify a {}", k.name, kind.noun()),
+                        )
+                        .in_file(file)
+                        .label(
+                            k.span,
+                            format!("not a field the {} read shows", kind.noun()),
+                        )
+                        .help(format!(
+                            "{hint}a {} is identified by {}",
+                            kind.noun(),
+                            fields.join(", ")
+                        ));
+                        self.n.diags.push(d);
+                        continue;
+                    }
+                    if let Some(c) = self.n.compile(file, v) {
+                        self.n.names(file, &c, loop_extra);
+                        identity.push((k.name.as_str(), c));
+                    }
+                }
+            }
+        }
+        Some(Box::new(CheckedEnsure { rule: r, identity }))
     }
 
     fn loop_(

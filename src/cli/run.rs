@@ -171,6 +171,16 @@ fn resume_finished(
 }
 
 pub async fn run(args: RunArgs) -> Result<i32, Failure> {
+    run_as(args, false).await
+}
+
+/// `pplay plan`: the run's road, sending only read-only calls; exit 1 when
+/// something would change.
+pub async fn plan(args: RunArgs) -> Result<i32, Failure> {
+    run_as(args, true).await
+}
+
+async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
     let RunArgs {
         file,
         source,
@@ -230,7 +240,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     };
     let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
-    let catalog = if dry_run {
+    let catalog = if dry_run && !plan {
         let live_api = url::profile(&source, pb.producer_pal.as_ref().map(|p| &p.value)).live_api;
         catalog::load_for_check(tools_file, live_api == Some(true), || &client).await?
     } else {
@@ -259,7 +269,8 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let stops = Stops::on_signals();
     let mut reporters = Reporters::new(&output, json, junit.is_some(), &stops);
     let ropts = RunOptions {
-        dry_run,
+        plan,
+        dry_run: dry_run || plan,
         cancel: Some(stops.cancel.clone()),
         cancel_code: Some(stops.code.clone()),
         abandon: Some(stops.abandon.clone()),
@@ -279,7 +290,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         errln!("error: cannot write JUnit report {}: {e}", path.display());
     }
     if let Some(s) = simulator {
-        if !output.quiet && !dry_run {
+        if !output.quiet && !dry_run && !plan {
             let text = s.summary();
             if json {
                 errln!("{text}")

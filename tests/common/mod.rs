@@ -218,6 +218,7 @@ pub struct Test {
     overrides: Vec<(String, Json)>,
     target: Target,
     dry_run: bool,
+    plan: bool,
     max_iterations: usize,
     cancel_after_calls: Option<usize>,
     grace: Duration,
@@ -280,6 +281,7 @@ impl Test {
             overrides: Vec::new(),
             target: Target::Sim(Box::default()),
             dry_run: false,
+            plan: false,
             max_iterations: pplay::loops::DEFAULT_MAX_ITERATIONS,
             cancel_after_calls: None,
             grace: Duration::from_millis(200),
@@ -321,6 +323,13 @@ impl Test {
     }
 
     pub fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
+
+    /// As `pplay plan`: only read-only calls are sent.
+    pub fn plan(mut self) -> Self {
+        self.plan = true;
         self.dry_run = true;
         self
     }
@@ -415,6 +424,7 @@ impl Test {
         let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ropts = RunOptions {
             dry_run: self.dry_run,
+            plan: self.plan,
             cancel: Some(cancel.clone()),
             ..RunOptions::default()
         };
