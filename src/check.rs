@@ -358,6 +358,35 @@ fn within(file: &SourceFile, v: &Node, text: &str, part: &str) -> Span {
 }
 
 /// A rendered `timeoutMs`: an integer in the server's range, or why not.
+/// A 1.4 `bar:beat` length (`"4:0"`) given to 2.x, which writes lengths
+/// as `4bar`, `n/4` or `1bar+n/4`: an error at the value, with the 2.x
+/// form when it has whole bars.
+fn bar_beat_length(file: &Arc<SourceFile>, key: &str, v: &Node, text: &str) -> Option<Diagnostic> {
+    if !["length", "arrangementLength"].contains(&key) {
+        return None;
+    }
+    let (bars, beats) = text.trim().split_once(':')?;
+    let whole = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let beat = beats.parse::<f64>().ok().filter(|b| *b >= 0.0)?;
+    if !whole(bars) {
+        return None;
+    }
+    let fix = if beat == 0.0 {
+        format!("write `{key}: \"{bars}bar\"`")
+    } else {
+        "write bars as `Nbar` and the rest as a note value in the clip's meter: in 4/4 `1:1` is `1bar+n/4`".to_owned()
+    };
+    Some(
+        Diagnostic::error(
+            "pplay::length-form",
+            format!("`{key}` is `{text}`, a 1.4 `bar:beat` length; 2.x writes lengths as `Nbar`, `n<fraction>` or `Nbar+n<fraction>`"),
+        )
+        .in_file(file)
+        .label(v.span, "1.4 form")
+        .help(format!("{fix} (`pplay migrate` rewrites whole bars)")),
+    )
+}
+
 /// The one rule for a timeout known at check time and one rendered in a run.
 pub fn rendered_timeout(
     file: &Arc<SourceFile>,
@@ -1336,6 +1365,9 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                     .push(args::colour_diagnostic(file, &k.name, entry, at));
             }
             let paths = self.catalog.generation() == Generation::V2;
+            if paths && let Some(d) = bar_beat_length(file, &k.name, v, text) {
+                self.n.diags.push(d);
+            }
             if let Some((target, e)) = paths
                 .then(|| crate::path::first_bad_target(&tool.name, &k.name, text))
                 .flatten()

@@ -500,3 +500,12 @@ fn stark_notes_are_passed_through_with_one_warning() {
     let (_, warnings) = t.check_against(&catalog).expect("stark is sent as written");
     assert_snapshot!(warnings);
 }
+
+#[test]
+fn a_one_four_length_on_two_x_is_refused_with_its_two_x_form() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let t = Test::new(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args: { path: t0/s0, length: \"4:0\", notes: C3 1|1 }\n  - tool: ppal-create-clip\n    args: { path: t0/s1, length: \"1:1\" }\n  - tool: ppal-create-clip\n    args: { path: t0/s2, length: 4bar }\n",
+    );
+    assert_snapshot!(t.check_against(&catalog).expect_err("4:0 is 1.4's form"));
+}
