@@ -100,6 +100,7 @@ fn batch_2x() -> String {
             r#"slot: "{{ first + item[0] }}/{{ item[1] }}""#,
             r#"path: "t{{ first + item[0] }}/s{{ item[1] }}""#,
         ),
+        (r#"length: "1:0""#, r#"length: "1bar""#),
     ]
     .iter()
     .fold(BATCH.to_owned(), |pb, (on_1x, on_2x)| {

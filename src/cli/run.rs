@@ -50,11 +50,12 @@ fn fail(diags: &[Diagnostic], color: report::ColorChoice, json: bool, file: &Pat
     exit::INVALID
 }
 
-/// `--vars-file` and `--var` as check options.
-fn check_options(vars: &VarArgs) -> Result<CheckOptions, Vec<Diagnostic>> {
+/// `--vars-file`, `--var` and `--notation` as check options.
+fn check_options(vars: &VarArgs, source: &Source) -> Result<CheckOptions, Vec<Diagnostic>> {
     Ok(CheckOptions {
         overrides: crate::vars::overrides(&vars.vars_files, &vars.vars)?,
         max_iterations: vars.max_iterations,
+        notation: source.profile.notation,
     })
 }
 
@@ -65,7 +66,7 @@ pub async fn check(
     json: bool,
     output: Shown,
 ) -> Result<i32, Failure> {
-    let opts = match check_options(&vars) {
+    let opts = match check_options(&vars, &source) {
         Ok(o) => o,
         Err(d) => {
             print_diagnostics(&d, output.color);
@@ -215,7 +216,7 @@ async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
             shown,
         ));
     }
-    let mut opts = match check_options(&vars) {
+    let mut opts = match check_options(&vars, &source) {
         Ok(o) => o,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };

@@ -141,6 +141,7 @@ pub async fn run_journaled(
         summary: Summary::default(),
         max_iterations: checked.max_iterations,
         generation: checked.generation,
+        notation: checked.notation,
         stop: None,
         reached: foldhash::HashMap::default(),
         skipped_sets: Vec::new(),
@@ -213,6 +214,8 @@ struct Runner<'a> {
     max_iterations: usize,
     /// The server's generation, as its catalog shows it.
     generation: crate::protocol::Generation,
+    /// How the calls write notes, as the check read them.
+    notation: crate::protocol::Notation,
     stop: Option<Stop>,
     /// Per step index: how many of its ends were reported, and the length
     /// of its loop (its whole length once it ended as a whole), so that a
@@ -664,7 +667,12 @@ impl Runner<'_> {
             let planned = self.plan(cs, sr, tool.value.to_string(), rendered, &ctx);
             return keep.then_some(planned);
         }
-        if let Err(d) = validate::validate(cs, &rendered.args, self.generation, self.var_sources) {
+        if let Err(d) = validate::validate(
+            cs,
+            &rendered.args,
+            (self.generation, self.notation),
+            self.var_sources,
+        ) {
             self.finish_failed(cs, sr, 0.0, d);
             return None;
         }

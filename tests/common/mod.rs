@@ -365,6 +365,7 @@ impl Test {
                 .map(|(k, v)| pplay::vars::Override::new(k, v.clone()))
                 .collect(),
             max_iterations: self.max_iterations,
+            notation: None,
         }
     }
 
