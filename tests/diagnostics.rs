@@ -100,6 +100,15 @@ fn defaults_are_not_required() {
     assert_eq!(n, 2);
 }
 
+/// A missing argument with a fixed set of values (playback's `action`)
+/// lists them, so the fix can be written from the message alone.
+#[test]
+fn missing_action_lists_the_allowed_values() {
+    let out = problems("name: x\nsteps:\n  - tool: ppal-playback\n    args: {}\n");
+    assert!(out.contains("`play-arrangement`"), "{out}");
+    assert_snapshot!(out);
+}
+
 #[test]
 fn missing_required_argument() {
     assert_snapshot!(problems(
