@@ -340,6 +340,10 @@ pub fn syntax_error(file: &Arc<SourceFile>, e: &yaml::Error, what: &str) -> Diag
         Some(offset) => d = d.label(Span::new(offset.min(file.text().len()), 1), &e.message),
         None => d.message = format!("{what} is not valid YAML: {}", e.message),
     }
+    // The parser's words name the rule, not the fix.
+    if e.message.contains("tabs disallowed") {
+        d = d.help("indent with spaces: YAML does not allow tabs for indentation");
+    }
     d
 }
 

@@ -26,6 +26,14 @@ fn duplicate_keys_point_at_both() {
     ));
 }
 
+/// A tab in the indentation is told how to fix, not only the rule it breaks.
+#[test]
+fn tab_indentation_says_to_indent_with_spaces() {
+    let out = problems("name: x\nsteps:\n\t- tool: ppal-connect\n");
+    assert!(out.contains("indent with spaces"), "{out}");
+    assert_snapshot!(out);
+}
+
 #[test]
 fn yaml_syntax_error_has_line_and_column() {
     let out = problems("name: x\nsteps:\n  - tool: ppal-connect\n   args: [1, 2\n");
@@ -90,6 +98,15 @@ fn defaults_are_not_required() {
         .check()
         .unwrap();
     assert_eq!(n, 2);
+}
+
+/// A missing argument with a fixed set of values (playback's `action`)
+/// lists them, so the fix can be written from the message alone.
+#[test]
+fn missing_action_lists_the_allowed_values() {
+    let out = problems("name: x\nsteps:\n  - tool: ppal-playback\n    args: {}\n");
+    assert!(out.contains("`play-arrangement`"), "{out}");
+    assert_snapshot!(out);
 }
 
 #[test]

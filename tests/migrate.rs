@@ -608,3 +608,43 @@ fn a_migrated_recipe_builds_the_same_set_on_2_3_as_the_original_on_1_4() {
         assert_same_set(&recipe, Generation::V1_4, &ms);
     }
 }
+
+/// A half-migrated playbook: a name that already holds a 2.x path (a
+/// `vars` value, a capture of a track's `path`, a var set to it) is used as
+/// it is where a 1.4 argument read it, not given a second `t`; a number
+/// still gets its prefix. The result runs on the 2.3 simulator.
+#[test]
+fn a_name_that_already_holds_a_path_is_not_prefixed_again() {
+    let f = Path::new("tests/migrate/half.yaml");
+    let ms = run(&[f]);
+    let m = &ms[0];
+    assert!(m.notes.is_empty(), "{}", report(&ms));
+    for written in [
+        "args: { path: \"{{ pads }}\" }",
+        "path: \"{{ pads }}/{{ verse }}\"",
+        "path: \"t{{ bass }}/s0\"",
+        "path: \"{{ keys }}/s0\"",
+        "path: \"{{ steps.keys.result.path }}/s1\"",
+        "args: { path: \"{{ lead }}\" }",
+    ] {
+        assert!(m.text.contains(written), "{written}:\n{}", m.text);
+    }
+    assert!(!m.text.contains("t{{ pads }}"), "{}", m.text);
+    let dir = scratch(&ms);
+    let set = built_set(dir.path(), f, Generation::V2_3);
+    for clip in ["t0/s1", "t1/s0", "t2/s0", "t2/s1"] {
+        assert!(set.contains(&format!("  {clip} ")), "{clip}:\n{set}");
+    }
+}
+
+/// A name whose value is a path of another kind, or not known to be a
+/// number, is left where an index was read, with a located note.
+#[test]
+fn a_name_of_unknown_sort_at_an_index_is_left_with_a_note() {
+    let ms = run(&[Path::new("tests/migrate/half-left.yaml")]);
+    let m = &ms[0];
+    insta::assert_snapshot!(report(&ms));
+    assert!(m.text.contains("sceneIndex: \"{{ pads }}\""), "{}", m.text);
+    assert!(m.text.contains("trackIndex: \"{{ next }}\""), "{}", m.text);
+    assert_eq!(m.notes.len(), 2, "{}", report(&ms));
+}
