@@ -62,9 +62,12 @@ impl Runner<'_> {
                 why: "it reads results only the run has".into(),
             }
         } else if cs.ensure.is_some() {
-            if let Err(d) =
-                super::validate::validate(cs, &call.args, self.generation, self.var_sources)
-            {
+            if let Err(d) = super::validate::validate(
+                cs,
+                &call.args,
+                (self.generation, self.notation),
+                self.var_sources,
+            ) {
                 self.finish_failed(cs, sr, 0.0, d);
                 return None;
             }
