@@ -609,6 +609,43 @@ fn a_migrated_recipe_builds_the_same_set_on_2_3_as_the_original_on_1_4() {
     }
 }
 
+/// The 1.4 recipes that converge still converge once migrated: their
+/// `ensure: { slot }` becomes the same `path` as the call's, so a second run
+/// on the 2.3 simulator changes nothing and leaves the same set.
+#[test]
+fn a_migrated_recipe_with_ensure_converges_on_2_3() {
+    for name in ["quickstart.yaml", "composed-set.yaml"] {
+        let recipe = Path::new("playbooks/producer-pal-1.4").join(name);
+        let ms = run(&[&recipe]);
+        assert!(ms.iter().all(|m| m.notes.is_empty()), "{}", report(&ms));
+        let dir = scratch(&ms);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let sim = rt
+            .block_on(sim::start(SimOptions::for_generation(Generation::V2_3)))
+            .unwrap();
+        let mut sets = Vec::new();
+        let mut summaries = Vec::new();
+        for _ in 0..2 {
+            let out = pplay(dir.path())
+                .args(["run", "--url", &sim.url()])
+                .arg(&recipe)
+                .output()
+                .unwrap();
+            let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert_eq!(out.status.code(), Some(0), "{name}:\n{all}");
+            summaries.push(all);
+            sets.push(describe(&sim.live_set()));
+        }
+        let summary = summaries[1].lines().find(|l| l.contains(" changed, "));
+        assert!(
+            summary.is_some_and(|l| l.starts_with("0 changed,")),
+            "{name}:\n{}",
+            summaries[1]
+        );
+        assert_eq!(sets[0], sets[1], "{name}");
+    }
+}
+
 /// A half-migrated playbook: a name that already holds a 2.x path (a
 /// `vars` value, a capture of a track's `path`, a var set to it) is used as
 /// it is where a 1.4 argument read it, not given a second `t`; a number
