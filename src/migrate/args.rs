@@ -171,14 +171,7 @@ pub fn step(u: &mut Unit, flow: &mut Flow, step: &Step, ctx: &StepCtx) {
         entries,
         flow_style: super::edit::is_flow(u.src(), args),
     };
-    let mut w = Writer {
-        flow,
-        site: Site {
-            file: u.file.clone(),
-            node: 0,
-        },
-        ctx,
-    };
+    let mut w = writer(u, flow, ctx);
     let mut rules: Vec<Rule> = renames(&a);
     rules.extend(by_tool(u, &mut w, &a, &tool.value));
     apply(u, &mut w, &a, rules);
@@ -209,14 +202,7 @@ pub fn ensure(u: &mut Unit, flow: &mut Flow, step: &Step, ctx: &StepCtx) {
         entries,
         flow_style: super::edit::is_flow(u.src(), &node),
     };
-    let mut w = Writer {
-        flow,
-        site: Site {
-            file: u.file.clone(),
-            node: 0,
-        },
-        ctx,
-    };
+    let mut w = writer(u, flow, ctx);
     let rules = vec![
         Cx {
             u,
@@ -226,6 +212,18 @@ pub fn ensure(u: &mut Unit, flow: &mut Flow, step: &Step, ctx: &StepCtx) {
         .read_clip(),
     ];
     apply(u, &mut w, &a, rules);
+}
+
+/// A writer for the step's file; each rule points it at its node.
+fn writer<'w>(u: &Unit, flow: &'w mut Flow, ctx: &'w StepCtx) -> Writer<'w> {
+    Writer {
+        flow,
+        site: Site {
+            file: u.file.clone(),
+            node: 0,
+        },
+        ctx,
+    }
 }
 
 /// Writes the units the rules made, notes the ones they left, then the
