@@ -108,6 +108,11 @@ impl Cache {
         }
     }
 
+    /// Nothing read yet: no call can change what the cache holds.
+    pub(super) fn is_empty(&self) -> bool {
+        self.reads.is_empty()
+    }
+
     /// A call that failed after it may have reached Live.
     pub(super) fn forget(&mut self) {
         self.reads.clear();

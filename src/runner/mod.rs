@@ -695,7 +695,9 @@ impl Runner<'_> {
             self.stop = Some(Stop::Failed);
             return None;
         }
-        let sent_args = rendered.args.clone();
+        // Only a cache that holds reads is kept up to date from the call,
+        // so a batch without `ensure:` copies no args.
+        let sent_args = (!read_only && !self.cache.is_empty()).then(|| rendered.args.clone());
         let call = match self.call(cs, &sr, tool, rendered, started).await {
             Ok(c) => c,
             Err(f) => {
@@ -712,8 +714,8 @@ impl Runner<'_> {
                 return None;
             }
         };
-        if !read_only {
-            self.cache.after(&tool.value, &sent_args, &identity, &call);
+        if let Some(sent) = &sent_args {
+            self.cache.after(&tool.value, sent, &identity, &call);
         }
         self.warnings(cs, &sr, &call);
         // A skipped target fails the step before captures read the result.
