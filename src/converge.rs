@@ -324,23 +324,16 @@ pub fn created(result: &Json, args: &Map<String, Json>, identity: &Map<String, J
 /// A create whose object goes at the end of its list (`t+`, `s+`, or no
 /// position): the cached list stays in order when it is appended to.
 pub fn appends(kind: Kind, args: &Map<String, Json>) -> bool {
-    match kind {
-        Kind::Track => {
-            !args.contains_key("trackIndex")
-                && args
-                    .get("path")
-                    .and_then(Json::as_str)
-                    .is_none_or(|p| p.trim().ends_with('+'))
-        }
-        Kind::Scene => {
-            !args.contains_key("sceneIndex")
-                && args
-                    .get("path")
-                    .and_then(Json::as_str)
-                    .is_none_or(|p| p.trim().ends_with('+'))
-        }
-        _ => true,
-    }
+    let index = match kind {
+        Kind::Track => "trackIndex",
+        Kind::Scene => "sceneIndex",
+        _ => return true,
+    };
+    !args.contains_key(index)
+        && args
+            .get("path")
+            .and_then(Json::as_str)
+            .is_none_or(|p| p.trim().ends_with('+'))
 }
 
 /// A value as a plan line shows it: text bare, the rest as JSON.
