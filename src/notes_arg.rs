@@ -156,7 +156,10 @@ pub fn rendered_diagnostic(
     match at {
         Some(span) => d.label(span, problem.label).help(problem.help),
         None => d
-            .label(node.span, format!("renders \"{}\"", clipped(rendered)))
+            .label(
+                node.span,
+                format!("renders \"{}\"", crate::diagnostic::clipped(rendered, 60)),
+            )
             .help(format!(
                 "at `{}` of the rendered string: {}",
                 &rendered[problem.span.clone()],
@@ -184,15 +187,6 @@ fn template_range(
         let start = template.len() - from_end;
         start..start + r.len()
     })
-}
-
-/// A rendered string short enough for a label.
-fn clipped(s: &str) -> String {
-    const MAX: usize = 60;
-    match s.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
-    }
 }
 
 /// What a run checks before sending a clip tool's call: its rendered
@@ -325,7 +319,7 @@ pub fn iteration(it: crate::event::Iteration, item: &minijinja::Value, more: usi
         "of iteration {} of {} (item {}){others}",
         it.index0 + 1,
         it.length,
-        clipped(&item)
+        crate::diagnostic::clipped(&item, 60)
     )
 }
 

@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Verbosity;
+use crate::diagnostic::clipped;
 use crate::event::{Event, Sink, StepRef, StepStatus, Summary};
 
 pub struct TerminalReporter<W: Write> {
@@ -253,14 +254,6 @@ pub fn summary_line(s: &Summary) -> String {
     text
 }
 
-fn truncate(s: String, max: usize) -> String {
-    if s.chars().count() <= max {
-        s
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
-}
-
 impl<W: Write> Sink for TerminalReporter<W> {
     fn emit(&mut self, event: &Event) {
         match event {
@@ -397,15 +390,14 @@ impl<W: Write> TerminalReporter<W> {
                 }
                 if self.verbosity >= Verbosity::Verbose {
                     let body = match (result, error) {
-                        (Some(r), _) => truncate(r.to_string(), 2000),
+                        (Some(r), _) => clipped(&r.to_string(), 2000),
                         (None, Some(e)) => e.clone(),
                         _ => String::new(),
                     };
                     let text = self.paint(dim, &format!("    ← {body}"));
                     self.line(&text);
                     for block in appended {
-                        let text =
-                            self.paint(dim, &format!("    + {}", truncate(block.clone(), 2000)));
+                        let text = self.paint(dim, &format!("    + {}", clipped(block, 2000)));
                         self.line(&text);
                     }
                 }
