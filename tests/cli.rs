@@ -255,6 +255,27 @@ fn a_var_on_the_command_line_can_be_a_list_or_a_mapping() {
         .run();
 }
 
+/// A value of the wrong kind from outside the playbook is told where to fix
+/// it: the `--var` itself, or the vars file's line (a second source in the
+/// report), not the playbook line that reads it.
+#[test]
+fn a_bad_var_value_is_reported_where_it_was_given() {
+    quickstart_with_var("tempo=fast")
+        .status(2)
+        .stderr_has("--var tempo=... gives a string")
+        .stderr_lacks("help: write a number without quotes")
+        .stderr_snapshot("a_bad_var_on_the_command_line")
+        .run();
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim", "--vars-file"])
+        .file("vars.yaml", "parts: [Kick]\ntempo: fast\n")
+        .arg_scratch("vars.yaml")
+        .status(2)
+        .stderr_has("vars.yaml:2:8")
+        .stderr_snapshot("a_bad_value_in_a_vars_file")
+        .run();
+}
+
 #[test]
 fn duplicate_keys_in_a_vars_file_are_errors_in_that_file() {
     Test::new()
