@@ -201,7 +201,9 @@ fn template_help<'a>(
     }
     // "remove the quotes: 130": the template gave text that reads as a
     // number or a boolean, most often a var written in quotes.
-    let text = help.strip_prefix("remove the quotes: ")?;
+    let Some(text) = help.strip_prefix("remove the quotes: ") else {
+        return outside_help(expr, help, var.as_ref()?).map(|h| (h, note));
+    };
     let (kind, filter) = if text.parse::<i64>().is_ok() {
         ("a number", "int")
     } else if text.parse::<f64>().is_ok() {
@@ -224,6 +226,22 @@ fn template_help<'a>(
         ),
     };
     Some((h, note))
+}
+
+/// For a value of the wrong kind that came from outside the playbook: the
+/// fix belongs to the `--var` or the vars file, not to the playbook line.
+fn outside_help(expr: &str, help: &str, var: &VarSource<'_>) -> Option<String> {
+    let fix = help.strip_prefix("write ").unwrap_or(help);
+    match var {
+        VarSource::Playbook => None,
+        VarSource::CommandLine => Some(format!(
+            "--var {expr}=... gives a string here; pass {fix} after the `=` (a bare number or true/false is read as one)"
+        )),
+        VarSource::File(place) => Some(format!(
+            "`{expr}` is set in {}: write {fix} there",
+            place.file.name()
+        )),
+    }
 }
 
 /// A 2.x object path that does not parse, at `at` (the target inside the

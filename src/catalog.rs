@@ -401,12 +401,9 @@ impl Tool {
                     } else {
                         format!("{what} is missing the required key `{p}`")
                     };
-                    if let Some(ty) = subschema
-                        .and_then(|s| s.pointer(&format!("/properties/{p}/type")))
-                        .and_then(Value::as_str)
-                    {
-                        issue.help = Some(format!("`{p}` takes {}", article(ty)));
-                    }
+                    issue.help = subschema
+                        .and_then(|s| s.pointer(&format!("/properties/{p}")))
+                        .and_then(|prop| missing_help(p, prop));
                 }
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
                     let known: Vec<&str> = subschema
@@ -585,6 +582,25 @@ pub fn describe_path(path: &[PathSeg]) -> String {
         }
     }
     format!("`{s}`")
+}
+
+/// What to write for a missing argument: its allowed values when it has a
+/// fixed set (an `action`), else its type.
+fn missing_help(name: &str, prop: &Value) -> Option<String> {
+    if let Some(values) = prop.get("enum").and_then(Value::as_array) {
+        let shown: Vec<String> = values
+            .iter()
+            .map(|v| {
+                format!(
+                    "`{}`",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                )
+            })
+            .collect();
+        return Some(format!("`{name}` is one of {}", shown.join(", ")));
+    }
+    let ty = prop.get("type").and_then(Value::as_str)?;
+    Some(format!("`{name}` takes {}", article(ty)))
 }
 
 fn article(ty: &str) -> String {

@@ -23,7 +23,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::hidden_params::HiddenKind;
 use crate::loops;
 use crate::playbook::{Action, Playbook, Step};
-use crate::protocol::Generation;
+use crate::protocol::{Generation, Notation};
 use crate::readers::Readers;
 use crate::source::SourceFile;
 use crate::template::{Compiled, Compiler, FUNCTIONS, TemplateError, has_template};
@@ -37,6 +37,8 @@ pub struct CheckOptions {
     /// `--vars-file` then `--var` values, later ones winning.
     pub overrides: Vec<crate::vars::Override>,
     pub max_iterations: usize,
+    /// `--notation`: how notes are written, over the playbook's setting.
+    pub notation: Option<Notation>,
 }
 
 impl Default for CheckOptions {
@@ -44,6 +46,7 @@ impl Default for CheckOptions {
         CheckOptions {
             overrides: Vec::new(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
+            notation: None,
         }
     }
 }
@@ -78,6 +81,15 @@ pub struct CheckedStep<'e, 's> {
     /// `resend: true`: re-sending after a failure that may have reached
     /// Live is acceptable.
     pub resend: bool,
+    /// `ensure:`, as its tool takes it.
+    pub ensure: Option<Box<CheckedEnsure<'e, 's>>>,
+}
+
+/// A step's `ensure:`, checked against the tool it is on.
+pub struct CheckedEnsure<'e, 's> {
+    pub rule: crate::converge::Rule,
+    /// A create's identifying fields, each a compiled template.
+    pub identity: Vec<(&'s str, Compiled<'e, 's>)>,
 }
 
 /// What an include step passes to the included file, and its steps.
@@ -121,6 +133,8 @@ pub struct Checked<'e, 's> {
     pub readers: Readers,
     /// Where the vars no step sets again were given, for the run's hints.
     pub var_sources: args::VarSources,
+    /// How the calls write notes: what the run reads a rendered `notes` as.
+    pub notation: Notation,
 }
 
 /// The default delay before a first retry.
@@ -255,19 +269,15 @@ pub fn check<'e, 's>(
     let Loaded {
         playbook: pb,
         opts,
-        mut vars,
+        vars,
         known,
         load_problems,
-        mut var_problems,
+        var_problems,
         used,
     } = loaded;
-    // The vars were evaluated before the catalog was known (the URL may
-    // read them); notes they wrote in 2.x's notation are written again.
-    if crate::music::set_generation(env, catalog.generation()) {
-        let mut again = Names::new(env);
-        vars = again.top_vars(pb, &opts);
-        var_problems = again.diags;
-    }
+    let notation = (opts.notation)
+        .or_else(|| pb.producer_pal.as_ref().and_then(|p| p.value.notation))
+        .unwrap_or(Notation::Barbeat);
     let mut names = Names::new(env);
     names.known(&known);
     names.used = used;
@@ -285,10 +295,10 @@ pub fn check<'e, 's>(
         reassigned: HashSet::new(),
         sure: true,
         never: false,
-        barbeat: (pb.producer_pal.as_ref())
-            .and_then(|p| p.value.notation)
-            .is_none_or(|n| n == crate::protocol::Notation::Barbeat),
+        notation,
     };
+    c.n.diags
+        .extend(crate::notes_arg::stark_warning(pb, opts.notation));
     if let Some(t) = &pb.defaults.timeout_ms {
         c.timeout_in_range(&pb.file, t);
     }
@@ -320,6 +330,7 @@ pub fn check<'e, 's>(
         warnings: diags,
         readers,
         var_sources,
+        notation,
     })
 }
 
@@ -364,6 +375,35 @@ fn within(file: &SourceFile, v: &Node, text: &str, part: &str) -> Span {
 }
 
 /// A rendered `timeoutMs`: an integer in the server's range, or why not.
+/// A 1.4 `bar:beat` length (`"4:0"`) given to 2.x, which writes lengths
+/// as `4bar`, `n/4` or `1bar+n/4`: an error at the value, with the 2.x
+/// form when it has whole bars.
+fn bar_beat_length(file: &Arc<SourceFile>, key: &str, v: &Node, text: &str) -> Option<Diagnostic> {
+    if !["length", "arrangementLength"].contains(&key) {
+        return None;
+    }
+    let (bars, beats) = text.trim().split_once(':')?;
+    let whole = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let beat = beats.parse::<f64>().ok().filter(|b| *b >= 0.0)?;
+    if !whole(bars) {
+        return None;
+    }
+    let fix = if beat == 0.0 {
+        format!("write `{key}: \"{bars}bar\"`")
+    } else {
+        "write bars as `Nbar` and the rest as a note value in the clip's meter: in 4/4 `1:1` is `1bar+n/4`".to_owned()
+    };
+    Some(
+        Diagnostic::error(
+            "pplay::length-form",
+            format!("`{key}` is `{text}`, a 1.4 `bar:beat` length; 2.x writes lengths as `Nbar`, `n<fraction>` or `Nbar+n<fraction>`"),
+        )
+        .in_file(file)
+        .label(v.span, "1.4 form")
+        .help(format!("{fix} (`pplay migrate` rewrites whole bars)")),
+    )
+}
+
 /// The one rule for a timeout known at check time and one rendered in a run.
 pub fn rendered_timeout(
     file: &Arc<SourceFile>,
@@ -715,8 +755,8 @@ impl<'e: 's, 's> Names<'e, 's> {
 
 struct Checker<'e, 's, 'v> {
     n: Names<'e, 's>,
-    /// `notes` are bar|beat strings (the profile asks for no other notation).
-    barbeat: bool,
+    /// How `notes` are written (the profile's `notation`).
+    notation: Notation,
     catalog: &'s Catalog,
     max_iterations: usize,
     index: usize,
@@ -842,6 +882,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 .map(|o| o.value)
                 .unwrap_or_default(),
             resend: step.resend.as_ref().is_some_and(|r| r.value),
+            ensure: None,
         };
         match &step.action {
             Action::Call { tool, args } => {
@@ -983,7 +1024,11 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                 );
             }
         }
+        if let (Some(t), Some(a)) = (checked.tool, &compiled) {
+            self.notes_per_item(file, checked, &t.name, args, a);
+        }
         checked.args = compiled;
+        checked.ensure = self.ensure(file, step, &tool.value, loop_extra);
         // Exactly as many slots as written: a growing Vec starts at four,
         // which a batch of one-capture steps pays for every step it keeps.
         checked.expect.reserve_exact(step.expect.len());
@@ -1008,6 +1053,98 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             self.n.define(&k.name);
             self.reassigned.insert(k.name.to_string());
         }
+    }
+
+    /// A step's `ensure:`: the tool must take it, in the form its kind
+    /// takes (fields on a create, `true` on an update), with fields the
+    /// read shows.
+    fn ensure(
+        &mut self,
+        file: &Arc<SourceFile>,
+        step: &'s Step,
+        tool: &str,
+        loop_extra: &[&str],
+    ) -> Option<Box<CheckedEnsure<'e, 's>>> {
+        use crate::converge::{Rule, TOOLS, identity_fields, rule};
+        use crate::playbook::EnsureKind;
+        let e = step.ensure.as_deref()?;
+        let err = |code, msg: String, label: &str, help: String| {
+            Diagnostic::error(code, msg)
+                .in_file(file)
+                .label(e.key, label.to_owned())
+                .help(help)
+        };
+        let Some(r) = rule(tool) else {
+            let d = err(
+                "pplay::ensure-tool",
+                format!("`ensure` cannot be used with `{tool}`"),
+                "no read tells whether this call is needed",
+                format!("`ensure` works on {}", TOOLS.join(", ")),
+            );
+            self.n.diags.push(d);
+            return None;
+        };
+        let mut identity = Vec::new();
+        match (r, &e.kind) {
+            (Rule::Update(_), EnsureKind::Current) => {}
+            (Rule::Update(_), EnsureKind::Identity(_)) => {
+                self.n.diags.push(err(
+                    "pplay::ensure-form",
+                    format!("on `{tool}`, `ensure` is `true`"),
+                    "an update compares its own arguments",
+                    "write `ensure: true`: pplay reads the current values and sends only those that differ".into(),
+                ));
+                return None;
+            }
+            (Rule::Create(kind), EnsureKind::Current) => {
+                let fields = identity_fields(kind, self.catalog.generation());
+                self.n.diags.push(err(
+                    "pplay::ensure-form",
+                    format!(
+                        "on `{tool}`, `ensure` names the fields that identify the {}",
+                        kind.noun()
+                    ),
+                    "`true` identifies nothing",
+                    format!(
+                        "write e.g. `ensure: {{ {}: ... }}` (fields: {})",
+                        fields[0],
+                        fields.join(", ")
+                    ),
+                ));
+                return None;
+            }
+            (Rule::Create(kind), EnsureKind::Identity(entries)) => {
+                let fields = identity_fields(kind, self.catalog.generation());
+                for (k, v) in entries {
+                    if !fields.contains(&k.name.as_str()) {
+                        let hint = crate::diagnostic::did_you_mean(&k.name, fields.iter().copied())
+                            .map(|s| format!("did you mean `{s}`? "))
+                            .unwrap_or_default();
+                        let d = Diagnostic::error(
+                            "pplay::ensure-field",
+                            format!("`{}` cannot identify a {}", k.name, kind.noun()),
+                        )
+                        .in_file(file)
+                        .label(
+                            k.span,
+                            format!("not a field the {} read shows", kind.noun()),
+                        )
+                        .help(format!(
+                            "{hint}a {} is identified by {}",
+                            kind.noun(),
+                            fields.join(", ")
+                        ));
+                        self.n.diags.push(d);
+                        continue;
+                    }
+                    if let Some(c) = self.n.compile(file, v) {
+                        self.n.names(file, &c, loop_extra);
+                        identity.push((k.name.as_str(), c));
+                    }
+                }
+            }
+        }
+        Some(Box::new(CheckedEnsure { rule: r, identity }))
     }
 
     fn loop_(
@@ -1114,6 +1251,119 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             let ctx = loops::iteration_ctx(&ctx, item, it);
             matches!(when.eval(&ctx), Ok(v) if !v.is_true())
         })
+    }
+
+    /// The known items of a step's loop, each with its iteration, when the
+    /// loop reads only vars (or is written out) and its `when` (read per
+    /// item) is true for it: the iterations the check can render.
+    fn known_iterations(
+        &self,
+        file: &Arc<SourceFile>,
+        checked: &CheckedStep<'e, 's>,
+    ) -> Option<Vec<(crate::event::Iteration, MjValue)>> {
+        let (node, loop_) = (checked.step.loop_.as_ref()?, checked.loop_.as_ref()?);
+        let ctx = self.vars_only(loop_, &[])?;
+        let items = loop_.eval(&ctx).ok()?;
+        let items = loops::items(file, node.span, &items, self.max_iterations).ok()?;
+        let length = items.len();
+        let when = checked.when.as_ref().filter(|_| checked.when_each);
+        if when.is_some_and(|w| !self.reads_only_vars(w, &[], &["item", "loop"])) {
+            return None;
+        }
+        let runs = |it, item: &MjValue| {
+            when.is_none_or(|w| {
+                let ctx = loops::iteration_ctx(&ctx, item.clone(), it);
+                matches!(w.eval(&ctx), Ok(v) if v.is_true())
+            })
+        };
+        let out = (items.into_iter().enumerate())
+            .map(|(index0, item)| (crate::event::Iteration { index0, length }, item))
+            .filter(|(it, item)| runs(*it, item))
+            .collect();
+        Some(out)
+    }
+
+    /// A clip tool's templated `notes` that reads the loop, over a loop the
+    /// check knows: rendered for each iteration (as the run renders it) and
+    /// read, so one bad pattern of a batch refuses the playbook before any
+    /// call. The first bad iteration is shown; the others are counted.
+    fn notes_per_item(
+        &mut self,
+        file: &Arc<SourceFile>,
+        checked: &CheckedStep<'e, 's>,
+        tool: &str,
+        args: &Node,
+        compiled: &Compiled<'e, 's>,
+    ) {
+        let each = ["item", "loop"];
+        let Some((notes, ts)) = crate::notes_arg::templated(tool, compiled) else {
+            return;
+        };
+        let known = |c: &Compiled<'e, 's>| self.reads_only_vars(c, &[], &each);
+        if !self.sure || self.never || !reads_any(notes, &each) || !known(notes) {
+            return;
+        }
+        let ts = ts.filter(|t| known(t));
+        let Some(iterations) = self.known_iterations(file, checked) else {
+            return;
+        };
+        let Some(node) = crate::args::node_at(args, &[PathSeg::Key("notes".into())]) else {
+            return;
+        };
+        let generation = self.catalog.generation();
+        let mut bad = (iterations.into_iter()).filter_map(|(it, item)| {
+            let ctx = loops::iteration_ctx(&self.vars_ctx, item.clone(), it);
+            let text = notes.render(&ctx).ok()?;
+            let text = text.as_str()?;
+            let meter = ts.and_then(|t| t.render(&ctx).ok());
+            let meter = meter.as_ref().and_then(Json::as_str);
+            let problem = crate::notes_arg::read(text, meter, generation, self.notation).err()?;
+            Some((it, item, text.to_owned(), problem))
+        });
+        let Some((it, item, text, problem)) = bad.next() else {
+            return;
+        };
+        let more = bad.count();
+        let when = crate::notes_arg::iteration(it, &item, more);
+        let d =
+            crate::notes_arg::rendered_diagnostic(file, node.1, &text, problem, &when, generation);
+        self.n.diags.push(d);
+    }
+
+    /// A clip tool's `notes` the vars render (no loop, no capture), read as
+    /// the server will.
+    fn notes_from_vars(
+        &mut self,
+        file: &Arc<SourceFile>,
+        tool: &str,
+        entries: &[(Key, Node)],
+        value: &serde_json::Map<String, Json>,
+        known: &KnownArgs,
+    ) {
+        let at = [PathSeg::Key("notes".into())];
+        let Some(text) = value.get("notes").and_then(Json::as_str) else {
+            return;
+        };
+        if !known.rendered.iter().any(|p| p[..] == at) || !crate::notes_arg::is_clip_tool(tool) {
+            return;
+        }
+        let ts = value.get("timeSignature").and_then(Json::as_str);
+        let generation = self.catalog.generation();
+        let Err(problem) = crate::notes_arg::read(text, ts, generation, self.notation) else {
+            return;
+        };
+        let Some((_, node)) = entries.iter().find(|(k, _)| k.name == "notes") else {
+            return;
+        };
+        let d = crate::notes_arg::rendered_diagnostic(
+            file,
+            node,
+            text,
+            problem,
+            "as the vars render it",
+            generation,
+        );
+        self.n.diags.push(d);
     }
 
     /// A templated `timeoutMs` that depends only on vars, rendered now and
@@ -1227,6 +1477,9 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
                     .push(args::colour_diagnostic(file, &k.name, entry, at));
             }
             let paths = self.catalog.generation() == Generation::V2;
+            if paths && let Some(d) = bar_beat_length(file, &k.name, v, text) {
+                self.n.diags.push(d);
+            }
             if let Some((target, e)) = paths
                 .then(|| crate::path::first_bad_target(&tool.name, &k.name, text))
                 .flatten()
@@ -1259,10 +1512,8 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
         self.formed_strings(file, tool, entries);
         let generation = self.catalog.generation();
-        if self.barbeat {
-            let notes = crate::notes_arg::check(file, &tool.name, entries, generation);
-            self.n.diags.extend(notes);
-        }
+        let notes = crate::notes_arg::check(file, &tool.name, entries, generation, self.notation);
+        self.n.diags.extend(notes);
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();
         let mut known = KnownArgs::default();
@@ -1278,6 +1529,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         let Json::Object(mut value) = value else {
             return;
         };
+        self.notes_from_vars(file, &tool.name, entries, &value, &known);
         value.retain(|k, _| !hidden(k));
         // A whole argument only the run renders counts as given; its value
         // is checked only when the tool has no such argument.

@@ -305,6 +305,15 @@ impl miette::Diagnostic for Diagnostic {
     }
 }
 
+/// `s` cut to its first `max` characters, with `…` where it was cut: a
+/// label or a report line that stays readable.
+pub fn clipped(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
 /// The closest of `candidates` to `name`, when it is close enough to be a
 /// plausible typo.
 pub fn did_you_mean<'a>(

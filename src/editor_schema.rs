@@ -100,6 +100,13 @@ pub fn schema(catalog: &Catalog) -> Value {
                     "retryDelayMs": {"type": "integer", "minimum": 0},
                     "onError": on_error,
                     "resend": flag("accept re-sending this call after a failure that may have reached Live (a timeout, a cut-off reply, a 5xx) even when its tool changes the set"),
+                    "ensure": {
+                        "anyOf": [
+                            {"type": "object", "minProperties": 1, "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "on a create step: the fields that identify the object; when one exists the call is not sent"},
+                            {"type": "boolean", "description": "true on an update step: send only the arguments that differ from the set"}
+                        ],
+                        "description": "make the step converge: it changes the set only where the set differs"
+                    },
                     "include": {"type": "string", "description": "another playbook, relative to this file"},
                     "vars": {"type": "object", "description": "variables for an include"}
                 },

@@ -81,6 +81,11 @@ pub struct Iteration {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepStatus {
+    /// Sent, and it may have changed the set (a tool that is not read-only),
+    /// or, in a plan, would be.
+    Changed,
+    /// Done with nothing changed: a read-only call, or an `ensure:` that
+    /// found the set as the step wants it (then nothing was sent).
     Ok,
     Failed,
     Skipped,
@@ -97,6 +102,10 @@ pub enum StepStatus {
 /// Counts for the closing summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Summary {
+    /// Steps (iterations) that changed the set, or in a plan would.
+    pub changed: usize,
+    /// Steps that finished without changing it.
+    pub ok: usize,
     pub steps: usize,
     pub calls: usize,
     pub warnings: usize,
@@ -142,6 +151,24 @@ pub struct TargetOutcome {
     pub explanation: Option<String>,
 }
 
+/// What a step does to the Live Set, as a plan shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// `+ create track Kick`: the object is not there.
+    Create { kind: &'static str, name: String },
+    /// `~ tempo 124 -> 128`: these fields differ (a `current` of none: the
+    /// read does not show it).
+    Update(Vec<crate::converge::Difference>),
+    /// `+ ppal-delete {...}`: a call without `ensure:` that changes the set.
+    Send { tool: String, args: Json },
+    /// `= ok`: nothing to do (the object exists, nothing differs, or the
+    /// tool only reads).
+    Same { why: &'static str },
+    /// `? ...`: what the plan cannot tell before the run (arguments that
+    /// read a result only the run has).
+    Unknown { why: String },
+}
+
 #[derive(Debug, Clone)]
 pub enum Event {
     RunStarted {
@@ -153,6 +180,8 @@ pub enum Event {
         /// Calls known in advance (loops of known length), for progress.
         planned_calls: Option<usize>,
         dry_run: bool,
+        /// `pplay plan`: only read-only calls are sent.
+        plan: bool,
     },
     /// `--resume`: right after `RunStarted`.
     Resumed(ResumeInfo),
@@ -190,6 +219,11 @@ pub enum Event {
         /// that reads a result, a loop over a list known only at run time,
         /// a name only a skipped step sets), in words.
         notes: Vec<String>,
+    },
+    /// `ensure:` and `pplay plan`: what the step does to the set, or would.
+    Change {
+        step: StepRef,
+        change: Change,
     },
     Retry {
         step: StepRef,

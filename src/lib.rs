@@ -75,6 +75,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod converge;
 pub mod diagnostic;
 pub mod diff;
 pub mod editor_schema;

@@ -6,22 +6,24 @@ use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::notation::{self, Meter};
-use crate::protocol::Generation;
+use crate::protocol::{Generation, Notation};
 use crate::source::SourceFile;
+use crate::template::Compiled;
 use crate::yaml::{Key, Node, Span};
 
 /// The tools whose `notes` is a bar|beat string.
 const CLIP_TOOLS: [&str; 2] = ["ppal-create-clip", "ppal-update-clip"];
 
-/// Errors and warnings for the `notes` entry of a clip tool's literal args.
-/// The meter is a literal `timeSignature` beside it, else 4/4 (the song's
-/// meter is known only at run time; only repeat steps written in bars
-/// depend on it).
+/// Errors and warnings for the `notes` entry of a clip tool's literal args,
+/// read in the request's `notation`. The meter is a literal
+/// `timeSignature` beside it, else 4/4 (the song's meter is known only at
+/// run time; only repeat steps written in bars depend on it).
 pub fn check(
     file: &Arc<SourceFile>,
     tool: &str,
     entries: &[(Key, Node)],
     generation: Generation,
+    notation: Notation,
 ) -> Vec<Diagnostic> {
     if !CLIP_TOOLS.contains(&tool) {
         return Vec::new();
@@ -35,28 +37,20 @@ pub fn check(
     let Some((node, text)) = literal("notes") else {
         return Vec::new();
     };
-    let meter = literal("timeSignature")
-        .and_then(|(_, ts)| Meter::parse(ts).ok())
-        .unwrap_or_default();
+    let meter = literal("timeSignature").map(|(_, ts)| ts);
     let label = generation.label();
     let at = |r: std::ops::Range<usize>| place(file, node, text, r);
-    match notation::interpret(text, generation, meter) {
-        Err(e) => vec![
+    match read(text, meter, generation, notation) {
+        Err(p) => vec![
             Diagnostic::error(
                 "pplay::notes",
-                format!(
-                    "`notes` is not a notes string {label} accepts: {}",
-                    e.message
-                ),
+                format!("`notes` is not {} {label} accepts: {}", p.what, p.message),
             )
             .in_file(file)
-            .label(
-                at(token(text, e.span.clone())),
-                format!("{} error here", e.kind.as_str()),
-            )
-            .help(e.help(text)),
+            .label(at(p.span), p.label)
+            .help(p.help),
         ],
-        Ok(read) => (read.warnings.into_iter())
+        Ok(warnings) => (warnings.into_iter())
             .map(|w| {
                 let span = w.span.map_or(node.span, at);
                 Diagnostic::warning(
@@ -69,6 +63,166 @@ pub fn check(
             })
             .collect(),
     }
+}
+
+/// Why a notes string would be refused, in terms of the string itself.
+pub struct Problem {
+    /// What the string should have been (`a notes string`).
+    what: &'static str,
+    message: String,
+    /// The offending token, in the string.
+    span: std::ops::Range<usize>,
+    label: String,
+    help: String,
+}
+
+/// Reads `text` as Producer Pal reads the `notes` of a clip in the meter
+/// `time_signature` (4/4 when absent or unreadable) under `notation`: its
+/// warnings, or why it is refused. A stark string is not read (one warning
+/// for the playbook says so).
+pub fn read(
+    text: &str,
+    time_signature: Option<&str>,
+    generation: Generation,
+    notation: Notation,
+) -> Result<Vec<notation::Warning>, Problem> {
+    match notation {
+        Notation::Stark => Ok(Vec::new()),
+        Notation::MidiJson => {
+            (notation::midi_json::check(text).map(|()| Vec::new())).map_err(|e| Problem {
+                what: "a midi-json note list",
+                message: e.message,
+                span: e.span,
+                label: "here".to_owned(),
+                help: e.help,
+            })
+        }
+        Notation::Barbeat => {
+            let meter = time_signature
+                .and_then(|ts| Meter::parse(ts).ok())
+                .unwrap_or_default();
+            match notation::interpret(text, generation, meter) {
+                Ok(read) => Ok(read.warnings),
+                Err(e) => Err(Problem {
+                    what: "a notes string",
+                    span: token(text, e.span.clone()),
+                    label: format!("{} error here", e.kind.as_str()),
+                    help: e.help(text),
+                    message: e.message,
+                }),
+            }
+        }
+    }
+}
+
+/// The tool's `notes` and `timeSignature` templates, when it is a clip
+/// tool whose `notes` is templated: what the check renders per known
+/// iteration.
+pub fn templated<'c, 'e, 's>(
+    tool: &str,
+    args: &'c Compiled<'e, 's>,
+) -> Option<(&'c Compiled<'e, 's>, Option<&'c Compiled<'e, 's>>)> {
+    let Compiled::Map(entries) = args else {
+        return None;
+    };
+    let find = |name: &str| entries.iter().find(|(k, _)| *k == name).map(|(_, v)| v);
+    let notes = find("notes").filter(|n| !n.is_literal())?;
+    CLIP_TOOLS
+        .contains(&tool)
+        .then(|| (notes, find("timeSignature")))
+}
+
+/// The error for a templated `notes` that rendered to a refused string:
+/// at the token when it comes from the template's own text before or
+/// after its expressions, else at the whole value, quoting what it
+/// rendered. `when` names the iteration (and its item).
+pub fn rendered_diagnostic(
+    file: &Arc<SourceFile>,
+    node: &Node,
+    rendered: &str,
+    problem: Problem,
+    when: &str,
+    generation: Generation,
+) -> Diagnostic {
+    let label = generation.label();
+    let template = node.as_str().unwrap_or_default();
+    let mapped = template_range(template, rendered, problem.span.clone());
+    let at = mapped.map(|r| place(file, node, template, r));
+    let message = format!(
+        "`notes` {when} is not {} {label} accepts: {}",
+        problem.what, problem.message
+    );
+    let d = Diagnostic::error("pplay::notes", message).in_file(file);
+    match at {
+        Some(span) => d.label(span, problem.label).help(problem.help),
+        None => d
+            .label(
+                node.span,
+                format!("renders \"{}\"", crate::diagnostic::clipped(rendered, 60)),
+            )
+            .help(format!(
+                "at `{}` of the rendered string: {}",
+                &rendered[problem.span.clone()],
+                problem.help
+            )),
+    }
+}
+
+/// The same range in the template, when `rendered[r]` lies in the literal
+/// text before the template's first expression or after its last one.
+fn template_range(
+    template: &str,
+    rendered: &str,
+    r: std::ops::Range<usize>,
+) -> Option<std::ops::Range<usize>> {
+    let open = template.find("{{").into_iter().chain(template.find("{%"));
+    let head = &template[..open.min()?];
+    let close = [template.rfind("}}"), template.rfind("%}")];
+    let tail = &template[close.into_iter().flatten().max()? + 2..];
+    if r.end <= head.len() && rendered.starts_with(head) {
+        return Some(r);
+    }
+    let from_end = rendered.len().checked_sub(r.start)?;
+    (from_end <= tail.len() && rendered.ends_with(tail) && !r.is_empty()).then(|| {
+        let start = template.len() - from_end;
+        start..start + r.len()
+    })
+}
+
+/// What a run checks before sending a clip tool's call: its rendered
+/// `notes` read as the server will, an error at the argument if refused.
+pub fn check_sent(
+    file: &Arc<SourceFile>,
+    tool: &str,
+    node: &Node,
+    args: &serde_json::Value,
+    generation: Generation,
+    notation: Notation,
+) -> Result<(), Diagnostic> {
+    if !CLIP_TOOLS.contains(&tool) {
+        return Ok(());
+    }
+    let Some(text) = args.get("notes").and_then(|n| n.as_str()) else {
+        return Ok(());
+    };
+    let ts = args.get("timeSignature").and_then(|t| t.as_str());
+    let Err(problem) = read(text, ts, generation, notation) else {
+        return Ok(());
+    };
+    let Some((_, notes)) = node
+        .as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.name == "notes"))
+    else {
+        return Ok(());
+    };
+    Err(rendered_diagnostic(
+        file,
+        notes,
+        text,
+        problem,
+        "as rendered",
+        generation,
+    ))
 }
 
 /// A syntax error's one character widened to the rest of its token, so the
@@ -145,4 +299,47 @@ fn same_token(
     let (sb, se) = *source.get(k)?;
     (source.len() == decoded.len() && raw[sb..se] == text[b..e])
         .then(|| base + sb + (r.start - b)..base + sb + (r.end.min(e) - b).max(r.start - b))
+}
+
+/// Whether `tool`'s `notes` is a notes string.
+pub fn is_clip_tool(tool: &str) -> bool {
+    CLIP_TOOLS.contains(&tool)
+}
+
+/// How a message names the iteration whose `notes` was refused: its
+/// number, its item (shortened) and how many others were refused too.
+pub fn iteration(it: crate::event::Iteration, item: &minijinja::Value, more: usize) -> String {
+    let item = serde_json::to_string(item).unwrap_or_else(|_| item.to_string());
+    let others = match more {
+        0 => String::new(),
+        1 => " (and 1 more iteration)".to_owned(),
+        n => format!(" (and {n} more iterations)"),
+    };
+    format!(
+        "of iteration {} of {} (item {}){others}",
+        it.index0 + 1,
+        it.length,
+        crate::diagnostic::clipped(&item, 60)
+    )
+}
+
+/// One warning when the notes are stark: pplay sends them as written.
+pub fn stark_warning(pb: &crate::playbook::Playbook, flag: Option<Notation>) -> Option<Diagnostic> {
+    let from_playbook = pb
+        .producer_pal
+        .as_ref()
+        .filter(|p| p.value.notation.is_some());
+    let notation = flag.or(from_playbook.and_then(|p| p.value.notation))?;
+    if notation != Notation::Stark {
+        return None;
+    }
+    let d = Diagnostic::warning(
+        "pplay::notation-unread",
+        "pplay does not read stark notation: `notes` are sent as written and only Producer Pal checks them",
+    )
+    .help("use `barbeat` (or `midi-json`) to have notes strings checked before anything is sent");
+    Some(match (flag, from_playbook) {
+        (None, Some(p)) => d.in_file(&pb.file).label(p.span, "stark notes"),
+        _ => d,
+    })
 }

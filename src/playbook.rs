@@ -90,6 +90,28 @@ pub struct Step {
     /// `resend: true`: re-sending this call is acceptable even when a
     /// failed attempt may have reached Live.
     pub resend: Option<Spanned<bool>>,
+    /// `ensure:`: make the call only when the set differs (see
+    /// [`crate::converge`]).
+    pub ensure: Option<Box<Ensure>>,
+}
+
+/// What `ensure:` asks of a step.
+#[derive(Debug)]
+pub struct Ensure {
+    /// The `ensure:` value.
+    pub span: Span,
+    /// The key, for reports that point at the setting itself.
+    pub key: Span,
+    pub kind: EnsureKind,
+}
+
+#[derive(Debug)]
+pub enum EnsureKind {
+    /// A create step: the fields that identify the object, values are
+    /// templates.
+    Identity(Vec<(Key, Node)>),
+    /// `ensure: true` on an update step: send only what differs.
+    Current,
 }
 
 impl Step {
@@ -146,6 +168,7 @@ const STEP_KEYS: &[&str] = &[
     "retryDelayMs",
     "onError",
     "resend",
+    "ensure",
     "include",
     "vars",
 ];
@@ -340,6 +363,10 @@ pub fn syntax_error(file: &Arc<SourceFile>, e: &yaml::Error, what: &str) -> Diag
         Some(offset) => d = d.label(Span::new(offset.min(file.text().len()), 1), &e.message),
         None => d.message = format!("{what} is not valid YAML: {}", e.message),
     }
+    // The parser's words name the rule, not the fix.
+    if e.message.contains("tabs disallowed") {
+        d = d.help("indent with spaces: YAML does not allow tabs for indentation");
+    }
     d
 }
 
@@ -359,6 +386,14 @@ impl Fields {
     /// The first value under `name` (the loader reports duplicates).
     fn get(&self, name: &str) -> Option<&Node> {
         self.0.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
+    }
+
+    /// Where the key `name` is written.
+    fn key_span(&self, name: &str) -> Option<Span> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(k, _)| k.span)
     }
 
     /// The first value under `name`, moved out; a null stays in its place.
@@ -547,6 +582,40 @@ impl Loader<'_> {
             }
         }
         p
+    }
+
+    /// `ensure:`: identifying fields (a mapping) or `true`; `false` is no
+    /// ensure at all, so that a template-free switch-off reads naturally.
+    fn ensure(&mut self, fields: &mut Fields) -> Option<Box<Ensure>> {
+        let key = fields.key_span("ensure")?;
+        let v = fields.take("ensure")?;
+        let span = v.span;
+        let kind = match v.value {
+            Value::Bool(true) => EnsureKind::Current,
+            Value::Bool(false) => return None,
+            Value::Map(_) => {
+                let entries = self.entries_any(v, "`ensure`");
+                if entries.is_empty() {
+                    self.err(
+                        "pplay::ensure",
+                        "`ensure` names no field",
+                        span,
+                        "an empty mapping identifies nothing",
+                    )
+                    .help = Some("name the fields that identify the object, e.g. `ensure: { name: Kick }`, or write `ensure: true` on an update step".into());
+                    return None;
+                }
+                EnsureKind::Identity(entries)
+            }
+            _ => {
+                self.wrong_type(
+                    "`ensure` must be a mapping of identifying fields, or true",
+                    &v,
+                );
+                return None;
+            }
+        };
+        Some(Box::new(Ensure { span, key, kind }))
     }
 
     fn flag(&mut self, key: &str, v: &Node) -> Option<Spanned<bool>> {
@@ -781,6 +850,7 @@ impl Loader<'_> {
                 .and_then(|v| self.count(v, "retryDelayMs")),
             on_error: fields.get("onError").and_then(|v| self.on_error(v)),
             resend: fields.get("resend").and_then(|v| self.flag("resend", v)),
+            ensure: self.ensure(&mut fields),
         })
     }
 

@@ -56,7 +56,7 @@ fn with_parts(dir: &str) -> Vec<std::path::PathBuf> {
 fn quickstart_runs_against_the_simulator() {
     Test::new()
         .args(["run", "playbooks/quickstart.yaml", "--sim"])
-        .stdout_has("10 steps, 10 calls, 0 warnings, 0 failed, 0 skipped in")
+        .stdout_has("10 steps, 13 calls, 0 warnings, 0 failed, 0 skipped in")
         .stdout_has("Simulated Live Set: 2 tracks, 8 scenes, 5 clips, tempo 124")
         .run();
 }
@@ -255,6 +255,27 @@ fn a_var_on_the_command_line_can_be_a_list_or_a_mapping() {
         .run();
 }
 
+/// A value of the wrong kind from outside the playbook is told where to fix
+/// it: the `--var` itself, or the vars file's line (a second source in the
+/// report), not the playbook line that reads it.
+#[test]
+fn a_bad_var_value_is_reported_where_it_was_given() {
+    quickstart_with_var("tempo=fast")
+        .status(2)
+        .stderr_has("--var tempo=... gives a string")
+        .stderr_lacks("help: write a number without quotes")
+        .stderr_snapshot("a_bad_var_on_the_command_line")
+        .run();
+    Test::new()
+        .args(["run", "playbooks/quickstart.yaml", "--sim", "--vars-file"])
+        .file("vars.yaml", "parts: [Kick]\ntempo: fast\n")
+        .arg_scratch("vars.yaml")
+        .status(2)
+        .stderr_has("vars.yaml:2:8")
+        .stderr_snapshot("a_bad_value_in_a_vars_file")
+        .run();
+}
+
 #[test]
 fn duplicate_keys_in_a_vars_file_are_errors_in_that_file() {
     Test::new()
@@ -291,7 +312,7 @@ fn a_var_no_template_uses_is_a_warning_with_did_you_mean() {
 fn json_events_on_stdout_human_output_on_stderr() {
     let out = Test::new()
         .args(["run", "playbooks/quickstart.yaml", "--sim", "--json"])
-        .stderr_has("10 steps, 10 calls")
+        .stderr_has("10 steps, 13 calls")
         .run();
     let events = out.json_lines();
     let kinds: Vec<&str> = events
@@ -309,7 +330,10 @@ fn json_events_on_stdout_human_output_on_stderr() {
         assert!(kinds.contains(&k), "{k}");
     }
     let fin = events.last().unwrap();
-    assert_eq!(fin["summary"]["calls"], 10);
+    // Ten calls of the playbook, three reads of `ensure:` (the set, then
+    // each track's clips).
+    assert_eq!(fin["summary"]["calls"], 13);
+    assert_eq!(fin["summary"]["changed"], 8);
     assert_eq!(fin["exitCode"], 0);
     let call = events
         .iter()
@@ -759,11 +783,13 @@ fn quiet_and_verbose() {
     quickstart()
         .arg("-q")
         .stdout_lacks("✓")
-        .stdout_has("10 steps, 10 calls")
+        .stdout_has("10 steps, 13 calls")
         .run();
     quickstart()
         .arg("-v")
-        .stdout_has("→ {\"tempo\":124,\"timeSignature\":\"4/4\"}")
+        // `ensure: true` sends only what differs from the fresh set.
+        .stdout_has("~ tempo 120.0 -> 124")
+        .stdout_has("→ {\"tempo\":124}")
         .stdout_has("← {")
         .stdout_lacks("POST http")
         .run();

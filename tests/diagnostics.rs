@@ -26,6 +26,14 @@ fn duplicate_keys_point_at_both() {
     ));
 }
 
+/// A tab in the indentation is told how to fix, not only the rule it breaks.
+#[test]
+fn tab_indentation_says_to_indent_with_spaces() {
+    let out = problems("name: x\nsteps:\n\t- tool: ppal-connect\n");
+    assert!(out.contains("indent with spaces"), "{out}");
+    assert_snapshot!(out);
+}
+
 #[test]
 fn yaml_syntax_error_has_line_and_column() {
     let out = problems("name: x\nsteps:\n  - tool: ppal-connect\n   args: [1, 2\n");
@@ -90,6 +98,15 @@ fn defaults_are_not_required() {
         .check()
         .unwrap();
     assert_eq!(n, 2);
+}
+
+/// A missing argument with a fixed set of values (playback's `action`)
+/// lists them, so the fix can be written from the message alone.
+#[test]
+fn missing_action_lists_the_allowed_values() {
+    let out = problems("name: x\nsteps:\n  - tool: ppal-playback\n    args: {}\n");
+    assert!(out.contains("`play-arrangement`"), "{out}");
+    assert_snapshot!(out);
 }
 
 #[test]
@@ -464,4 +481,48 @@ fn a_notes_error_is_found_through_escapes_and_block_scalars() {
     assert_snapshot!(problems(
         "name: x\nsteps:\n  - tool: ppal-create-clip\n    args:\n      slot: \"0/0\"\n      notes: \"C1 1|1\\tD1 1|2 Cb3 1|3\"\n  - tool: ppal-create-clip\n    args:\n      slot: \"0/1\"\n      notes: |\n        C1 1|1,2,3,4\n        D1 1|0\n"
     ));
+}
+
+#[test]
+fn a_templated_notes_string_is_read_for_every_known_item() {
+    // The pattern table is in vars: the check renders each iteration's
+    // notes; a bad token from the template's own text is shown there.
+    assert_snapshot!(problems(
+        "name: x\nvars:\n  hits: [\"C1 1|1\", \"C1 1|0\", \"D1 1|2\"]\nsteps:\n  - tool: ppal-create-clip\n    loop: \"{{ hits }}\"\n    args:\n      slot: \"0/{{ loop.index0 }}\"\n      notes: \"{{ item }}\"\n  - tool: ppal-create-clip\n    loop: [1, 2]\n    args:\n      slot: \"1/0\"\n      notes: \"C1 {{ item }}|1 H2 1|1\"\n"
+    ));
+}
+
+#[test]
+fn notes_the_vars_render_are_read_at_check_time() {
+    assert_snapshot!(problems(
+        "name: x\nvars:\n  groove: \"C1 1|1 Cb3 1|2\"\nsteps:\n  - tool: ppal-create-clip\n    args: { slot: \"0/0\", notes: \"{{ groove }}\" }\n"
+    ));
+}
+
+#[test]
+fn midi_json_notes_are_checked_for_their_shape() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let t = Test::new(
+        "name: x\nproducerPal: { notation: midi-json }\nsteps:\n  - tool: ppal-create-clip\n    args:\n      path: t0/s0\n      notes: '[{\"pitch\": 60, \"start_time\": 0, \"duration\": 1}, {\"pitch\": 200, \"start_time\": 1, \"duration\": 1}]'\n",
+    );
+    assert_snapshot!(t.check_against(&catalog).expect_err("pitch 200"));
+}
+
+#[test]
+fn stark_notes_are_passed_through_with_one_warning() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let t = Test::new(
+        "name: x\nproducerPal: { notation: stark }\nsteps:\n  - tool: ppal-create-clip\n    args: { path: t0/s0, notes: \"kick: X z X z\" }\n  - tool: ppal-create-clip\n    args: { path: t0/s1, notes: \"melody: C Eb G\" }\n",
+    );
+    let (_, warnings) = t.check_against(&catalog).expect("stark is sent as written");
+    assert_snapshot!(warnings);
+}
+
+#[test]
+fn a_one_four_length_on_two_x_is_refused_with_its_two_x_form() {
+    let catalog = pplay::catalog::Catalog::pinned_release(pplay::catalog::Release::V2_3_0, false);
+    let t = Test::new(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args: { path: t0/s0, length: \"4:0\", notes: C3 1|1 }\n  - tool: ppal-create-clip\n    args: { path: t0/s1, length: \"1:1\" }\n  - tool: ppal-create-clip\n    args: { path: t0/s2, length: 4bar }\n",
+    );
+    assert_snapshot!(t.check_against(&catalog).expect_err("4:0 is 1.4's form"));
 }

@@ -100,6 +100,7 @@ fn batch_2x() -> String {
             r#"slot: "{{ first + item[0] }}/{{ item[1] }}""#,
             r#"path: "t{{ first + item[0] }}/s{{ item[1] }}""#,
         ),
+        (r#"length: "1:0""#, r#"length: "1bar""#),
     ]
     .iter()
     .fold(BATCH.to_owned(), |pb, (on_1x, on_2x)| {
@@ -306,7 +307,7 @@ fn batch_set() -> Vec<(String, Vec<String>)> {
 /// further `sent` lines, plus a
 /// seeded delay of up to one call's latency, so a kill lands before, during
 /// or after a call and inside journal writes alike), each time resumed with
-/// the choice the README tells a user to make for the call in flight: look
+/// the choice the manual tells a user to make for the call in flight: look
 /// in Live, skip it if it took effect, resend it if not. Returns the kills
 /// that landed and the calls in flight decided.
 fn killed_job(

@@ -506,6 +506,13 @@ fn schema_diff_between_the_pinned_catalogs_points_to_migrate() {
         stdout.contains("hint: `pplay migrate FILE...` rewrites playbooks for"),
         "{stdout}"
     );
+    // The page the hint names is the one that has the section.
+    let page = std::fs::read_to_string(root().join("docs/generations.md")).unwrap();
+    assert!(
+        stdout.contains(r#"see docs/generations.md, "Migrating to Producer Pal 2.x""#)
+            && page.contains("\n## Migrating to Producer Pal 2.x\n"),
+        "{stdout}"
+    );
 }
 
 /// What running `file` (from `dir`) over HTTP builds on a simulator of
@@ -600,4 +607,81 @@ fn a_migrated_recipe_builds_the_same_set_on_2_3_as_the_original_on_1_4() {
         }
         assert_same_set(&recipe, Generation::V1_4, &ms);
     }
+}
+
+/// The 1.4 recipes that converge still converge once migrated: their
+/// `ensure: { slot }` becomes the same `path` as the call's, so a second run
+/// on the 2.3 simulator changes nothing and leaves the same set.
+#[test]
+fn a_migrated_recipe_with_ensure_converges_on_2_3() {
+    for name in ["quickstart.yaml", "composed-set.yaml"] {
+        let recipe = Path::new("playbooks/producer-pal-1.4").join(name);
+        let ms = run(&[&recipe]);
+        assert!(ms.iter().all(|m| m.notes.is_empty()), "{}", report(&ms));
+        let dir = scratch(&ms);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let sim = rt
+            .block_on(sim::start(SimOptions::for_generation(Generation::V2_3)))
+            .unwrap();
+        let mut sets = Vec::new();
+        let mut summaries = Vec::new();
+        for _ in 0..2 {
+            let out = pplay(dir.path())
+                .args(["run", "--url", &sim.url()])
+                .arg(&recipe)
+                .output()
+                .unwrap();
+            let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert_eq!(out.status.code(), Some(0), "{name}:\n{all}");
+            summaries.push(all);
+            sets.push(describe(&sim.live_set()));
+        }
+        let summary = summaries[1].lines().find(|l| l.contains(" changed, "));
+        assert!(
+            summary.is_some_and(|l| l.starts_with("0 changed,")),
+            "{name}:\n{}",
+            summaries[1]
+        );
+        assert_eq!(sets[0], sets[1], "{name}");
+    }
+}
+
+/// A half-migrated playbook: a name that already holds a 2.x path (a
+/// `vars` value, a capture of a track's `path`, a var set to it) is used as
+/// it is where a 1.4 argument read it, not given a second `t`; a number
+/// still gets its prefix. The result runs on the 2.3 simulator.
+#[test]
+fn a_name_that_already_holds_a_path_is_not_prefixed_again() {
+    let f = Path::new("tests/migrate/half.yaml");
+    let ms = run(&[f]);
+    let m = &ms[0];
+    assert!(m.notes.is_empty(), "{}", report(&ms));
+    for written in [
+        "args: { path: \"{{ pads }}\" }",
+        "path: \"{{ pads }}/{{ verse }}\"",
+        "path: \"t{{ bass }}/s0\"",
+        "path: \"{{ keys }}/s0\"",
+        "path: \"{{ steps.keys.result.path }}/s1\"",
+        "args: { path: \"{{ lead }}\" }",
+    ] {
+        assert!(m.text.contains(written), "{written}:\n{}", m.text);
+    }
+    assert!(!m.text.contains("t{{ pads }}"), "{}", m.text);
+    let dir = scratch(&ms);
+    let set = built_set(dir.path(), f, Generation::V2_3);
+    for clip in ["t0/s1", "t1/s0", "t2/s0", "t2/s1"] {
+        assert!(set.contains(&format!("  {clip} ")), "{clip}:\n{set}");
+    }
+}
+
+/// A name whose value is a path of another kind, or not known to be a
+/// number, is left where an index was read, with a located note.
+#[test]
+fn a_name_of_unknown_sort_at_an_index_is_left_with_a_note() {
+    let ms = run(&[Path::new("tests/migrate/half-left.yaml")]);
+    let m = &ms[0];
+    insta::assert_snapshot!(report(&ms));
+    assert!(m.text.contains("sceneIndex: \"{{ pads }}\""), "{}", m.text);
+    assert!(m.text.contains("trackIndex: \"{{ next }}\""), "{}", m.text);
+    assert_eq!(m.notes.len(), 2, "{}", report(&ms));
 }

@@ -61,7 +61,7 @@ fn progress_bar_is_drawn_on_a_terminal_and_cleared() {
     }
     // The bar is gone before the summary is printed.
     let bar = out.rfind("/10 calls").unwrap();
-    let summary = out.rfind("10 steps, 10 calls").expect("summary");
+    let summary = out.rfind("10 steps, 13 calls").expect("summary");
     assert!(bar < summary, "{out:?}");
 }
 

@@ -1049,3 +1049,49 @@ async fn a_rendered_bad_path_fails_at_its_argument_before_sending() {
     assert_eq!(out.summary.calls, 1, "only ppal-connect is sent");
     assert_snapshot!(out.report);
 }
+
+/// A batch of 500 clips from a pattern table in `vars`, one pattern bad:
+/// the check renders `notes` for every item and refuses the playbook, so
+/// not one call reaches the simulator.
+#[tokio::test]
+async fn a_batch_with_one_bad_pattern_sends_nothing() {
+    let mut yaml = String::from("name: batch\nvars:\n  patterns:\n");
+    for i in 0..500 {
+        let p = if i == 250 {
+            "C3 1|1 H2 1|2"
+        } else {
+            "C3 1|1 E3 1|2"
+        };
+        yaml.push_str(&format!("    - {{ slot: {i}, notes: \"{p}\" }}\n"));
+    }
+    yaml.push_str("steps:\n  - tool: ppal-create-track\n    args: { type: midi }\n  - tool: ppal-create-clip\n    loop: \"{{ patterns }}\"\n    args:\n      slot: \"0/{{ item.slot }}\"\n      notes: \"{{ item.notes }}\"\n");
+    let out = Test::new(&yaml).run().await;
+    assert_eq!(out.exit_code, 2, "{}", out.report);
+    assert!(out.sent().is_empty(), "{:?}", out.sent());
+    assert!(!out.report.contains("unknown-arg"), "{}", out.report);
+    assert!(
+        out.report.contains("iteration 251 of 500"),
+        "{}",
+        out.report
+    );
+}
+
+/// A `notes` known only once a capture is read is read right after it is
+/// rendered: a bad one fails its step unsent, and the run stops there.
+#[tokio::test]
+async fn notes_from_a_capture_are_read_before_the_call_is_sent() {
+    let server = Arc::new(
+        TestServer::start(|_, _| Answer::ok(json!({"id": "1", "name": "C3 1|1 H2 1|2"}))).await,
+    );
+    let out = Test::new(
+        "name: c\nsteps:\n  - tool: ppal-create-track\n    args: { type: midi }\n    capture: { pattern: result.name }\n  - tool: ppal-create-clip\n    args: { slot: \"0/0\", notes: \"{{ pattern }}\" }\n",
+    )
+    .server(server.clone())
+    .run()
+    .await;
+    assert_eq!(out.exit_code, 1, "{}", out.report);
+    let sent: Vec<String> = server.requests().into_iter().map(|r| r.tool).collect();
+    assert_eq!(sent, ["ppal-create-track"]);
+    assert!(out.report.contains("`notes` as rendered"), "{}", out.report);
+    assert!(out.report.contains("`H2` is not a pitch"), "{}", out.report);
+}

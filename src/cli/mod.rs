@@ -239,6 +239,9 @@ pub struct RunArgs {
 pub enum Command {
     /// Check a playbook, then run it
     Run(RunArgs),
+    /// Show what a run would change, sending only read-only calls (exit 0:
+    /// nothing would change, 1: something would, 2: a bad playbook)
+    Plan(RunArgs),
     /// Check playbooks against the tool catalog without sending any call
     Check {
         /// The playbooks to check
@@ -362,6 +365,7 @@ pub fn main() -> i32 {
 async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Plan(args) => run::plan(args).await,
         Command::Check {
             files,
             source,

@@ -50,11 +50,12 @@ fn fail(diags: &[Diagnostic], color: report::ColorChoice, json: bool, file: &Pat
     exit::INVALID
 }
 
-/// `--vars-file` and `--var` as check options.
-fn check_options(vars: &VarArgs) -> Result<CheckOptions, Vec<Diagnostic>> {
+/// `--vars-file`, `--var` and `--notation` as check options.
+fn check_options(vars: &VarArgs, source: &Source) -> Result<CheckOptions, Vec<Diagnostic>> {
     Ok(CheckOptions {
         overrides: crate::vars::overrides(&vars.vars_files, &vars.vars)?,
         max_iterations: vars.max_iterations,
+        notation: source.profile.notation,
     })
 }
 
@@ -65,7 +66,7 @@ pub async fn check(
     json: bool,
     output: Shown,
 ) -> Result<i32, Failure> {
-    let opts = match check_options(&vars) {
+    let opts = match check_options(&vars, &source) {
         Ok(o) => o,
         Err(d) => {
             print_diagnostics(&d, output.color);
@@ -171,6 +172,16 @@ fn resume_finished(
 }
 
 pub async fn run(args: RunArgs) -> Result<i32, Failure> {
+    run_as(args, false).await
+}
+
+/// `pplay plan`: the run's road, sending only read-only calls; exit 1 when
+/// something would change.
+pub async fn plan(args: RunArgs) -> Result<i32, Failure> {
+    run_as(args, true).await
+}
+
+async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
     let RunArgs {
         file,
         source,
@@ -205,7 +216,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
             shown,
         ));
     }
-    let mut opts = match check_options(&vars) {
+    let mut opts = match check_options(&vars, &source) {
         Ok(o) => o,
         Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };
@@ -230,7 +241,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     };
     let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
-    let catalog = if dry_run {
+    let catalog = if dry_run && !plan {
         let live_api = url::profile(&source, pb.producer_pal.as_ref().map(|p| &p.value)).live_api;
         catalog::load_for_check(tools_file, live_api == Some(true), || &client).await?
     } else {
@@ -259,7 +270,8 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let stops = Stops::on_signals();
     let mut reporters = Reporters::new(&output, json, junit.is_some(), &stops);
     let ropts = RunOptions {
-        dry_run,
+        plan,
+        dry_run: dry_run || plan,
         cancel: Some(stops.cancel.clone()),
         cancel_code: Some(stops.code.clone()),
         abandon: Some(stops.abandon.clone()),
@@ -279,7 +291,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         errln!("error: cannot write JUnit report {}: {e}", path.display());
     }
     if let Some(s) = simulator {
-        if !output.quiet && !dry_run {
+        if !output.quiet && !dry_run && !plan {
             let text = s.summary();
             if json {
                 errln!("{text}")

@@ -58,7 +58,7 @@ pub fn diff(
         let migratable = crate::diff::migratable(&old_c, &new_c, &changes);
         if migratable > 0 {
             outln!(
-                "hint: `pplay migrate FILE...` rewrites playbooks for {migratable} of these changes (old arguments to their new form, comments kept); see the README's \"Migrating to Producer Pal 2.x\""
+                "hint: `pplay migrate FILE...` rewrites playbooks for {migratable} of these changes (old arguments to their new form, comments kept); see docs/generations.md, \"Migrating to Producer Pal 2.x\""
             );
         }
     }

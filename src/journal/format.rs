@@ -1,7 +1,7 @@
 //! The journal's lines: one JSON object per line, told apart by `kind`.
 //!
 //! The first line is the run's identity (`kind: run`, with `format` and
-//! `version`); the README documents every field. A reader refuses a version
+//! `version`); docs/journals.md documents every field. A reader refuses a version
 //! it does not know instead of guessing what its lines mean.
 
 use serde::{Deserialize, Serialize};

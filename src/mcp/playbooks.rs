@@ -123,6 +123,7 @@ pub fn default_options() -> CheckOptions {
     CheckOptions {
         overrides: Vec::new(),
         max_iterations: crate::loops::DEFAULT_MAX_ITERATIONS,
+        notation: None,
     }
 }
 

@@ -4,7 +4,7 @@
 //! Arguments that become one (`trackIndex` and `arrangementStart` into one
 //! `path`) form a unit: the unit is rewritten whole or left whole and noted.
 
-use crate::playbook::{Action, Step};
+use crate::playbook::{Action, EnsureKind, Step};
 use crate::yaml::{Key, Node, Value};
 
 use super::Unit;
@@ -171,29 +171,77 @@ pub fn step(u: &mut Unit, flow: &mut Flow, step: &Step, ctx: &StepCtx) {
         entries,
         flow_style: super::edit::is_flow(u.src(), args),
     };
-    let mut w = Writer {
+    let mut w = writer(u, flow, ctx);
+    let mut rules: Vec<Rule> = renames(&a);
+    rules.extend(by_tool(u, &mut w, &a, &tool.value));
+    apply(u, &mut w, &a, rules);
+}
+
+/// `ensure: { slot: … }` on a 1.4 `ppal-create-clip` names its clip as
+/// `ppal-read-clip`'s args do, so it becomes a 2.x `path` by the same rule.
+pub fn ensure(u: &mut Unit, flow: &mut Flow, step: &Step, ctx: &StepCtx) {
+    let Action::Call { tool, .. } = &step.action else {
+        return;
+    };
+    let Some(e) = step.ensure.as_deref() else {
+        return;
+    };
+    let EnsureKind::Identity(entries) = &e.kind else {
+        return;
+    };
+    if tool.value != "ppal-create-clip" {
+        return;
+    }
+    // Only the span is read: the slot entry is rewritten in place.
+    let node = Node {
+        value: Value::Null,
+        span: e.span,
+    };
+    let a = Args {
+        node: &node,
+        entries,
+        flow_style: super::edit::is_flow(u.src(), &node),
+    };
+    let mut w = writer(u, flow, ctx);
+    let rules = vec![
+        Cx {
+            u,
+            w: &mut w,
+            a: &a,
+        }
+        .read_clip(),
+    ];
+    apply(u, &mut w, &a, rules);
+}
+
+/// A writer for the step's file; each rule points it at its node.
+fn writer<'w>(u: &Unit, flow: &'w mut Flow, ctx: &'w StepCtx) -> Writer<'w> {
+    Writer {
         flow,
         site: Site {
             file: u.file.clone(),
             node: 0,
         },
         ctx,
-    };
-    let mut rules: Vec<Rule> = renames(&a);
-    rules.extend(by_tool(u, &mut w, &a, &tool.value));
+    }
+}
+
+/// Writes the units the rules made, notes the ones they left, then the
+/// paths the fused entries did not cover.
+fn apply(u: &mut Unit, w: &mut Writer, a: &Args, rules: Vec<Rule>) {
     let mut done = Vec::new();
     for r in rules {
         match r {
             Ok(Some(f)) => {
-                if u.fuse(&a, &f) {
+                if u.fuse(a, &f) {
                     done.extend(f.entries);
                 }
             }
             Ok(None) => {}
-            Err(left) => u.left(&a, left),
+            Err(left) => u.left(a, left),
         }
     }
-    paths(u, &mut w, &a, &done);
+    paths(u, w, a, &done);
 }
 
 fn renames(a: &Args) -> Vec<Rule> {

@@ -125,6 +125,21 @@ pub fn index_field(chain: &Chain, tool: &str) -> Option<(Prefix, Range<usize>)> 
     Some((prefix, range.clone()))
 }
 
+/// When `chain` reads the 2.x `path` of a track or a scene (a
+/// half-migrated playbook), its kind.
+pub fn path_field(chain: &Chain, tool: &str) -> Option<Prefix> {
+    let segs = tail(chain)?;
+    let (last, before) = segs.split_last()?;
+    if attr(last)?.0 != "path" || !before.iter().all(|s| matches!(s, Seg::Index)) {
+        return None;
+    }
+    match tool {
+        "ppal-create-track" | "ppal-read-track" => Some(Prefix::Track),
+        "ppal-create-scene" | "ppal-read-scene" => Some(Prefix::Scene),
+        _ => None,
+    }
+}
+
 /// What to do about a removed field a chain reads.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fix {

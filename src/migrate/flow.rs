@@ -15,8 +15,47 @@ use crate::playbook::{Action, Playbook};
 use crate::source::SourceFile;
 
 use super::expr::{self, Chain};
-use super::fields::{Prefix, StepCtx, Tools, index_field};
+use super::fields::{Prefix, StepCtx, Tools, index_field, path_field};
 use super::walk::{self, Role};
+
+/// What a literal `vars` value holds.
+fn held_value(v: &crate::yaml::Node) -> Held {
+    use crate::yaml::Value;
+    match &v.value {
+        Value::Int(n) if *n >= 0 => Held::Number,
+        Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Held::Number,
+        Value::Str(s) if crate::template::is_template(s) => {
+            let ps = expr::pieces(s);
+            match ps.as_slice() {
+                [expr::Piece::Expr { inner, .. }] => expr::sole_chain(s, inner.clone())
+                    .filter(|c| c.segs.is_empty())
+                    .map_or(Held::Other, |c| Held::Alias(c.root)),
+                _ => Held::Other,
+            }
+        }
+        Value::Str(s) => path_kind(s).map_or(Held::Other, Held::Path),
+        _ => Held::Other,
+    }
+}
+
+/// The kind of a literal 2.x path that names one track or scene.
+fn path_kind(s: &str) -> Option<Prefix> {
+    use crate::path::{Path, TrackRef};
+    match crate::path::parse(s).ok()? {
+        Path::Track(TrackRef::Return(_)) => Some(Prefix::Return),
+        Path::Track(_) => Some(Prefix::Track),
+        Path::Scene(_) => Some(Prefix::Scene),
+        _ => None,
+    }
+}
+
+/// A track path stands where 1.4 took a track or return track index.
+fn fits(held: Prefix, wanted: Prefix) -> bool {
+    match wanted {
+        Prefix::Scene => held == Prefix::Scene,
+        _ => held != Prefix::Scene,
+    }
+}
 
 /// Where a template string is: its file and the offset of its node.
 #[derive(Debug, Clone)]
@@ -40,6 +79,21 @@ pub enum Write {
     /// This text alone: the piece now gives the whole path (`{{ kick }}`,
     /// `{{ steps.k.result.path }}`).
     Bare(String),
+    /// What the piece yields is not known to be an index of this kind (a
+    /// path of another kind, or a value of both sorts): left for a person.
+    Unknown(String),
+}
+
+/// What a name holds, as far as the playbook shows: a half-migrated file
+/// may already hold a 2.x path where 1.4 wanted an index.
+#[derive(Debug, Clone, PartialEq)]
+enum Held {
+    Number,
+    /// A path of this kind (`t0`: a track, also `rt0` and `mt`; `s1`).
+    Path(Prefix),
+    /// Whatever another name holds (`lead: "{{ pads }}"`).
+    Alias(String),
+    Other,
 }
 
 /// What is known about the run's names, and the decisions made from it.
@@ -58,6 +112,8 @@ pub struct Flow {
     /// Chains rewritten by an index position: (file, node, chain start).
     consumed: HashSet<(String, usize, usize)>,
     followed: HashMap<String, Prefix>,
+    /// What each name set by `vars` or captured holds.
+    held: HashMap<String, Vec<Held>>,
     decided: bool,
 }
 
@@ -73,17 +129,23 @@ impl Flow {
             });
         }
         for pb in files {
-            flow.vars
-                .extend(pb.vars.iter().map(|(k, _)| k.name.to_string()));
+            flow.learn_vars(&pb.vars);
             for s in &pb.steps {
                 if let Action::Include { vars, .. } = &s.action {
-                    flow.vars
-                        .extend(vars.iter().map(|(k, _)| k.name.to_string()));
+                    flow.learn_vars(vars);
                 }
             }
             flow.learn_strings(pb);
         }
         flow
+    }
+
+    fn learn_vars(&mut self, vars: &[(crate::yaml::Key, crate::yaml::Node)]) {
+        for (k, v) in vars {
+            self.vars.insert(k.name.to_string());
+            let held = held_value(v);
+            self.held.entry(k.name.to_string()).or_default().push(held);
+        }
     }
 
     fn learn_strings(&mut self, pb: &Playbook) {
@@ -104,6 +166,8 @@ impl Flow {
                 }
             }
             if let Role::Capture(k) = role {
+                let held = self.held_capture(s, ctx);
+                self.held.entry(k.name.to_string()).or_default().push(held);
                 caps.push((k.name.to_string(), self.index_capture(s, ctx)));
             }
         });
@@ -121,6 +185,64 @@ impl Flow {
         let c = expr::sole_chain(s, expr::expression_range(s))?;
         let tool = self.tools.source(&c, ctx, true)?;
         index_field(&c, tool).map(|(p, _)| p)
+    }
+
+    /// What a capture holds: an index field is a number, a track's or a
+    /// scene's `path` a path.
+    fn held_capture(&self, s: &str, ctx: &StepCtx) -> Held {
+        let Some(c) = expr::sole_chain(s, expr::expression_range(s)) else {
+            return Held::Other;
+        };
+        match self.tools.source(&c, ctx, true) {
+            Some(tool) if index_field(&c, tool).is_some() => Held::Number,
+            Some(tool) => path_field(&c, tool).map_or(Held::Other, Held::Path),
+            None => Held::Other,
+        }
+    }
+
+    /// Every value `name` may hold, aliases followed; empty when nothing
+    /// in the playbook sets it.
+    fn holds(&self, name: &str, depth: usize) -> Vec<Held> {
+        let Some(list) = self.held.get(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for h in list {
+            match h {
+                Held::Alias(other) if depth < 8 => {
+                    let more = self.holds(other, depth + 1);
+                    out.extend(if more.is_empty() {
+                        vec![Held::Other]
+                    } else {
+                        more
+                    });
+                }
+                Held::Alias(_) => out.push(Held::Other),
+                h => out.push(h.clone()),
+            }
+        }
+        out
+    }
+
+    /// How a bare name is written where an index of kind `prefix` goes:
+    /// a number gets the prefix, a path of that kind is used as it is.
+    fn by_holding(&self, name: &str, whole: &str, prefix: Prefix) -> Write {
+        let held = self.holds(name, 0);
+        if held.iter().all(|h| *h == Held::Number) {
+            return Write::Prefixed;
+        }
+        if held
+            .iter()
+            .all(|h| matches!(h, Held::Path(p) if fits(*p, prefix)))
+        {
+            return Write::Bare(whole.to_owned());
+        }
+        let kind = prefix.field().trim_end_matches("Index");
+        Write::Unknown(if held.iter().all(|h| matches!(h, Held::Path(_))) {
+            format!("`{name}` holds a 2.x path, but not of a {kind}")
+        } else {
+            format!("`{name}` is set to a value not known to be a {kind} number or path")
+        })
     }
 
     /// How to write the piece `text[whole]` (inside: `inner`) where a 2.x
@@ -147,7 +269,7 @@ impl Flow {
             }
             return match self.followed.get(&chain.root) {
                 Some(p) if *p == prefix => Write::Bare(text[whole].to_owned()),
-                _ => Write::Prefixed,
+                _ => self.by_holding(&chain.root, &text[whole], prefix),
             };
         }
         self.direct(site, text, whole, &chain, prefix, ctx)
@@ -175,7 +297,13 @@ impl Flow {
                 out.push_str(&text[field.end..whole.end]);
                 Write::Bare(out)
             }
-            _ => Write::Prefixed,
+            _ => match path_field(chain, tool) {
+                Some(p) if fits(p, prefix) => Write::Bare(text[whole].to_owned()),
+                Some(_) => {
+                    Write::Unknown(format!("`{}` reads a path of another kind", &text[whole]))
+                }
+                None => Write::Prefixed,
+            },
         }
     }
 

@@ -95,6 +95,7 @@ pub fn migrate(roots: &[Playbook]) -> Vec<Migrated> {
         let mut scratch = Unit::new(pb.file.clone());
         for step in &pb.steps {
             args::step(&mut scratch, &mut flow, step, &walk::step_ctx(step));
+            args::ensure(&mut scratch, &mut flow, step, &walk::step_ctx(step));
         }
     }
     flow.decide();
@@ -107,6 +108,7 @@ fn file(flow: &mut Flow, pb: &Playbook) -> Migrated {
     let mut info = Vec::new();
     for step in &pb.steps {
         args::step(&mut u, flow, step, &walk::step_ctx(step));
+        args::ensure(&mut u, flow, step, &walk::step_ctx(step));
         // What 2.4 deprecates stays, since 2.3 needs it: named, not rewritten.
         if let playbook::Action::Call { tool, args } = &step.action
             && let Some(entries) = args.as_map()

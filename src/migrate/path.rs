@@ -66,6 +66,7 @@ impl Writer<'_> {
                     ) {
                         Write::Prefixed => format!("{}{}", prefix.as_str(), &s[whole]),
                         Write::Bare(t) => t,
+                        Write::Unknown(why) => return Err(Unshaped(why)),
                     },
                 )
             }
@@ -192,7 +193,7 @@ pub fn reprefix(w: &mut Writer, s: &str) -> Option<String> {
                 out.push_str(&t);
                 changed = true;
             }
-            Write::Prefixed => out.push_str(&s[whole.clone()]),
+            Write::Prefixed | Write::Unknown(_) => out.push_str(&s[whole.clone()]),
         }
     }
     changed.then_some(out)

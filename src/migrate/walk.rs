@@ -62,6 +62,11 @@ pub fn strings<'p>(pb: &'p Playbook, f: &mut dyn FnMut(&'p Node, Role<'p>, &Step
             Action::Call { args, .. } => tree(args, &ctx, f),
             Action::Include { vars, .. } => vars.iter().for_each(|(_, v)| tree(v, &ctx, f)),
         }
+        if let Some(crate::playbook::EnsureKind::Identity(fields)) =
+            step.ensure.as_deref().map(|e| &e.kind)
+        {
+            fields.iter().for_each(|(_, v)| tree(v, &ctx, f));
+        }
         let loose = Role::Expression { in_result: false };
         for n in [step.when.as_deref(), step.loop_.as_deref()]
             .into_iter()

@@ -11,6 +11,7 @@ mod format;
 mod grammar;
 mod interpret;
 mod meter;
+pub mod midi_json;
 mod number;
 mod parser;
 mod pitch;

@@ -1,7 +1,7 @@
 //! `--json`: JSON Lines on stdout, one object per line, flushed as it
 //! happens. This module is the one place that says what those lines look
 //! like: the events of a run, and the `problem` and `checked` lines of
-//! `pplay check --json` (documented in the README).
+//! `pplay check --json` (documented in docs/running.md).
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +11,7 @@ use serde::ser::SerializeStruct;
 use serde_json::Value as Json;
 
 use crate::diagnostic::{Diagnostic, Location};
-use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
+use crate::event::{Change, Event, Iteration, Sink, StepRef, StepStatus, Summary};
 
 pub struct JsonReporter<W: Write> {
     out: std::io::BufWriter<W>,
@@ -85,7 +85,7 @@ fn view(event: &Event) -> View<'_> {
             steps,
             planned_calls,
             dry_run,
-            ..
+            plan,
         } => View::RunStarted {
             name,
             file,
@@ -93,6 +93,11 @@ fn view(event: &Event) -> View<'_> {
             steps: *steps,
             planned_calls: *planned_calls,
             dry_run: *dry_run,
+            plan: *plan,
+        },
+        Event::Change { step, change } => View::Change {
+            step: StepRefView(step),
+            change: ChangeView(change),
         },
         Event::Resumed(info) => View::Resumed {
             journal: &info.journal,
@@ -224,7 +229,7 @@ impl Serialize for TargetView<'_> {
     }
 }
 
-/// The JSON Lines shape of an event (documented in the README).
+/// The JSON Lines shape of an event (documented in docs/running.md).
 #[derive(Serialize)]
 #[serde(
     tag = "event",
@@ -239,6 +244,8 @@ enum View<'a> {
         steps: usize,
         planned_calls: Option<usize>,
         dry_run: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        plan: bool,
     },
     Resumed {
         journal: &'a str,
@@ -268,6 +275,10 @@ enum View<'a> {
         error: Option<&'a str>,
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         appended: &'a [String],
+    },
+    Change {
+        step: StepRefView<'a>,
+        change: ChangeView<'a>,
     },
     CallPlanned {
         step: StepRefView<'a>,
@@ -381,12 +392,52 @@ impl Serialize for IterationView<'_> {
     }
 }
 
+/// A change as `{"kind": "create"|"update"|"send"|"same"|"unknown", ...}`.
+struct ChangeView<'a>(&'a Change);
+
+impl Serialize for ChangeView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Change", 3)?;
+        match self.0 {
+            Change::Create { kind, name } => {
+                st.serialize_field("kind", "create")?;
+                st.serialize_field("object", kind)?;
+                st.serialize_field("name", name)?;
+            }
+            Change::Update(diffs) => {
+                st.serialize_field("kind", "update")?;
+                let fields: Vec<Json> = diffs
+                    .iter()
+                    .map(|d| serde_json::json!({"field": d.field, "current": d.current, "wanted": d.wanted}))
+                    .collect();
+                st.serialize_field("fields", &fields)?;
+            }
+            Change::Send { tool, args } => {
+                st.serialize_field("kind", "send")?;
+                st.serialize_field("tool", tool)?;
+                st.serialize_field("args", args)?;
+            }
+            Change::Same { why } => {
+                st.serialize_field("kind", "same")?;
+                st.serialize_field("why", why)?;
+            }
+            Change::Unknown { why } => {
+                st.serialize_field("kind", "unknown")?;
+                st.serialize_field("why", why)?;
+            }
+        }
+        st.end()
+    }
+}
+
 struct SummaryView<'a>(&'a Summary);
 
 impl Serialize for SummaryView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let m = self.0;
-        let mut st = s.serialize_struct("Summary", 8)?;
+        let mut st = s.serialize_struct("Summary", 10)?;
+        st.serialize_field("changed", &m.changed)?;
+        st.serialize_field("ok", &m.ok)?;
         st.serialize_field("steps", &m.steps)?;
         st.serialize_field("calls", &m.calls)?;
         st.serialize_field("warnings", &m.warnings)?;
@@ -410,8 +461,10 @@ struct InFlightView<'a> {
     choice: &'static str,
 }
 
-fn status_name(s: StepStatus) -> &'static str {
+/// A status as reports name it.
+pub fn status_name(s: StepStatus) -> &'static str {
     match s {
+        StepStatus::Changed => "changed",
         StepStatus::Ok => "ok",
         StepStatus::Failed => "failed",
         StepStatus::Skipped => "skipped",

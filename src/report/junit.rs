@@ -76,6 +76,7 @@ impl Sink for JunitReporter {
             } => {
                 let mut st = match status {
                     StepStatus::Ok
+                    | StepStatus::Changed
                     | StepStatus::Planned
                     | StepStatus::Restored
                     | StepStatus::Ignored => TestCaseStatus::success(),
@@ -108,6 +109,7 @@ impl Sink for JunitReporter {
                 }
                 let mut case = TestCase::new(Self::case_name(step), st);
                 case.set_classname(self.file.clone());
+                case.add_property(("status", crate::report::json::status_name(*status)));
                 if *status == StepStatus::Restored {
                     case.set_system_out("restored from the journal: not sent again");
                 }

@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Verbosity;
+use crate::diagnostic::clipped;
 use crate::event::{Event, Sink, StepRef, StepStatus, Summary};
 
 pub struct TerminalReporter<W: Write> {
@@ -18,6 +19,8 @@ pub struct TerminalReporter<W: Write> {
     width: usize,
     progress: Option<ProgressBar>,
     want_progress: bool,
+    /// `pplay plan`: changes are the report, one line each.
+    plan: bool,
 }
 
 impl<W: Write> TerminalReporter<W> {
@@ -31,6 +34,7 @@ impl<W: Write> TerminalReporter<W> {
             width: 100,
             progress: None,
             want_progress: progress && verbosity > Verbosity::Quiet,
+            plan: false,
         }
     }
 
@@ -69,6 +73,7 @@ impl<W: Write> TerminalReporter<W> {
         let dim = Style::new().dimmed();
         let mark = match status {
             StepStatus::Ok => self.paint(green, "✓"),
+            StepStatus::Changed => self.paint(yellow, "✓"),
             StepStatus::Failed => self.paint(red, "✗"),
             StepStatus::Skipped => self.paint(yellow, "↷"),
             StepStatus::Ignored => self.paint(yellow, "✗"),
@@ -86,7 +91,7 @@ impl<W: Write> TerminalReporter<W> {
         }
         if matches!(
             status,
-            StepStatus::Ok | StepStatus::Failed | StepStatus::Ignored
+            StepStatus::Ok | StepStatus::Changed | StepStatus::Failed | StepStatus::Ignored
         ) {
             text.push_str(&format!(
                 "  {}",
@@ -108,6 +113,11 @@ impl<W: Write> TerminalReporter<W> {
             StepStatus::Restored => {
                 text.push_str(&format!("  {}", self.paint(dim, "from the journal")))
             }
+            StepStatus::Changed => text.push_str(&format!("  {}", self.paint(yellow, "changed"))),
+            StepStatus::Ok if note.is_some() => text.push_str(&format!(
+                "  {}",
+                self.paint(green, &format!("ok ({})", note.unwrap_or_default()))
+            )),
             _ => {}
         }
         self.line(&text);
@@ -138,6 +148,37 @@ impl<W: Write> TerminalReporter<W> {
 }
 
 impl<W: Write> TerminalReporter<W> {
+    /// A plan's line for a step: `+ create track Kick`, `~ tempo 124 ->
+    /// 128`, `= ok`. A run shows what it changed only with `-v`.
+    fn change(&mut self, step: &StepRef, change: &crate::event::Change) {
+        use crate::converge::shown;
+        use crate::event::Change;
+        if !self.plan && self.verbosity < Verbosity::Verbose {
+            return;
+        }
+        let it = step
+            .iteration
+            .map(|i| format!(" [{}/{}]", i.index0 + 1, i.length))
+            .unwrap_or_default();
+        let what = match change {
+            Change::Create { kind, name } => format!("+ create {kind} {name}"),
+            Change::Update(diffs) => {
+                let parts: Vec<String> = diffs
+                    .iter()
+                    .map(|d| {
+                        let from = d.current.as_ref().map_or("(unknown)".into(), shown);
+                        format!("{} {from} -> {}", d.field, shown(&d.wanted))
+                    })
+                    .collect();
+                format!("~ {}", parts.join(", "))
+            }
+            Change::Send { tool, args } => format!("+ {tool} {args}"),
+            Change::Same { .. } => "= ok".to_owned(),
+            Change::Unknown { why } => format!("? cannot tell: {why}"),
+        };
+        self.line(&format!("{what}  ({}{it})", step.name));
+    }
+
     /// What a resume starts from, shown even with `-q`: it says what will
     /// not be sent again.
     fn resumed(&mut self, info: &crate::event::ResumeInfo) {
@@ -186,10 +227,13 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// `5 steps, 5 calls, 1 warning, 0 failed, 0 skipped in 41 ms`.
+/// `3 changed, 2 ok, 5 steps, 5 calls, 1 warning, 0 failed, 0 skipped in
+/// 41 ms`.
 pub fn summary_line(s: &Summary) -> String {
     let mut text = format!(
-        "{}, {}, {}, {} failed, {} skipped",
+        "{} changed, {} ok, {}, {}, {}, {} failed, {} skipped",
+        s.changed,
+        s.ok,
         plural(s.steps, "step"),
         plural(s.calls, "call"),
         plural(s.warnings, "warning"),
@@ -210,14 +254,6 @@ pub fn summary_line(s: &Summary) -> String {
     text
 }
 
-fn truncate(s: String, max: usize) -> String {
-    if s.chars().count() <= max {
-        s
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
-}
-
 impl<W: Write> Sink for TerminalReporter<W> {
     fn emit(&mut self, event: &Event) {
         match event {
@@ -226,10 +262,14 @@ impl<W: Write> Sink for TerminalReporter<W> {
                 url,
                 planned_calls,
                 dry_run,
+                plan,
                 ..
             } => {
                 if self.verbosity > Verbosity::Quiet {
-                    let head = if *dry_run {
+                    self.plan = *plan;
+                    let head = if *plan {
+                        format!("{name} (plan: only reads are sent)")
+                    } else if *dry_run {
                         format!("{name} (dry run: nothing is sent)")
                     } else {
                         format!("{name} → {url}")
@@ -291,6 +331,7 @@ impl<W: Write> Sink for TerminalReporter<W> {
                 }
             }
             Event::Resumed(info) => self.resumed(info),
+            Event::Change { step, change } => self.change(step, change),
             // The step's failure and warnings name the targets already.
             Event::StepStarted { .. } | Event::Targets { .. } => {}
             Event::StepFinished { .. } | Event::RunFinished { .. } => self.finished(event),
@@ -349,15 +390,14 @@ impl<W: Write> TerminalReporter<W> {
                 }
                 if self.verbosity >= Verbosity::Verbose {
                     let body = match (result, error) {
-                        (Some(r), _) => truncate(r.to_string(), 2000),
+                        (Some(r), _) => clipped(&r.to_string(), 2000),
                         (None, Some(e)) => e.clone(),
                         _ => String::new(),
                     };
                     let text = self.paint(dim, &format!("    ← {body}"));
                     self.line(&text);
                     for block in appended {
-                        let text =
-                            self.paint(dim, &format!("    + {}", truncate(block.clone(), 2000)));
+                        let text = self.paint(dim, &format!("    + {}", clipped(block, 2000)));
                         self.line(&text);
                     }
                 }
@@ -388,6 +428,9 @@ impl<W: Write> TerminalReporter<W> {
                 let show_line = match status {
                     StepStatus::Failed | StepStatus::Ignored => true,
                     StepStatus::Planned => false,
+                    // A plan's change line says it.
+                    StepStatus::Changed if self.plan => false,
+                    StepStatus::Ok if self.plan && message.is_some() => false,
                     _ => self.verbosity > Verbosity::Quiet,
                 };
                 if show_line {

@@ -55,6 +55,19 @@ impl CallResult {
         }
     }
 
+    /// What `ensure:` found in the set, standing in for a result.
+    pub fn found(result: Json) -> Self {
+        CallResult::new(
+            ToolReply {
+                result: Arc::new(result),
+                warnings: Vec::new(),
+                is_error: false,
+                appended: Vec::new(),
+            },
+            0.0,
+        )
+    }
+
     pub fn result_value(&self) -> MjValue {
         self.result_value
             .get_or_init(|| from_json(&self.result))
@@ -322,7 +335,7 @@ impl Runner<'_> {
     }
 
     /// Emits `CallFinished` for one attempt; returns its error text.
-    fn report_attempt(
+    pub(super) fn report_attempt(
         &mut self,
         sr: &StepRef,
         tool: &Arc<str>,

@@ -20,6 +20,7 @@
 //!   is sent and after it is judged, and calls an earlier run did restored.
 
 mod call;
+mod ensure;
 mod journal;
 mod plan;
 mod render;
@@ -49,6 +50,7 @@ use crate::loops::iteration_ctx;
 use crate::playbook::{Action, OnError};
 use crate::source::SourceFile;
 use crate::template::{Placeholder, TemplateError, placeholder};
+use ensure::Converged;
 use scope::Scope;
 
 /// How to run.
@@ -56,6 +58,10 @@ use scope::Scope;
 pub struct RunOptions {
     /// Render and report the calls without sending any.
     pub dry_run: bool,
+    /// `pplay plan`: send only read-only calls (and the reads `ensure:`
+    /// needs), and report what the others would change. Implies `dry_run`
+    /// for everything that is not sent.
+    pub plan: bool,
     /// Set (by Ctrl-C) to stop after the call in flight.
     pub cancel: Option<Arc<AtomicBool>>,
     /// The exit code of a run stopped by `cancel`, when it is not Ctrl-C's
@@ -119,6 +125,7 @@ pub async fn run_journaled(
         steps: checked.step_count,
         planned_calls: checked.planned_calls,
         dry_run: opts.dry_run,
+        plan: opts.plan,
     });
     if let Some(info) = journal.as_deref().and_then(Session::info) {
         sink.emit(&Event::Resumed(info.clone()));
@@ -134,11 +141,13 @@ pub async fn run_journaled(
         summary: Summary::default(),
         max_iterations: checked.max_iterations,
         generation: checked.generation,
+        notation: checked.notation,
         stop: None,
         reached: foldhash::HashMap::default(),
         skipped_sets: Vec::new(),
         last_ref: None,
         captured: BTreeMap::new(),
+        cache: ensure::Cache::default(),
     };
     r.steps(&checked.steps).await;
     let interrupted = r.cancelled();
@@ -156,6 +165,8 @@ pub async fn run_journaled(
             None,
         ),
         (Some(Stop::Failed), _) => (exit::STEP_FAILED, None),
+        // A plan's 1: something would change.
+        (None, _) if opts.plan && r.summary.changed > 0 => (exit::STEP_FAILED, None),
         (None, _) => (exit::OK, None),
     };
     r.summary.duration_ms = ms(started.elapsed());
@@ -203,6 +214,8 @@ struct Runner<'a> {
     max_iterations: usize,
     /// The server's generation, as its catalog shows it.
     generation: crate::protocol::Generation,
+    /// How the calls write notes, as the check read them.
+    notation: crate::protocol::Notation,
     stop: Option<Stop>,
     /// Per step index: how many of its ends were reported, and the length
     /// of its loop (its whole length once it ended as a whole), so that a
@@ -216,6 +229,8 @@ struct Runner<'a> {
     last_ref: Option<StepRef>,
     /// What the run captured, last value per name, for [`RunOutcome`].
     captured: BTreeMap<String, MjValue>,
+    /// The reads `ensure:` made, kept up to date.
+    cache: ensure::Cache,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -567,6 +582,11 @@ impl Runner<'_> {
         message: Option<String>,
         diagnostic: Option<Diagnostic>,
     ) {
+        match status {
+            StepStatus::Changed => self.summary.changed += 1,
+            StepStatus::Ok => self.summary.ok += 1,
+            _ => {}
+        }
         let (done, length) = self.reached.entry(step.index).or_insert((0, None));
         *done += 1;
         *length = Some(step.iteration.map_or(*done, |it| it.length));
@@ -599,6 +619,16 @@ impl Runner<'_> {
         }
     }
 
+    /// Whether this call is sent: always in a run; in a plan when its tool
+    /// only reads and its args can be rendered.
+    fn sends(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> bool {
+        let read_only = cs.tool.is_some_and(|t| t.read_only);
+        !self.opts.dry_run
+            || (self.opts.plan
+                && read_only
+                && cs.args.as_ref().is_none_or(|a| !a.reads_placeholder(ctx)))
+    }
+
     /// One call of a step: render → (plan | validate → call → verify).
     /// Returns the outcome to keep as `steps.<id>`, built only when `keep`
     /// says a later step reads it.
@@ -621,33 +651,59 @@ impl Runner<'_> {
             return None;
         }
         let started = Instant::now();
-        let rendered =
-            match render::render(cs, &ctx, self.opts.dry_run, self.generation.timeout_range()) {
-                Ok(r) => r,
-                Err(d) => {
-                    self.finish_failed(cs, sr, 0.0, d);
-                    return None;
-                }
-            };
-        if self.opts.dry_run {
+        let read_only = cs.tool.is_some_and(|t| t.read_only);
+        let sends = self.sends(cs, &ctx);
+        let rendered = match render::render(cs, &ctx, !sends, self.generation.timeout_range()) {
+            Ok(r) => r,
+            Err(d) => {
+                self.finish_failed(cs, sr, 0.0, d);
+                return None;
+            }
+        };
+        if !sends && self.opts.plan {
+            return self.plan_change(cs, sr, rendered, ctx, keep).await;
+        }
+        if !sends {
             let planned = self.plan(cs, sr, tool.value.to_string(), rendered, &ctx);
             return keep.then_some(planned);
         }
-        if let Err(d) = validate::validate(cs, &rendered.args, self.generation, self.var_sources) {
+        if let Err(d) = validate::validate(
+            cs,
+            &rendered.args,
+            (self.generation, self.notation),
+            self.var_sources,
+        ) {
             self.finish_failed(cs, sr, 0.0, d);
             return None;
         }
         if let Some(restored) = self.journal_restore(cs, &sr, &rendered.args) {
             return restored;
         }
-        if let Err(d) = self.journal_sent(cs, &sr, &rendered.args) {
+        let (rendered, journaled_args, identity) = match self
+            .converge(cs, &sr, rendered, &ctx)
+            .await
+        {
+            Converged::Send(r, full, identity) => (r, full, identity),
+            Converged::Done(result, why) => return self.already(cs, sr, result, why, ctx, keep),
+            Converged::Failed(d) => {
+                self.finish_failed(cs, sr, 0.0, d);
+                return None;
+            }
+        };
+        if let Err(d) = self.journal_sent(cs, &sr, &journaled_args) {
             self.finish_failed(cs, sr, 0.0, d);
             self.stop = Some(Stop::Failed);
             return None;
         }
+        // Only a cache that holds reads is kept up to date from the call,
+        // so a batch without `ensure:` copies no args.
+        let sent_args = (!read_only && !self.cache.is_empty()).then(|| rendered.args.clone());
         let call = match self.call(cs, &sr, tool, rendered, started).await {
             Ok(c) => c,
             Err(f) => {
+                if !read_only {
+                    self.cache.forget();
+                }
                 let status = self.failed_status(cs, f.unknown);
                 let journaled = self.journal_settle(cs, &sr, status, f.http, None);
                 self.finish_failed(cs, sr, f.duration_ms, f.diagnostic);
@@ -658,6 +714,9 @@ impl Runner<'_> {
                 return None;
             }
         };
+        if let Some(sent) = &sent_args {
+            self.cache.after(&tool.value, sent, &identity, &call);
+        }
         self.warnings(cs, &sr, &call);
         // A skipped target fails the step before captures read the result.
         let verdict = match self.targets(cs, &sr, &call) {
@@ -677,7 +736,12 @@ impl Runner<'_> {
         match verdict {
             Ok(()) => {
                 self.summary.steps += 1;
-                self.finish(sr, StepStatus::Ok, call.duration_ms, None, None);
+                let status = if read_only {
+                    StepStatus::Ok
+                } else {
+                    StepStatus::Changed
+                };
+                self.finish(sr, status, call.duration_ms, None, None);
             }
             Err(d) => self.finish_failed(cs, sr, call.duration_ms, d),
         }

@@ -5,9 +5,10 @@ use minijinja::context;
 use minijinja::value::Value as MjValue;
 
 use super::Runner;
+use super::ensure::Decision;
 use super::render::Rendered;
 use crate::check::CheckedStep;
-use crate::event::{Event, StepRef, StepStatus};
+use crate::event::{Change, Event, StepRef, StepStatus};
 use crate::template::placeholder;
 
 impl Runner<'_> {
@@ -22,6 +23,92 @@ impl Runner<'_> {
         ctx: &MjValue,
     ) -> MjValue {
         let notes = self.notes(cs, ctx);
+        let outcome = self.placeholders(cs, &sr);
+        self.sink.emit(&Event::CallPlanned {
+            step: sr.clone(),
+            tool,
+            args: call.args,
+            timeout_ms: call.timeout_ms,
+            notes,
+        });
+        self.summary.steps += 1;
+        self.finish(sr, StepStatus::Planned, 0.0, None, None);
+        outcome
+    }
+
+    /// `pplay plan` on a call it does not send: what `ensure:` finds (read
+    /// for real), or what the call would change.
+    pub(super) async fn plan_change(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        sr: StepRef,
+        call: Rendered,
+        ctx: MjValue,
+        keep: bool,
+    ) -> Option<MjValue> {
+        let read_only = cs.tool.is_some_and(|t| t.read_only);
+        let tool = cs.step.tool().unwrap_or_default().to_owned();
+        let unknown = [&cs.args, &cs.name]
+            .into_iter()
+            .flatten()
+            .chain(
+                cs.ensure
+                    .iter()
+                    .flat_map(|e| e.identity.iter().map(|(_, c)| c)),
+            )
+            .any(|c| c.reads_placeholder(&ctx));
+        let change = if unknown {
+            Change::Unknown {
+                why: "it reads results only the run has".into(),
+            }
+        } else if cs.ensure.is_some() {
+            if let Err(d) = super::validate::validate(
+                cs,
+                &call.args,
+                (self.generation, self.notation),
+                self.var_sources,
+            ) {
+                self.finish_failed(cs, sr, 0.0, d);
+                return None;
+            }
+            let decided = match self.identity(cs, &ctx) {
+                Ok(identity) => self.decide(cs, &sr, &call.args, &identity).await,
+                Err(d) => Err(d),
+            };
+            match decided {
+                Ok(Decision::Done { result, why }) => {
+                    return self.already(cs, sr, result, why, ctx, keep);
+                }
+                Ok(Decision::Send { change, .. }) => change,
+                Err(d) => {
+                    self.finish_failed(cs, sr, 0.0, d);
+                    return None;
+                }
+            }
+        } else {
+            Change::Send {
+                tool,
+                args: call.args,
+            }
+        };
+        self.sink.emit(&Event::Change {
+            step: sr.clone(),
+            change,
+        });
+        let outcome = self.placeholders(cs, &sr);
+        self.summary.steps += 1;
+        let status = if read_only {
+            StepStatus::Planned
+        } else {
+            StepStatus::Changed
+        };
+        self.finish(sr, status, 0.0, None, None);
+        keep.then_some(outcome)
+    }
+
+    /// Placeholders where the step's results would be: its captures, and
+    /// the outcome kept as `steps.<id>`.
+    fn placeholders(&mut self, cs: &CheckedStep<'_, '_>, sr: &StepRef) -> MjValue {
         let step = cs.step;
         // In a loop, `steps.<id>` is a list: name the iteration.
         let at = sr
@@ -41,15 +128,6 @@ impl Runner<'_> {
             };
             self.scope.set(name, v);
         }
-        self.sink.emit(&Event::CallPlanned {
-            step: sr.clone(),
-            tool,
-            args: call.args,
-            timeout_ms: call.timeout_ms,
-            notes,
-        });
-        self.summary.steps += 1;
-        self.finish(sr, StepStatus::Planned, 0.0, None, None);
         context! {
             result => placeholder(format!("{base}.result")),
             warnings => placeholder(format!("{base}.warnings")),

@@ -8,19 +8,20 @@ use crate::diagnostic::Diagnostic;
 use crate::playbook::Action;
 use crate::protocol::Generation;
 
-/// The rendered args, checked in full against the tool's schema
-/// before anything is sent.
+/// The rendered args, checked in full against the tool's schema (and a
+/// clip tool's `notes` read as the server will) before anything is sent.
 /// Arguments the generation takes without listing them (warned about at
 /// check time) are left out of the check, and sent as written.
 pub(super) fn validate(
     cs: &CheckedStep<'_, '_>,
     args: &Json,
-    generation: Generation,
+    (generation, notation): (Generation, crate::protocol::Notation),
     var_sources: &crate::args::VarSources,
 ) -> Result<(), Diagnostic> {
     let (Some(t), Action::Call { tool, args: node }) = (cs.tool, &cs.step.action) else {
         return Ok(());
     };
+    crate::notes_arg::check_sent(&cs.step.file, &t.name, node, args, generation, notation)?;
     if generation == Generation::V2 {
         object_paths(cs, &t.name, node, args)?;
     }

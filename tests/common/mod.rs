@@ -218,6 +218,7 @@ pub struct Test {
     overrides: Vec<(String, Json)>,
     target: Target,
     dry_run: bool,
+    plan: bool,
     max_iterations: usize,
     cancel_after_calls: Option<usize>,
     grace: Duration,
@@ -280,6 +281,7 @@ impl Test {
             overrides: Vec::new(),
             target: Target::Sim(Box::default()),
             dry_run: false,
+            plan: false,
             max_iterations: pplay::loops::DEFAULT_MAX_ITERATIONS,
             cancel_after_calls: None,
             grace: Duration::from_millis(200),
@@ -325,6 +327,13 @@ impl Test {
         self
     }
 
+    /// As `pplay plan`: only read-only calls are sent.
+    pub fn plan(mut self) -> Self {
+        self.plan = true;
+        self.dry_run = true;
+        self
+    }
+
     pub fn max_iterations(mut self, n: usize) -> Self {
         self.max_iterations = n;
         self
@@ -356,6 +365,7 @@ impl Test {
                 .map(|(k, v)| pplay::vars::Override::new(k, v.clone()))
                 .collect(),
             max_iterations: self.max_iterations,
+            notation: None,
         }
     }
 
@@ -415,6 +425,7 @@ impl Test {
         let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ropts = RunOptions {
             dry_run: self.dry_run,
+            plan: self.plan,
             cancel: Some(cancel.clone()),
             ..RunOptions::default()
         };
