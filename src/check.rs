@@ -164,15 +164,7 @@ impl<'s> Loaded<'s> {
         load_problems: Vec<Diagnostic>,
         opts: &CheckOptions,
     ) -> Self {
-        if let Some(dir) = playbook.file.path().parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                std::path::Path::new(".")
-            } else {
-                dir
-            };
-            crate::music::set_files(env, dir.to_path_buf(), playbook.roots.clone());
-        }
-        let mut names = Names::new(env);
+        let mut names = Names::new(env, playbook, None);
         let vars = names.top_vars(playbook, opts);
         let mut used = names.used;
         if let Some(url) = &playbook.url
@@ -220,7 +212,7 @@ impl<'s> Loaded<'s> {
         if !crate::template::is_template(text) {
             return Ok(Some(text.to_owned()));
         }
-        let mut names = Names::new(env);
+        let mut names = Names::new(env, pb, None);
         names.known(&self.known);
         let compiled = names.compile(&pb.file, node);
         if let Some(u) = &compiled {
@@ -269,19 +261,20 @@ pub fn check<'e, 's>(
     let Loaded {
         playbook: pb,
         opts,
-        vars,
-        known,
         load_problems,
-        var_problems,
         used,
+        ..
     } = loaded;
     let notation = (opts.notation)
         .or_else(|| pb.producer_pal.as_ref().and_then(|p| p.value.notation))
         .unwrap_or(Notation::Barbeat);
-    let mut names = Names::new(env);
-    names.known(&known);
-    names.used = used;
-    names.diags = load_problems.into_iter().chain(var_problems).collect();
+    // The vars are evaluated again, now for the catalog's generation: the
+    // music helpers in them write its notation. Those evaluated before
+    // only served to find the URL.
+    let mut names = Names::new(env, pb, Some(catalog.generation()));
+    let vars = names.top_vars(pb, &opts);
+    names.used.extend(used);
+    names.diags = load_problems.into_iter().chain(names.diags).collect();
     let mut c = Checker {
         n: names,
         catalog,
@@ -520,9 +513,13 @@ struct Names<'e, 's> {
 }
 
 impl<'e: 's, 's> Names<'e, 's> {
-    fn new(env: &'e Environment<'s>) -> Self {
+    /// For the templates of `pb`; `generation` is the catalog's, once known
+    /// (what the music helpers write for).
+    fn new(env: &'e Environment<'s>, pb: &Playbook, generation: Option<Generation>) -> Self {
+        let mut compiler = Compiler::new(env);
+        compiler.for_run(generation, &pb.roots);
         Names {
-            compiler: Compiler::new(env),
+            compiler,
             hot: false,
             diags: Vec::new(),
             known_order: Vec::new(),
@@ -559,6 +556,7 @@ impl<'e: 's, 's> Names<'e, 's> {
     }
 
     fn compile(&mut self, file: &Arc<SourceFile>, node: &'s Node) -> Option<Compiled<'e, 's>> {
+        self.compiler.in_file(file.path());
         match self.compiler.compile(node, self.hot) {
             Ok(c) => Some(c),
             Err(errors) => {
@@ -574,6 +572,7 @@ impl<'e: 's, 's> Names<'e, 's> {
         node: &'s Node,
         what: &str,
     ) -> Option<Compiled<'e, 's>> {
+        self.compiler.in_file(file.path());
         match self.compiler.expression(node, self.hot) {
             Ok(c) => Some(c),
             Err(e) => {

@@ -9,6 +9,7 @@
 use compact_str::CompactString;
 use foldhash::{HashMap, HashMapExt};
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::value::{Object, Rest, Value as MjValue, ValueKind};
@@ -648,6 +649,9 @@ pub struct Unit<'e, 's> {
     /// (`"after {{ steps.s0.result.id }}"`), the commonest text of a batch
     /// job: it is joined from its pieces, never compiled.
     pieces: Option<Box<[Piece<'s>]>>,
+    /// For a template that calls a music helper: its [`crate::music::Place`],
+    /// added to the context it is evaluated in.
+    place: Option<Arc<crate::music::Place>>,
 }
 
 /// A part of a plain text: literal text, or the value of one of the
@@ -782,6 +786,20 @@ impl<'e, 's> Unit<'e, 's> {
         Some(Ok(out))
     }
 
+    /// `ctx` with the unit's place, when it has one.
+    fn placed(&self, ctx: &MjValue) -> MjValue {
+        match &self.place {
+            None => ctx.clone(),
+            Some(p) => minijinja::value::merge_maps([
+                ctx.clone(),
+                MjValue::from_iter([(
+                    crate::music::PLACE_KEY,
+                    MjValue::from_dyn_object(p.clone()),
+                )]),
+            ]),
+        }
+    }
+
     /// Runs `f` on the unit's code, compiling it first when it was not kept.
     fn with_code<R>(
         &self,
@@ -805,6 +823,11 @@ pub struct Compiler<'e, 's> {
     env: &'e Environment<'s>,
     max: usize,
     units: HashMap<(&'s str, Kind), Arc<Unit<'e, 's>>>,
+    /// What the music helpers are told (see [`Compiler::for_run`]).
+    generation: Option<crate::protocol::Generation>,
+    roots: Arc<[PathBuf]>,
+    /// The place of the file being compiled (see [`Compiler::in_file`]).
+    here: Option<Arc<crate::music::Place>>,
 }
 
 impl<'e, 's> Compiler<'e, 's> {
@@ -813,6 +836,46 @@ impl<'e, 's> Compiler<'e, 's> {
             env,
             max: max_bytes(env),
             units: HashMap::new(),
+            generation: None,
+            roots: Arc::from([]),
+            here: None,
+        }
+    }
+
+    /// Tells the music helpers of the templates compiled from now on the
+    /// generation they write notes for (`None` before the catalog is
+    /// known) and the folders `csv()` may read from.
+    pub fn for_run(&mut self, generation: Option<crate::protocol::Generation>, roots: &[PathBuf]) {
+        self.generation = generation;
+        self.roots = Arc::from(roots);
+        self.here = None;
+    }
+
+    /// The templates compiled from now on are in the file at `path`: a
+    /// `csv()` in them reads relative to its folder.
+    pub fn in_file(&mut self, path: &Path) {
+        let place = crate::music::Place::of_file(path, self.generation, self.roots.clone());
+        if self.here.as_ref().is_none_or(|h| h.dir != place.dir) {
+            self.here = Some(Arc::new(place));
+        }
+    }
+
+    /// The place a unit reading `names` gets: the current one, when it
+    /// calls a helper that needs it.
+    fn place_for(&self, names: &[CompactString]) -> Option<Arc<crate::music::Place>> {
+        let calls = names
+            .iter()
+            .any(|n| crate::music::PLACED.contains(&n.as_str()));
+        if calls { self.here.clone() } else { None }
+    }
+
+    /// Whether `unit` can serve a template of the current file: it needs
+    /// no place, or the same one.
+    fn serves_here(&self, unit: &Unit<'e, 's>) -> bool {
+        match (&unit.place, &self.here) {
+            (None, _) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (Some(_), None) => false,
         }
     }
 
@@ -880,7 +943,7 @@ impl<'e, 's> Compiler<'e, 's> {
         span: Span,
     ) -> Result<Arc<Unit<'e, 's>>, TemplateError> {
         // A plain text never gets here: `plain_text` answers for it first.
-        let seen = self.units.get(&(source, kind));
+        let seen = (self.units.get(&(source, kind))).filter(|u| self.serves_here(u));
         if let Some(u) = seen
             && u.code.is_some()
         {
@@ -898,6 +961,7 @@ impl<'e, 's> Compiler<'e, 's> {
             (None, Code::Text(t)) => sorted(t.undeclared_variables(true)),
         };
         let keep = hot || seen.is_some();
+        let place = self.place_for(&names);
         Ok(self.insert(Unit {
             env: self.env,
             max: self.max,
@@ -908,6 +972,7 @@ impl<'e, 's> Compiler<'e, 's> {
             names,
             code: keep.then(|| Box::new(code)),
             pieces: None,
+            place,
         }))
     }
 
@@ -932,6 +997,7 @@ impl<'e, 's> Compiler<'e, 's> {
             code: None,
             plain_path: false,
             pieces: Some(pieces.into_boxed_slice()),
+            place: None,
         }))
     }
 
@@ -1053,7 +1119,7 @@ impl<'e, 's> Compiled<'e, 's> {
                         let Code::Text(tpl) = code else {
                             unreachable!("a Text unit holds a template")
                         };
-                        render_text(tpl, ctx, unit.max, *span)
+                        render_text(tpl, &unit.placed(ctx), unit.max, *span)
                     })
                 }),
             }
@@ -1163,7 +1229,7 @@ fn eval_expr(unit: &Unit<'_, '_>, span: Span, ctx: &MjValue) -> Result<MjValue, 
                 unreachable!("an Expr unit holds an expression")
             };
             let v = expr
-                .eval(ctx)
+                .eval(unit.placed(ctx))
                 .map_err(|e| TemplateError::from_mj(span, &e))?;
             within(&v, max, span)?;
             Ok(v)

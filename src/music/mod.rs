@@ -8,9 +8,8 @@ mod harmony;
 mod rhythm;
 mod table;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use minijinja::value::{Kwargs, Object, Rest, Value as MjValue, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State};
@@ -21,72 +20,63 @@ use crate::protocol::Generation;
 pub use harmony::{chord, scale};
 pub use rhythm::{Step, Voicing, euclid, note_value, notes as step_notes, pattern};
 
-/// The global that carries the run's facts to the functions; not an
-/// identifier, so no template can read it.
-const RUN_GLOBAL: &str = "pplay music";
+/// The context key under which a template that calls a helper finds its
+/// [`Place`]. Not an identifier, so no template can read or shadow it.
+pub const PLACE_KEY: &str = "pplay place";
 
-/// What the functions need from the run: the generation (known once the
-/// catalog is), and where `csv()` may read.
-#[derive(Debug, Default)]
-struct Run {
-    /// 0 until the catalog is known, then 1 (1.x) or 2 (2.x).
-    generation: AtomicU8,
-    /// Notes were written before the generation was known (top-level vars
-    /// evaluated to find the URL), in 2.x's notation.
-    guessed: AtomicBool,
-    files: Mutex<Option<table::Files>>,
+/// The helpers that need a [`Place`]: those that write notes (in the
+/// generation's notation) and `csv()` (relative to the template's file).
+pub const PLACED: &[&str] = &["steps", "transpose", "csv"];
+
+/// Where a template that calls a helper is evaluated. The template compiler
+/// puts it in the context of each such template: it knows the template's
+/// file, and the check that compiles the steps knows the catalog, so one
+/// value answers both and nothing is kept beside the environment.
+#[derive(Debug)]
+pub struct Place {
+    /// `None` only for the vars evaluated for a templated `url`, before
+    /// the catalog is known: the check evaluates them again with it.
+    pub generation: Option<Generation>,
+    /// The folder of the template's file: `csv()` paths start there, as an
+    /// include's path does.
+    pub dir: PathBuf,
+    /// The folders a table must be inside (canonical), as includes.
+    pub roots: Arc<[PathBuf]>,
 }
 
-impl Object for Run {}
+impl Object for Place {}
 
-fn run_of(env: &Environment<'_>) -> Option<Arc<Run>> {
-    env.globals()
-        .find(|(n, _)| *n == RUN_GLOBAL)
-        .and_then(|(_, v)| v.downcast_object::<Run>())
-}
-
-fn generation(state: &State) -> Generation {
-    let Some(run) = run_of(state.env()) else {
-        return Generation::V2;
-    };
-    match run.generation.load(Ordering::SeqCst) {
-        1 => Generation::V1,
-        2 => Generation::V2,
-        _ => {
-            run.guessed.store(true, Ordering::SeqCst);
-            Generation::V2
+impl Place {
+    /// The place of a template in the file at `path`.
+    pub fn of_file(path: &Path, generation: Option<Generation>, roots: Arc<[PathBuf]>) -> Self {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Place {
+            generation,
+            dir,
+            roots,
         }
     }
 }
 
-/// Sets the generation the functions write for. True when notes were
-/// written earlier for another one, so what was evaluated before must be
-/// evaluated again.
-pub fn set_generation(env: &Environment<'_>, g: Generation) -> bool {
-    let Some(run) = run_of(env) else { return false };
-    run.generation.store(
-        match g {
-            Generation::V1 => 1,
-            Generation::V2 => 2,
-        },
-        Ordering::SeqCst,
-    );
-    run.guessed.swap(false, Ordering::SeqCst) && g != Generation::V2
+fn place(state: &State) -> Option<Arc<Place>> {
+    state
+        .lookup(PLACE_KEY)
+        .and_then(|v| v.downcast_object::<Place>())
 }
 
-/// Where `csv()` reads from: paths relative to `base`, inside `roots` (the
-/// playbook's folder and the include roots).
-pub fn set_files(env: &Environment<'_>, base: PathBuf, roots: Vec<PathBuf>) {
-    if let Some(run) = run_of(env)
-        && let Ok(mut files) = run.files.lock()
-    {
-        *files = Some(table::Files { base, roots });
-    }
+/// The generation notes are written for. Without a place (a one-off
+/// template) or before the catalog is known, 2.x's: no call sends those.
+fn generation(state: &State) -> Generation {
+    place(state)
+        .and_then(|p| p.generation)
+        .unwrap_or(Generation::V2)
 }
 
 /// Adds the functions to `env`.
 pub fn register(env: &mut Environment<'_>) {
-    env.add_global(RUN_GLOBAL, MjValue::from_object(Run::default()));
     let steps_params = &[
         "pattern",
         "pitch",
@@ -311,8 +301,138 @@ pub fn transpose_text(text: &str, by: i64, generation: Generation) -> Result<Str
 
 fn csv_fn(state: &State, a: &Args) -> Result<MjValue, String> {
     let path = a.text("path")?.ok_or("`path` is missing")?;
-    let files = run_of(state.env())
-        .and_then(|r| r.files.lock().ok().and_then(|f| f.clone()))
-        .ok_or("no playbook folder to read from")?;
-    table::read(&files, &path)
+    let place = place(state).ok_or("reads tables only in a playbook's templates")?;
+    table::read(&place.dir, &place.roots, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notation::Note;
+
+    const BOTH: [Generation; 2] = [Generation::V1, Generation::V2];
+
+    /// `src` evaluated as a template in a playbook beside nothing, for
+    /// `generation`.
+    fn eval(src: &str, generation: Generation) -> Result<MjValue, String> {
+        let env = crate::template::environment();
+        let place = Place::of_file(Path::new("p.yaml"), Some(generation), Arc::from([]));
+        let ctx = MjValue::from_iter([(PLACE_KEY, MjValue::from_object(place))]);
+        let expr = env.compile_expression(src).map_err(|e| e.to_string())?;
+        expr.eval(ctx).map_err(|e| e.to_string())
+    }
+
+    /// The notes Producer Pal of `generation` reads from what `src` writes
+    /// for it: (pitch, start, duration, velocity).
+    fn heard(src: &str, generation: Generation) -> Vec<(u8, f64, f64, u8)> {
+        let text = eval(src, generation).unwrap().to_string();
+        let read = notation::interpret(&text, generation, Meter::default())
+            .unwrap_or_else(|e| panic!("{text}: {}", e.message));
+        read.notes
+            .iter()
+            .map(|n: &Note| (n.pitch, n.start, n.duration, n.velocity))
+            .collect()
+    }
+
+    #[test]
+    fn a_step_pattern_is_heard_as_written_on_both_generations() {
+        let kicks: Vec<_> = (0..4).map(|i| (36, f64::from(i), 0.25, 100)).collect();
+        for g in BOTH {
+            assert_eq!(heard(r#"steps("x...x...x...x...", "C1")"#, g), kicks);
+            // Accents, rests, grouping, a grid, a velocity and a bar.
+            assert_eq!(
+                heard(
+                    r#"steps("X-x. | ..x.", "D1", grid="1/8", bar=2, velocity=90)"#,
+                    g
+                ),
+                [(38, 4.0, 0.5, 127), (38, 5.0, 0.5, 90), (38, 7.0, 0.5, 90)]
+            );
+            // Longer than a bar: it runs into the next one.
+            let long = heard(r#"steps("x" ~ "." * 15 ~ "x", "C1")"#, g);
+            assert_eq!(long, [(36, 0.0, 0.25, 100), (36, 4.0, 0.25, 100)]);
+            // A chord at every hit, held for its own length.
+            assert_eq!(
+                heard(r#"steps("x.......", chord("Cm7", 3), length="1/2")"#, g),
+                [60, 63, 67, 70].map(|p| (p, 0.0, 2.0, 100))
+            );
+        }
+    }
+
+    #[test]
+    fn the_notation_written_is_the_generations_own() {
+        let src = r#"steps("x.x.", "C1")"#;
+        let v1 = eval(src, Generation::V1).unwrap().to_string();
+        let v2 = eval(src, Generation::V2).unwrap().to_string();
+        assert_ne!(v1, v2, "a 1/16 length is written differently");
+        assert!(
+            notation::interpret(&v2, Generation::V1, Meter::default()).map_or(true, |i| {
+                i.notes.iter().map(|n| n.duration).ne([0.25, 0.25])
+            })
+        );
+    }
+
+    #[test]
+    fn euclid_feeds_steps() {
+        for g in BOTH {
+            let starts: Vec<f64> = heard(r#"steps(euclid(3, 8), "C1", grid="1/8")"#, g)
+                .iter()
+                .map(|n| n.1)
+                .collect();
+            assert_eq!(starts, [0.0, 1.5, 3.0]);
+        }
+    }
+
+    #[test]
+    fn transpose_moves_every_pitch_and_keeps_the_rest() {
+        for g in BOTH {
+            let up: Vec<_> = heard(r#"transpose(steps("x.x.", "C3 E3"), 7)"#, g)
+                .iter()
+                .map(|n| (n.0, n.1))
+                .collect();
+            // C3 is MIDI 60, as in Live.
+            assert_eq!(up, [(67, 0.0), (71, 0.0), (67, 0.5), (71, 0.5)]);
+            assert_eq!(eval(r#"transpose("C3", -1)"#, g).unwrap().to_string(), "B2");
+            assert_eq!(
+                eval(r#"transpose(["C3", "G3"], 12)"#, g)
+                    .unwrap()
+                    .to_string(),
+                r#"["C4", "G4"]"#
+            );
+        }
+        assert!(
+            eval(r#"transpose("G8", 1)"#, Generation::V2)
+                .unwrap_err()
+                .contains("MIDI range")
+        );
+    }
+
+    #[test]
+    fn chord_and_scale_give_names_both_generations_read() {
+        for g in BOTH {
+            let c = eval(r#"chord("Cm7", 3)"#, g).unwrap().to_string();
+            assert_eq!(c, "C3 Eb3 G3 Bb3");
+            let pitches: Vec<u8> = heard(&format!(r#""{c} 1|1""#), g)
+                .iter()
+                .map(|n| n.0)
+                .collect();
+            assert_eq!(pitches, [60, 63, 67, 70]);
+            let s = eval(r#"scale("A2", "minor") | join(" ")"#, g).unwrap();
+            let pitches: Vec<u8> = heard(&format!(r#""{s} 1|1""#), g)
+                .iter()
+                .map(|n| n.0)
+                .collect();
+            assert_eq!(pitches, [57, 59, 60, 62, 64, 65, 67]);
+        }
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_with_the_reason() {
+        let refused = |src: &str| eval(src, Generation::V2).unwrap_err();
+        assert!(refused(r#"steps("x.o.", "C1")"#).contains("`o` is not a step"));
+        assert!(refused(r#"steps("x...", "C1", grid="1/3")"#).contains("not a note value"));
+        assert!(refused(r#"steps("x...", "H9")"#).contains("not a pitch"));
+        assert!(refused(r#"steps("x...", "C1", swing=2)"#).contains("no argument `swing`"));
+        assert!(refused(r#"chord("Cblah")"#).contains("not a chord"));
+        assert!(refused(r#"csv("t.csv")"#).contains("no such file"));
+    }
 }

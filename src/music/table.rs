@@ -2,25 +2,17 @@
 //! a list of mappings keyed by its header row. Read with the rules of an
 //! include: inside the project's roots, a regular file of bounded size.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use minijinja::value::Value as MjValue;
 
-/// Where tables may be read from.
-#[derive(Debug, Clone)]
-pub struct Files {
-    /// The folder relative paths start from: the playbook's.
-    pub base: PathBuf,
-    /// The folders a table must be inside (canonical).
-    pub roots: Vec<PathBuf>,
-}
-
 /// The rows of the table at `path`, each a mapping in header order. A cell
 /// that is a whole or decimal number is that number; any other is text.
-pub fn read(files: &Files, path: &str) -> Result<MjValue, String> {
-    let full = files.base.join(path);
-    let key = crate::playbook::confined(&full, &files.roots).map_err(|why| match why {
-        crate::playbook::Refused::Missing => format!("cannot read {path}: no such file (a table's path is relative to the playbook)"),
+/// `path` is relative to `dir`, and must be inside one of `roots`.
+pub fn read(dir: &Path, roots: &[PathBuf], path: &str) -> Result<MjValue, String> {
+    let full = dir.join(path);
+    let key = crate::playbook::confined(&full, roots).map_err(|why| match why {
+        crate::playbook::Refused::Missing => format!("cannot read {path}: no such file (a table's path is relative to the file that reads it)"),
         crate::playbook::Refused::Outside => format!(
             "`{path}` is outside the playbook's root: tables stay inside the project, as includes do (widen it with --include-root DIR)"
         ),
