@@ -1312,20 +1312,33 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         let generation = self.catalog.generation();
         let mut bad = (iterations.into_iter()).filter_map(|(it, item)| {
             let ctx = loops::iteration_ctx(&self.vars_ctx, item.clone(), it);
-            let text = notes.render(&ctx).ok()?;
-            let text = text.as_str()?;
+            let text = match notes.render(&ctx) {
+                Ok(Json::String(text)) => text,
+                Ok(_) => return None,
+                Err(e) => return Some((it, item, Err(e))),
+            };
             let meter = ts.and_then(|t| t.render(&ctx).ok());
             let meter = meter.as_ref().and_then(Json::as_str);
-            let problem = crate::notes_arg::read(text, meter, generation, self.notation).err()?;
-            Some((it, item, text.to_owned(), problem))
+            let problem = crate::notes_arg::read(&text, meter, generation, self.notation).err()?;
+            Some((it, item, Ok((text, problem))))
         });
-        let Some((it, item, text, problem)) = bad.next() else {
+        let Some((it, item, found)) = bad.next() else {
             return;
         };
         let more = bad.count();
         let when = crate::notes_arg::iteration(it, &item, more);
-        let d =
-            crate::notes_arg::rendered_diagnostic(file, node.1, &text, problem, &when, generation);
+        let d = match found {
+            Ok((text, problem)) => crate::notes_arg::rendered_diagnostic(
+                file, node.1, &text, problem, &when, generation,
+            ),
+            // Every value it reads is known: the run would fail the same way.
+            Err(e) => Diagnostic::error(
+                "pplay::template",
+                format!("the `notes` {when} cannot be rendered: {}", e.message),
+            )
+            .in_file(file)
+            .label(e.span, "here"),
+        };
         self.n.diags.push(d);
     }
 

@@ -262,6 +262,7 @@ pub struct TemplateError {
 impl TemplateError {
     fn from_mj(span: Span, e: &minijinja::Error) -> Self {
         let mut message = match e.detail() {
+            Some(d) if crate::music::is_refusal(d) => d.to_owned(),
             Some(d) => format!("{}: {d}", e.kind()),
             None => e.kind().to_string(),
         };

@@ -97,6 +97,16 @@ pub fn register(env: &mut Environment<'_>) {
 
 type Fn = fn(&State, &Args) -> Result<MjValue, String>;
 
+/// Whether an engine error's detail is a helper's refusal (`steps(): ...`),
+/// which says all there is to say without the engine's kind before it.
+pub fn is_refusal(detail: &str) -> bool {
+    crate::template::FUNCTIONS.iter().any(|h| {
+        detail
+            .strip_prefix(h)
+            .is_some_and(|rest| rest.starts_with("(): "))
+    })
+}
+
 /// Adds `f` as `name`; a refusal is a template error naming the call.
 fn add(env: &mut Environment<'_>, name: &'static str, params: &'static [&'static str], f: Fn) {
     env.add_function(name, move |state: &State, args: Rest<MjValue>| {
