@@ -6,6 +6,7 @@
 mod common;
 
 use common::Test;
+use common::cmd::Test as Cmd;
 use insta::assert_snapshot;
 use pplay::notation::{self, Meter};
 use pplay::protocol::Generation;
@@ -153,4 +154,65 @@ fn a_table_outside_the_project_is_a_located_error() {
     let report = Test::new(&yaml).check().unwrap_err();
     let report = report.replace(&outside.path().display().to_string(), "<outside>");
     assert_snapshot!(report);
+}
+
+#[test]
+fn notes_draws_a_piano_roll_and_lists_the_notes() {
+    Cmd::new()
+        .args([
+            "notes",
+            "v100 C1 1|1 1|2 1|3 1|4 v60 F#1 1|1.5 1|3.5 n/2 v127 A2 C3 E3 2|1",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout_snapshot("notes_roll_2x")
+        .run();
+    // 1.4 reads its own notation, here in 3/4.
+    Cmd::new()
+        .args(["notes", "C1 1|1 t0.5 D1 1|2 2|3", "--producer-pal", "1.4"])
+        .args(["--time-signature", "3/4"])
+        .env("NO_COLOR", "1")
+        .stdout_snapshot("notes_roll_1_4")
+        .run();
+}
+
+#[test]
+fn notes_json_is_the_notes_as_data() {
+    let out = Cmd::new()
+        .args(["notes", "v90 C3 E3 1|1 n/8 G3 1|2.5", "--json"])
+        .run();
+    let notes = out.json()["notes"].as_array().unwrap().clone();
+    let got: Vec<(u64, &str, f64, f64, u64)> = (notes.iter())
+        .map(|n| {
+            (
+                n["pitch"].as_u64().unwrap(),
+                n["position"].as_str().unwrap(),
+                n["start"].as_f64().unwrap(),
+                n["duration"].as_f64().unwrap(),
+                n["velocity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (60, "1|1", 0.0, 1.0, 90),
+            (64, "1|1", 0.0, 1.0, 90),
+            (67, "1|2.5", 1.5, 0.5, 90)
+        ]
+    );
+}
+
+#[test]
+fn a_bad_notes_string_is_the_checks_error() {
+    Cmd::new()
+        .args(["notes", "C1 1|1 H2 1|2"])
+        .status(2)
+        .stderr_snapshot("notes_bad_string")
+        .run();
+    // 2.x's note values are no 1.4 notation.
+    Cmd::new()
+        .args(["notes", "n/4 C1 1|1", "--producer-pal", "1.4"])
+        .status(2)
+        .stderr_has("Producer Pal 1.x accepts")
+        .run();
 }
