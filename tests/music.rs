@@ -216,3 +216,29 @@ fn a_bad_notes_string_is_the_checks_error() {
         .stderr_has("Producer Pal 1.x accepts")
         .run();
 }
+
+#[test]
+fn a_dry_run_draws_each_planned_clip() {
+    Cmd::new()
+        .args([
+            "run",
+            "playbooks/drum-table.yaml",
+            "--sim",
+            "--dry-run",
+            "--piano-roll",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout_snapshot("dry_run_piano_roll")
+        .run();
+    // Without the flag, the calls only.
+    Cmd::new()
+        .args(["run", "playbooks/drum-table.yaml", "--sim", "--dry-run"])
+        .stdout_lacks("notes:")
+        .run();
+    // The flag is for a dry run.
+    Cmd::new()
+        .args(["run", "playbooks/drum-table.yaml", "--sim", "--piano-roll"])
+        .status(2)
+        .stderr_has("--dry-run")
+        .run();
+}

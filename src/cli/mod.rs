@@ -224,6 +224,9 @@ pub struct RunArgs {
     /// Check, expand loops and print the calls without sending any
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: draw each planned clip's notes as a piano roll
+    #[arg(long, requires = "dry_run")]
+    pub piano_roll: bool,
     /// Write JSON Lines events to stdout (human output moves to stderr)
     #[arg(long)]
     pub json: bool,

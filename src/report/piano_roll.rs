@@ -145,6 +145,28 @@ fn trim(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
+/// The roll of a planned clip call (a dry run's `--piano-roll`): its
+/// `notes` as `generation` reads them in its `timeSignature` (4/4 when it
+/// has none); `None` for a call without a notes string.
+pub fn for_call(
+    tool: &str,
+    args: &serde_json::Value,
+    generation: Generation,
+    color: bool,
+) -> Option<Vec<String>> {
+    if !crate::notes_arg::is_clip_tool(tool) {
+        return None;
+    }
+    let text = args.get("notes")?.as_str()?;
+    let meter = (args.get("timeSignature").and_then(|t| t.as_str()))
+        .and_then(|t| Meter::parse(t).ok())
+        .unwrap_or_default();
+    Some(match notation::interpret(text, generation, meter) {
+        Ok(read) => render(&read.notes, generation, meter, color),
+        Err(e) => vec![format!("(not drawn: {})", e.message)],
+    })
+}
+
 /// The notes as data (`pplay notes --json`).
 pub fn json(notes: &[Note], generation: Generation, meter: Meter) -> serde_json::Value {
     let notes: Vec<serde_json::Value> = (notes.iter())
