@@ -141,8 +141,10 @@ pub struct Checked<'e, 's> {
 pub const DEFAULT_RETRY_DELAY_MS: u64 = 500;
 
 /// A loaded playbook, with its load problems, and its top-level vars
-/// evaluated once (overrides applied): what the playbook's `url` renders
-/// with, and where [`check`] starts.
+/// evaluated (overrides applied) before the catalog is known: what the
+/// playbook's `url` renders with, and where [`check`] starts. The check
+/// evaluates the vars again for the catalog's generation (the music
+/// helpers write its notation).
 pub struct Loaded<'s> {
     pub playbook: &'s Playbook,
     opts: CheckOptions,

@@ -855,8 +855,9 @@ impl<'e, 's> Compiler<'e, 's> {
     /// The templates compiled from now on are in the file at `path`: a
     /// `csv()` in them reads relative to its folder.
     pub fn in_file(&mut self, path: &Path) {
-        let place = crate::music::Place::of_file(path, self.generation, self.roots.clone());
-        if self.here.as_ref().is_none_or(|h| h.dir != place.dir) {
+        let dir = crate::music::Place::dir_of(path);
+        if self.here.as_ref().is_none_or(|h| h.dir != dir) {
+            let place = crate::music::Place::of_file(path, self.generation, self.roots.clone());
             self.here = Some(Arc::new(place));
         }
     }

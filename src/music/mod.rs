@@ -49,14 +49,18 @@ impl Object for Place {}
 impl Place {
     /// The place of a template in the file at `path`.
     pub fn of_file(path: &Path, generation: Option<Generation>, roots: Arc<[PathBuf]>) -> Self {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         Place {
             generation,
-            dir,
+            dir: Self::dir_of(path).to_path_buf(),
             roots,
+        }
+    }
+
+    /// The folder of the file at `path` (`.` for a bare file name).
+    pub fn dir_of(path: &Path) -> &Path {
+        match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
         }
     }
 }
