@@ -242,3 +242,18 @@ fn a_dry_run_draws_each_planned_clip() {
         .stderr_has("--dry-run")
         .run();
 }
+
+#[test]
+fn the_roll_is_coloured_only_under_the_usual_rules() {
+    let roll = |env: (&str, &str)| {
+        Cmd::new()
+            .args(["notes", "C1 1|1 1|3"])
+            .env(env.0, env.1)
+            .run()
+            .stdout
+    };
+    assert!(roll(("CLICOLOR_FORCE", "1")).contains('\u{1b}'));
+    assert!(!roll(("NO_COLOR", "1")).contains('\u{1b}'));
+    // Not a terminal, nothing forced: plain.
+    assert!(!roll(("PPAL_URL", "http://127.0.0.1:9")).contains('\u{1b}'));
+}
