@@ -71,6 +71,24 @@ pub const TOOLS: &[&str] = &[
     "ppal-update-device",
 ];
 
+/// Tools that change only what Live shows (the view, the selection), not
+/// the set's content: Producer Pal 2.x marks `ppal-select` read-only, 1.4.6
+/// does not (its `destructiveHint` is false, as for no other tool), yet it
+/// is the same call. They are sent in a run, but report `ok`, and a plan
+/// sends none of them and lists them as `=`.
+const VIEW_TOOLS: &[&str] = &["ppal-select"];
+
+/// Whether `tool` only moves the view (see [`VIEW_TOOLS`]).
+pub fn view_only(tool: Option<&crate::catalog::Tool>) -> bool {
+    tool.is_some_and(|t| VIEW_TOOLS.contains(&t.name.as_str()))
+}
+
+/// Whether a call of `tool` may change the set's content: not when the
+/// catalog marks it read-only, nor for a tool that only moves the view.
+pub fn changes_set(tool: Option<&crate::catalog::Tool>) -> bool {
+    !(tool.is_some_and(|t| t.read_only) || view_only(tool))
+}
+
 /// The fields that may identify an object a create makes: fields its read
 /// shows as they were given.
 pub fn identity_fields(kind: Kind, generation: Generation) -> &'static [&'static str] {

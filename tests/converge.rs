@@ -345,3 +345,141 @@ async fn composed_set_converges(generation: Generation, folder: &str) {
     assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
     assert_eq!(snapshot(&s), after_first);
 }
+
+/// Writes that changed nothing but the view: `ppal-select` (read-only on
+/// 2.x, unmarked on 1.4) may be sent again, it moves no content.
+fn content_writes(out: &common::Outcome) -> Vec<String> {
+    out.sent()
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| !t.contains("-read-") && t != "ppal-connect" && t != "ppal-select")
+        .collect()
+}
+
+#[tokio::test]
+async fn selection_is_view_state_and_no_change_on_both_generations() {
+    for (generation, playbook) in [
+        (
+            Generation::V1_4,
+            include_str!("../playbooks/producer-pal-1.4/session-setup.yaml"),
+        ),
+        (
+            Generation::V2_3,
+            include_str!("../playbooks/session-setup.yaml"),
+        ),
+    ] {
+        selection_is_no_change(generation, playbook).await;
+    }
+}
+
+async fn selection_is_no_change(generation: Generation, playbook: &str) {
+    let s = sim::start(SimOptions::for_generation(generation))
+        .await
+        .unwrap();
+    let first = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(first.exit_code, 0, "{}", first.report);
+    let after_first = snapshot(&s);
+    let second = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(second.exit_code, 0, "{}", second.report);
+    assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
+    assert_eq!(snapshot(&s), after_first);
+    // The selection is still made (the user asked for the view), as `ok`.
+    let select = second
+        .steps()
+        .into_iter()
+        .find(|(n, _)| n.starts_with("Show the session view"))
+        .expect("the select step ran");
+    assert_eq!(select.1, StepStatus::Ok);
+    assert!(second.sent().iter().any(|(t, _)| t == "ppal-select"));
+    assert!(content_writes(&second).is_empty(), "{:?}", second.sent());
+    // A plan of the same set sends no select (not even on 2.x, where it is
+    // marked read-only: it moves the view) and finds nothing to change.
+    let plan = Test::new(playbook).url(&s.url()).plan().run().await;
+    assert_eq!(plan.exit_code, 0, "{}", plan.report);
+    assert!(!plan.sent().iter().any(|(t, _)| t == "ppal-select"));
+    assert!(changes(&plan).contains(&Change::Same { why: "view only" }));
+}
+
+#[tokio::test]
+async fn a_plan_remembers_the_creates_it_would_make() {
+    let playbook = r#"name: twice asked
+steps:
+  - name: Kick
+    tool: ppal-create-track
+    ensure: { name: Kick }
+    args: { path: t+, name: Kick, type: midi }
+  - name: Kick again
+    tool: ppal-create-track
+    ensure: { name: Kick }
+    args: { path: t+, name: Kick, type: midi }
+  - name: Bass, made without ensure
+    tool: ppal-create-track
+    args: { path: t+, name: Bass }
+  - name: Bass, asked for
+    tool: ppal-create-track
+    ensure: { name: Bass }
+    args: { path: t+, name: Bass }
+  - name: Pad
+    tool: ppal-create-track
+    ensure: { name: Pad }
+    args: { path: t+, name: Pad }
+"#;
+    let s = sim::start(SimOptions::for_generation(Generation::V2_3))
+        .await
+        .unwrap();
+    let plan = Test::new(playbook).url(&s.url()).plan().run().await;
+    assert_eq!(plan.exit_code, 1, "{}", plan.report);
+    let earlier = Change::Same {
+        why: "created earlier in this plan",
+    };
+    let lines: Vec<Change> = changes(&plan);
+    assert_eq!(
+        lines,
+        vec![
+            Change::Create {
+                kind: "track",
+                name: "Kick".into()
+            },
+            earlier.clone(),
+            Change::Send {
+                tool: "ppal-create-track".into(),
+                args: serde_json::json!({"path": "t+", "name": "Bass"}),
+            },
+            earlier,
+            Change::Create {
+                kind: "track",
+                name: "Pad".into()
+            },
+        ]
+    );
+    let statuses = statuses(&plan);
+    assert_eq!(statuses[1], StepStatus::Ok);
+    assert_eq!(statuses[3], StepStatus::Ok);
+    assert_eq!(plan.summary.changed, 3);
+    // What the run then does agrees with the plan: three tracks made.
+    let run = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(run.exit_code, 0, "{}", run.report);
+    assert_eq!(run.summary.changed, 3, "{:?}", run.steps());
+    assert_eq!(s.live_set().tracks.len(), 3);
+}
+
+#[test]
+fn a_plan_takes_no_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("plan.journal");
+    let journal = journal.to_str().unwrap();
+    for flag in ["--journal", "--resume"] {
+        let out = pplay(&["plan", "playbooks/quickstart.yaml", "--sim", flag, journal]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("`pplay plan` takes no {flag}")),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "nothing was planned");
+        assert!(
+            !std::path::Path::new(journal).exists(),
+            "no journal written"
+        );
+    }
+}

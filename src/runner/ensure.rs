@@ -24,9 +24,37 @@ use crate::event::{Change, Event, StepRef};
 #[derive(Debug, Default)]
 pub(super) struct Cache {
     reads: foldhash::HashMap<Source, Json>,
+    /// `pplay plan`: the objects the plan's creates would make, where their
+    /// container lists them, so a later step asking for one plans no second
+    /// create.
+    planned: foldhash::HashMap<(Source, &'static str), Vec<Json>>,
 }
 
 impl Cache {
+    /// `pplay plan` on a create it does not send: whether an earlier step of
+    /// the plan already creates the object these `ensure:` fields name
+    /// (`true`); else the object is noted as one the run would make (a
+    /// create without `ensure:` is always made, and noted).
+    pub(super) fn plan_create(
+        &mut self,
+        tool: &str,
+        args: &Map<String, Json>,
+        identity: &Map<String, Json>,
+    ) -> bool {
+        let Some(Rule::Create(kind)) = converge::rule(tool) else {
+            return false;
+        };
+        let Some((source, key)) = converge::container(kind, args) else {
+            return false;
+        };
+        let list = self.planned.entry((source, key)).or_default();
+        if !identity.is_empty() && converge::find(list, identity).is_some() {
+            return true;
+        }
+        list.push(converge::created(&Json::Null, args, identity));
+        false
+    }
+
     fn list_mut(&mut self, source: &Source, key: &str) -> Option<&mut Vec<Json>> {
         self.reads.get_mut(source)?.get_mut(key)?.as_array_mut()
     }
