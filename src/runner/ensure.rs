@@ -99,25 +99,24 @@ impl Cache {
         let Some(read) = self.reads.get_mut(&source) else {
             return;
         };
-        let target = if kind == Kind::LiveSet {
-            Some(read)
+        let known = if kind == Kind::LiveSet {
+            read.as_object_mut()
+                .is_some_and(|o| converge::apply(o, args, 0, 1))
         } else {
             let list = read.get_mut(key).and_then(Json::as_array_mut);
-            let found = list
-                .as_deref()
-                .and_then(|l| converge::target(kind, l, args))
-                .cloned();
-            list.and_then(|l| l.iter_mut().find(|o| Some(&**o) == found.as_ref()))
+            list.is_some_and(|list| {
+                let at = converge::target_indices(kind, list, args).unwrap_or_default();
+                let n = at.len();
+                n > 0
+                    && at.into_iter().enumerate().all(|(k, i)| {
+                        list[i]
+                            .as_object_mut()
+                            .is_some_and(|o| converge::apply(o, args, k, n))
+                    })
+            })
         };
-        match target {
-            Some(Json::Object(o)) => {
-                for (k, v) in args {
-                    if !converge::TARGET_ARGS.contains(&k.as_str()) {
-                        o.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            _ => self.reads.clear(),
+        if !known {
+            self.reads.clear();
         }
     }
 
@@ -276,8 +275,8 @@ impl Runner<'_> {
             },
             Rule::Update(kind) => {
                 let current = match kind {
-                    Kind::LiveSet => Some(read),
-                    _ => list.and_then(|l| converge::target(kind, l, map)),
+                    Kind::LiveSet => Some(vec![read]),
+                    _ => list.and_then(|l| converge::targets(kind, l, map)),
                 };
                 let Some(current) = current else {
                     return Ok(send_all(Change::Send {
@@ -285,10 +284,16 @@ impl Runner<'_> {
                         args: args.clone(),
                     }));
                 };
-                let diffs = converge::differences(map, current);
+                let diffs = converge::differences(map, &current);
                 if diffs.is_empty() {
+                    // One object, or a list for several, as the update
+                    // would have answered.
+                    let result = match current.as_slice() {
+                        [one] => (*one).clone(),
+                        many => Json::Array(many.iter().map(|o| (*o).clone()).collect()),
+                    };
                     Decision::Done {
-                        result: current.clone(),
+                        result,
                         why: "up to date",
                     }
                 } else {
