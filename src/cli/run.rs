@@ -186,14 +186,14 @@ pub async fn plan(args: RunArgs) -> Result<i32, Failure> {
 /// finished run (so that a later `--resume` found nothing left to do): both
 /// flags are refused before anything is read or written.
 fn plan_takes_no_journal(jargs: &journal::JournalArgs) -> Result<(), Failure> {
-    let flag = match (&jargs.journal, &jargs.resume) {
-        (Some(_), _) => "--journal",
-        (None, Some(_)) => "--resume",
+    let (flag, instead) = match (&jargs.journal, &jargs.resume) {
+        (Some(_), _) => ("--journal", "journals the run itself"),
+        (None, Some(_)) => ("--resume", "resumes the journaled run"),
         (None, None) => return Ok(()),
     };
     Err(Failure::Invalid(format!(
-        "`pplay plan` takes no {flag}: a plan changes nothing, so there is no run to journal or to \
-         resume; drop {flag} (`pplay run {flag} PATH` journals or resumes the run itself)"
+        "`pplay plan` takes no {flag}: a plan changes nothing, so there is no run to journal or \
+         to resume; drop {flag} (`pplay run {flag} PATH` {instead})"
     )))
 }
 
