@@ -323,6 +323,11 @@ async fn the_techno_template_compares_its_two_track_send_and_resends_only_a_drif
         let out = Test::new(&tool).url(&s.url()).run().await;
         assert_eq!(out.exit_code, 0, "{}", out.report);
         assert_eq!(reverb_send(&s, 4), Some(-20.0));
+        // A plan sees the drift and leaves it.
+        let plan = Test::new(playbook).url(&s.url()).plan().run().await;
+        assert_eq!(plan.exit_code, 1, "{}", plan.report);
+        assert_eq!(plan.summary.changed, 1, "{:?}", plan.steps());
+        assert_eq!(reverb_send(&s, 4), Some(-20.0));
         let third = Test::new(playbook).url(&s.url()).run().await;
         assert_eq!(third.exit_code, 0, "{}", third.report);
         assert_eq!(third.summary.changed, 1, "{:?}", third.steps());
