@@ -178,7 +178,23 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
 /// `pplay plan`: the run's road, sending only read-only calls; exit 1 when
 /// something would change.
 pub async fn plan(args: RunArgs) -> Result<i32, Failure> {
+    plan_takes_no_journal(&args.journal)?;
     run_as(args, true).await
+}
+
+/// A plan sends nothing a journal records, and would end the journal as a
+/// finished run (so that a later `--resume` found nothing left to do): both
+/// flags are refused before anything is read or written.
+fn plan_takes_no_journal(jargs: &journal::JournalArgs) -> Result<(), Failure> {
+    let (flag, instead) = match (&jargs.journal, &jargs.resume) {
+        (Some(_), _) => ("--journal", "journals the run itself"),
+        (None, Some(_)) => ("--resume", "resumes the journaled run"),
+        (None, None) => return Ok(()),
+    };
+    Err(Failure::Invalid(format!(
+        "`pplay plan` takes no {flag}: a plan changes nothing, so there is no run to journal or \
+         to resume; drop {flag} (`pplay run {flag} PATH` {instead})"
+    )))
 }
 
 async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
