@@ -18,6 +18,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
+use crate::arg_path::{PathSeg, describe_path};
 use crate::protocol::Generation;
 
 /// A catalog that could not be read.
@@ -282,13 +283,6 @@ fn relax(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(relax),
         _ => {}
     }
-}
-
-/// A step in a path into an argument value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathSeg {
-    Key(String),
-    Index(usize),
 }
 
 /// One way an argument object breaks its tool's schema, worded for people.
@@ -600,25 +594,6 @@ pub fn schema_at<'a>(schema: &'a Value, path: &[PathSeg]) -> Option<&'a Value> {
         };
     }
     Some(s)
-}
-
-/// How a message names a place in the args: `` `x` ``, `` `x[2].type` ``.
-pub fn describe_path(path: &[PathSeg]) -> String {
-    if path.is_empty() {
-        return "the arguments".to_owned();
-    }
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            PathSeg::Key(k) if s.is_empty() => s.push_str(k),
-            PathSeg::Key(k) => {
-                s.push('.');
-                s.push_str(k);
-            }
-            PathSeg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    format!("`{s}`")
 }
 
 /// What to write for a missing argument: its allowed values when it has a

@@ -18,7 +18,8 @@ use minijinja::value::Value as MjValue;
 use serde_json::Value as Json;
 
 use crate::args;
-use crate::catalog::{ArgIssue, Catalog, PathSeg, Tool};
+use crate::arg_path::PathSeg;
+use crate::catalog::{ArgIssue, Catalog, Tool};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::hidden_params::HiddenKind;
 use crate::loops;

@@ -69,6 +69,7 @@
 //! schema itself overstates what is required (see [`catalog`]), and it says
 //! what is wrong before anything is sent.
 
+pub mod arg_path;
 pub mod args;
 pub mod candidate;
 pub mod catalog;
