@@ -91,6 +91,7 @@ pub mod migrate;
 pub mod notation;
 pub mod notes_arg;
 pub mod path;
+pub mod placeholder;
 pub mod playbook;
 pub mod protocol;
 pub mod readers;

@@ -9,7 +9,7 @@ use super::ensure::Decision;
 use super::render::Rendered;
 use crate::check::CheckedStep;
 use crate::event::{Change, Event, StepRef, StepStatus};
-use crate::template::placeholder;
+use crate::placeholder::placeholder;
 
 impl Runner<'_> {
     /// Reports the planned call; returns the placeholder outcome kept as
