@@ -69,6 +69,7 @@
 //! schema itself overstates what is required (see [`catalog`]), and it says
 //! what is wrong before anything is sent.
 
+pub mod arg_path;
 pub mod args;
 pub mod candidate;
 pub mod catalog;
@@ -90,6 +91,7 @@ pub mod migrate;
 pub mod notation;
 pub mod notes_arg;
 pub mod path;
+pub mod placeholder;
 pub mod playbook;
 pub mod protocol;
 pub mod readers;

@@ -245,15 +245,9 @@ async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
     } else {
         None
     };
-    // A resume talks to the Live the journal names, unless told otherwise.
-    let resumed_url = earlier.url().filter(|_| source.url.is_none());
-    let url = match (&simulator, resumed_url) {
-        (Some(s), _) => s.url(),
-        (None, Some(u)) => u.to_owned(),
-        (None, None) => match url::for_playbook(&source, &loaded, &env) {
-            Ok(u) => u,
-            Err(d) => return Ok(fail(&d, output.color, json, &file)),
-        },
+    let url = match run_url(simulator.as_ref(), &earlier, &source, &loaded, &env) {
+        Ok(u) => u,
+        Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };
     let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
@@ -307,17 +301,42 @@ async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
         errln!("error: cannot write JUnit report {}: {e}", path.display());
     }
     if let Some(s) = simulator {
-        if !output.quiet && !dry_run && !plan {
-            let text = s.summary();
-            if json {
-                errln!("{text}")
-            } else {
-                outln!("{text}")
-            }
-        }
-        s.stop().await;
+        let summary = !output.quiet && !dry_run && !plan;
+        stop_sim(s, summary, json).await;
     }
     Ok(outcome.exit_code)
+}
+
+/// The Live a run talks to: the simulator it started, else the one a
+/// resumed journal names (unless told otherwise), else the playbook's.
+fn run_url<'s>(
+    simulator: Option<&sim::SimHandle>,
+    earlier: &Earlier,
+    source: &Source,
+    loaded: &Loaded<'s>,
+    env: &minijinja::Environment<'s>,
+) -> Result<String, Vec<Diagnostic>> {
+    let resumed_url = earlier.url().filter(|_| source.url.is_none());
+    match (simulator, resumed_url) {
+        (Some(s), _) => Ok(s.url()),
+        (None, Some(u)) => Ok(u.to_owned()),
+        (None, None) => url::for_playbook(source, loaded, env),
+    }
+}
+
+/// Stops `run --sim`'s simulator, first printing what the run left in its
+/// Live Set when `summary` (on stderr under `--json`, whose stdout is
+/// the events').
+async fn stop_sim(s: sim::SimHandle, summary: bool, json: bool) {
+    if summary {
+        let text = s.summary();
+        if json {
+            errln!("{text}")
+        } else {
+            outln!("{text}")
+        }
+    }
+    s.stop().await;
 }
 
 /// `run --sim`: the simulator in-process, serving `--tools` when given.

@@ -47,9 +47,10 @@ use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
 use crate::exit;
 use crate::journal::{CallStatus, Session};
 use crate::loops::iteration_ctx;
+use crate::placeholder::{Placeholder, placeholder};
 use crate::playbook::{Action, OnError};
 use crate::source::SourceFile;
-use crate::template::{Placeholder, TemplateError, placeholder};
+use crate::template::TemplateError;
 use ensure::Converged;
 use scope::Scope;
 

@@ -11,7 +11,7 @@ use super::render::Rendered;
 use crate::check::CheckedStep;
 use crate::diagnostic::Diagnostic;
 use crate::event::{Change, Event, StepRef, StepStatus};
-use crate::template::placeholder;
+use crate::placeholder::placeholder;
 
 impl Runner<'_> {
     /// Reports the planned call; returns the placeholder outcome kept as
