@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use crate::catalog::{ArgIssue, PathSeg};
+use crate::arg_path::PathSeg;
+use crate::catalog::ArgIssue;
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 use crate::yaml::{Node, Span, Value};

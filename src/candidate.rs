@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
-use crate::yaml::{Key, Node, Span};
+use crate::yaml::{Key, Node};
 
 /// Per tool, the result fields a 2.3 write echoes and a 2.4 write does not
 /// (a value Live kept as asked is no longer repeated). `value` stands for
@@ -89,59 +89,6 @@ pub fn warning(param: &str, replacement: &str, example: &str) -> String {
 /// The keys an entry of a 2.4 result explains itself with: `reason` in the
 /// 2.4 guide, `detail` later in the candidate, `note` as well.
 pub const EXPLANATION_KEYS: &[&str] = &["detail", "reason", "note"];
-
-/// A warning for each capture that reads, from `tool`'s result, a value a
-/// 2.4 write result no longer echoes (`result.tempo` after
-/// `ppal-update-live-set`): one per capture, at the first such read.
-pub fn capture_warnings(
-    file: &Arc<SourceFile>,
-    tool: &str,
-    capture: &[(Key, Node)],
-) -> Vec<Diagnostic> {
-    let fields = not_echoed(tool);
-    if fields.is_empty() {
-        return Vec::new();
-    }
-    let src = file.text();
-    let mut out = Vec::new();
-    for (k, v) in capture {
-        let Some(expr) = v.as_str() else { continue };
-        let read = crate::migrate::expr::chains(expr, 0)
-            .into_iter()
-            .find_map(|c| {
-                if c.root != "result" {
-                    return None;
-                }
-                // A field of the result itself, or a parameter's `value`
-                // wherever the result lists parameters.
-                let hit = c
-                    .attrs()
-                    .enumerate()
-                    .any(|(i, (a, _))| fields.contains(&a) && (i == 0 || a == "value"));
-                hit.then(|| c.range.clone())
-            });
-        let Some(range) = read else { continue };
-        let span = crate::migrate::scalar::source_range(src, v, expr, range.clone())
-            .map_or(v.span, |r| Span::new(r.start, r.len()));
-        let back = read_back(tool).unwrap_or("a read tool");
-        out.push(
-            Diagnostic::warning(
-                "pplay::not-echoed-in-2.4",
-                format!(
-                    "capture `{}` reads `{}`, which a `{tool}` result no longer echoes in Producer Pal 2.4",
-                    k.name,
-                    &expr[range]
-                ),
-            )
-            .in_file(file)
-            .label(span, "2.4 leaves this out when Live kept the value")
-            .help(format!(
-                "read the value back in a step after this one, with `{back}` (2.3 still echoes it)"
-            )),
-        );
-    }
-    out
-}
 
 /// A note at each argument the 2.4 candidate deprecates (`count` on
 /// create-track): the call is sent as written, since 2.3 needs it.

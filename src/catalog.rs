@@ -18,6 +18,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
+use crate::arg_path::{PathSeg, describe_path};
 use crate::protocol::Generation;
 
 /// A catalog that could not be read.
@@ -284,13 +285,6 @@ fn relax(v: &mut Value) {
     }
 }
 
-/// A step in a path into an argument value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathSeg {
-    Key(String),
-    Index(usize),
-}
-
 /// One way an argument object breaks its tool's schema, worded for people.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArgIssue {
@@ -353,126 +347,163 @@ impl Tool {
     pub fn check_args(&self, args: &Value, present: &[&str]) -> Vec<ArgIssue> {
         let validator = match self.validator() {
             Ok(v) => v,
-            Err(why) => {
-                return vec![ArgIssue {
-                    path: Vec::new(),
-                    key: None,
-                    missing: false,
-                    message: format!(
-                        "the catalog's input schema for `{}` does not compile: {why}",
-                        self.name
-                    ),
-                    help: Some("the tool list is broken: ask for a fixed catalog, or pin a good one with --tools".into()),
-                }];
-            }
+            Err(why) => return vec![self.broken_schema_issue(why)],
         };
         if validator.is_valid(args) {
             return Vec::new();
         }
         let mut issues = Vec::new();
         for err in validator.iter_errors(args) {
-            let path: Vec<PathSeg> = err
-                .instance_path()
-                .iter()
-                .map(|s| match s {
-                    LocationSegment::Property(p) => PathSeg::Key(p.to_string()),
-                    LocationSegment::Index(i) => PathSeg::Index(i),
-                })
-                .collect();
-            let instance = err.instance().as_ref();
-            let subschema = schema_at(&self.input_schema, &path);
-            let mut issue = ArgIssue {
-                path: path.clone(),
-                key: None,
-                missing: false,
-                message: String::new(),
-                help: None,
-            };
-            let what = describe_path(&path);
+            let path = instance_path(&err);
             match err.kind() {
                 ValidationErrorKind::Required { property } => {
                     let p = property.as_str().unwrap_or_default();
-                    if path.is_empty() && present.contains(&p) {
-                        continue;
+                    if !(path.is_empty() && present.contains(&p)) {
+                        issues.push(self.missing_issue(path, p));
                     }
-                    issue.missing = true;
-                    issue.message = if path.is_empty() {
-                        format!("missing required argument `{p}`")
-                    } else {
-                        format!("{what} is missing the required key `{p}`")
-                    };
-                    issue.help = subschema
-                        .and_then(|s| s.pointer(&format!("/properties/{p}")))
-                        .and_then(|prop| missing_help(p, prop));
                 }
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    let known: Vec<&str> = subschema
-                        .and_then(|s| s.get("properties"))
-                        .and_then(Value::as_object)
-                        .map(|m| m.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
-                    for key in unexpected {
-                        let mut path = path.clone();
-                        path.push(PathSeg::Key(key.clone()));
-                        let top = path.len() == 1;
-                        issues.push(ArgIssue {
-                            path,
-                            key: Some(key.clone()),
-                            missing: false,
-                            message: if issue.path.is_empty() {
-                                format!("unknown argument `{key}` for `{}`", self.name)
-                            } else {
-                                format!("unknown key `{key}` in {what}")
-                            },
-                            help: unknown_key_help(key, &known, &self.name, top),
-                        });
-                    }
-                    continue;
+                    issues.extend(self.unknown_key_issues(&path, unexpected));
                 }
-                ValidationErrorKind::Type { kind } => type_issue(&mut issue, &what, kind, instance),
-                ValidationErrorKind::Enum { options } => {
-                    let opts: Vec<&str> = options
-                        .as_array()
-                        .map(|a| a.iter().filter_map(Value::as_str).collect())
-                        .unwrap_or_default();
-                    issue.message = format!(
-                        "{what} must be one of {}, found {}",
-                        opts.iter()
-                            .map(|o| format!("`{o}`"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        show_value(instance)
-                    );
-                    issue.help = instance
-                        .as_str()
-                        .and_then(|s| crate::diagnostic::suggestion(s, opts.iter().copied()));
-                }
-                ValidationErrorKind::Minimum { limit } => {
-                    issue.message = format!("{what} is {instance}, below the minimum of {limit}");
-                    issue.help = range_help(subschema);
-                }
-                ValidationErrorKind::Maximum { limit } => {
-                    issue.message = format!("{what} is {instance}, above the maximum of {limit}");
-                    issue.help = range_help(subschema);
-                }
-                ValidationErrorKind::MinItems { limit } => {
-                    issue.message = format!("{what} needs at least {limit} item(s)");
-                }
-                ValidationErrorKind::MaxItems { limit } => {
-                    issue.message = format!("{what} takes at most {limit} item(s)");
-                }
-                ValidationErrorKind::MaxLength { limit } => {
-                    issue.message = format!("{what} is longer than {limit} characters");
-                }
-                ValidationErrorKind::AnyOf { .. } => {
-                    issue.message = any_of_message(&what, subschema, instance);
-                }
-                _ => issue.message = format!("{what}: {err}"),
+                _ => issues.push(self.value_issue(path, &err)),
             }
-            issues.push(issue);
         }
         issues
     }
+
+    /// The one issue of a tool whose published schema does not compile.
+    fn broken_schema_issue(&self, why: &str) -> ArgIssue {
+        ArgIssue {
+            path: Vec::new(),
+            key: None,
+            missing: false,
+            message: format!(
+                "the catalog's input schema for `{}` does not compile: {why}",
+                self.name
+            ),
+            help: Some(
+                "the tool list is broken: ask for a fixed catalog, or pin a good one with --tools"
+                    .into(),
+            ),
+        }
+    }
+
+    /// A required key `p` absent from the object at `path`, with what the
+    /// schema says it takes.
+    fn missing_issue(&self, path: Vec<PathSeg>, p: &str) -> ArgIssue {
+        let message = if path.is_empty() {
+            format!("missing required argument `{p}`")
+        } else {
+            format!("{} is missing the required key `{p}`", describe_path(&path))
+        };
+        let help = schema_at(&self.input_schema, &path)
+            .and_then(|s| s.pointer(&format!("/properties/{p}")))
+            .and_then(|prop| missing_help(p, prop));
+        ArgIssue {
+            path,
+            key: None,
+            missing: true,
+            message,
+            help,
+        }
+    }
+
+    /// One issue per key the object at `path` does not know, each placed on
+    /// its key and pointing at the near known one.
+    fn unknown_key_issues(&self, path: &[PathSeg], unexpected: &[String]) -> Vec<ArgIssue> {
+        let known: Vec<&str> = schema_at(&self.input_schema, path)
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let what = describe_path(path);
+        unexpected
+            .iter()
+            .map(|key| {
+                let mut at = path.to_vec();
+                at.push(PathSeg::Key(key.clone()));
+                ArgIssue {
+                    path: at,
+                    key: Some(key.clone()),
+                    missing: false,
+                    message: if path.is_empty() {
+                        format!("unknown argument `{key}` for `{}`", self.name)
+                    } else {
+                        format!("unknown key `{key}` in {what}")
+                    },
+                    help: unknown_key_help(key, &known, &self.name, path.is_empty()),
+                }
+            })
+            .collect()
+    }
+
+    /// A value at `path` of the wrong type, out of range or not one of the
+    /// allowed ones, said in the words of the argument it is.
+    fn value_issue(&self, path: Vec<PathSeg>, err: &jsonschema::ValidationError) -> ArgIssue {
+        let instance = err.instance().as_ref();
+        let subschema = schema_at(&self.input_schema, &path);
+        let what = describe_path(&path);
+        let mut issue = ArgIssue {
+            path,
+            key: None,
+            missing: false,
+            message: String::new(),
+            help: None,
+        };
+        match err.kind() {
+            ValidationErrorKind::Type { kind } => type_issue(&mut issue, &what, kind, instance),
+            ValidationErrorKind::Enum { options } => {
+                let opts: Vec<&str> = options
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                issue.message = format!(
+                    "{what} must be one of {}, found {}",
+                    opts.iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    show_value(instance)
+                );
+                issue.help = instance
+                    .as_str()
+                    .and_then(|s| crate::diagnostic::suggestion(s, opts.iter().copied()));
+            }
+            ValidationErrorKind::Minimum { limit } => {
+                issue.message = format!("{what} is {instance}, below the minimum of {limit}");
+                issue.help = range_help(subschema);
+            }
+            ValidationErrorKind::Maximum { limit } => {
+                issue.message = format!("{what} is {instance}, above the maximum of {limit}");
+                issue.help = range_help(subschema);
+            }
+            ValidationErrorKind::MinItems { limit } => {
+                issue.message = format!("{what} needs at least {limit} item(s)");
+            }
+            ValidationErrorKind::MaxItems { limit } => {
+                issue.message = format!("{what} takes at most {limit} item(s)");
+            }
+            ValidationErrorKind::MaxLength { limit } => {
+                issue.message = format!("{what} is longer than {limit} characters");
+            }
+            ValidationErrorKind::AnyOf { .. } => {
+                issue.message = any_of_message(&what, subschema, instance);
+            }
+            _ => issue.message = format!("{what}: {err}"),
+        }
+        issue
+    }
+}
+
+/// Where in the args a schema error is, as the path segments labels use.
+fn instance_path(err: &jsonschema::ValidationError) -> Vec<PathSeg> {
+    err.instance_path()
+        .iter()
+        .map(|s| match s {
+            LocationSegment::Property(p) => PathSeg::Key(p.to_string()),
+            LocationSegment::Index(i) => PathSeg::Index(i),
+        })
+        .collect()
 }
 
 /// How to fix an unknown key: the near one, the known ones, or, when
@@ -563,25 +594,6 @@ pub fn schema_at<'a>(schema: &'a Value, path: &[PathSeg]) -> Option<&'a Value> {
         };
     }
     Some(s)
-}
-
-/// How a message names a place in the args: `` `x` ``, `` `x[2].type` ``.
-pub fn describe_path(path: &[PathSeg]) -> String {
-    if path.is_empty() {
-        return "the arguments".to_owned();
-    }
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            PathSeg::Key(k) if s.is_empty() => s.push_str(k),
-            PathSeg::Key(k) => {
-                s.push('.');
-                s.push_str(k);
-            }
-            PathSeg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    format!("`{s}`")
 }
 
 /// What to write for a missing argument: its allowed values when it has a

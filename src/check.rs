@@ -17,8 +17,9 @@ use minijinja::Environment;
 use minijinja::value::Value as MjValue;
 use serde_json::Value as Json;
 
+use crate::arg_path::PathSeg;
 use crate::args;
-use crate::catalog::{ArgIssue, Catalog, PathSeg, Tool};
+use crate::catalog::{ArgIssue, Catalog, Tool};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::hidden_params::HiddenKind;
 use crate::loops;
@@ -359,6 +360,59 @@ fn written_for_1_4(pb: &Playbook, diags: &[Diagnostic]) -> Option<Diagnostic> {
             if changes == 1 { "" } else { "s" }
         )),
     )
+}
+
+/// A warning for each capture that reads, from `tool`'s result, a value a
+/// 2.4 write result no longer echoes (`result.tempo` after
+/// `ppal-update-live-set`): one per capture, at the first such read.
+fn not_echoed_captures(
+    file: &Arc<SourceFile>,
+    tool: &str,
+    capture: &[(Key, Node)],
+) -> Vec<Diagnostic> {
+    let fields = crate::candidate::not_echoed(tool);
+    if fields.is_empty() {
+        return Vec::new();
+    }
+    let src = file.text();
+    let mut out = Vec::new();
+    for (k, v) in capture {
+        let Some(expr) = v.as_str() else { continue };
+        let read = crate::migrate::expr::chains(expr, 0)
+            .into_iter()
+            .find_map(|c| {
+                if c.root != "result" {
+                    return None;
+                }
+                // A field of the result itself, or a parameter's `value`
+                // wherever the result lists parameters.
+                let hit = c
+                    .attrs()
+                    .enumerate()
+                    .any(|(i, (a, _))| fields.contains(&a) && (i == 0 || a == "value"));
+                hit.then(|| c.range.clone())
+            });
+        let Some(range) = read else { continue };
+        let span = crate::migrate::scalar::source_range(src, v, expr, range.clone())
+            .map_or(v.span, |r| Span::new(r.start, r.len()));
+        let back = crate::candidate::read_back(tool).unwrap_or("a read tool");
+        out.push(
+            Diagnostic::warning(
+                "pplay::not-echoed-in-2.4",
+                format!(
+                    "capture `{}` reads `{}`, which a `{tool}` result no longer echoes in Producer Pal 2.4",
+                    k.name,
+                    &expr[range]
+                ),
+            )
+            .in_file(file)
+            .label(span, "2.4 leaves this out when Live kept the value")
+            .help(format!(
+                "read the value back in a step after this one, with `{back}` (2.3 still echoes it)"
+            )),
+        );
+    }
+    out
 }
 
 /// The span of `part` (a slice of the scalar `v`'s decoded `text`) in the
@@ -1047,7 +1101,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             }
         }
         if self.catalog.generation() == crate::protocol::Generation::V2 {
-            let warnings = crate::candidate::capture_warnings(file, &tool.value, &step.capture);
+            let warnings = not_echoed_captures(file, &tool.value, &step.capture);
             self.n.diags.extend(warnings);
         }
         for (k, _) in &step.capture {

@@ -71,6 +71,24 @@ pub const TOOLS: &[&str] = &[
     "ppal-update-device",
 ];
 
+/// Tools that change only what Live shows (the view, the selection), not
+/// the set's content: Producer Pal 2.x marks `ppal-select` read-only, 1.4.6
+/// does not (its `destructiveHint` is false, as for no other tool), yet it
+/// is the same call. They are sent in a run, but report `ok`, and a plan
+/// sends none of them and lists them as `=`.
+const VIEW_TOOLS: &[&str] = &["ppal-select"];
+
+/// Whether `tool` only moves the view (see [`VIEW_TOOLS`]).
+pub fn view_only(tool: Option<&crate::catalog::Tool>) -> bool {
+    tool.is_some_and(|t| VIEW_TOOLS.contains(&t.name.as_str()))
+}
+
+/// Whether a call of `tool` may change the set's content: not when the
+/// catalog marks it read-only, nor for a tool that only moves the view.
+pub fn changes_set(tool: Option<&crate::catalog::Tool>) -> bool {
+    !(tool.is_some_and(|t| t.read_only) || view_only(tool))
+}
+
 /// The fields that may identify an object a create makes: fields its read
 /// shows as they were given.
 pub fn identity_fields(kind: Kind, generation: Generation) -> &'static [&'static str] {
@@ -243,26 +261,33 @@ pub fn same(have: &Json, want: &Json) -> bool {
     }
 }
 
-/// The object an update names in its container: by `id` (2.x) or the one
-/// id of `ids` (1.4), else by 2.x `path`; a call on several objects has no
-/// one object to compare with.
-pub fn target<'a>(kind: Kind, list: &'a [Json], args: &Map<String, Json>) -> Option<&'a Json> {
-    let by = |key: &str, want: &str| {
-        list.iter()
-            .find(|o| o.get(key).and_then(Json::as_str) == Some(want))
+/// Where the objects an update names are in its container, in the call's
+/// order: by `id` (2.x) or `ids` (1.4), else by 2.x `path`, each
+/// comma-separated for several; none when one of them is not listed
+/// (pplay cannot compare it).
+pub fn target_indices(kind: Kind, list: &[Json], args: &Map<String, Json>) -> Option<Vec<usize>> {
+    let (key, named) = match args.get("id").or_else(|| args.get("ids")) {
+        Some(id) => ("id", id.as_str()?),
+        None if kind == Kind::LiveSet => return None,
+        None => ("path", args.get("path").and_then(Json::as_str)?),
     };
-    let id = args
-        .get("id")
-        .or_else(|| args.get("ids"))
-        .and_then(Json::as_str);
-    if let Some(id) = id {
-        return (!id.contains(',')).then(|| by("id", id.trim())).flatten();
-    }
-    let path = args.get("path").and_then(Json::as_str)?;
-    if path.contains(',') || kind == Kind::LiveSet {
-        return None;
-    }
-    by("path", path.trim())
+    named
+        .split(',')
+        .map(|one| {
+            list.iter()
+                .position(|o| o.get(key).and_then(Json::as_str) == Some(one.trim()))
+        })
+        .collect()
+}
+
+/// The objects [`target_indices`] finds.
+pub fn targets<'a>(
+    kind: Kind,
+    list: &'a [Json],
+    args: &Map<String, Json>,
+) -> Option<Vec<&'a Json>> {
+    let at = target_indices(kind, list, args)?;
+    Some(at.into_iter().map(|i| &list[i]).collect())
 }
 
 /// One argument that differs: its name, what the set holds (none when the
@@ -274,34 +299,180 @@ pub struct Difference {
     pub wanted: Json,
 }
 
-/// The arguments of an update that differ from `current`; a field the
-/// read does not show counts as differing, since pplay cannot tell.
-pub fn differences(args: &Map<String, Json>, current: &Json) -> Vec<Difference> {
-    args.iter()
-        .filter(|(k, _)| !TARGET_ARGS.contains(&k.as_str()))
-        .filter_map(|(k, want)| {
-            let have = current.get(k);
-            match have {
-                Some(h) if same(h, want) => None,
-                _ => Some(Difference {
-                    field: k.clone(),
-                    current: have.cloned(),
-                    wanted: want.clone(),
-                }),
+/// Arguments that only say which send a `sendGainDb` sets: compared, and
+/// sent, with it.
+const SEND_TARGET: &str = "sendReturn";
+
+/// What target `k` of `n` is asked to hold for `key`: on several targets a
+/// comma-separated `name` or `color` gives one entry each (blank: left as
+/// it is, `None`); a list that does not line up with the targets stays
+/// whole, and so differs from what any one of them holds.
+fn wanted_for(key: &str, want: &Json, k: usize, n: usize) -> Option<Json> {
+    let list = match want {
+        Json::String(text) if n > 1 && matches!(key, "name" | "color") && text.contains(',') => {
+            text.split(',').map(str::trim).collect::<Vec<_>>()
+        }
+        _ => return Some(want.clone()),
+    };
+    match list.get(k) {
+        Some(entry) if list.len() == n => (!entry.is_empty()).then(|| Json::from(*entry)),
+        _ => Some(want.clone()),
+    }
+}
+
+/// The send of a track's read that `to` names: by the return's id
+/// (`returnId`, 2.x), its exact name (`return`), or its letter (`A` is the
+/// first return track), as Producer Pal resolves `sendReturn`.
+fn send_index(sends: &[Json], to: &str) -> Option<usize> {
+    let to = to.trim();
+    let field = |i: usize, k: &str| sends[i].get(k).and_then(Json::as_str);
+    (0..sends.len())
+        .find(|i| field(*i, "returnId") == Some(to))
+        .or_else(|| (0..sends.len()).find(|i| field(*i, "return") == Some(to)))
+        .or_else(|| {
+            let mut letters = to.chars();
+            match (letters.next(), letters.next()) {
+                (Some(c), None) if c.is_ascii_alphabetic() => {
+                    let i = (c.to_ascii_uppercase() as u8 - b'A') as usize;
+                    (i < sends.len()).then_some(i)
+                }
+                _ => None,
             }
+        })
+}
+
+/// The level `target`'s read shows for the send `to` names.
+fn send_level<'a>(target: &'a Json, to: &str) -> Option<&'a Json> {
+    let sends = target.get("sends")?.as_array()?;
+    sends.get(send_index(sends, to)?)?.get("gainDb")
+}
+
+/// Whether `target` holds `want` for the update's `key`, and what it
+/// holds: a field of the same name, or for `sendGainDb` (and each entry of
+/// 2.x's `sends`) the level of the send it names; `None` where the read
+/// does not show it.
+fn holds(target: &Json, key: &str, want: &Json, args: &Map<String, Json>) -> (bool, Option<Json>) {
+    match key {
+        "sendGainDb" => {
+            let to = args
+                .get(SEND_TARGET)
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            let have = send_level(target, to);
+            (have.is_some_and(|h| same(h, want)), have.cloned())
+        }
+        "sends" => {
+            let asked = want.as_array().map(Vec::as_slice).unwrap_or_default();
+            let to = |send: &Json| send.get("return").and_then(Json::as_str).map(str::to_owned);
+            let levels: Vec<Option<&Json>> = asked
+                .iter()
+                .map(|send| send_level(target, &to(send)?))
+                .collect();
+            let all_same = asked.iter().zip(&levels).all(|(send, level)| {
+                matches!((level, send.get("gainDb")), (Some(l), Some(w)) if same(l, w))
+            });
+            let shown = levels.iter().all(Option::is_some).then(|| {
+                let pairs = asked.iter().zip(&levels);
+                pairs
+                    .map(|(send, level)| serde_json::json!({"return": send["return"], "gainDb": level}))
+                    .collect()
+            });
+            (all_same, shown.map(Json::Array))
+        }
+        _ => {
+            let have = target.get(key);
+            (have.is_some_and(|h| same(h, want)), have.cloned())
+        }
+    }
+}
+
+/// The arguments of an update that differ from what its targets hold; a
+/// field the read does not show counts as differing, since pplay cannot
+/// tell. On several targets a field differs when it does on any of them.
+pub fn differences(args: &Map<String, Json>, targets: &[&Json]) -> Vec<Difference> {
+    let n = targets.len();
+    args.iter()
+        .filter(|(k, _)| !TARGET_ARGS.contains(&k.as_str()) && *k != SEND_TARGET)
+        .filter_map(|(k, want)| {
+            let current = targets.iter().enumerate().find_map(|(i, t)| {
+                let wanted = wanted_for(k, want, i, n)?;
+                let (same, have) = holds(t, k, &wanted, args);
+                (!same).then_some(have)
+            })?;
+            Some(Difference {
+                field: k.clone(),
+                current,
+                wanted: want.clone(),
+            })
         })
         .collect()
 }
 
 /// The args to send for `differences`: the target arguments and the
-/// differing ones, in the step's order.
+/// differing ones (a send's level with the return it names), in the step's
+/// order.
 pub fn only_differing(args: &Map<String, Json>, differences: &[Difference]) -> Map<String, Json> {
+    let differs = |k: &str| differences.iter().any(|d| d.field == k);
     args.iter()
         .filter(|(k, _)| {
-            TARGET_ARGS.contains(&k.as_str()) || differences.iter().any(|d| d.field == **k)
+            TARGET_ARGS.contains(&k.as_str())
+                || differs(k)
+                || (*k == SEND_TARGET && differs("sendGainDb"))
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// Writes what a successful update set into target `k` of `n` as its read
+/// shows it; `false` when the read does not show where a value goes (a
+/// send pplay cannot find), so the caller drops what it read.
+pub fn apply(target: &mut Map<String, Json>, args: &Map<String, Json>, k: usize, n: usize) -> bool {
+    let mut known = true;
+    for (key, want) in args {
+        if TARGET_ARGS.contains(&key.as_str()) || key == SEND_TARGET {
+            continue;
+        }
+        let Some(want) = wanted_for(key, want, k, n) else {
+            continue;
+        };
+        let sends: Vec<(String, Json)> = match key.as_str() {
+            "sendGainDb" => match args.get(SEND_TARGET).and_then(Json::as_str) {
+                Some(to) => vec![(to.to_owned(), want)],
+                None => continue,
+            },
+            "sends" => want
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| {
+                    let to = s.get("return").and_then(Json::as_str).unwrap_or_default();
+                    (to.to_owned(), s.get("gainDb").cloned().unwrap_or_default())
+                })
+                .collect(),
+            _ => {
+                target.insert(key.clone(), want);
+                continue;
+            }
+        };
+        for (to, level) in sends {
+            known &= set_send(target, &to, level);
+        }
+    }
+    known
+}
+
+/// Sets the level of the send `to` names in a track's read.
+fn set_send(target: &mut Map<String, Json>, to: &str, level: Json) -> bool {
+    let Some(sends) = target.get_mut("sends").and_then(Json::as_array_mut) else {
+        return false;
+    };
+    match send_index(sends, to) {
+        Some(i) => {
+            sends[i]["gainDb"] = level;
+            true
+        }
+        None => false,
+    }
 }
 
 /// The object a create just made, as its container lists it: the result
@@ -367,10 +538,86 @@ mod tests {
     fn numbers_compare_by_value_and_unshown_fields_differ() {
         let args = map(json!({"tempo": "124", "timeSignature": "4/4", "scale": "C Major"}));
         let current = json!({"tempo": 124.0, "timeSignature": "3/4"});
-        let d = differences(&args, &current);
+        let d = differences(&args, &[&current]);
         let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["timeSignature", "scale"]);
         assert_eq!(d[1].current, None);
+    }
+
+    #[test]
+    fn a_send_level_is_compared_with_the_send_its_return_names() {
+        let track = |db: f64| {
+            json!({"id": "7", "sends": [
+                {"gainDb": db, "return": "A-Reverb", "returnId": "3"},
+                {"gainDb": -70.0, "return": "B-Delay", "returnId": "4"},
+            ]})
+        };
+        let (at_12, at_20) = (track(-12.0), track(-20.0));
+        for to in ["A", "a", "A-Reverb", "3"] {
+            let args = map(json!({"id": "7", "sendReturn": to, "sendGainDb": -12}));
+            assert!(differences(&args, &[&at_12]).is_empty(), "{to}");
+            let d = differences(&args, &[&at_20]);
+            assert_eq!(d.len(), 1, "{to}");
+            assert_eq!(
+                (d[0].field.as_str(), &d[0].current),
+                ("sendGainDb", &Some(json!(-20.0)))
+            );
+            // The level goes with the return it names.
+            let sent = only_differing(&args, &d);
+            assert_eq!(
+                sent.keys().collect::<Vec<_>>(),
+                ["id", "sendReturn", "sendGainDb"]
+            );
+        }
+        let several = map(
+            json!({"id": "7", "sends": [{"return": "B", "gainDb": -70}, {"return": "A", "gainDb": -12}]}),
+        );
+        assert!(differences(&several, &[&at_12]).is_empty());
+        assert_eq!(differences(&several, &[&at_20]).len(), 1);
+        // A return the read does not list cannot be compared: it is sent.
+        let unknown = map(json!({"id": "7", "sendReturn": "C", "sendGainDb": -12}));
+        assert_eq!(differences(&unknown, &[&at_12])[0].current, None);
+    }
+
+    #[test]
+    fn an_update_of_several_tracks_differs_where_any_of_them_does() {
+        let list = vec![
+            json!({"id": "1", "path": "t0", "name": "Kick", "mute": false}),
+            json!({"id": "2", "path": "t1", "name": "Bass", "mute": true}),
+        ];
+        let args = map(json!({"path": "t0,t1", "name": "Kick,Bass", "mute": true}));
+        let both = targets(Kind::Track, &list, &args).unwrap();
+        let d = differences(&args, &both);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].field.as_str(), &d[0].current),
+            ("mute", &Some(json!(false)))
+        );
+        // A blank entry leaves its track's name; one name names both; a list
+        // that does not line up with the tracks cannot be told.
+        let blank = map(json!({"ids": "1,2", "name": ",Bass"}));
+        assert!(differences(&blank, &both).is_empty());
+        let one = map(json!({"ids": "1,2", "name": "Kick"}));
+        assert_eq!(differences(&one, &both)[0].current, Some(json!("Bass")));
+        let odd = map(json!({"ids": "1,2", "name": "Kick,Bass,Pad"}));
+        assert_eq!(differences(&odd, &both).len(), 1);
+        assert!(targets(Kind::Track, &list, &map(json!({"path": "t0,t5"}))).is_none());
+    }
+
+    #[test]
+    fn an_update_is_written_into_the_read_it_changed() {
+        let mut track = map(json!({"id": "7", "name": "Old", "sends": [
+            {"gainDb": -70.0, "return": "A-Reverb"},
+        ]}));
+        let args =
+            map(json!({"ids": "7,8", "name": "Pad,Lead", "sendReturn": "A", "sendGainDb": -12}));
+        assert!(apply(&mut track, &args, 0, 2));
+        assert_eq!(track["name"], "Pad");
+        assert_eq!(track["sends"][0]["gainDb"], -12);
+        assert!(!track.contains_key("sendReturn"));
+        // A send the read does not show: the caller must read again.
+        let mut bare = map(json!({"id": "8"}));
+        assert!(!apply(&mut bare, &args, 1, 2));
     }
 
     #[test]

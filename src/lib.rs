@@ -37,12 +37,24 @@
 //! - [`protocol`]: Producer Pal's wire contract: formats, the `timeoutMs`
 //!   range, the default URL, the grace, a 400's `details` as argument paths.
 //!   Client, runner, checker, CLI and simulator read them there.
+//! - [`arg_path`]: a path into a call's arguments (`clips[2].notes`), as
+//!   the catalog's checks and a 400's `details` both name it.
 //! - [`exit`]: the exit codes, and the mapping from a failed request to one.
 //! - [`loops`]: what a loop iterates over and its limit, for checker and
 //!   runner alike; [`args`]: argument problems drawn at their node.
 //! - [`memory`] and [`sizing`]: a template's memory budget, kept by the
 //!   allocator, and the rewrite that sizes what operators and filters build
-//!   before they build it, since MiniJinja has no hook there.
+//!   before they build it, since MiniJinja has no hook there;
+//!   [`placeholder`]: the stand-in a dry run renders for a value only a
+//!   call can give.
+//!
+//! - [`notation`]: Producer Pal's bar|beat notes strings per generation,
+//!   read, interpreted into notes and written back; check, the simulator
+//!   and migrate all read notes there.
+//! - [`converge`]: what `ensure:` compares for each tool, as data; the
+//!   runner's reads and their cache are `runner/ensure.rs`.
+//! - [`journal`]: what a resumed run needs of an earlier one, a line per
+//!   call sent and per outcome.
 //!
 //! # Beside the pipeline
 //!
@@ -69,6 +81,7 @@
 //! schema itself overstates what is required (see [`catalog`]), and it says
 //! what is wrong before anything is sent.
 
+pub mod arg_path;
 pub mod args;
 pub mod candidate;
 pub mod catalog;
@@ -91,6 +104,7 @@ pub mod music;
 pub mod notation;
 pub mod notes_arg;
 pub mod path;
+pub mod placeholder;
 pub mod playbook;
 pub mod protocol;
 pub mod readers;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use crate::catalog::PathSeg;
+use crate::arg_path::PathSeg;
 use crate::hidden_params::{HiddenParam, HiddenParams};
 
 /// The tool 2.x lists only when the request profile turns the Live API on.

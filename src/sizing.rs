@@ -14,12 +14,57 @@
 //! and `lines` of a long string, `replace`, `indent`, `join`, `format`,
 //! `batch`, `string`, `pprint`) are replaced by ones
 //! that size their result first and then call MiniJinja's own.
+//!
+//! [`measure`] sizes a value once it is built: the output cap and the depth
+//! limit of what an evaluation gives back.
 
 use std::cell::RefCell;
 
 use minijinja::machinery::ast::{BinOpKind, CallArg, Expr, Stmt};
 use minijinja::value::{Kwargs, Rest, StringInput, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, filters};
+
+use crate::placeholder::Placeholder;
+
+/// How deeply a value a template produces may nest (a namespace can hold
+/// itself; JSON from Producer Pal is far shallower).
+pub const MAX_DEPTH: usize = 64;
+
+/// Walks `v` for at most `max` bytes and [`MAX_DEPTH`] levels: the bytes it
+/// holds (its strings, and 8 for anything else), or `Err(true)` when it nests
+/// deeper, `Err(false)` when it holds more.
+pub fn measure(v: &Value, max: usize) -> Result<usize, bool> {
+    fn walk(v: &Value, left: &mut usize, depth: usize) -> Result<(), bool> {
+        if depth > MAX_DEPTH {
+            return Err(true);
+        }
+        let own = v.as_str().map_or(8, str::len);
+        *left = left.checked_sub(own).ok_or(false)?;
+        if v.downcast_object_ref::<Placeholder>().is_some() || v.as_str().is_some() {
+            return Ok(());
+        }
+        match v.kind() {
+            ValueKind::Seq | ValueKind::Iterable => {
+                for item in v.try_iter().map_err(|_| false)? {
+                    walk(&item, left, depth + 1)?;
+                }
+            }
+            ValueKind::Map => {
+                for key in v.try_iter().map_err(|_| false)? {
+                    walk(&key, left, depth + 1)?;
+                    if let Ok(item) = v.get_item(&key) {
+                        walk(&item, left, depth + 1)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut left = max;
+    walk(v, &mut left, 0)?;
+    Ok(max - left)
+}
 
 /// Notes the size of a left operand.
 const OPERAND: &str = "pplay_operand";
@@ -320,7 +365,7 @@ fn result(right: Value, op: Op) -> Result<Value, Error> {
 /// Bytes `v` takes when written out, at the least; more than the budget
 /// left when it cannot be measured within it.
 fn written(v: &Value) -> usize {
-    crate::template::measure(v, crate::memory::remaining()).unwrap_or(usize::MAX)
+    measure(v, crate::memory::remaining()).unwrap_or(usize::MAX)
 }
 
 /// How often `pattern` occurs in `s` (`s`'s length for an empty one).

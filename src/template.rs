@@ -16,6 +16,8 @@ use minijinja::value::{Object, Rest, Value as MjValue, ValueKind};
 use minijinja::{Environment, Expression, Template, UndefinedBehavior};
 use serde_json::Value as Json;
 
+use crate::placeholder::{Placeholder, holds_placeholder};
+use crate::sizing::{MAX_DEPTH, measure};
 use crate::yaml::{Node, Span, Value};
 
 /// Functions the playbook templates can call, besides the variables. Only
@@ -262,7 +264,7 @@ pub struct TemplateError {
 impl TemplateError {
     fn from_mj(span: Span, e: &minijinja::Error) -> Self {
         let mut message = match e.detail() {
-            Some(d) if crate::music::is_refusal(d) => d.to_owned(),
+            Some(d) if crate::music::is_refusal(e) => d.to_owned(),
             Some(d) => format!("{}: {d}", e.kind()),
             None => e.kind().to_string(),
         };
@@ -330,10 +332,6 @@ fn budgeted<R>(
     }
 }
 
-/// How deeply a value a template produces may nest (a namespace can hold
-/// itself; JSON from Producer Pal is far shallower).
-const MAX_DEPTH: usize = 64;
-
 /// Fails when `v` holds more than `max` bytes of strings and items, or nests
 /// too deeply; stops counting as soon as it knows.
 fn within(v: &MjValue, max: usize, span: Span) -> Result<(), TemplateError> {
@@ -344,42 +342,6 @@ fn within(v: &MjValue, max: usize, span: Span) -> Result<(), TemplateError> {
             TemplateError::too_big(span, max)
         }
     })
-}
-
-/// Walks `v` for at most `max` bytes and [`MAX_DEPTH`] levels: the bytes it
-/// holds (its strings, and 8 for anything else), or `Err(true)` when it nests
-/// deeper, `Err(false)` when it holds more.
-pub(crate) fn measure(v: &MjValue, max: usize) -> Result<usize, bool> {
-    fn walk(v: &MjValue, left: &mut usize, depth: usize) -> Result<(), bool> {
-        if depth > MAX_DEPTH {
-            return Err(true);
-        }
-        let own = v.as_str().map_or(8, str::len);
-        *left = left.checked_sub(own).ok_or(false)?;
-        if v.downcast_object_ref::<Placeholder>().is_some() || v.as_str().is_some() {
-            return Ok(());
-        }
-        match v.kind() {
-            ValueKind::Seq | ValueKind::Iterable => {
-                for item in v.try_iter().map_err(|_| false)? {
-                    walk(&item, left, depth + 1)?;
-                }
-            }
-            ValueKind::Map => {
-                for key in v.try_iter().map_err(|_| false)? {
-                    walk(&key, left, depth + 1)?;
-                    if let Ok(item) = v.get_item(&key) {
-                        walk(&item, left, depth + 1)?;
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-    let mut left = max;
-    walk(v, &mut left, 0)?;
-    Ok(max - left)
 }
 
 /// The filter [`guard_namespaces`] puts after each namespace assignment.
@@ -1279,51 +1241,6 @@ pub fn to_json(v: &MjValue, span: Span) -> Result<Json, TemplateError> {
 /// A JSON value as a template variable.
 pub fn from_json(j: &Json) -> MjValue {
     MjValue::from_serialize(j)
-}
-
-/// Stands for a value that only a real call would produce (`--dry-run`):
-/// attribute access extends the path, rendering shows `<path>`.
-#[derive(Debug)]
-pub struct Placeholder(pub String);
-
-impl Object for Placeholder {
-    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
-        let seg = match key.as_str() {
-            Some(s) => format!("{}.{s}", self.0),
-            None => format!("{}[{key}]", self.0),
-        };
-        Some(MjValue::from_object(Placeholder(seg)))
-    }
-
-    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<{}>", self.0)
-    }
-}
-
-/// Whether `v` is, or holds within `depth` levels, a placeholder.
-fn holds_placeholder(v: &MjValue, depth: usize) -> bool {
-    if v.downcast_object_ref::<Placeholder>().is_some() {
-        return true;
-    }
-    if depth == 0 || v.as_str().is_some() {
-        return false;
-    }
-    match v.kind() {
-        ValueKind::Seq => v
-            .try_iter()
-            .is_ok_and(|mut items| items.any(|i| holds_placeholder(&i, depth - 1))),
-        ValueKind::Map => v.try_iter().is_ok_and(|mut keys| {
-            keys.any(|k| {
-                v.get_item(&k)
-                    .is_ok_and(|i| holds_placeholder(&i, depth - 1))
-            })
-        }),
-        _ => false,
-    }
-}
-
-pub fn placeholder(path: impl Into<String>) -> MjValue {
-    MjValue::from_object(Placeholder(path.into()))
 }
 
 /// `steps` in a run's context: the outcomes of the steps with an id

@@ -274,16 +274,25 @@ async fn plan_on_1_4_names_the_track_it_would_create() {
     }));
 }
 
+/// The send level to the first return track (A-Reverb) of regular track
+/// `t`, as the simulator holds it.
+fn reverb_send(s: &sim::SimHandle, t: usize) -> Option<f64> {
+    let set = s.live_set();
+    set.tracks[t].sends.get(&set.returns[0].id).copied()
+}
+
 #[tokio::test]
-async fn the_techno_template_run_again_only_resends_its_multi_track_send() {
-    for (generation, playbook) in [
+async fn the_techno_template_compares_its_two_track_send_and_resends_only_a_drift() {
+    for (generation, playbook, retune) in [
         (
             Generation::V2_3,
             include_str!("../playbooks/techno-template.yaml"),
+            r#"{"path": "t4", "sendReturn": "A-Reverb", "sendGainDb": -20}"#,
         ),
         (
             Generation::V1_4,
             include_str!("../playbooks/producer-pal-1.4/techno-template.yaml"),
+            r#"{"ids": "{{ pad }}", "sendReturn": "A-Reverb", "sendGainDb": -20}"#,
         ),
     ] {
         let s = sim::start(SimOptions::for_generation(generation))
@@ -291,20 +300,49 @@ async fn the_techno_template_run_again_only_resends_its_multi_track_send() {
             .unwrap();
         let first = Test::new(playbook).url(&s.url()).run().await;
         assert_eq!(first.exit_code, 0, "{}", first.report);
-        let after_first = snapshot(&s);
+        // The simulator keeps the send: Bass (t2) and Pad (t4) at -12 dB.
+        assert_eq!(reverb_send(&s, 2), Some(-12.0), "{generation:?}");
+        assert_eq!(reverb_send(&s, 4), Some(-12.0), "{generation:?}");
+        assert_eq!(reverb_send(&s, 0), None, "{generation:?}");
+        let send_step = |out: &common::Outcome| {
+            out.steps()
+                .into_iter()
+                .find(|(n, _)| n.starts_with("Send "))
+                .map(|(_, st)| st)
+        };
         let second = Test::new(playbook).url(&s.url()).run().await;
         assert_eq!(second.exit_code, 0, "{}", second.report);
-        // The send to the reverb names two tracks at once: no one object
-        // to compare with, so it is sent again (to the same values).
-        let changed: Vec<String> = second
-            .steps()
+        assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
+        assert_eq!(send_step(&second), Some(StepStatus::Ok));
+        // Someone turns Pad's send down: the next run sets it back, and
+        // says which level it found.
+        let pad = s.live_set().tracks[4].id.clone();
+        let retune = retune.replace("{{ pad }}", &pad);
+        let tool =
+            format!("name: retune\nsteps:\n  - tool: ppal-update-track\n    args: {retune}\n");
+        let out = Test::new(&tool).url(&s.url()).run().await;
+        assert_eq!(out.exit_code, 0, "{}", out.report);
+        assert_eq!(reverb_send(&s, 4), Some(-20.0));
+        // A plan sees the drift and leaves it.
+        let plan = Test::new(playbook).url(&s.url()).plan().run().await;
+        assert_eq!(plan.exit_code, 1, "{}", plan.report);
+        assert_eq!(plan.summary.changed, 1, "{:?}", plan.steps());
+        assert_eq!(reverb_send(&s, 4), Some(-20.0));
+        let third = Test::new(playbook).url(&s.url()).run().await;
+        assert_eq!(third.exit_code, 0, "{}", third.report);
+        assert_eq!(third.summary.changed, 1, "{:?}", third.steps());
+        assert_eq!(send_step(&third), Some(StepStatus::Changed));
+        let updates: Vec<_> = changes(&third)
             .into_iter()
-            .filter(|(_, s)| *s == StepStatus::Changed)
-            .map(|(n, _)| n)
+            .filter_map(|c| match c {
+                Change::Update(d) => Some(d),
+                _ => None,
+            })
             .collect();
-        assert_eq!(changed.len(), 1, "{changed:?}");
-        assert!(changed[0].starts_with("Send "), "{changed:?}");
-        assert_eq!(snapshot(&s), after_first, "{generation:?}");
+        assert_eq!(updates.len(), 1, "{updates:?}");
+        assert_eq!(updates[0][0].field, "sendGainDb");
+        assert_eq!(updates[0][0].current, Some(serde_json::json!(-20.0)));
+        assert_eq!(reverb_send(&s, 4), Some(-12.0), "{generation:?}");
     }
 }
 
@@ -344,4 +382,204 @@ async fn composed_set_converges(generation: Generation, folder: &str) {
     assert_eq!(second.exit_code, 0, "{}", second.report);
     assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
     assert_eq!(snapshot(&s), after_first);
+}
+
+/// Writes that changed nothing but the view: `ppal-select` (read-only on
+/// 2.x, unmarked on 1.4) may be sent again, it moves no content.
+fn content_writes(out: &common::Outcome) -> Vec<String> {
+    out.sent()
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| !t.contains("-read-") && t != "ppal-connect" && t != "ppal-select")
+        .collect()
+}
+
+#[tokio::test]
+async fn selection_is_view_state_and_no_change_on_both_generations() {
+    for (generation, playbook) in [
+        (
+            Generation::V1_4,
+            include_str!("../playbooks/producer-pal-1.4/session-setup.yaml"),
+        ),
+        (
+            Generation::V2_3,
+            include_str!("../playbooks/session-setup.yaml"),
+        ),
+    ] {
+        selection_is_no_change(generation, playbook).await;
+    }
+}
+
+async fn selection_is_no_change(generation: Generation, playbook: &str) {
+    let s = sim::start(SimOptions::for_generation(generation))
+        .await
+        .unwrap();
+    let first = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(first.exit_code, 0, "{}", first.report);
+    let after_first = snapshot(&s);
+    let second = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(second.exit_code, 0, "{}", second.report);
+    assert_eq!(second.summary.changed, 0, "{:?}", second.steps());
+    assert_eq!(snapshot(&s), after_first);
+    // The selection is still made (the user asked for the view), as `ok`.
+    let select = second
+        .steps()
+        .into_iter()
+        .find(|(n, _)| n.starts_with("Show the session view"))
+        .expect("the select step ran");
+    assert_eq!(select.1, StepStatus::Ok);
+    assert!(second.sent().iter().any(|(t, _)| t == "ppal-select"));
+    assert!(content_writes(&second).is_empty(), "{:?}", second.sent());
+    // A plan of the same set sends no select (not even on 2.x, where it is
+    // marked read-only: it moves the view) and finds nothing to change.
+    let plan = Test::new(playbook).url(&s.url()).plan().run().await;
+    assert_eq!(plan.exit_code, 0, "{}", plan.report);
+    assert!(!plan.sent().iter().any(|(t, _)| t == "ppal-select"));
+    assert!(changes(&plan).contains(&Change::Same { why: "view only" }));
+}
+
+#[tokio::test]
+async fn a_plan_remembers_the_creates_it_would_make() {
+    let playbook = r#"name: twice asked
+steps:
+  - name: Kick
+    tool: ppal-create-track
+    ensure: { name: Kick }
+    args: { path: t+, name: Kick, type: midi }
+  - name: Kick again
+    tool: ppal-create-track
+    ensure: { name: Kick }
+    args: { path: t+, name: Kick, type: midi }
+  - name: Bass, made without ensure
+    tool: ppal-create-track
+    args: { path: t+, name: Bass }
+  - name: Bass, asked for
+    tool: ppal-create-track
+    ensure: { name: Bass }
+    args: { path: t+, name: Bass }
+  - name: Pad
+    tool: ppal-create-track
+    ensure: { name: Pad }
+    args: { path: t+, name: Pad }
+"#;
+    let s = sim::start(SimOptions::for_generation(Generation::V2_3))
+        .await
+        .unwrap();
+    let plan = Test::new(playbook).url(&s.url()).plan().run().await;
+    assert_eq!(plan.exit_code, 1, "{}", plan.report);
+    let earlier = Change::Same {
+        why: "created earlier in this plan",
+    };
+    let lines: Vec<Change> = changes(&plan);
+    assert_eq!(
+        lines,
+        vec![
+            Change::Create {
+                kind: "track",
+                name: "Kick".into()
+            },
+            earlier.clone(),
+            Change::Send {
+                tool: "ppal-create-track".into(),
+                args: serde_json::json!({"path": "t+", "name": "Bass"}),
+            },
+            earlier,
+            Change::Create {
+                kind: "track",
+                name: "Pad".into()
+            },
+        ]
+    );
+    let statuses = statuses(&plan);
+    assert_eq!(statuses[1], StepStatus::Ok);
+    assert_eq!(statuses[3], StepStatus::Ok);
+    assert_eq!(plan.summary.changed, 3);
+    // What the run then does agrees with the plan: three tracks made.
+    let run = Test::new(playbook).url(&s.url()).run().await;
+    assert_eq!(run.exit_code, 0, "{}", run.report);
+    assert_eq!(run.summary.changed, 3, "{:?}", run.steps());
+    assert_eq!(s.live_set().tracks.len(), 3);
+}
+
+#[test]
+fn a_plan_takes_no_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("plan.journal");
+    let journal = journal.to_str().unwrap();
+    for flag in ["--journal", "--resume"] {
+        let out = pplay(&["plan", "playbooks/quickstart.yaml", "--sim", flag, journal]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("`pplay plan` takes no {flag}")),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "nothing was planned");
+        assert!(
+            !std::path::Path::new(journal).exists(),
+            "no journal written"
+        );
+    }
+}
+
+/// Every recipe shipped in `folder`, with the files beside it.
+fn recipes(folder: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The strongest check of the recipes: each one, run twice on a fresh
+/// simulator of each generation, changes nothing the second time (no
+/// content write is sent, the set is the same).
+#[tokio::test]
+async fn every_shipped_recipe_converges_on_both_generations() {
+    for (generation, folder) in [
+        (Generation::V2_3, "playbooks"),
+        (Generation::V1_4, "playbooks/producer-pal-1.4"),
+    ] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let part = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        let (drums, bass) = (part("parts/drums.yaml"), part("parts/bass.yaml"));
+        let found = recipes(folder);
+        assert!(found.len() >= 5, "{folder}: {found:?}");
+        for (name, text) in found {
+            let s = sim::start(SimOptions::for_generation(generation))
+                .await
+                .unwrap();
+            let test = || {
+                Test::new(&text)
+                    .url(&s.url())
+                    .file("parts/drums.yaml", &drums)
+                    .file("parts/bass.yaml", &bass)
+            };
+            let first = test().run().await;
+            assert_eq!(first.exit_code, 0, "{folder}/{name}: {}", first.report);
+            assert!(first.summary.changed > 0, "{folder}/{name}");
+            let after_first = snapshot(&s);
+            let second = test().run().await;
+            assert_eq!(second.exit_code, 0, "{folder}/{name}: {}", second.report);
+            assert_eq!(
+                second.summary.changed,
+                0,
+                "{folder}/{name}: {:?}",
+                second.steps()
+            );
+            assert!(
+                content_writes(&second).is_empty(),
+                "{folder}/{name}: {:?}",
+                second.sent()
+            );
+            assert_eq!(snapshot(&s), after_first, "{folder}/{name}");
+        }
+    }
 }

@@ -925,3 +925,49 @@ async fn a_finished_journal_of_an_edited_playbook_is_refused() {
     assert!(String::from_utf8_lossy(&forced.stdout).contains("nothing to do"));
     assert!(server.requests().is_empty(), "{:?}", server.requests());
 }
+
+/// A loop whose step name is a template: each call is shown as `Track A`,
+/// `Track B`, ...
+const NAMED: &str = r#"name: Named
+steps:
+  - name: "Track {{ item }}"
+    tool: ppal-create-track
+    loop: [A, B, C]
+    args: { name: "{{ item }}", type: midi }
+"#;
+
+#[test]
+fn a_call_in_flight_is_named_as_the_run_rendered_its_step_name() {
+    // Each call takes 1.5 s, so the kill lands while the second is out.
+    let sim = sim(&["--latency-ms", "1500"]);
+    let (dir, pb, journal) = scratch(NAMED);
+    let child = start(&pb, &journal, &sim.url, false, None);
+    kill_at(child, &journal, 2, Duration::ZERO).expect("killed in flight");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let sent: Vec<Json> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+        .filter(|v| v["kind"] == "sent")
+        .collect();
+    assert_eq!(sent.last().unwrap()["name"], "Track B", "{text}");
+    // Asked about, under the name the run showed, not its template.
+    let out = journaled(&pb, &journal, &sim.url, true, None);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("in_flight_rendered_name", stderr_of(&out, dir.path()));
+    // Decided (after looking in Live), the resume's report names it the
+    // same way.
+    std::thread::sleep(Duration::from_millis(1600));
+    let (tool, args) = in_flight(&journal).unwrap();
+    let decided = choice(&sim.url, &tool, &args);
+    let j = journal.to_str().unwrap();
+    let out = run(&pb, &sim.url, &["--resume", j, "--in-flight", decided]);
+    assert_exit(&out, 0, "resumed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "  the call to `ppal-create-track` of step 'Track B' (iteration 2) was in flight: "
+        ),
+        "{stdout}"
+    );
+    assert_eq!(track_names(&sim.url), ["A", "B", "C"], "{decided}");
+}

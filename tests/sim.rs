@@ -467,3 +467,44 @@ async fn notes_are_interpreted_as_producer_pal_1_4_does() {
         "a refused clip is not made"
     );
 }
+
+/// 1.4 reads a track's sends under `mixer` with the return's name (no id),
+/// in the live set's track list too, and sets one by letter or name.
+#[tokio::test]
+async fn sends_are_kept_and_read_under_mixer_on_1_4() {
+    let s = start(|_| {}).await;
+    let call = |tool: &str, body: Value| {
+        let (s, tool) = (&s, tool.to_owned());
+        async move {
+            let (st, b) = post(
+                s,
+                &format!("/api/tools/{tool}?format=json"),
+                &body.to_string(),
+            )
+            .await;
+            assert_eq!(st, 200, "{b}");
+            let text = b["result"].as_str().unwrap_or_default().to_owned();
+            serde_json::from_str::<Value>(&text).unwrap_or(b["result"].clone())
+        }
+    };
+    let made = call("ppal-create-track", json!({"name": "Pad"})).await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    call(
+        "ppal-update-track",
+        json!({"ids": id, "sendReturn": "B-Delay", "sendGainDb": -18, "gainDb": -3}),
+    )
+    .await;
+    let set = call(
+        "ppal-read-live-set",
+        json!({"include": ["tracks", "mixer"]}),
+    )
+    .await;
+    let track = &set["tracks"][0];
+    assert_eq!(track["gainDb"], json!(-3.0), "{set}");
+    assert_eq!(
+        track["sends"],
+        json!([{"gainDb": -70.0, "return": "A-Reverb"}, {"gainDb": -18.0, "return": "B-Delay"}])
+    );
+    let read = call("ppal-read-track", json!({"trackIndex": 0, "include": []})).await;
+    assert!(read.get("sends").is_none(), "{read}");
+}

@@ -942,3 +942,70 @@ async fn notes_are_interpreted_as_producer_pal_2_3_does() {
         )
     );
 }
+
+/// Sends as 2.3 keeps and reads them: one per return track under the
+/// `mixer` include (of a track read and of the live set's track list), with
+/// the return's name and id; set by letter, name or id, one at a time or
+/// several in `sends`.
+#[tokio::test]
+async fn sends_are_kept_and_read_under_mixer() {
+    let s = start(|_| {}).await;
+    ok(
+        &s,
+        "ppal-create-track",
+        json!({"path": "t+", "name": "Bass"}),
+    )
+    .await;
+    let plain = ok(&s, "ppal-read-track", json!({"path": "t0"})).await;
+    assert!(plain.get("sends").is_none(), "{plain}");
+    let fresh = ok(
+        &s,
+        "ppal-read-track",
+        json!({"path": "t0", "include": ["mixer"]}),
+    )
+    .await;
+    let (reverb, delay) = (
+        fresh["sends"][0]["returnId"].clone(),
+        fresh["sends"][1]["returnId"].clone(),
+    );
+    assert_eq!(
+        fresh["sends"],
+        json!([
+            {"gainDb": -70.0, "return": "A-Reverb", "returnId": reverb},
+            {"gainDb": -70.0, "return": "B-Delay", "returnId": delay},
+        ])
+    );
+    ok(
+        &s,
+        "ppal-update-track",
+        json!({"path": "t0", "sendReturn": "A", "sendGainDb": -12}),
+    )
+    .await;
+    let sends = json!([{"return": "B-Delay", "gainDb": -6.5}, {"return": reverb, "gainDb": -9}]);
+    ok(
+        &s,
+        "ppal-update-track",
+        json!({"path": "t0", "sends": sends}),
+    )
+    .await;
+    let set = ok(
+        &s,
+        "ppal-read-live-set",
+        json!({"include": ["tracks", "mixer"]}),
+    )
+    .await;
+    let levels: Vec<&Value> = set["tracks"][0]["sends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| &x["gainDb"])
+        .collect();
+    assert_eq!(levels, [&json!(-9.0), &json!(-6.5)]);
+    let (_, b) = call(
+        &s,
+        "ppal-update-track",
+        json!({"path": "t0", "sendReturn": "C", "sendGainDb": -3}),
+    )
+    .await;
+    assert_eq!(b["isError"], json!(true), "{b}");
+}

@@ -178,7 +178,23 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
 /// `pplay plan`: the run's road, sending only read-only calls; exit 1 when
 /// something would change.
 pub async fn plan(args: RunArgs) -> Result<i32, Failure> {
+    plan_takes_no_journal(&args.journal)?;
     run_as(args, true).await
+}
+
+/// A plan sends nothing a journal records, and would end the journal as a
+/// finished run (so that a later `--resume` found nothing left to do): both
+/// flags are refused before anything is read or written.
+fn plan_takes_no_journal(jargs: &journal::JournalArgs) -> Result<(), Failure> {
+    let (flag, instead) = match (&jargs.journal, &jargs.resume) {
+        (Some(_), _) => ("--journal", "journals the run itself"),
+        (None, Some(_)) => ("--resume", "resumes the journaled run"),
+        (None, None) => return Ok(()),
+    };
+    Err(Failure::Invalid(format!(
+        "`pplay plan` takes no {flag}: a plan changes nothing, so there is no run to journal or \
+         to resume; drop {flag} (`pplay run {flag} PATH` {instead})"
+    )))
 }
 
 async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
@@ -230,15 +246,9 @@ async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
     } else {
         None
     };
-    // A resume talks to the Live the journal names, unless told otherwise.
-    let resumed_url = earlier.url().filter(|_| source.url.is_none());
-    let url = match (&simulator, resumed_url) {
-        (Some(s), _) => s.url(),
-        (None, Some(u)) => u.to_owned(),
-        (None, None) => match url::for_playbook(&source, &loaded, &env) {
-            Ok(u) => u,
-            Err(d) => return Ok(fail(&d, output.color, json, &file)),
-        },
+    let url = match run_url(simulator.as_ref(), &earlier, &source, &loaded, &env) {
+        Ok(u) => u,
+        Err(d) => return Ok(fail(&d, output.color, json, &file)),
     };
     let client = url::client(&source, &url, pb.producer_pal.as_ref().map(|p| &p.value));
     let tools_file = source.tools.as_deref().filter(|_| simulator.is_none());
@@ -295,17 +305,42 @@ async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
         errln!("error: cannot write JUnit report {}: {e}", path.display());
     }
     if let Some(s) = simulator {
-        if !output.quiet && !dry_run && !plan {
-            let text = s.summary();
-            if json {
-                errln!("{text}")
-            } else {
-                outln!("{text}")
-            }
-        }
-        s.stop().await;
+        let summary = !output.quiet && !dry_run && !plan;
+        stop_sim(s, summary, json).await;
     }
     Ok(outcome.exit_code)
+}
+
+/// The Live a run talks to: the simulator it started, else the one a
+/// resumed journal names (unless told otherwise), else the playbook's.
+fn run_url<'s>(
+    simulator: Option<&sim::SimHandle>,
+    earlier: &Earlier,
+    source: &Source,
+    loaded: &Loaded<'s>,
+    env: &minijinja::Environment<'s>,
+) -> Result<String, Vec<Diagnostic>> {
+    let resumed_url = earlier.url().filter(|_| source.url.is_none());
+    match (simulator, resumed_url) {
+        (Some(s), _) => Ok(s.url()),
+        (None, Some(u)) => Ok(u.to_owned()),
+        (None, None) => url::for_playbook(source, loaded, env),
+    }
+}
+
+/// Stops `run --sim`'s simulator, first printing what the run left in its
+/// Live Set when `summary` (on stderr under `--json`, whose stdout is
+/// the events').
+async fn stop_sim(s: sim::SimHandle, summary: bool, json: bool) {
+    if summary {
+        let text = s.summary();
+        if json {
+            errln!("{text}")
+        } else {
+            outln!("{text}")
+        }
+    }
+    s.stop().await;
 }
 
 /// `run --sim`: the simulator in-process, serving `--tools` when given.

@@ -6,7 +6,8 @@ use serde_json::Value as Json;
 
 use super::failure::Failure;
 use super::{Source, catalog, url};
-use crate::catalog::{Catalog, Tool, describe_path, type_summary};
+use crate::arg_path::describe_path;
+use crate::catalog::{Catalog, Tool, type_summary};
 use crate::client::Reply;
 use crate::diagnostic::did_you_mean;
 use crate::exit;

@@ -118,6 +118,11 @@ pub struct Sent {
     /// shown to the user as it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Json>,
+    /// The step's name as rendered for this call, when its `name` is a
+    /// template: a call left in flight is named as the run showed it
+    /// (`Clip 4`), not by its template. Absent, the written name says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Written once a call's reply has been judged (captures and expectations
@@ -196,6 +201,7 @@ mod tests {
             step_sha256: "ab".into(),
             args_sha256: "cd".into(),
             args: Some(json!({"slot": "0/3"})),
+            name: None,
         });
         assert_eq!(
             serde_json::to_value(&sent).unwrap(),
@@ -209,6 +215,17 @@ mod tests {
         );
         let back: Line = serde_json::from_value(serde_json::to_value(&sent).unwrap()).unwrap();
         assert_eq!(back, sent);
+        // A templated step name is kept as it was rendered for the call.
+        let Line::Sent(mut named) = sent else {
+            unreachable!()
+        };
+        named.name = Some("Clip 4".into());
+        let v = serde_json::to_value(Line::Sent(named.clone())).unwrap();
+        assert_eq!(v["name"], "Clip 4");
+        assert_eq!(
+            serde_json::from_value::<Line>(v).unwrap(),
+            Line::Sent(named)
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use serde_json::Value as Json;
 
-use super::format::{CallKey, InFlight};
+use super::format::{CallKey, InFlight, Sent};
 use super::read::Journal;
 use crate::check::{Checked, CheckedStep};
 use crate::diagnostic::Diagnostic;
@@ -50,15 +50,15 @@ pub fn decide(
             }
             continue;
         };
-        let call = describe(cs, key);
+        let call = describe(cs, &record.sent);
         if cs.tool.is_some_and(|t| t.read_only) {
             out.push(decided(InFlight::Resend, true, call));
             continue;
         }
         match choice {
-            None => problems.push(ask(cs, key, record.sent.args.as_ref())),
+            None => problems.push(ask(cs, &record.sent)),
             Some(InFlight::Skip) => {
-                problems.extend(readers(checked, cs, key));
+                problems.extend(readers(checked, cs, &record.sent));
                 out.push(decided(InFlight::Skip, false, call));
             }
             Some(InFlight::Resend) => out.push(decided(InFlight::Resend, false, call)),
@@ -85,23 +85,30 @@ pub fn find<'c, 'e, 's>(
     })
 }
 
-/// `the call to `ppal-create-clip` of step 'Clips' (iteration 4)`.
-pub fn describe(cs: &CheckedStep<'_, '_>, key: &CallKey) -> String {
+/// `the call to `ppal-create-clip` of step 'Clip 4' (iteration 4)`: the
+/// step under the name the earlier run rendered for this call, when it
+/// recorded one (a templated `name`), else under its written name.
+fn describe(cs: &CheckedStep<'_, '_>, sent: &Sent) -> String {
     let tool = cs.step.tool().unwrap_or("?");
-    let it = key
+    let it = sent
+        .key
         .iteration
         .map(|i| format!(" (iteration {})", i + 1))
         .unwrap_or_default();
-    format!("the call to `{tool}` of step '{}'{it}", cs.step.label())
+    let name = sent.name.clone().unwrap_or_else(|| cs.step.label());
+    format!("the call to `{tool}` of step '{name}'{it}")
 }
 
-fn ask(cs: &CheckedStep<'_, '_>, key: &CallKey, args: Option<&Json>) -> Diagnostic {
-    let shown = args.map_or_else(|| "(not recorded)".to_owned(), Json::to_string);
+fn ask(cs: &CheckedStep<'_, '_>, sent: &Sent) -> Diagnostic {
+    let shown = sent
+        .args
+        .as_ref()
+        .map_or_else(|| "(not recorded)".to_owned(), Json::to_string);
     Diagnostic::error(
         "pplay::in-flight",
         format!(
             "{} was in flight when the run stopped: it may or may not have reached Live",
-            describe(cs, key)
+            describe(cs, sent)
         ),
     )
     .in_file(&cs.step.file)
@@ -131,8 +138,9 @@ fn gone(journal: &Journal, span: crate::yaml::Span, key: &CallKey) -> Diagnostic
 fn readers(
     checked: &Checked<'_, '_>,
     skipped: &CheckedStep<'_, '_>,
-    key: &CallKey,
+    sent: &Sent,
 ) -> Vec<Diagnostic> {
+    let key = &sent.key;
     let captured: Vec<&str> = skipped.capture.iter().map(|(n, _)| *n).collect();
     let record = skipped
         .step
@@ -176,7 +184,7 @@ fn readers(
                     format!(
                         "`{name}` comes from {}, which was in flight when the run stopped and \
                          is skipped (--in-flight skip): its result is unknown",
-                        describe(skipped, key)
+                        describe(skipped, sent)
                     ),
                 )
                 .in_file(&cs.step.file)

@@ -235,6 +235,7 @@ mod tests {
                 step_sha256: format!("step{step}"),
                 args_sha256: format!("args{step}"),
                 args: None,
+                name: None,
             }));
             text += &line_text(&Line::Outcome(Outcome {
                 key: key(step),

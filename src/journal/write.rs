@@ -124,6 +124,7 @@ mod tests {
             step_sha256: "s".into(),
             args_sha256: "a".into(),
             args: None,
+            name: None,
         })
     }
 

@@ -101,20 +101,30 @@ pub fn register(env: &mut Environment<'_>) {
 
 type Fn = fn(&State, &Args) -> Result<MjValue, String>;
 
-/// Whether an engine error's detail is a helper's refusal (`steps(): ...`),
-/// which says all there is to say without the engine's kind before it.
-pub fn is_refusal(detail: &str) -> bool {
-    crate::template::FUNCTIONS.iter().any(|h| {
-        detail
-            .strip_prefix(h)
-            .is_some_and(|rest| rest.starts_with("(): "))
-    })
+/// Marks an engine error as a helper's refusal (`steps(): ...`), whose
+/// text says all there is to say without the engine's kind before it.
+#[derive(Debug)]
+pub struct Refusal;
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("refused by a music helper")
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Whether `e` is a helper's refusal.
+pub fn is_refusal(e: &Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<Refusal>())
 }
 
 /// Adds `f` as `name`; a refusal is a template error naming the call.
 fn add(env: &mut Environment<'_>, name: &'static str, params: &'static [&'static str], f: Fn) {
     env.add_function(name, move |state: &State, args: Rest<MjValue>| {
-        let fail = |m: String| Error::new(ErrorKind::InvalidOperation, format!("{name}(): {m}"));
+        let fail = |m: String| {
+            Error::new(ErrorKind::InvalidOperation, format!("{name}(): {m}")).with_source(Refusal)
+        };
         let bound = bind(params, &args).map_err(fail)?;
         f(state, &bound).map_err(fail)
     });
@@ -329,7 +339,8 @@ mod tests {
     /// `src` evaluated as a template in a playbook beside nothing, for
     /// `generation`.
     fn eval(src: &str, generation: Generation) -> Result<MjValue, String> {
-        let env = crate::template::environment();
+        let mut env = Environment::new();
+        register(&mut env);
         let place = Place::of_file(Path::new("p.yaml"), Some(generation), Arc::from([]));
         let ctx = MjValue::from_iter([(PLACE_KEY, MjValue::from_object(place))]);
         let expr = env.compile_expression(src).map_err(|e| e.to_string())?;

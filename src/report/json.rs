@@ -76,6 +76,7 @@ pub fn write_event(event: &Event, out: &mut impl Write) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// An event's JSON shape; the calls of a step have their own function.
 fn view(event: &Event) -> View<'_> {
     match event {
         Event::RunStarted {
@@ -115,6 +116,48 @@ fn view(event: &Event) -> View<'_> {
         Event::StepStarted { step } => View::StepStarted {
             step: StepRefView(step),
         },
+        Event::CallSent { .. }
+        | Event::CallFinished { .. }
+        | Event::CallPlanned { .. }
+        | Event::Retry { .. } => call_view(event),
+        Event::Warning { step, diagnostic } => View::Warning {
+            step: StepRefView(step),
+            diagnostic: DiagnosticView::of(diagnostic),
+        },
+        Event::Targets { step, targets } => View::Targets {
+            step: StepRefView(step),
+            targets: targets.iter().map(TargetView).collect(),
+        },
+        Event::StepFinished {
+            step,
+            status,
+            duration_ms,
+            message,
+            diagnostic,
+        } => View::StepFinished {
+            step: StepRefView(step),
+            status: status_name(*status),
+            duration_ms: *duration_ms,
+            message: message.as_deref(),
+            diagnostic: diagnostic.as_ref().map(DiagnosticView::of),
+        },
+        Event::RunFinished {
+            summary,
+            exit_code,
+            interrupted,
+            error,
+        } => View::RunFinished {
+            summary: SummaryView(summary),
+            exit_code: *exit_code,
+            interrupted: *interrupted,
+            error: error.as_deref(),
+        },
+    }
+}
+
+/// The JSON shape of a call being sent, answered, planned or retried.
+fn call_view(event: &Event) -> View<'_> {
+    match event {
         Event::CallSent {
             step,
             tool,
@@ -177,38 +220,7 @@ fn view(event: &Event) -> View<'_> {
             delay_ms: *delay_ms,
             reason,
         },
-        Event::Warning { step, diagnostic } => View::Warning {
-            step: StepRefView(step),
-            diagnostic: DiagnosticView::of(diagnostic),
-        },
-        Event::Targets { step, targets } => View::Targets {
-            step: StepRefView(step),
-            targets: targets.iter().map(TargetView).collect(),
-        },
-        Event::StepFinished {
-            step,
-            status,
-            duration_ms,
-            message,
-            diagnostic,
-        } => View::StepFinished {
-            step: StepRefView(step),
-            status: status_name(*status),
-            duration_ms: *duration_ms,
-            message: message.as_deref(),
-            diagnostic: diagnostic.as_ref().map(DiagnosticView::of),
-        },
-        Event::RunFinished {
-            summary,
-            exit_code,
-            interrupted,
-            error,
-        } => View::RunFinished {
-            summary: SummaryView(summary),
-            exit_code: *exit_code,
-            interrupted: *interrupted,
-            error: error.as_deref(),
-        },
+        _ => unreachable!("`view` routes only call events here"),
     }
 }
 

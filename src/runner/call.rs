@@ -438,7 +438,7 @@ fn http_diagnostic(
             let mut d = Diagnostic::error("pplay::rejected", format!("Producer Pal rejected the arguments of `{tool}`: {error}")).in_file(file);
             for r in crate::protocol::rejections(details) {
                 let span = if r.path.is_empty() { None } else { crate::args::locate(args, &r.path, false) };
-                let where_ = crate::catalog::describe_path(&r.path);
+                let where_ = crate::arg_path::describe_path(&r.path);
                 d = d.label(span.unwrap_or(anchor), format!("{where_}: {}", r.message));
             }
             if d.labels.is_empty() {

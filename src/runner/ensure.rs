@@ -24,9 +24,37 @@ use crate::event::{Change, Event, StepRef};
 #[derive(Debug, Default)]
 pub(super) struct Cache {
     reads: foldhash::HashMap<Source, Json>,
+    /// `pplay plan`: the objects the plan's creates would make, where their
+    /// container lists them, so a later step asking for one plans no second
+    /// create.
+    planned: foldhash::HashMap<(Source, &'static str), Vec<Json>>,
 }
 
 impl Cache {
+    /// `pplay plan` on a create it does not send: whether an earlier step of
+    /// the plan already creates the object these `ensure:` fields name
+    /// (`true`); else the object is noted as one the run would make (a
+    /// create without `ensure:` is always made, and noted).
+    pub(super) fn plan_create(
+        &mut self,
+        tool: &str,
+        args: &Map<String, Json>,
+        identity: &Map<String, Json>,
+    ) -> bool {
+        let Some(Rule::Create(kind)) = converge::rule(tool) else {
+            return false;
+        };
+        let Some((source, key)) = converge::container(kind, args) else {
+            return false;
+        };
+        let list = self.planned.entry((source, key)).or_default();
+        if !identity.is_empty() && converge::find(list, identity).is_some() {
+            return true;
+        }
+        list.push(converge::created(&Json::Null, args, identity));
+        false
+    }
+
     fn list_mut(&mut self, source: &Source, key: &str) -> Option<&mut Vec<Json>> {
         self.reads.get_mut(source)?.get_mut(key)?.as_array_mut()
     }
@@ -71,25 +99,24 @@ impl Cache {
         let Some(read) = self.reads.get_mut(&source) else {
             return;
         };
-        let target = if kind == Kind::LiveSet {
-            Some(read)
+        let known = if kind == Kind::LiveSet {
+            read.as_object_mut()
+                .is_some_and(|o| converge::apply(o, args, 0, 1))
         } else {
             let list = read.get_mut(key).and_then(Json::as_array_mut);
-            let found = list
-                .as_deref()
-                .and_then(|l| converge::target(kind, l, args))
-                .cloned();
-            list.and_then(|l| l.iter_mut().find(|o| Some(&**o) == found.as_ref()))
+            list.is_some_and(|list| {
+                let at = converge::target_indices(kind, list, args).unwrap_or_default();
+                let n = at.len();
+                n > 0
+                    && at.into_iter().enumerate().all(|(k, i)| {
+                        list[i]
+                            .as_object_mut()
+                            .is_some_and(|o| converge::apply(o, args, k, n))
+                    })
+            })
         };
-        match target {
-            Some(Json::Object(o)) => {
-                for (k, v) in args {
-                    if !converge::TARGET_ARGS.contains(&k.as_str()) {
-                        o.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            _ => self.reads.clear(),
+        if !known {
+            self.reads.clear();
         }
     }
 
@@ -248,8 +275,8 @@ impl Runner<'_> {
             },
             Rule::Update(kind) => {
                 let current = match kind {
-                    Kind::LiveSet => Some(read),
-                    _ => list.and_then(|l| converge::target(kind, l, map)),
+                    Kind::LiveSet => Some(vec![read]),
+                    _ => list.and_then(|l| converge::targets(kind, l, map)),
                 };
                 let Some(current) = current else {
                     return Ok(send_all(Change::Send {
@@ -257,10 +284,16 @@ impl Runner<'_> {
                         args: args.clone(),
                     }));
                 };
-                let diffs = converge::differences(map, current);
+                let diffs = converge::differences(map, &current);
                 if diffs.is_empty() {
+                    // One object, or a list for several, as the update
+                    // would have answered.
+                    let result = match current.as_slice() {
+                        [one] => (*one).clone(),
+                        many => Json::Array(many.iter().map(|o| (*o).clone()).collect()),
+                    };
                     Decision::Done {
-                        result: current.clone(),
+                        result,
                         why: "up to date",
                     }
                 } else {

@@ -16,7 +16,8 @@ use crate::diagnostic::Diagnostic;
 use crate::event::{Event, Iteration, StepRef, StepStatus};
 use crate::journal::{self, CallKey, CallStatus, Lookup, Outcome, Sent};
 use crate::playbook::OnError;
-use crate::template::from_json;
+use crate::template::{from_json, is_template};
+use crate::yaml::Node;
 
 fn call_key(cs: &CheckedStep<'_, '_>, it: Option<Iteration>) -> CallKey {
     CallKey {
@@ -89,6 +90,7 @@ impl Runner<'_> {
             step_sha256: step_sha256(cs),
             args_sha256: journal::hash::args(args),
             args: Some(args.clone()),
+            name: templated_name(cs).then(|| sr.name.clone()),
         })
     }
 
@@ -195,4 +197,14 @@ impl Runner<'_> {
             durationMs => o.duration_ms,
         }
     }
+}
+
+/// Whether the step's `name` is a template, so its rendered name is worth
+/// recording beside the call.
+fn templated_name(cs: &CheckedStep<'_, '_>) -> bool {
+    cs.step
+        .name
+        .as_deref()
+        .and_then(Node::as_str)
+        .is_some_and(is_template)
 }

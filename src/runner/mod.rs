@@ -47,9 +47,10 @@ use crate::event::{Event, Iteration, Sink, StepRef, StepStatus, Summary};
 use crate::exit;
 use crate::journal::{CallStatus, Session};
 use crate::loops::iteration_ctx;
+use crate::placeholder::{Placeholder, placeholder};
 use crate::playbook::{Action, OnError};
 use crate::source::SourceFile;
-use crate::template::{Placeholder, TemplateError, placeholder};
+use crate::template::TemplateError;
 use ensure::Converged;
 use scope::Scope;
 
@@ -620,12 +621,14 @@ impl Runner<'_> {
     }
 
     /// Whether this call is sent: always in a run; in a plan when its tool
-    /// only reads and its args can be rendered.
+    /// only reads (a selection, though marked read-only on 2.x, moves the
+    /// view: not in a plan) and its args can be rendered.
     fn sends(&self, cs: &CheckedStep<'_, '_>, ctx: &MjValue) -> bool {
         let read_only = cs.tool.is_some_and(|t| t.read_only);
         !self.opts.dry_run
             || (self.opts.plan
                 && read_only
+                && !crate::converge::view_only(cs.tool)
                 && cs.args.as_ref().is_none_or(|a| !a.reads_placeholder(ctx)))
     }
 
@@ -651,7 +654,7 @@ impl Runner<'_> {
             return None;
         }
         let started = Instant::now();
-        let read_only = cs.tool.is_some_and(|t| t.read_only);
+        let changes = crate::converge::changes_set(cs.tool);
         let sends = self.sends(cs, &ctx);
         let rendered = match render::render(cs, &ctx, !sends, self.generation.timeout_range()) {
             Ok(r) => r,
@@ -697,11 +700,11 @@ impl Runner<'_> {
         }
         // Only a cache that holds reads is kept up to date from the call,
         // so a batch without `ensure:` copies no args.
-        let sent_args = (!read_only && !self.cache.is_empty()).then(|| rendered.args.clone());
+        let sent_args = (changes && !self.cache.is_empty()).then(|| rendered.args.clone());
         let call = match self.call(cs, &sr, tool, rendered, started).await {
             Ok(c) => c,
             Err(f) => {
-                if !read_only {
+                if changes {
                     self.cache.forget();
                 }
                 let status = self.failed_status(cs, f.unknown);
@@ -736,10 +739,10 @@ impl Runner<'_> {
         match verdict {
             Ok(()) => {
                 self.summary.steps += 1;
-                let status = if read_only {
-                    StepStatus::Ok
-                } else {
+                let status = if changes {
                     StepStatus::Changed
+                } else {
+                    StepStatus::Ok
                 };
                 self.finish(sr, status, call.duration_ms, None, None);
             }

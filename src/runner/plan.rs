@@ -3,13 +3,15 @@
 
 use minijinja::context;
 use minijinja::value::Value as MjValue;
+use serde_json::Map;
 
 use super::Runner;
 use super::ensure::Decision;
 use super::render::Rendered;
 use crate::check::CheckedStep;
+use crate::diagnostic::Diagnostic;
 use crate::event::{Change, Event, StepRef, StepStatus};
-use crate::template::placeholder;
+use crate::placeholder::placeholder;
 
 impl Runner<'_> {
     /// Reports the planned call; returns the placeholder outcome kept as
@@ -47,7 +49,6 @@ impl Runner<'_> {
         keep: bool,
     ) -> Option<MjValue> {
         let read_only = cs.tool.is_some_and(|t| t.read_only);
-        let tool = cs.step.tool().unwrap_or_default().to_owned();
         let unknown = [&cs.args, &cs.name]
             .into_iter()
             .flatten()
@@ -57,39 +58,28 @@ impl Runner<'_> {
                     .flat_map(|e| e.identity.iter().map(|(_, c)| c)),
             )
             .any(|c| c.reads_placeholder(&ctx));
-        let change = if unknown {
+        let change = if crate::converge::view_only(cs.tool) {
+            Change::Same { why: "view only" }
+        } else if unknown {
             Change::Unknown {
                 why: "it reads results only the run has".into(),
             }
-        } else if cs.ensure.is_some() {
-            if let Err(d) = super::validate::validate(
-                cs,
-                &call.args,
-                (self.generation, self.notation),
-                self.var_sources,
-            ) {
-                self.finish_failed(cs, sr, 0.0, d);
-                return None;
-            }
-            let decided = match self.identity(cs, &ctx) {
-                Ok(identity) => self.decide(cs, &sr, &call.args, &identity).await,
-                Err(d) => Err(d),
-            };
-            match decided {
-                Ok(Decision::Done { result, why }) => {
+        } else {
+            match self.planned(cs, &sr, call, &ctx).await {
+                Ok(Planned::Change(c)) => c,
+                Ok(Planned::Found(result, why)) => {
                     return self.already(cs, sr, result, why, ctx, keep);
                 }
-                Ok(Decision::Send { change, .. }) => change,
                 Err(d) => {
                     self.finish_failed(cs, sr, 0.0, d);
                     return None;
                 }
             }
-        } else {
-            Change::Send {
-                tool,
-                args: call.args,
-            }
+        };
+        let status = match (&change, read_only) {
+            (Change::Same { .. }, _) => StepStatus::Ok,
+            (_, true) => StepStatus::Planned,
+            _ => StepStatus::Changed,
         };
         self.sink.emit(&Event::Change {
             step: sr.clone(),
@@ -97,13 +87,51 @@ impl Runner<'_> {
         });
         let outcome = self.placeholders(cs, &sr);
         self.summary.steps += 1;
-        let status = if read_only {
-            StepStatus::Planned
-        } else {
-            StepStatus::Changed
-        };
         self.finish(sr, status, 0.0, None, None);
         keep.then_some(outcome)
+    }
+
+    /// What a call the plan does not send would do: what `ensure:` decides
+    /// over the reads (and over the creates planned before it), or, without
+    /// `ensure:`, the call itself, whose object later steps then find.
+    async fn planned(
+        &mut self,
+        cs: &CheckedStep<'_, '_>,
+        sr: &StepRef,
+        call: Rendered,
+        ctx: &MjValue,
+    ) -> Result<Planned, Diagnostic> {
+        let tool = cs.step.tool().unwrap_or_default();
+        let empty = Map::new();
+        let args = call.args.as_object().unwrap_or(&empty);
+        if cs.ensure.is_none() {
+            self.cache.plan_create(tool, args, &empty);
+            return Ok(Planned::Change(Change::Send {
+                tool: tool.to_owned(),
+                args: call.args,
+            }));
+        }
+        super::validate::validate(
+            cs,
+            &call.args,
+            (self.generation, self.notation),
+            self.var_sources,
+        )?;
+        let identity = self.identity(cs, ctx)?;
+        Ok(match self.decide(cs, sr, &call.args, &identity).await? {
+            Decision::Done { result, why } => Planned::Found(result, why),
+            Decision::Send { change, .. } => {
+                let earlier = matches!(change, Change::Create { .. })
+                    && self.cache.plan_create(tool, args, &identity);
+                Planned::Change(if earlier {
+                    Change::Same {
+                        why: "created earlier in this plan",
+                    }
+                } else {
+                    change
+                })
+            }
+        })
     }
 
     /// Placeholders where the step's results would be: its captures, and
@@ -193,4 +221,12 @@ pub(super) fn sets(cs: &CheckedStep<'_, '_>) -> Vec<String> {
         out.extend(sets(inner));
     }
     out
+}
+
+/// What a plan finds for a call it does not send.
+enum Planned {
+    /// The line the plan shows.
+    Change(Change),
+    /// `ensure:` found the object: the step is `ok`, read as the set holds it.
+    Found(serde_json::Value, &'static str),
 }

@@ -61,7 +61,7 @@ fn object_paths(
         let Some((target, e)) = crate::path::first_bad_target(tool, key, text) else {
             continue;
         };
-        let seg = [crate::catalog::PathSeg::Key(key.clone())];
+        let seg = [crate::arg_path::PathSeg::Key(key.clone())];
         let at = crate::args::locate(node, &seg, false).unwrap_or(cs.step.span);
         return Err(crate::args::path_diagnostic(
             &cs.step.file,

@@ -80,6 +80,9 @@ pub struct Track {
     pub devices: Vec<Device>,
     /// Take lane names, in order.
     pub take_lanes: Vec<String>,
+    /// Send levels in dB, by the id of the return track they feed; a
+    /// return track not here is sent nothing (see [`super::mixer`]).
+    pub sends: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +159,7 @@ impl Track {
             arrangement: Vec::new(),
             devices: Vec::new(),
             take_lanes: Vec::new(),
+            sends: Default::default(),
         }
     }
 }

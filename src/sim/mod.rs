@@ -18,6 +18,7 @@ pub mod faults;
 mod http;
 mod live_api;
 pub mod live_set;
+mod mixer;
 mod profile;
 mod song;
 mod v1;

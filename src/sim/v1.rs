@@ -100,12 +100,14 @@ impl LiveSet {
         let all = inc.contains(&"*");
         let mut m = self.song_overview();
         if all || inc.contains(&"tracks") {
+            // The track detail the live set's read passes on to each track.
+            let mix: Vec<&str> = inc.iter().copied().filter(|x| *x == "mixer").collect();
             let tracks: Vec<Value> = (0..self.tracks.len())
-                .map(|i| self.track_json(TrackKind::Midi, i, &[]))
+                .map(|i| self.track_json(TrackKind::Midi, i, &mix))
                 .collect();
             m.insert("tracks".into(), Value::Array(tracks));
             let returns: Vec<Value> = (0..self.returns.len())
-                .map(|i| self.track_json(TrackKind::Return, i, &[]))
+                .map(|i| self.track_json(TrackKind::Return, i, &mix))
                 .collect();
             m.insert("returnTracks".into(), Value::Array(returns));
         }
@@ -180,6 +182,9 @@ impl LiveSet {
         );
         m.insert("arrangementClipCount".into(), json!(t.arrangement.len()));
         m.insert("deviceCount".into(), json!(t.devices.len()));
+        if all || inc.contains(&"mixer") {
+            m.extend(self.mixer_json(t, Generation::V1));
+        }
         let detail: Vec<&str> = inc
             .iter()
             .copied()
@@ -272,6 +277,7 @@ impl LiveSet {
         let ids = list(s(args, "ids"));
         let names = list(s(args, "name"));
         let colors = list(s(args, "color"));
+        let sends = self.sends_asked(args, Generation::V1)?;
         let mut warnings = Vec::new();
         let mut out = Vec::new();
         for (k, id) in ids.iter().enumerate() {
@@ -286,6 +292,13 @@ impl LiveSet {
             if !colors.is_empty() {
                 t.color = Some(colors[k % colors.len()].clone());
             }
+            if let Some(v) = n(args, "gainDb") {
+                t.gain_db = v;
+            }
+            if let Some(v) = n(args, "pan") {
+                t.pan = v;
+            }
+            t.sends.extend(sends.iter().cloned());
             if let Some(v) = b(args, "mute") {
                 t.mute = v;
             }

@@ -6,14 +6,10 @@ use serde_json::{Map, Value, json};
 
 use super::super::live_set::{ClipLoc, LiveSet, TrackKind};
 use super::find::track_path;
+use crate::protocol::Generation;
 
 fn has(inc: &[&str], what: &str) -> bool {
     inc.contains(&what) || inc.contains(&"*")
-}
-
-/// Gain as 2.3 reports it: rounded to 0.01 dB.
-fn gain(db: f64) -> f64 {
-    (db * 100.0).round() / 100.0
 }
 
 impl LiveSet {
@@ -72,8 +68,7 @@ impl LiveSet {
             m.insert("arm".into(), json!(t.arm));
         }
         if has(inc, "mixer") {
-            m.insert("gainDb".into(), json!(gain(t.gain_db)));
-            m.insert("pan".into(), json!(t.pan));
+            m.extend(self.mixer_json(t, Generation::V2));
         }
         if kind == TrackKind::Midi {
             m.insert(
@@ -151,7 +146,7 @@ impl LiveSet {
             m.insert("noteCount".into(), json!(c.note_count));
         }
         if has(inc, "notes") && !c.audio {
-            let text = crate::notation::format(&c.notes, crate::protocol::Generation::V2, c.meter);
+            let text = crate::notation::format(&c.notes, Generation::V2, c.meter);
             m.insert("notes".into(), json!(text));
         }
         Value::Object(m)

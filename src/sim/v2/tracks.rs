@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::path::{self, Index, Path, TrackRef};
+use crate::protocol::Generation;
 
 use super::super::args::{b, count, includes, list, n, one_or_many, pick, s};
 use super::super::live_set::{LiveSet, ToolResult, TrackKind};
@@ -72,6 +73,7 @@ impl LiveSet {
     pub(super) fn update_tracks_v2(&mut self, args: &Map<String, Value>) -> ToolResult {
         let names = list(s(args, "name"));
         let colors = list(s(args, "color"));
+        let sends = self.sends_asked(args, Generation::V2)?;
         let mut warnings = Vec::new();
         let mut out = Vec::new();
         for (k, o) in self.targets(args)?.into_iter().enumerate() {
@@ -91,6 +93,9 @@ impl LiveSet {
             }
             if let Some(v) = n(args, "pan") {
                 t.pan = v;
+            }
+            if kind != TrackKind::Main {
+                t.sends.extend(sends.iter().cloned());
             }
             if let Some(v) = b(args, "mute") {
                 t.mute = v;
