@@ -567,6 +567,32 @@ fn env_has(env: &Environment<'_>, kind: &str, name: &str) -> bool {
     }
 }
 
+/// Whether every `steps` in `source` is a call of the `steps()` helper or
+/// the start of a dotted path (`steps.clip.result`), never the outcomes as
+/// a whole (`steps | length`, `steps[id]`). Then the bare name `steps` is no
+/// read of every outcome, and a batch job that calls `steps()` in each step
+/// does not keep every outcome alive to the end.
+fn steps_only_called(source: &str, kind: Kind) -> bool {
+    use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
+    let tokens = tokenize(
+        source,
+        kind == Kind::Expr,
+        Default::default(),
+        WhitespaceConfig::default(),
+    );
+    let mut after_dot = false;
+    let mut pending = false;
+    for token in tokens {
+        let Ok((token, _)) = token else { return false };
+        if pending && !matches!(token, Token::ParenOpen | Token::Dot) {
+            return false;
+        }
+        pending = matches!(token, Token::Ident("steps")) && !after_dot;
+        after_dot = matches!(token, Token::Dot);
+    }
+    !pending
+}
+
 /// Whether a source is a bare expression (keeps its value's type) or a
 /// template that renders text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -926,6 +952,13 @@ impl<'e, 's> Compiler<'e, 's> {
         };
         let keep = hot || seen.is_some();
         let place = self.place_for(&names);
+        let mut names = names;
+        if seen.is_none()
+            && names.iter().any(|n| n == "steps")
+            && steps_only_called(compiled_from, kind)
+        {
+            names.retain(|n| n != "steps");
+        }
         Ok(self.insert(Unit {
             env: self.env,
             max: self.max,
@@ -1344,6 +1377,28 @@ mod tests {
         Compiled::expression(&env, &n)
             .map(|_| ())
             .map_err(|e| e.message)
+    }
+
+    /// The names a template reads, as the check sees them.
+    fn read_names(text: &str) -> Vec<String> {
+        let env = environment();
+        let n = node(text);
+        let c = Compiled::new(&env, &n).unwrap();
+        let mut names = Vec::new();
+        c.names(&mut names);
+        names.into_iter().map(|(n, _)| n.to_owned()).collect()
+    }
+
+    #[test]
+    fn calling_steps_reads_no_outcome_but_the_whole_map_does() {
+        assert!(read_names(r#"{{ steps("x...", "C1") }}"#).is_empty());
+        assert_eq!(
+            read_names(r#"{{ steps.a.result.path }}/{{ steps("x", "C1") }}"#),
+            ["steps.a.result.path"]
+        );
+        assert_eq!(read_names("{{ steps | length }}"), ["steps"]);
+        assert_eq!(read_names("{{ steps[k] }}"), ["k", "steps"]);
+        assert_eq!(read_names(r#"{{ item.steps }}"#), ["item.steps"]);
     }
 
     /// Fails unless `f` fails quickly with a message holding `says`.
