@@ -142,8 +142,10 @@ pub struct Checked<'e, 's> {
 pub const DEFAULT_RETRY_DELAY_MS: u64 = 500;
 
 /// A loaded playbook, with its load problems, and its top-level vars
-/// evaluated once (overrides applied): what the playbook's `url` renders
-/// with, and where [`check`] starts.
+/// evaluated (overrides applied) before the catalog is known: what the
+/// playbook's `url` renders with, and where [`check`] starts. The check
+/// evaluates the vars again for the catalog's generation (the music
+/// helpers write its notation).
 pub struct Loaded<'s> {
     pub playbook: &'s Playbook,
     opts: CheckOptions,
@@ -165,7 +167,7 @@ impl<'s> Loaded<'s> {
         load_problems: Vec<Diagnostic>,
         opts: &CheckOptions,
     ) -> Self {
-        let mut names = Names::new(env);
+        let mut names = Names::new(env, playbook, None);
         let vars = names.top_vars(playbook, opts);
         let mut used = names.used;
         if let Some(url) = &playbook.url
@@ -213,7 +215,7 @@ impl<'s> Loaded<'s> {
         if !crate::template::is_template(text) {
             return Ok(Some(text.to_owned()));
         }
-        let mut names = Names::new(env);
+        let mut names = Names::new(env, pb, None);
         names.known(&self.known);
         let compiled = names.compile(&pb.file, node);
         if let Some(u) = &compiled {
@@ -262,19 +264,20 @@ pub fn check<'e, 's>(
     let Loaded {
         playbook: pb,
         opts,
-        vars,
-        known,
         load_problems,
-        var_problems,
         used,
+        ..
     } = loaded;
     let notation = (opts.notation)
         .or_else(|| pb.producer_pal.as_ref().and_then(|p| p.value.notation))
         .unwrap_or(Notation::Barbeat);
-    let mut names = Names::new(env);
-    names.known(&known);
-    names.used = used;
-    names.diags = load_problems.into_iter().chain(var_problems).collect();
+    // The vars are evaluated again, now for the catalog's generation: the
+    // music helpers in them write its notation. Those evaluated before
+    // only served to find the URL.
+    let mut names = Names::new(env, pb, Some(catalog.generation()));
+    let vars = names.top_vars(pb, &opts);
+    names.used.extend(used);
+    names.diags = load_problems.into_iter().chain(names.diags).collect();
     let mut c = Checker {
         n: names,
         catalog,
@@ -566,9 +569,13 @@ struct Names<'e, 's> {
 }
 
 impl<'e: 's, 's> Names<'e, 's> {
-    fn new(env: &'e Environment<'s>) -> Self {
+    /// For the templates of `pb`; `generation` is the catalog's, once known
+    /// (what the music helpers write for).
+    fn new(env: &'e Environment<'s>, pb: &Playbook, generation: Option<Generation>) -> Self {
+        let mut compiler = Compiler::new(env);
+        compiler.for_run(generation, &pb.roots);
         Names {
-            compiler: Compiler::new(env),
+            compiler,
             hot: false,
             diags: Vec::new(),
             known_order: Vec::new(),
@@ -605,6 +612,7 @@ impl<'e: 's, 's> Names<'e, 's> {
     }
 
     fn compile(&mut self, file: &Arc<SourceFile>, node: &'s Node) -> Option<Compiled<'e, 's>> {
+        self.compiler.in_file(file.path());
         match self.compiler.compile(node, self.hot) {
             Ok(c) => Some(c),
             Err(errors) => {
@@ -620,6 +628,7 @@ impl<'e: 's, 's> Names<'e, 's> {
         node: &'s Node,
         what: &str,
     ) -> Option<Compiled<'e, 's>> {
+        self.compiler.in_file(file.path());
         match self.compiler.expression(node, self.hot) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -646,9 +655,10 @@ impl<'e: 's, 's> Names<'e, 's> {
             if !extra.contains(&top) {
                 self.used.insert(top.to_owned());
             }
+            // A bare `steps` may be the pattern function or every outcome.
             if let Some(i) = self.reader
                 && !extra.contains(&top)
-                && !FUNCTIONS.contains(&top)
+                && (top == "steps" || !FUNCTIONS.contains(&top))
             {
                 self.readers.read(i, name);
             }
@@ -1259,7 +1269,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         used.iter().all(|(n, _)| {
             let top = top_name(n);
             given.contains(&top)
-                || FUNCTIONS.contains(&top)
+                || FUNCTIONS.contains(n)
                 || (self.var_values.contains_key(top)
                     && !loop_extra.contains(&top)
                     && !self.reassigned.contains(top))
@@ -1358,20 +1368,33 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         let generation = self.catalog.generation();
         let mut bad = (iterations.into_iter()).filter_map(|(it, item)| {
             let ctx = loops::iteration_ctx(&self.vars_ctx, item.clone(), it);
-            let text = notes.render(&ctx).ok()?;
-            let text = text.as_str()?;
+            let text = match notes.render(&ctx) {
+                Ok(Json::String(text)) => text,
+                Ok(_) => return None,
+                Err(e) => return Some((it, item, Err(e))),
+            };
             let meter = ts.and_then(|t| t.render(&ctx).ok());
             let meter = meter.as_ref().and_then(Json::as_str);
-            let problem = crate::notes_arg::read(text, meter, generation, self.notation).err()?;
-            Some((it, item, text.to_owned(), problem))
+            let problem = crate::notes_arg::read(&text, meter, generation, self.notation).err()?;
+            Some((it, item, Ok((text, problem))))
         });
-        let Some((it, item, text, problem)) = bad.next() else {
+        let Some((it, item, found)) = bad.next() else {
             return;
         };
         let more = bad.count();
         let when = crate::notes_arg::iteration(it, &item, more);
-        let d =
-            crate::notes_arg::rendered_diagnostic(file, node.1, &text, problem, &when, generation);
+        let d = match found {
+            Ok((text, problem)) => crate::notes_arg::rendered_diagnostic(
+                file, node.1, &text, problem, &when, generation,
+            ),
+            // Every value it reads is known: the run would fail the same way.
+            Err(e) => Diagnostic::error(
+                "pplay::template",
+                format!("the `notes` {when} cannot be rendered: {}", e.message),
+            )
+            .in_file(file)
+            .label(e.span, "here"),
+        };
         self.n.diags.push(d);
     }
 

@@ -100,6 +100,7 @@ pub mod loops;
 pub mod mcp;
 pub mod memory;
 pub mod migrate;
+pub mod music;
 pub mod notation;
 pub mod notes_arg;
 pub mod path;

@@ -41,15 +41,10 @@ pub fn check(
     let label = generation.label();
     let at = |r: std::ops::Range<usize>| place(file, node, text, r);
     match read(text, meter, generation, notation) {
-        Err(p) => vec![
-            Diagnostic::error(
-                "pplay::notes",
-                format!("`notes` is not {} {label} accepts: {}", p.what, p.message),
-            )
-            .in_file(file)
-            .label(at(p.span), p.label)
-            .help(p.help),
-        ],
+        Err(p) => {
+            let span = at(p.span.clone());
+            vec![refused(file, p, span, generation)]
+        }
         Ok(warnings) => (warnings.into_iter())
             .map(|w| {
                 let span = w.span.map_or(node.span, at);
@@ -63,6 +58,43 @@ pub fn check(
             })
             .collect(),
     }
+}
+
+/// The error for a notes string Producer Pal would refuse, at `span`.
+fn refused(file: &Arc<SourceFile>, p: Problem, span: Span, generation: Generation) -> Diagnostic {
+    Diagnostic::error(
+        "pplay::notes",
+        format!(
+            "`notes` is not {} {} accepts: {}",
+            p.what,
+            generation.label(),
+            p.message
+        ),
+    )
+    .in_file(file)
+    .label(span, p.label)
+    .help(p.help)
+}
+
+/// A notes string given on its own (`pplay notes`): the notes Producer Pal
+/// of `generation` reads in `meter`, or the error the check gives for it,
+/// located in the string.
+pub fn standalone(
+    text: &str,
+    meter: Meter,
+    generation: Generation,
+) -> Result<notation::Interpretation, Diagnostic> {
+    let file = SourceFile::new("notes", text.to_owned());
+    let ts = format!("{}/{}", meter.numerator, meter.denominator);
+    if let Err(p) = read(text, Some(&ts), generation, Notation::Barbeat) {
+        let span = Span::new(p.span.start, p.span.len());
+        return Err(refused(&file, p, span, generation));
+    }
+    notation::interpret(text, generation, meter).map_err(|e| {
+        Diagnostic::error("pplay::notes", e.message)
+            .in_file(&file)
+            .label(Span::new(e.span.start, e.span.len()), "here")
+    })
 }
 
 /// Why a notes string would be refused, in terms of the string itself.

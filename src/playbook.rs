@@ -50,6 +50,8 @@ pub struct Playbook {
     /// `producerPal:`: the settings the calls need, sent as request headers.
     pub producer_pal: Option<Spanned<Profile>>,
     pub steps: Vec<Step>,
+    /// The folders its includes and tables may come from (canonical).
+    pub roots: Vec<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -298,6 +300,27 @@ fn include_roots(top: &Path, opts: &LoadOptions) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Why a file a playbook names may not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    Missing,
+    /// Not inside any of the roots: a playbook may not reach out of its
+    /// project (an include, a `csv()` table).
+    Outside,
+}
+
+/// The canonical path of `full`, when it exists inside one of `roots`.
+pub fn confined(full: &Path, roots: &[PathBuf]) -> Result<PathBuf, Refused> {
+    let key = canonical(full);
+    if !key.exists() {
+        return Err(Refused::Missing);
+    }
+    if !roots.iter().any(|r| key.starts_with(r)) {
+        return Err(Refused::Outside);
+    }
+    Ok(key)
+}
+
 fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
@@ -540,6 +563,7 @@ impl Loader<'_> {
             defaults,
             producer_pal,
             steps,
+            roots: self.roots.to_vec(),
         })
     }
 
@@ -1033,7 +1057,8 @@ impl Loader<'_> {
             );
             return None;
         }
-        if !key.exists() {
+        let refused = confined(full, self.roots).err();
+        if refused == Some(Refused::Missing) {
             self.err(
                 "pplay::include-missing",
                 format!(
@@ -1046,7 +1071,7 @@ impl Loader<'_> {
             .help = Some("an include path is relative to the file that includes it".into());
             return None;
         }
-        if !self.roots.iter().any(|r| key.starts_with(r)) {
+        if refused == Some(Refused::Outside) {
             let root = self
                 .roots
                 .first()

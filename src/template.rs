@@ -9,6 +9,7 @@
 use compact_str::CompactString;
 use foldhash::{HashMap, HashMapExt};
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::value::{Object, Rest, Value as MjValue, ValueKind};
@@ -22,7 +23,21 @@ use crate::yaml::{Node, Span, Value};
 /// Functions the playbook templates can call, besides the variables. Only
 /// what [`environment`] really has: a name listed here and missing there
 /// would pass the check and fail mid-run.
-pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "zip", "product"];
+/// The music helpers are in [`crate::music`].
+pub const FUNCTIONS: &[&str] = &[
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "zip",
+    "product",
+    "steps",
+    "euclid",
+    "chord",
+    "scale",
+    "transpose",
+    "csv",
+];
 
 /// The default work budget of one evaluation, in MiniJinja instructions
 /// (`--template-fuel`): a few hundred thousand loop iterations, well under a
@@ -82,6 +97,7 @@ pub fn environment_with<'s>(limits: Limits) -> Environment<'s> {
     env.add_function("product", move |args: Rest<MjValue>| product(&args, max));
     env.add_filter(ACYCLIC_FILTER, acyclic);
     crate::sizing::register(&mut env);
+    crate::music::register(&mut env);
     env.set_unknown_method_callback(map_method);
     env
 }
@@ -248,6 +264,7 @@ pub struct TemplateError {
 impl TemplateError {
     fn from_mj(span: Span, e: &minijinja::Error) -> Self {
         let mut message = match e.detail() {
+            Some(d) if crate::music::is_refusal(e) => d.to_owned(),
             Some(d) => format!("{}: {d}", e.kind()),
             None => e.kind().to_string(),
         };
@@ -550,6 +567,32 @@ fn env_has(env: &Environment<'_>, kind: &str, name: &str) -> bool {
     }
 }
 
+/// Whether every `steps` in `source` is a call of the `steps()` helper or
+/// the start of a dotted path (`steps.clip.result`), never the outcomes as
+/// a whole (`steps | length`, `steps[id]`). Then the bare name `steps` is no
+/// read of every outcome, and a batch job that calls `steps()` in each step
+/// does not keep every outcome alive to the end.
+fn steps_only_called(source: &str, kind: Kind) -> bool {
+    use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
+    let tokens = tokenize(
+        source,
+        kind == Kind::Expr,
+        Default::default(),
+        WhitespaceConfig::default(),
+    );
+    let mut after_dot = false;
+    let mut pending = false;
+    for token in tokens {
+        let Ok((token, _)) = token else { return false };
+        if pending && !matches!(token, Token::ParenOpen | Token::Dot) {
+            return false;
+        }
+        pending = matches!(token, Token::Ident("steps")) && !after_dot;
+        after_dot = matches!(token, Token::Dot);
+    }
+    !pending
+}
+
 /// Whether a source is a bare expression (keeps its value's type) or a
 /// template that renders text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -595,6 +638,9 @@ pub struct Unit<'e, 's> {
     /// (`"after {{ steps.s0.result.id }}"`), the commonest text of a batch
     /// job: it is joined from its pieces, never compiled.
     pieces: Option<Box<[Piece<'s>]>>,
+    /// For a template that calls a music helper: its [`crate::music::Place`],
+    /// added to the context it is evaluated in.
+    place: Option<Arc<crate::music::Place>>,
 }
 
 /// A part of a plain text: literal text, or the value of one of the
@@ -729,6 +775,20 @@ impl<'e, 's> Unit<'e, 's> {
         Some(Ok(out))
     }
 
+    /// `ctx` with the unit's place, when it has one.
+    fn placed(&self, ctx: &MjValue) -> MjValue {
+        match &self.place {
+            None => ctx.clone(),
+            Some(p) => minijinja::value::merge_maps([
+                ctx.clone(),
+                MjValue::from_iter([(
+                    crate::music::PLACE_KEY,
+                    MjValue::from_dyn_object(p.clone()),
+                )]),
+            ]),
+        }
+    }
+
     /// Runs `f` on the unit's code, compiling it first when it was not kept.
     fn with_code<R>(
         &self,
@@ -752,6 +812,11 @@ pub struct Compiler<'e, 's> {
     env: &'e Environment<'s>,
     max: usize,
     units: HashMap<(&'s str, Kind), Arc<Unit<'e, 's>>>,
+    /// What the music helpers are told (see [`Compiler::for_run`]).
+    generation: Option<crate::protocol::Generation>,
+    roots: Arc<[PathBuf]>,
+    /// The place of the file being compiled (see [`Compiler::in_file`]).
+    here: Option<Arc<crate::music::Place>>,
 }
 
 impl<'e, 's> Compiler<'e, 's> {
@@ -760,6 +825,47 @@ impl<'e, 's> Compiler<'e, 's> {
             env,
             max: max_bytes(env),
             units: HashMap::new(),
+            generation: None,
+            roots: Arc::from([]),
+            here: None,
+        }
+    }
+
+    /// Tells the music helpers of the templates compiled from now on the
+    /// generation they write notes for (`None` before the catalog is
+    /// known) and the folders `csv()` may read from.
+    pub fn for_run(&mut self, generation: Option<crate::protocol::Generation>, roots: &[PathBuf]) {
+        self.generation = generation;
+        self.roots = Arc::from(roots);
+        self.here = None;
+    }
+
+    /// The templates compiled from now on are in the file at `path`: a
+    /// `csv()` in them reads relative to its folder.
+    pub fn in_file(&mut self, path: &Path) {
+        let dir = crate::music::Place::dir_of(path);
+        if self.here.as_ref().is_none_or(|h| h.dir != dir) {
+            let place = crate::music::Place::of_file(path, self.generation, self.roots.clone());
+            self.here = Some(Arc::new(place));
+        }
+    }
+
+    /// The place a unit reading `names` gets: the current one, when it
+    /// calls a helper that needs it.
+    fn place_for(&self, names: &[CompactString]) -> Option<Arc<crate::music::Place>> {
+        let calls = names
+            .iter()
+            .any(|n| crate::music::PLACED.contains(&n.as_str()));
+        if calls { self.here.clone() } else { None }
+    }
+
+    /// Whether `unit` can serve a template of the current file: it needs
+    /// no place, or the same one.
+    fn serves_here(&self, unit: &Unit<'e, 's>) -> bool {
+        match (&unit.place, &self.here) {
+            (None, _) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (Some(_), None) => false,
         }
     }
 
@@ -827,7 +933,7 @@ impl<'e, 's> Compiler<'e, 's> {
         span: Span,
     ) -> Result<Arc<Unit<'e, 's>>, TemplateError> {
         // A plain text never gets here: `plain_text` answers for it first.
-        let seen = self.units.get(&(source, kind));
+        let seen = (self.units.get(&(source, kind))).filter(|u| self.serves_here(u));
         if let Some(u) = seen
             && u.code.is_some()
         {
@@ -845,6 +951,14 @@ impl<'e, 's> Compiler<'e, 's> {
             (None, Code::Text(t)) => sorted(t.undeclared_variables(true)),
         };
         let keep = hot || seen.is_some();
+        let place = self.place_for(&names);
+        let mut names = names;
+        if seen.is_none()
+            && names.iter().any(|n| n == "steps")
+            && steps_only_called(compiled_from, kind)
+        {
+            names.retain(|n| n != "steps");
+        }
         Ok(self.insert(Unit {
             env: self.env,
             max: self.max,
@@ -855,6 +969,7 @@ impl<'e, 's> Compiler<'e, 's> {
             names,
             code: keep.then(|| Box::new(code)),
             pieces: None,
+            place,
         }))
     }
 
@@ -879,6 +994,7 @@ impl<'e, 's> Compiler<'e, 's> {
             code: None,
             plain_path: false,
             pieces: Some(pieces.into_boxed_slice()),
+            place: None,
         }))
     }
 
@@ -1000,7 +1116,7 @@ impl<'e, 's> Compiled<'e, 's> {
                         let Code::Text(tpl) = code else {
                             unreachable!("a Text unit holds a template")
                         };
-                        render_text(tpl, ctx, unit.max, *span)
+                        render_text(tpl, &unit.placed(ctx), unit.max, *span)
                     })
                 }),
             }
@@ -1110,7 +1226,7 @@ fn eval_expr(unit: &Unit<'_, '_>, span: Span, ctx: &MjValue) -> Result<MjValue, 
                 unreachable!("an Expr unit holds an expression")
             };
             let v = expr
-                .eval(ctx)
+                .eval(unit.placed(ctx))
                 .map_err(|e| TemplateError::from_mj(span, &e))?;
             within(&v, max, span)?;
             Ok(v)
@@ -1158,6 +1274,51 @@ pub fn to_json(v: &MjValue, span: Span) -> Result<Json, TemplateError> {
 /// A JSON value as a template variable.
 pub fn from_json(j: &Json) -> MjValue {
     MjValue::from_serialize(j)
+}
+
+/// `steps` in a run's context: the outcomes of the steps with an id
+/// (`steps.clip.result`) and, when called, the `steps()` pattern function,
+/// which a plain map of that name would hide. Sorted by id, as the scope
+/// keeps them.
+#[derive(Debug)]
+pub struct StepsScope(Vec<(MjValue, MjValue)>);
+
+impl StepsScope {
+    pub fn value(sorted: impl Iterator<Item = (MjValue, MjValue)>) -> MjValue {
+        MjValue::from_object(StepsScope(sorted.collect()))
+    }
+}
+
+impl Object for StepsScope {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        let key = key.as_str()?;
+        let at = (self.0)
+            .binary_search_by(|(k, _)| k.as_str().unwrap_or_default().cmp(key))
+            .ok()?;
+        Some(self.0[at].1.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(self.0.iter().map(|(k, _)| k.clone()).collect())
+    }
+
+    fn call(
+        self: &Arc<Self>,
+        state: &minijinja::State<'_, '_>,
+        args: &[MjValue],
+    ) -> Result<MjValue, minijinja::Error> {
+        let function = state.env().globals().find(|(n, _)| *n == "steps");
+        match function {
+            Some((_, f)) => f.call(state, args),
+            None => Err(minijinja::Error::from(
+                minijinja::ErrorKind::UnknownFunction,
+            )),
+        }
+    }
 }
 
 /// The outcomes of a looped step, kept as `steps.<id>`: a list that grows
@@ -1216,6 +1377,28 @@ mod tests {
         Compiled::expression(&env, &n)
             .map(|_| ())
             .map_err(|e| e.message)
+    }
+
+    /// The names a template reads, as the check sees them.
+    fn read_names(text: &str) -> Vec<String> {
+        let env = environment();
+        let n = node(text);
+        let c = Compiled::new(&env, &n).unwrap();
+        let mut names = Vec::new();
+        c.names(&mut names);
+        names.into_iter().map(|(n, _)| n.to_owned()).collect()
+    }
+
+    #[test]
+    fn calling_steps_reads_no_outcome_but_the_whole_map_does() {
+        assert!(read_names(r#"{{ steps("x...", "C1") }}"#).is_empty());
+        assert_eq!(
+            read_names(r#"{{ steps.a.result.path }}/{{ steps("x", "C1") }}"#),
+            ["steps.a.result.path"]
+        );
+        assert_eq!(read_names("{{ steps | length }}"), ["steps"]);
+        assert_eq!(read_names("{{ steps[k] }}"), ["k", "steps"]);
+        assert_eq!(read_names(r#"{{ item.steps }}"#), ["item.steps"]);
     }
 
     /// Fails unless `f` fails quickly with a message holding `says`.

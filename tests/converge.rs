@@ -551,16 +551,26 @@ async fn every_shipped_recipe_converges_on_both_generations() {
         let part = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
         let (drums, bass) = (part("parts/drums.yaml"), part("parts/bass.yaml"));
         let found = recipes(folder);
+        let tables: Vec<(String, String)> = (std::fs::read_dir(&dir).unwrap())
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
         assert!(found.len() >= 5, "{folder}: {found:?}");
         for (name, text) in found {
             let s = sim::start(SimOptions::for_generation(generation))
                 .await
                 .unwrap();
             let test = || {
-                Test::new(&text)
+                let t = Test::new(&text)
                     .url(&s.url())
                     .file("parts/drums.yaml", &drums)
-                    .file("parts/bass.yaml", &bass)
+                    .file("parts/bass.yaml", &bass);
+                // The tables a recipe reads beside it.
+                tables.iter().fold(t, |t, (n, table)| t.file(n, table))
             };
             let first = test().run().await;
             assert_eq!(first.exit_code, 0, "{folder}/{name}: {}", first.report);

@@ -526,3 +526,26 @@ fn a_one_four_length_on_two_x_is_refused_with_its_two_x_form() {
     );
     assert_snapshot!(t.check_against(&catalog).expect_err("4:0 is 1.4's form"));
 }
+
+/// The music helpers' refusals, where the check knows the values: in a
+/// var, in an argument the vars render, and in one iteration of a table.
+#[test]
+fn an_unknown_chord_in_a_var_is_refused_at_the_var() {
+    assert_snapshot!(problems(
+        "name: x\nvars:\n  pad: '{{ steps(\"x...\", chord(\"Cmaj13#11\")) }}'\nsteps:\n  - tool: ppal-create-clip\n    args: { slot: \"0/0\", notes: \"{{ pad }}\" }\n"
+    ));
+}
+
+#[test]
+fn a_pattern_with_other_characters_is_refused_at_the_argument() {
+    assert_snapshot!(problems(
+        "name: x\nsteps:\n  - tool: ppal-create-clip\n    args:\n      slot: \"0/0\"\n      notes: '{{ steps(\"x..o x...\", \"C1\") }}'\n"
+    ));
+}
+
+#[test]
+fn a_grid_that_is_no_note_value_is_refused_for_its_iteration() {
+    assert_snapshot!(problems(
+        "name: x\nvars:\n  rows:\n    - { pitch: C1, grid: 1/16 }\n    - { pitch: D1, grid: 1/12 }\nsteps:\n  - tool: ppal-create-clip\n    loop: \"{{ rows }}\"\n    args:\n      slot: \"0/{{ loop.index0 }}\"\n      notes: '{{ steps(\"x...\", item.pitch, grid=item.grid) }}'\n"
+    ));
+}

@@ -581,6 +581,14 @@ fn scratch(ms: &[Migrated]) -> tempfile::TempDir {
         let to = dir.path().join(&m.path);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::write(&to, &m.text).unwrap();
+        // The tables it reads beside it (`csv()`), which migrate leaves.
+        let from = root().join(m.path.parent().unwrap());
+        for table in std::fs::read_dir(from).unwrap().map(|e| e.unwrap().path()) {
+            if table.extension().is_some_and(|e| e == "csv") {
+                let name = table.file_name().unwrap();
+                std::fs::copy(&table, to.parent().unwrap().join(name)).unwrap();
+            }
+        }
     }
     dir
 }

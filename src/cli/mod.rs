@@ -13,6 +13,7 @@ mod init;
 mod journal;
 mod mcp;
 mod migrate;
+mod notes;
 mod output;
 mod run;
 mod schema;
@@ -223,6 +224,9 @@ pub struct RunArgs {
     /// Check, expand loops and print the calls without sending any
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: draw each planned clip's notes as a piano roll
+    #[arg(long, requires = "dry_run")]
+    pub piano_roll: bool,
     /// Write JSON Lines events to stdout (human output moves to stderr)
     #[arg(long)]
     pub json: bool,
@@ -309,6 +313,8 @@ pub enum Command {
     Mcp(mcp::McpArgs),
     /// Rewrite Producer Pal 1.4 playbooks for 2.x, comments and all
     Migrate(migrate::MigrateArgs),
+    /// Show a notes string as Producer Pal reads it: a piano roll and the notes
+    Notes(notes::NotesArgs),
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
 }
@@ -397,6 +403,7 @@ async fn dispatch(cli: Cli) -> i32 {
         },
         Command::Init { file, force } => init::init(file, force),
         Command::Migrate(args) => migrate::migrate(args),
+        Command::Notes(args) => Ok(notes::notes(args)),
         Command::Mcp(args) => mcp::mcp(args).await,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

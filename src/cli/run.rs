@@ -207,6 +207,7 @@ async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
             producer_pal,
         },
         dry_run,
+        piano_roll,
         json,
         junit,
         journal: jargs,
@@ -279,6 +280,9 @@ async fn run_as(args: RunArgs, plan: bool) -> Result<i32, Failure> {
     };
     let stops = Stops::on_signals();
     let mut reporters = Reporters::new(&output, json, junit.is_some(), &stops);
+    if piano_roll {
+        reporters.terminal = reporters.terminal.with_piano_roll(catalog.generation());
+    }
     let ropts = RunOptions {
         plan,
         dry_run: dry_run || plan,

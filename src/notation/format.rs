@@ -82,8 +82,8 @@ fn same_state(note: &Note, state: &Written) -> bool {
         && note.probability == state.probability
 }
 
-/// `bar|beat` of a start in Ableton beats.
-fn position(start: f64, generation: Generation, meter: Meter) -> String {
+/// `bar|beat` of a start in Ableton beats, as `generation` writes it.
+pub fn position(start: f64, generation: Generation, meter: Meter) -> String {
     let musical = meter.to_musical(start);
     let per_bar = meter.beats_per_bar();
     let mut bar = (musical / per_bar + 1e-9).floor();

@@ -3,9 +3,12 @@
 //! - [`terminal`]: step lines, miette reports, a progress bar, the summary.
 //! - [`json`]: one JSON object per event per line (`--json`).
 //! - [`junit`]: a JUnit XML file (`--junit FILE`).
+//! - [`piano_roll`]: notes drawn for the terminal (`pplay notes`, a dry run's
+//!   `--piano-roll`).
 
 pub mod json;
 pub mod junit;
+pub mod piano_roll;
 pub mod terminal;
 
 use std::io::IsTerminal;

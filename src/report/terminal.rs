@@ -21,6 +21,9 @@ pub struct TerminalReporter<W: Write> {
     want_progress: bool,
     /// `pplay plan`: changes are the report, one line each.
     plan: bool,
+    /// `--piano-roll`: each planned clip's notes drawn, as this generation
+    /// reads them.
+    piano_roll: Option<crate::protocol::Generation>,
 }
 
 impl<W: Write> TerminalReporter<W> {
@@ -35,7 +38,15 @@ impl<W: Write> TerminalReporter<W> {
             progress: None,
             want_progress: progress && verbosity > Verbosity::Quiet,
             plan: false,
+            piano_roll: None,
         }
+    }
+
+    /// Draws the notes of every planned clip call (a dry run's
+    /// `--piano-roll`), as `generation` reads them.
+    pub fn with_piano_roll(mut self, generation: crate::protocol::Generation) -> Self {
+        self.piano_roll = Some(generation);
+        self
     }
 
     fn paint(&self, style: Style, text: &str) -> String {
@@ -304,6 +315,11 @@ impl<W: Write> Sink for TerminalReporter<W> {
                         &format!("    ? {n}"),
                     );
                     self.line(&note);
+                }
+                let roll = (self.piano_roll)
+                    .and_then(|g| super::piano_roll::for_call(tool, args, g, self.color));
+                for l in roll.into_iter().flatten() {
+                    self.line(format!("    {l}").trim_end());
                 }
             }
             Event::Retry {

@@ -100,7 +100,7 @@ impl Scope {
         if let Some(c) = &self.ctx {
             return c.clone();
         }
-        let steps = MjValue::from_iter(self.steps.values().map(Entry::pair));
+        let steps = crate::template::StepsScope::value(self.steps.values().map(Entry::pair));
         let c = MjValue::from_iter(
             self.vars
                 .values()
