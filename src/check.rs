@@ -143,9 +143,9 @@ pub const DEFAULT_RETRY_DELAY_MS: u64 = 500;
 
 /// A loaded playbook, with its load problems, and its top-level vars
 /// evaluated (overrides applied) before the catalog is known: what the
-/// playbook's `url` renders with, and where [`check`] starts. The check
-/// evaluates the vars again for the catalog's generation (the music
-/// helpers write its notation).
+/// playbook's `url` renders with, and where [`check`] starts. They are
+/// written for 2.x; on a 1.4 catalog the check evaluates them again, as
+/// the music helpers write its notation.
 pub struct Loaded<'s> {
     pub playbook: &'s Playbook,
     opts: CheckOptions,
@@ -264,20 +264,31 @@ pub fn check<'e, 's>(
     let Loaded {
         playbook: pb,
         opts,
+        vars,
+        known,
         load_problems,
+        var_problems,
         used,
-        ..
     } = loaded;
     let notation = (opts.notation)
         .or_else(|| pb.producer_pal.as_ref().and_then(|p| p.value.notation))
         .unwrap_or(Notation::Barbeat);
-    // The vars are evaluated again, now for the catalog's generation: the
-    // music helpers in them write its notation. Those evaluated before
-    // only served to find the URL.
-    let mut names = Names::new(env, pb, Some(catalog.generation()));
-    let vars = names.top_vars(pb, &opts);
-    names.used.extend(used);
-    names.diags = load_problems.into_iter().chain(names.diags).collect();
+    let generation = catalog.generation();
+    let mut names = Names::new(env, pb, Some(generation));
+    // The first evaluation, made before the catalog was known, wrote 2.x
+    // notation wherever the music helpers were called; on 1.4 the vars are
+    // evaluated again for its notation.
+    let vars = if generation == Generation::V2 {
+        names.known(&known);
+        names.used = used;
+        names.diags = load_problems.into_iter().chain(var_problems).collect();
+        vars
+    } else {
+        let again = names.top_vars(pb, &opts);
+        names.used.extend(used);
+        names.diags = load_problems.into_iter().chain(names.diags).collect();
+        again
+    };
     let mut c = Checker {
         n: names,
         catalog,
