@@ -211,7 +211,7 @@ fn notes<'p>(u: &mut Unit<'p>, a: &Args<'p>) {
                 u.sub_edit(node, r.clone(), t);
             }
             if let Ok((_, Source::Assumed)) = meter {
-                let n = assumed("the clip's", "these notes");
+                let n = assumed("the clip's", "these notes were");
                 u.warn(n.kind, n.message, node.span, n.label, n.help);
             }
         }
@@ -256,12 +256,10 @@ fn templated_notes(u: &mut Unit<'_>, node: &Node, text: &str, meter: Known) {
 fn assumed(whose: &str, what: &str) -> Noted {
     Noted {
         kind: Kind::Meter,
-        message: format!(
-            "{what} were converted in 4/4: nothing in the playbook sets {whose} meter"
-        ),
+        message: format!("{what} converted in 4/4: nothing in the playbook sets {whose} meter"),
         label: "converted as in 4/4".to_owned(),
         help: format!(
-            "if {whose} meter is not 4/4, give the step a `timeSignature` (or set the song's with ppal-update-live-set) and migrate the 1.4 playbook again"
+            "if {whose} meter is not 4/4, convert the 1.4 text by hand (a 1.4 beat is one count of the meter: `n/8` in 6/8), or give the 1.4 step a `timeSignature` (or set the song's with ppal-update-live-set) before migrating it"
         ),
     }
 }
@@ -688,7 +686,7 @@ impl Cx<'_, '_, '_> {
             (true, Some(beat), Ok((m, source))) => {
                 let value = barbeat::length(bars.parse().unwrap_or(0.0), beat, m);
                 let mut f = fuse(vec![i], &key, value);
-                f.note = (source == Source::Assumed).then(|| assumed(whose, "this length"));
+                f.note = (source == Source::Assumed).then(|| assumed(whose, "this length was"));
                 return Ok(Some(f));
             }
             (true, Some(_), Err(why)) => format!("{whose} meter is not known: {why}"),
