@@ -188,19 +188,20 @@ pub fn step<'p>(u: &mut Unit<'p>, flow: &mut Flow, step: &'p Step, ctx: &StepCtx
     rules.extend(by_tool(u, &mut w, &a, &tool.value));
     apply(u, &mut w, &a, rules);
     if ["ppal-create-clip", "ppal-update-clip"].contains(&tool.value.as_str()) {
-        notes(u, &a);
+        notes(u, &a, &tool.value);
     }
 }
 
 /// A clip tool's literal `notes` in 2.x's notation, edited token by token
 /// in place; what has no exact 2.x form is left and noted at its token.
-fn notes<'p>(u: &mut Unit<'p>, a: &Args<'p>) {
+fn notes<'p>(u: &mut Unit<'p>, a: &Args<'p>, tool: &str) {
     let Some(i) = a.find("notes") else { return };
     let node = a.value(i);
     let Some(text) = node.as_str() else { return };
+    let creates = tool == "ppal-create-clip";
     let meter = u
-        .set_meter
-        .clip(a.find("timeSignature").map(|t| a.value(t)));
+        .meters
+        .clip(a.find("timeSignature").map(|t| a.value(t)), creates);
     if crate::template::is_template(text) {
         return templated_notes(u, node, text, meter);
     }
@@ -364,10 +365,10 @@ fn by_tool(u: &Unit, w: &mut Writer, a: &Args, tool: &str) -> Vec<Rule> {
         "ppal-create-track" => vec![c.create_track()],
         "ppal-read-track" => vec![c.track_address()],
         "ppal-read-scene" | "ppal-create-scene" => vec![c.scene_index("path")],
-        "ppal-create-clip" => with(vec![c.create_clip()], c.durations()),
+        "ppal-create-clip" => with(vec![c.create_clip()], c.durations(true)),
         "ppal-read-clip" => vec![c.read_clip()],
-        "ppal-update-clip" => with(c.update_clip(), c.durations()),
-        "ppal-duplicate" => with(vec![c.duplicate()], c.durations()),
+        "ppal-update-clip" => with(c.update_clip(), c.durations(false)),
+        "ppal-duplicate" => with(vec![c.duplicate()], c.durations(false)),
         "ppal-select" => vec![c.select()],
         "ppal-playback" => c.playback(),
         "ppal-library" => vec![c.library()],
@@ -649,15 +650,17 @@ impl Cx<'_, '_, '_> {
     /// meter, a templated bar count too (`"{{ n }}:0"`); a templated or
     /// unknown-meter beat part is left and reported. A value without a `:`
     /// (2.x's own, or a template hiding its shape) stays as it is.
-    fn durations(&mut self) -> Vec<Rule> {
+    /// `creates`: the step creates the clip (its meter is the step's or
+    /// the song's), else it updates one.
+    fn durations(&mut self, creates: bool) -> Vec<Rule> {
         ["length", "arrangementLength"]
             .into_iter()
             .filter_map(|k| self.a.find(k))
-            .map(|i| self.duration(i))
+            .map(|i| self.duration(i, creates))
             .collect()
     }
 
-    fn duration(&mut self, i: usize) -> Rule {
+    fn duration(&mut self, i: usize, creates: bool) -> Rule {
         let Some(text) = self.text(i) else {
             return Ok(None);
         };
@@ -677,10 +680,10 @@ impl Cx<'_, '_, '_> {
         }
         let song = key == "arrangementLength";
         let (whose, meter) = if song {
-            ("the song's", self.u.set_meter.song())
+            ("the song's", self.u.meters.song())
         } else {
             let ts = self.a.find("timeSignature").map(|t| self.a.value(t));
-            ("the clip's", self.u.set_meter.clip(ts))
+            ("the clip's", self.u.meters.clip(ts, creates))
         };
         let why = match (digits, beat, meter) {
             (true, Some(beat), Ok((m, source))) => {

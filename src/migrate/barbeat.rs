@@ -28,10 +28,20 @@ pub enum Source {
 /// The meter a conversion uses, or why none can be used.
 pub type Known = Result<(Meter, Source), String>;
 
-/// The set's meter as the playbook's files set it: the one literal
-/// `timeSignature` every `ppal-update-live-set` gives, or why it is unsure.
+/// The meters the playbook's files state: the song's (the one literal
+/// `timeSignature` every `ppal-update-live-set` gives, or why it is
+/// unsure) and the ones clips are created in.
 #[derive(Debug, Clone, Default)]
-pub enum SetMeter {
+pub struct Meters {
+    song: Song,
+    /// Some create-clip step gives a meter other than the song's (or a
+    /// templated one): an update of a clip that does not name its meter
+    /// may be in it.
+    clips_differ: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Song {
     /// No step sets it.
     #[default]
     Unset,
@@ -39,53 +49,51 @@ pub enum SetMeter {
     Unsure(String),
 }
 
-impl SetMeter {
-    pub fn of(files: &[&Playbook]) -> SetMeter {
-        let mut out = SetMeter::Unset;
-        let steps = files.iter().flat_map(|pb| &pb.steps);
-        for step in steps {
-            let Action::Call { tool, args } = &step.action else {
-                continue;
-            };
-            if tool.value != "ppal-update-live-set" {
+impl Meters {
+    pub fn of(files: &[&Playbook]) -> Meters {
+        let mut song = Song::Unset;
+        let mut created = Vec::new();
+        for (tool, ts) in time_signatures(files) {
+            if tool == "ppal-create-clip" {
+                created.push(ts);
                 continue;
             }
-            let Some(ts) = entry(args, "timeSignature") else {
-                continue;
-            };
-            let this = match ts.as_str().map(Meter::parse) {
-                Some(Ok(m)) if !crate::template::is_template(ts.as_str().unwrap_or_default()) => m,
-                _ => {
-                    return SetMeter::Unsure(
-                        "the set's `timeSignature` is not one literal meter".to_owned(),
-                    );
+            let this = ts.filter(|_| !matches!(song, Song::Unsure(_)));
+            song = match (this, &song) {
+                (None, _) => {
+                    Song::Unsure("the song's `timeSignature` is not one literal meter".into())
                 }
-            };
-            out = match out {
-                SetMeter::Set(m) if m != this => {
-                    return SetMeter::Unsure(
-                        "the playbook sets the set's `timeSignature` to more than one meter"
-                            .to_owned(),
-                    );
-                }
-                _ => SetMeter::Set(this),
+                (Some(m), Song::Set(was)) if *was != m => Song::Unsure(
+                    "the playbook sets the song's `timeSignature` to more than one meter".into(),
+                ),
+                (Some(m), _) => Song::Set(m),
             };
         }
-        out
+        let song_meter = match song {
+            Song::Set(m) => m,
+            _ => Meter::default(),
+        };
+        let clips_differ = created.iter().any(|m| *m != Some(song_meter));
+        Meters { song, clips_differ }
     }
 
     /// The song's meter (what an arrangement length counts in).
     pub fn song(&self) -> Known {
-        match self {
-            SetMeter::Unset => Ok((Meter::default(), Source::Assumed)),
-            SetMeter::Set(m) => Ok((*m, Source::Set)),
-            SetMeter::Unsure(why) => Err(why.clone()),
+        match &self.song {
+            Song::Unset => Ok((Meter::default(), Source::Assumed)),
+            Song::Set(m) => Ok((*m, Source::Set)),
+            Song::Unsure(why) => Err(why.clone()),
         }
     }
 
-    /// A clip's meter: the step's `timeSignature`, else the song's.
-    pub fn clip(&self, time_signature: Option<&Node>) -> Known {
+    /// A clip's meter: the step's `timeSignature`, else the song's. An
+    /// update (`creates` false) without one is unsure when the playbook
+    /// creates clips in other meters: the clip may be one of them.
+    pub fn clip(&self, time_signature: Option<&Node>, creates: bool) -> Known {
         let Some(ts) = time_signature else {
+            if !creates && self.clips_differ {
+                return Err("this update does not give the clip's `timeSignature`, and the playbook creates clips in other meters than the song's".to_owned());
+            }
             return self.song();
         };
         match ts.as_str() {
@@ -100,6 +108,29 @@ impl SetMeter {
     }
 }
 
+/// The `timeSignature` of each `ppal-update-live-set` and
+/// `ppal-create-clip` step that gives one: the meter, or None when it is
+/// templated or unreadable.
+fn time_signatures<'p>(
+    files: &'p [&'p Playbook],
+) -> impl Iterator<Item = (&'p str, Option<Meter>)> + 'p {
+    let steps = files.iter().flat_map(|pb| &pb.steps);
+    steps.filter_map(|step| {
+        let Action::Call { tool, args } = &step.action else {
+            return None;
+        };
+        let tool = tool.value.as_str();
+        if !["ppal-update-live-set", "ppal-create-clip"].contains(&tool) {
+            return None;
+        }
+        let ts = entry(args, "timeSignature")?.as_str();
+        let meter = ts
+            .filter(|t| !crate::template::is_template(t))
+            .and_then(|t| Meter::parse(t).ok());
+        Some((tool, meter))
+    })
+}
+
 fn entry<'n>(map: &'n Node, name: &str) -> Option<&'n Node> {
     let entries = map.as_map()?;
     entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
@@ -110,13 +141,16 @@ pub fn name(m: Meter) -> String {
     format!("{}/{}", m.numerator, m.denominator)
 }
 
+/// Replacements of byte ranges of a string, in order.
+pub type Edits = Vec<(Range<usize>, String)>;
+
 /// What a literal 1.4 notes string becomes on 2.x.
 #[derive(Debug, PartialEq)]
 pub enum Notes {
     /// 2.x reads it as it is, with the same notes: nothing to do.
     Same,
     /// These edits of the string (byte ranges) give the same notes on 2.x.
-    Edits(Vec<(Range<usize>, String)>),
+    Edits(Edits),
     /// No exact conversion: why, and the byte range it is about.
     Inexact(String, Range<usize>),
 }
@@ -173,11 +207,7 @@ fn meter_or_default(meter: &Known) -> Meter {
 
 /// The edits that write `elements` (read from `text`) as 2.x does in
 /// `meter`, or why one cannot be written.
-fn edits(
-    text: &str,
-    elements: &[Element],
-    meter: Meter,
-) -> Result<Vec<(Range<usize>, String)>, (String, Range<usize>)> {
+fn edits(text: &str, elements: &[Element], meter: Meter) -> Result<Edits, (String, Range<usize>)> {
     let mut out = Vec::new();
     // 1.4's default duration is one beat of the meter; 2.x's a quarter.
     let first_pitch = elements
@@ -223,6 +253,9 @@ fn edits(
             _ => {}
         }
     }
+    // The default duration goes in front of the first pitch, after any
+    // edit before it.
+    out.sort_by_key(|(r, _)| r.start);
     Ok(out)
 }
 
@@ -245,7 +278,7 @@ fn time(bar: &str, ps: &[Position], meter: Meter) -> String {
     format!("{bar}|{}", beats.join(","))
 }
 
-fn apply(text: &str, list: &[(Range<usize>, String)]) -> String {
+fn apply(text: &str, list: &Edits) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut at = 0;
     for (r, t) in list {
@@ -333,8 +366,10 @@ mod tests {
             ("C3 1|1+1/3,2", m(3, 4), "C3 1|1+n/12,2"),
             ("C1 1|1,3,5 D1 1|3", m(6, 8), "n/8 C1 1|1,3,5 D1 1|3"),
             ("t1:1 C1 1|1", m(6, 8), "n7/8 C1 1|1"),
+            ("t1:2 C1 1|1", m(4, 4), "n/1d C1 1|1"),
             ("C1 1|1x8@0.5", m(4, 4), "C1 1|1x8@n/8"),
             ("v0-20 C1 1|1", m(4, 4), "v0 C1 1|1"),
+            ("v0-60 C1 1|1", m(6, 8), "v0 n/8 C1 1|1"),
             ("C1 1|1 1|2", m(4, 4), "C1 1|1 1|2"),
         ];
         for (text, meter, want) in cases {
@@ -362,6 +397,12 @@ mod tests {
         assert_eq!(length(0.0, 3.0, four), "n3/4");
         assert_eq!(length(2.0, 3.0, six_eight), "2bar+n3/8");
         assert_eq!(length(1.0, 6.0, six_eight), "2bar");
+        assert_eq!(length(1.0, 1.0, six_eight), "1bar+n/8");
+        let three_four = Meter {
+            numerator: 3,
+            denominator: 4,
+        };
+        assert_eq!(length(1.0, 1.0, three_four), "1bar+n/4");
     }
 
     #[test]

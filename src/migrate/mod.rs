@@ -92,7 +92,7 @@ pub fn migrate_paths(paths: &[PathBuf]) -> Result<Vec<Migrated>, Vec<Diagnostic>
 pub fn migrate(roots: &[Playbook]) -> Vec<Migrated> {
     let files = walk::files(roots);
     let mut flow = Flow::learn(&files);
-    let meter = barbeat::SetMeter::of(&files);
+    let meter = barbeat::Meters::of(&files);
     for pb in &files {
         let mut scratch = Unit::new(pb.file.clone(), meter.clone());
         for step in &pb.steps {
@@ -106,7 +106,7 @@ pub fn migrate(roots: &[Playbook]) -> Vec<Migrated> {
         .collect()
 }
 
-fn file(flow: &mut Flow, pb: &Playbook, meter: barbeat::SetMeter) -> Migrated {
+fn file(flow: &mut Flow, pb: &Playbook, meter: barbeat::Meters) -> Migrated {
     let mut u = Unit::new(pb.file.clone(), meter);
     results::scan(&mut u, flow, pb);
     let mut info = Vec::new();
@@ -202,18 +202,19 @@ pub struct Unit<'p> {
     /// Edits inside string values, by node offset: applied in place when the
     /// source spells the string out, else by rewriting the scalar.
     sub: BTreeMap<usize, (&'p Node, Vec<SubEdit>)>,
-    /// The song's meter as the playbook sets it, for bar|beat conversions.
-    pub set_meter: barbeat::SetMeter,
+    /// The meters the playbook sets (the song's, its clips'), for bar|beat
+    /// conversions.
+    pub meters: barbeat::Meters,
 }
 
 impl<'p> Unit<'p> {
-    fn new(file: Arc<SourceFile>, set_meter: barbeat::SetMeter) -> Self {
+    fn new(file: Arc<SourceFile>, meters: barbeat::Meters) -> Self {
         Unit {
             file,
             edits: Edits::default(),
             notes: Vec::new(),
             sub: BTreeMap::new(),
-            set_meter,
+            meters,
         }
     }
 
