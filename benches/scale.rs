@@ -1,10 +1,13 @@
 //! `cargo bench --bench scale`: how pplay's time and memory grow with the
 //! length of a playbook, measured on the whole `pplay` process.
 //!
-//! Two kinds of generated playbooks, each at two sizes ten times apart:
-//! *plain* steps (one literal `ppal-create-clip` call each) and *templated*
+//! Three kinds of generated playbooks, each at two sizes ten times apart:
+//! *plain* steps (one literal `ppal-create-clip` call each), *templated*
 //! steps (an `id`, templated args, one of which reads the previous step's
-//! `steps.<id>`, a capture and an expectation). For each, `pplay check`
+//! `steps.<id>`, a capture and an expectation) and *notes* steps (plain
+//! steps whose literal notes string makes 64 notes, with chords, repeats
+//! and a bar copy, its velocity different from step to step, so check
+//! reads a 1.4 bar|beat string of every step). For each, `pplay check`
 //! (pinned catalog) and `pplay run` (against a server that answers every
 //! call with the same fixed body, so the client's cost is what is measured)
 //! are timed and their peak resident memory read from `/usr/bin/time`.
@@ -45,6 +48,7 @@ const REPLY: &str = r#"{"result":{"id":"clip-1","noteCount":1},"isError":false}"
 enum Kind {
     Plain,
     Templated,
+    Notes,
 }
 
 impl Kind {
@@ -52,8 +56,15 @@ impl Kind {
         match self {
             Kind::Plain => "plain",
             Kind::Templated => "templated",
+            Kind::Notes => "notes",
         }
     }
+}
+
+/// A 1.4 notes string of 64 notes (14 and 18 in two bars, copied onto the
+/// next two) at velocity `v`.
+fn notes_string(v: usize) -> String {
+    format!("v{v} t/4 C1 1|1,2,3,4 D1 1|2,4 F#1 1|1x8@/2 E1 2|1x16@/4 A1 2|1,3 @3-4=1-2")
 }
 
 /// A playbook of `n` steps of one kind.
@@ -68,6 +79,10 @@ fn playbook(kind: Kind, n: usize) -> String {
             Kind::Plain => s.push_str(
                 "  - tool: ppal-create-clip\n    args: { trackIndex: 0, arrangementStart: \"1|1\", notes: C3 1|1 }\n",
             ),
+            Kind::Notes => s.push_str(&format!(
+                "  - tool: ppal-create-clip\n    args: {{ trackIndex: 0, arrangementStart: \"1|1\", notes: \"{}\" }}\n",
+                notes_string(1 + i % 127)
+            )),
             Kind::Templated => {
                 // The first step has no previous step to read. Flow style
                 // keeps 20,000 steps under the 4 MiB a playbook may be.
@@ -267,7 +282,7 @@ impl Series {
 
 fn write_playbooks(dir: &Path, sizes: &[usize]) -> Vec<(Kind, usize, PathBuf)> {
     let mut out = Vec::new();
-    for kind in [Kind::Plain, Kind::Templated] {
+    for kind in [Kind::Plain, Kind::Templated, Kind::Notes] {
         for &n in sizes {
             let path = dir.join(format!("{}-{n}.yaml", kind.name()));
             std::fs::write(&path, playbook(kind, n)).unwrap();
@@ -435,6 +450,7 @@ fn report(books: &[(Kind, usize, PathBuf)], series: &[Series], bare_us: f64, rou
     let (_, small, _) = books[0];
     let plain_run = median(series[0].run.clone());
     let templated_run = median(series[2].run.clone());
+    let notes_run = median(series[4].run.clone());
     let per_call = |t: f64| t * 1e6 / small as f64;
     println!("per call at {small} steps (whole process: start, check, run, exit):");
     println!("  bare keep-alive client:  {bare_us:7.1} µs  (the floor: same calls, same server)");
@@ -447,5 +463,10 @@ fn report(books: &[(Kind, usize, PathBuf)], series: &[Series], bare_us: f64, rou
         "  pplay templated:         {:7.1} µs  ({:.2}x the bare client)",
         per_call(templated_run),
         per_call(templated_run) / bare_us
+    );
+    println!(
+        "  pplay notes (64 notes):  {:7.1} µs  ({:.2}x the bare client)",
+        per_call(notes_run),
+        per_call(notes_run) / bare_us
     );
 }

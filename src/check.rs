@@ -303,6 +303,7 @@ pub fn check<'e, 's>(
         sure: true,
         never: false,
         notation,
+        clean_notes: Default::default(),
     };
     c.n.diags
         .extend(crate::notes_arg::stark_warning(pb, opts.notation));
@@ -847,6 +848,8 @@ struct Checker<'e, 's, 'v> {
     never: bool,
     /// Where the `--vars-file` and `--var` values were given, for hints.
     var_sources: args::VarSources,
+    /// Notes strings already read clean, so each distinct one is read once.
+    clean_notes: crate::notes_arg::Clean,
 }
 
 impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
@@ -1376,9 +1379,11 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         let Some(node) = crate::args::node_at(args, &[PathSeg::Key("notes".into())]) else {
             return;
         };
-        let generation = self.catalog.generation();
+        let (generation, notation) = (self.catalog.generation(), self.notation);
+        let clean = &mut self.clean_notes;
+        let vars_ctx = &self.vars_ctx;
         let mut bad = (iterations.into_iter()).filter_map(|(it, item)| {
-            let ctx = loops::iteration_ctx(&self.vars_ctx, item.clone(), it);
+            let ctx = loops::iteration_ctx(vars_ctx, item.clone(), it);
             let text = match notes.render(&ctx) {
                 Ok(Json::String(text)) => text,
                 Ok(_) => return None,
@@ -1386,7 +1391,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
             };
             let meter = ts.and_then(|t| t.render(&ctx).ok());
             let meter = meter.as_ref().and_then(Json::as_str);
-            let problem = crate::notes_arg::read(&text, meter, generation, self.notation).err()?;
+            let problem = clean.read(&text, meter, generation, notation).err()?;
             Some((it, item, Ok((text, problem))))
         });
         let Some((it, item, found)) = bad.next() else {
@@ -1428,7 +1433,7 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
         let ts = value.get("timeSignature").and_then(Json::as_str);
         let generation = self.catalog.generation();
-        let Err(problem) = crate::notes_arg::read(text, ts, generation, self.notation) else {
+        let Err(problem) = self.clean_notes.read(text, ts, generation, self.notation) else {
             return;
         };
         let Some((_, node)) = entries.iter().find(|(k, _)| k.name == "notes") else {
@@ -1591,7 +1596,14 @@ impl<'e: 's, 's, 'v> Checker<'e, 's, 'v> {
         }
         self.formed_strings(file, tool, entries);
         let generation = self.catalog.generation();
-        let notes = crate::notes_arg::check(file, &tool.name, entries, generation, self.notation);
+        let notes = crate::notes_arg::check(
+            file,
+            &tool.name,
+            entries,
+            generation,
+            self.notation,
+            &mut self.clean_notes,
+        );
         self.n.diags.extend(notes);
         let hidden =
             |k: &str| tool.param(k).is_none() && generation.hidden_param(&tool.name, k).is_some();

@@ -24,6 +24,7 @@ pub fn check(
     entries: &[(Key, Node)],
     generation: Generation,
     notation: Notation,
+    clean: &mut Clean,
 ) -> Vec<Diagnostic> {
     if !CLIP_TOOLS.contains(&tool) {
         return Vec::new();
@@ -40,7 +41,7 @@ pub fn check(
     let meter = literal("timeSignature").map(|(_, ts)| ts);
     let label = generation.label();
     let at = |r: std::ops::Range<usize>| place(file, node, text, r);
-    match read(text, meter, generation, notation) {
+    match clean.read(text, meter, generation, notation) {
         Err(p) => {
             let span = at(p.span.clone());
             vec![refused(file, p, span, generation)]
@@ -144,6 +145,35 @@ pub fn read(
                 }),
             }
         }
+    }
+}
+
+/// The notes strings one check has read and found clean (accepted with no
+/// warning), by meter text: a batch of steps that write or render one
+/// string reads it once. A check reads in one generation and notation.
+#[derive(Default)]
+pub struct Clean(foldhash::HashMap<String, foldhash::HashSet<String>>);
+
+impl Clean {
+    /// [`read`], remembering a clean string. A missing and an empty meter
+    /// read alike (both are 4/4), so they share a key.
+    pub fn read(
+        &mut self,
+        text: &str,
+        time_signature: Option<&str>,
+        generation: Generation,
+        notation: Notation,
+    ) -> Result<Vec<notation::Warning>, Problem> {
+        let meter = time_signature.unwrap_or("");
+        if self.0.get(meter).is_some_and(|set| set.contains(text)) {
+            return Ok(Vec::new());
+        }
+        let warnings = read(text, time_signature, generation, notation)?;
+        if warnings.is_empty() {
+            let set = self.0.entry(meter.to_owned()).or_default();
+            set.insert(text.to_owned());
+        }
+        Ok(warnings)
     }
 }
 

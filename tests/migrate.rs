@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use pplay::catalog::Catalog;
 use pplay::check::{self, CheckOptions};
 use pplay::migrate::{self, Migrated};
+use pplay::notation::{self, Meter};
+use pplay::protocol::Generation as Gen;
 use pplay::sim::live_set::Clip;
 use pplay::sim::{self, Generation, LiveSet, SimOptions};
 use pplay::yaml::{self, Node, Value};
@@ -692,4 +694,282 @@ fn a_name_of_unknown_sort_at_an_index_is_left_with_a_note() {
     assert!(m.text.contains("sceneIndex: \"{{ pads }}\""), "{}", m.text);
     assert!(m.text.contains("trackIndex: \"{{ next }}\""), "{}", m.text);
     assert_eq!(m.notes.len(), 2, "{}", report(&ms));
+}
+
+/// Migrates one playbook given as text.
+fn migrate_text(text: &str) -> Migrated {
+    let pb = pplay::playbook::parse_str("notes.yaml", text).unwrap_or_else(|d| panic!("{d:?}"));
+    migrate::migrate(&[pb]).remove(0)
+}
+
+/// The `notes` and `timeSignature` of each clip step of a playbook text,
+/// in order.
+fn clip_notes(text: &str) -> Vec<(String, Option<String>)> {
+    let pb = pplay::playbook::parse_str("notes.yaml", text).unwrap_or_else(|d| panic!("{d:?}"));
+    let get = |args: &Node, k: &str| {
+        let m = args.as_map()?;
+        let v = m.iter().find(|(key, _)| key.name == k)?;
+        v.1.as_str().map(str::to_owned)
+    };
+    (pb.steps.iter())
+        .filter_map(|s| match &s.action {
+            pplay::playbook::Action::Call { args, .. } => {
+                Some((get(args, "notes")?, get(args, "timeSignature")))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The notes `before` gives on 1.4 and `after` on 2.x in `meter` are the
+/// same (times within a billionth of a beat), or how they differ.
+fn same_music(before: &str, after: &str, meter: Meter) -> Result<(), String> {
+    let old = notation::interpret(before, Gen::V1, meter).map_err(|e| e.message)?;
+    let new =
+        notation::interpret(after, Gen::V2, meter).map_err(|e| format!("2.x: {}", e.message))?;
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    let same = old.notes.len() == new.notes.len()
+        && old.notes.iter().zip(&new.notes).all(|(a, b)| {
+            (a.pitch, a.velocity, a.velocity_deviation)
+                == (b.pitch, b.velocity, b.velocity_deviation)
+                && close(a.start, b.start)
+                && close(a.duration, b.duration)
+                && close(a.probability, b.probability)
+        });
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "{before:?} -> {after:?}:\n{:?}\n{:?}",
+            old.notes, new.notes
+        ))
+    }
+}
+
+fn meter(ts: &str) -> Meter {
+    Meter::parse(ts).unwrap()
+}
+
+/// A one-step 1.4 playbook creating a clip in `ts` with `notes`.
+fn one_clip(notes: &str, ts: &str) -> String {
+    format!(
+        "name: One clip\nsteps:\n  - tool: ppal-create-clip\n    args: {{ slot: \"0/0\", timeSignature: \"{ts}\", notes: {} }}\n",
+        serde_json::to_string(notes).unwrap()
+    )
+}
+
+/// 1.4 durations, repeat steps, fraction beats and lengths become 2.x's
+/// in each clip's meter (the step's, else the set's), and the 2.x strings
+/// give the notes the 1.4 ones give; what has no exact form (a zero
+/// duration, a template, a meter known only at run time) stays, noted at
+/// its place.
+#[test]
+fn notes_strings_become_the_same_music_in_2x_notation() {
+    let ms = run(&[Path::new("tests/migrate/notes.yaml")]);
+    let m = &ms[0];
+    insta::assert_snapshot!(report(&ms));
+    let before = clip_notes(&m.original);
+    let after = clip_notes(&m.text);
+    assert_eq!(before.len(), after.len());
+    let (mut converted, mut left) = (0, 0);
+    for ((old, ts), (new, _)) in before.iter().zip(&after) {
+        if old == new {
+            left += 1;
+            continue;
+        }
+        same_music(old, new, meter(ts.as_deref().unwrap_or("3/4"))).unwrap();
+        converted += 1;
+    }
+    assert_eq!((converted, left), (4, 4), "{}", report(&ms));
+    let codes: Vec<&str> = m.notes.iter().map(|n| n.code).collect();
+    assert_eq!(
+        codes,
+        ["pplay::migrate::notes"; 4],
+        "the update of a clip in an unknown meter, the zero duration, the template, the run-time meter:\n{}",
+        report(&ms)
+    );
+    assert!(m.text.contains("length: \"1bar+n/4\""), "{}", m.text);
+    assert!(m.text.contains("length: \"2bar+n3/8\""), "{}", m.text);
+}
+
+/// Valid 1.4 strings of the notation corpus (in meters of quarter and of
+/// eighth beats), migrated in their own meter: each is the same music on 2.x.
+#[test]
+fn corpus_strings_migrate_to_the_same_music() {
+    let cases = [
+        ("6/8", "t6 B1 B2 D3 F#3 1|1 F#2 A2 C#3 2|1"),
+        ("6/8", "t/4 Gb3 1|1 Bb3 1|1+1/4 C#4 1|1.5 Gb4 1|1.75 @2=1"),
+        ("3/4", "C3 1|1x100@0.25"),
+        (
+            "5/4",
+            "C1 1|1,3,5 D1 1|4 v68 p0.25 t1/4 Gb1 1|1x10@1/2 @2= @3=",
+        ),
+        (
+            "12/8",
+            "t/2 G#1 1|1 1|7 Ab1 2|1x24@/2 F#1 3|1x24@1/2 Gb1 4|1 4|7 /* fill */",
+        ),
+        ("7/8", "C1 1|1,3 D1 1|2 @3-6=1-2 v0 D1 2|2"),
+        ("7/8", "t1/3 F3 1|1 A3 1|4/3 C4 1|1+2/3 F4 1|2 @2=1"),
+        ("2/4", "t1:0\nv79-120\nF3\nA3\nC4\n1|1"),
+        (
+            "12/8",
+            "t1/2 Bb4 1|2.5 t1 G5 1|3 v59-108 G4 1|8+2/4 t1/2 G4 1|9.5",
+        ),
+        ("4/4", "v0-60 C1 1|1 v100 C1 1|1 t3/2 E1 1|2x3@3/2"),
+    ];
+    for (ts, notes) in cases {
+        let m = migrate_text(&one_clip(notes, ts));
+        assert!(
+            m.notes.is_empty(),
+            "{notes}: {}",
+            report(std::slice::from_ref(&m))
+        );
+        let (new, _) = clip_notes(&m.text).remove(0);
+        same_music(notes, &new, meter(ts)).unwrap();
+    }
+}
+
+/// Every valid 1.4 string of the shared notation corpus, migrated in its
+/// own meter, gives on 2.x the notes Producer Pal 1.4.6 gives (its own
+/// oracle), or is left with a note; skipped where the corpus is absent.
+#[test]
+fn the_shared_corpus_migrates_to_producer_pals_own_notes() {
+    let path = root().join("../shared/producer-pal/notation-corpus.jsonl");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return eprintln!(
+            "SKIPPED the corpus migration: no ../shared/producer-pal/notation-corpus.jsonl"
+        );
+    };
+    let (mut same, mut left) = (0, Vec::new());
+    for line in text.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let oracle = &row["oracle"]["1.4.6"];
+        if oracle["ok"] != true {
+            continue;
+        }
+        let (notes, ts) = (
+            row["notes"].as_str().unwrap(),
+            row["timeSignature"].as_str().unwrap(),
+        );
+        let m = migrate_text(&one_clip(notes, ts));
+        let (new, _) = clip_notes(&m.text).remove(0);
+        if !m.notes.is_empty() {
+            assert_eq!(new, notes, "a noted string stays as it was");
+            left.push(notes.to_owned());
+            continue;
+        }
+        let got = notation::interpret(&new, Gen::V2, meter(ts))
+            .unwrap_or_else(|e| panic!("{new:?}: {}", e.message));
+        let want = oracle["notes"].as_array().unwrap();
+        assert_eq!(got.notes.len(), want.len(), "{notes:?} -> {new:?}");
+        for (g, w) in got.notes.iter().zip(want) {
+            let close = |a: f64, k: &str| (a - w[k].as_f64().unwrap()).abs() < 1e-6;
+            assert!(
+                g.pitch as u64 == w["pitch"].as_u64().unwrap()
+                    && close(g.start, "start_beats")
+                    && close(g.duration, "duration")
+                    && g.velocity as u64 == w["velocity"].as_u64().unwrap()
+                    && close(g.probability, "probability"),
+                "{notes:?} -> {new:?}: {g:?} vs {w}"
+            );
+        }
+        same += 1;
+    }
+    eprintln!(
+        "corpus: {same} migrated to the same notes, {} left with a note",
+        left.len()
+    );
+    assert!(left.iter().all(|n| n.contains("t0")), "{left:#?}");
+    assert!(same > 200, "{same}");
+}
+
+/// Generated 1.4 strings of durations (beats, fractions, mixed numbers,
+/// bar:beat), fraction and mixed beats, repeats with and without steps,
+/// velocity ranges and bar copies, in six meters: migrated, each gives on
+/// 2.x the notes it gives on 1.4, with nothing left.
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn duration() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (1u32..5).prop_map(|n| format!("t{n}")),
+            Just("t0.5".to_owned()),
+            Just("t1.5".to_owned()),
+            (1u32..8, prop::sample::select(vec![2u32, 3, 4, 8]))
+                .prop_map(|(a, b)| format!("t{a}/{b}")),
+            Just("t/4".to_owned()),
+            Just("t1+1/2".to_owned()),
+            (0u32..3, 0u32..4).prop_map(|(a, b)| format!("t{}:{b}", a + u32::from(b == 0))),
+        ]
+    }
+
+    fn beat() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (1u32..7).prop_map(|n| n.to_string()),
+            Just("1.5".to_owned()),
+            Just("4/3".to_owned()),
+            Just("5/2".to_owned()),
+            Just("1+1/3".to_owned()),
+            Just("2+3/4".to_owned()),
+        ]
+    }
+
+    fn step() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("@1".to_owned()),
+            Just("@0.5".to_owned()),
+            Just("@1/3".to_owned()),
+            Just("@/4".to_owned()),
+            Just("@1+1/2".to_owned()),
+        ]
+    }
+
+    fn time() -> impl Strategy<Value = String> {
+        let spec = (beat(), prop::option::of((2u32..6, step()))).prop_map(|(b, r)| match r {
+            Some((n, s)) => format!("{b}x{n}{s}"),
+            None => b,
+        });
+        (1u32..4, prop::collection::vec(spec, 1..3))
+            .prop_map(|(bar, specs)| format!("{bar}|{}", specs.join(",")))
+    }
+
+    fn group() -> impl Strategy<Value = String> {
+        let velocity = prop_oneof![
+            Just(String::new()),
+            (1u32..128).prop_map(|v| format!("v{v} ")),
+            (0u32..60, 60u32..128).prop_map(|(a, b)| format!("v{a}-{b} ")),
+        ];
+        let pitches =
+            prop::collection::vec(prop::sample::select(vec!["C1", "D#2", "Gb3", "A4"]), 1..3);
+        (
+            velocity,
+            prop::option::of(duration()),
+            pitches,
+            prop::collection::vec(time(), 1..3),
+            prop::option::of(Just("@2=1")),
+        )
+            .prop_map(|(v, d, p, t, copy)| {
+                let d = d.map_or(String::new(), |d| format!("{d} "));
+                let copy = copy.map_or(String::new(), |c| format!(" {c}"));
+                format!("{v}{d}{} {}{copy}", p.join(" "), t.join(" "))
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn generated_1_4_strings_migrate_to_the_same_music(
+            groups in prop::collection::vec(group(), 1..4),
+            ts in prop::sample::select(vec!["4/4", "3/4", "6/8", "5/4", "7/8", "12/8"]),
+        ) {
+            let notes = groups.join(" ");
+            prop_assume!(notation::interpret(&notes, Gen::V1, meter(ts)).is_ok());
+            let m = migrate_text(&one_clip(&notes, ts));
+            prop_assert!(m.notes.is_empty(), "{}", report(std::slice::from_ref(&m)));
+            let (new, _) = clip_notes(&m.text).remove(0);
+            prop_assert!(same_music(&notes, &new, meter(ts)).is_ok(), "{}", same_music(&notes, &new, meter(ts)).unwrap_err());
+        }
+    }
 }

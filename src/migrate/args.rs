@@ -4,10 +4,12 @@
 //! Arguments that become one (`trackIndex` and `arrangementStart` into one
 //! `path`) form a unit: the unit is rewritten whole or left whole and noted.
 
+use crate::notation;
 use crate::playbook::{Action, EnsureKind, Step};
-use crate::yaml::{Key, Node, Value};
+use crate::yaml::{Key, Node, Span, Value};
 
 use super::Unit;
+use super::barbeat::{self, Known, Notes, Source};
 use super::fields::{Prefix, StepCtx};
 use super::flow::{Flow, Site};
 use super::notes::Kind;
@@ -135,6 +137,16 @@ pub struct Fuse {
     pub value: New,
     /// Other entries whose values change with the unit (key kept).
     pub also: Vec<(usize, String)>,
+    /// What the rewrite rests on, noted at the unit once it is written.
+    pub note: Option<Noted>,
+}
+
+/// A note beside a rewrite: what it assumed.
+pub struct Noted {
+    pub kind: Kind,
+    pub message: String,
+    pub label: String,
+    pub help: String,
 }
 
 /// Why a unit was left as it was.
@@ -148,7 +160,7 @@ pub struct Left {
 type Rule = Result<Option<Fuse>, Left>;
 
 /// Migrates the args of one step.
-pub fn step(u: &mut Unit, flow: &mut Flow, step: &Step, ctx: &StepCtx) {
+pub fn step<'p>(u: &mut Unit<'p>, flow: &mut Flow, step: &'p Step, ctx: &StepCtx) {
     let Action::Call { tool, args } = &step.action else {
         return;
     };
@@ -175,6 +187,90 @@ pub fn step(u: &mut Unit, flow: &mut Flow, step: &Step, ctx: &StepCtx) {
     let mut rules: Vec<Rule> = renames(&a);
     rules.extend(by_tool(u, &mut w, &a, &tool.value));
     apply(u, &mut w, &a, rules);
+    if ["ppal-create-clip", "ppal-update-clip"].contains(&tool.value.as_str()) {
+        notes(u, &a, &tool.value);
+    }
+}
+
+/// A clip tool's literal `notes` in 2.x's notation, edited token by token
+/// in place; what has no exact 2.x form is left and noted at its token.
+fn notes<'p>(u: &mut Unit<'p>, a: &Args<'p>, tool: &str) {
+    let Some(i) = a.find("notes") else { return };
+    let node = a.value(i);
+    let Some(text) = node.as_str() else { return };
+    let creates = tool == "ppal-create-clip";
+    let meter = u
+        .meters
+        .clip(a.find("timeSignature").map(|t| a.value(t)), creates);
+    if crate::template::is_template(text) {
+        return templated_notes(u, node, text, meter);
+    }
+    match barbeat::notes(text, meter.clone()) {
+        Notes::Same => {}
+        Notes::Edits(list) => {
+            for (r, t) in &list {
+                u.sub_edit(node, r.clone(), t);
+            }
+            if let Ok((_, Source::Assumed)) = meter {
+                let n = assumed("the clip's", "these notes were");
+                u.warn(n.kind, n.message, node.span, n.label, n.help);
+            }
+        }
+        Notes::Inexact(why, r) => {
+            let span = part_span(u, node, text, r);
+            u.warn(
+                Kind::Notes,
+                format!("this notes string was left as it was: {why}"),
+                span,
+                "left as it was",
+                "2.x writes a note's duration and a repeat step as a note value (`n/4` is a quarter note, `n/16` a sixteenth), where 1.4 counted beats of the clip's meter (`t1` is `n/4` in 4/4, `n/8` in 6/8): write them by hand",
+            );
+        }
+    }
+}
+
+/// A templated `notes` is not rewritten: noted where its own text holds a
+/// 1.4 form, or where its meter's beat is not a quarter (1.4's default
+/// duration is one beat, 2.x's a quarter). In a quarter-beat meter
+/// whatever it renders means the same on 2.x or is refused by check.
+fn templated_notes(u: &mut Unit<'_>, node: &Node, text: &str, meter: Known) {
+    let help = "pplay does not rewrite what a template renders: write its durations and repeat steps as 2.x note values (`n/4` is a quarter note) in the clip's meter, and `pplay check` reads each rendering it can with 2.x's grammar";
+    if let Some(r) = barbeat::template_forms(text) {
+        let span = part_span(u, node, text, r.clone());
+        let message = format!("`{}` is 1.4 notation in a templated notes string", &text[r]);
+        return u.warn(Kind::Notes, message, span, "1.4 form", help);
+    }
+    let why = match meter {
+        Ok((m, Source::Step | Source::Set)) if m.denominator != 4 => format!(
+            "in {} a 1.4 note with no duration lasts one beat ({}), a 2.x one a quarter",
+            barbeat::name(m),
+            notation::note_value_2x(m.ableton(1.0))
+        ),
+        Err(why) => format!("the clip's meter is not known: {why}"),
+        Ok(_) => return,
+    };
+    let message = format!("this templated notes string was left as it was: {why}");
+    u.warn(Kind::Notes, message, node.span, "left as it was", help);
+}
+
+/// The note that a conversion assumed 4/4.
+fn assumed(whose: &str, what: &str) -> Noted {
+    Noted {
+        kind: Kind::Meter,
+        message: format!("{what} converted in 4/4: nothing in the playbook sets {whose} meter"),
+        label: "converted as in 4/4".to_owned(),
+        help: format!(
+            "if {whose} meter is not 4/4, convert the 1.4 text by hand (a 1.4 beat is one count of the meter: `n/8` in 6/8), or give the 1.4 step a `timeSignature` (or set the song's with ppal-update-live-set) before migrating it"
+        ),
+    }
+}
+
+/// The playbook span of `text[r]` of a string scalar, where the source
+/// spells it out; else the whole value.
+fn part_span(u: &Unit<'_>, node: &Node, text: &str, r: std::ops::Range<usize>) -> Span {
+    super::scalar::source_range(u.src(), node, text, r)
+        .filter(|r| !r.is_empty())
+        .map_or(node.span, |r| Span::new(r.start, r.len()))
 }
 
 /// `ensure: { slot: … }` on a 1.4 `ppal-create-clip` names its clip as
@@ -234,6 +330,9 @@ fn apply(u: &mut Unit, w: &mut Writer, a: &Args, rules: Vec<Rule>) {
         match r {
             Ok(Some(f)) => {
                 if u.fuse(a, &f) {
+                    if let Some(n) = f.note {
+                        u.noted(a, f.entries[0], n);
+                    }
                     done.extend(f.entries);
                 }
             }
@@ -254,6 +353,7 @@ fn renames(a: &Args) -> Vec<Rule> {
                 key: (*new).to_owned(),
                 value: New::Rename,
                 also: Vec::new(),
+                note: None,
             })))
         })
         .collect()
@@ -265,13 +365,10 @@ fn by_tool(u: &Unit, w: &mut Writer, a: &Args, tool: &str) -> Vec<Rule> {
         "ppal-create-track" => vec![c.create_track()],
         "ppal-read-track" => vec![c.track_address()],
         "ppal-read-scene" | "ppal-create-scene" => vec![c.scene_index("path")],
-        "ppal-create-clip" => with(vec![c.create_clip(), c.note_durations()], c.durations()),
+        "ppal-create-clip" => with(vec![c.create_clip()], c.durations(true)),
         "ppal-read-clip" => vec![c.read_clip()],
-        "ppal-update-clip" => with(
-            with(c.update_clip(), vec![c.note_durations()]),
-            c.durations(),
-        ),
-        "ppal-duplicate" => with(vec![c.duplicate()], c.durations()),
+        "ppal-update-clip" => with(c.update_clip(), c.durations(false)),
+        "ppal-duplicate" => with(vec![c.duplicate()], c.durations(false)),
         "ppal-select" => vec![c.select()],
         "ppal-playback" => c.playback(),
         "ppal-library" => vec![c.library()],
@@ -510,6 +607,7 @@ impl Cx<'_, '_, '_> {
                     key: String::new(),
                     value: New::Remove,
                     also: Vec::new(),
+                    note: None,
                 })),
                 _ => Err(left(
                     Kind::Unsupported,
@@ -546,20 +644,23 @@ impl Cx<'_, '_, '_> {
     }
 
     /// `length` and `arrangementLength`: 1.4 counts `bar:beat` (`4:0` is
-    /// four bars), 2.x writes `4bar`. Whole bars are rewritten, a templated
-    /// bar count too (`"{{ n }}:0"`); a beat part is left and reported, since
-    /// 2.x writes it as a note value and a beat's value depends on the meter.
-    /// A value without a `:` (2.x's own, or a template hiding its shape)
-    /// stays as it is.
-    fn durations(&mut self) -> Vec<Rule> {
+    /// four bars), 2.x writes `4bar`, and a beat part as a note value
+    /// (`1:1` in 4/4 is `1bar+n/4`), in the clip's meter for `length` and
+    /// the song's for `arrangementLength`. Whole bars are rewritten in any
+    /// meter, a templated bar count too (`"{{ n }}:0"`); a templated or
+    /// unknown-meter beat part is left and reported. A value without a `:`
+    /// (2.x's own, or a template hiding its shape) stays as it is.
+    /// `creates`: the step creates the clip (its meter is the step's or
+    /// the song's), else it updates one.
+    fn durations(&mut self, creates: bool) -> Vec<Rule> {
         ["length", "arrangementLength"]
             .into_iter()
             .filter_map(|k| self.a.find(k))
-            .map(|i| self.duration(i))
+            .map(|i| self.duration(i, creates))
             .collect()
     }
 
-    fn duration(&mut self, i: usize) -> Rule {
+    fn duration(&mut self, i: usize, creates: bool) -> Rule {
         let Some(text) = self.text(i) else {
             return Ok(None);
         };
@@ -572,44 +673,35 @@ impl Cx<'_, '_, '_> {
             && bars.ends_with("}}")
             && bars.matches("{{").count() == 1
             && !bars.contains("{%");
-        let whole = beats.parse::<f64>().is_ok_and(|b| b == 0.0);
-        if whole && (digits || one_template) {
-            let key = self.a.key(i).name.clone();
+        let beat = beats.parse::<f64>().ok().filter(|b| *b >= 0.0);
+        let key = self.a.key(i).name.clone();
+        if beat == Some(0.0) && (digits || one_template) {
             return Ok(Some(fuse(vec![i], &key, format!("{bars}bar"))));
         }
-        let meter = if self.a.key(i).name == "arrangementLength" {
-            "the song's meter"
+        let song = key == "arrangementLength";
+        let (whose, meter) = if song {
+            ("the song's", self.u.meters.song())
         } else {
-            "the clip's meter"
+            let ts = self.a.find("timeSignature").map(|t| self.a.value(t));
+            ("the clip's", self.u.meters.clip(ts, creates))
+        };
+        let why = match (digits, beat, meter) {
+            (true, Some(beat), Ok((m, source))) => {
+                let value = barbeat::length(bars.parse().unwrap_or(0.0), beat, m);
+                let mut f = fuse(vec![i], &key, value);
+                f.note = (source == Source::Assumed).then(|| assumed(whose, "this length was"));
+                return Ok(Some(f));
+            }
+            (true, Some(_), Err(why)) => format!("{whose} meter is not known: {why}"),
+            _ => "its bars or beats are templated".to_owned(),
         };
         Err(left(
             Kind::Duration,
             i,
-            format!("`{text}` is a 1.4 `bar:beat` duration whose beats are not a plain 0"),
+            format!("`{text}` is a 1.4 `bar:beat` length whose beats are not a plain 0, and {why}"),
             format!(
-                "2.x writes durations as `Nbar`, `n<fraction>` (a note value: `n/4` is a quarter note) or `Nbar+n<fraction>`, in {meter}; a 1.4 beat is one count of that meter (a quarter in 4/4, an eighth in 6/8), so in 4/4 `1:1` is `1bar+n/4`: check the meter and write the length by hand"
+                "2.x writes lengths as `Nbar`, `n<fraction>` (a note value: `n/4` is a quarter note) or `Nbar+n<fraction>`, in {whose} meter; a 1.4 beat is one count of that meter (a quarter in 4/4, an eighth in 6/8), so in 4/4 `1:1` is `1bar+n/4`: write the length by hand"
             ),
-        ))
-    }
-
-    /// A note's duration in `notes`: 1.4 writes `t<dur>` (in beats), 2.x
-    /// `n<fraction>` (a note value), so `t2` in 4/4 is `n/2`, and in 6/8
-    /// something else. The notes are left as they are and reported.
-    fn note_durations(&mut self) -> Rule {
-        let Some(i) = self.a.find("notes") else {
-            return Ok(None);
-        };
-        let Some(text) = self.text(i) else {
-            return Ok(None);
-        };
-        let Some(token) = text.split_whitespace().find(|t| is_beat_duration(t)) else {
-            return Ok(None);
-        };
-        Err(left(
-            Kind::Duration,
-            i,
-            format!("`{token}` is a 1.4 note duration (`t` and a count of beats)"),
-            "2.x writes a note's duration as `n<fraction>`, a note value (`n/4` is a quarter note), where 1.4 counted beats of the clip's meter: in 4/4 `t1` is `n/4` and `t2` is `n/2`; check the meter and write the durations by hand",
         ))
     }
 
@@ -806,6 +898,7 @@ impl Cx<'_, '_, '_> {
                 key: "params".into(),
                 value: New::Yaml(params_yaml(&pairs, 0)),
                 also: Vec::new(),
+                note: None,
             }));
         }
         let first = prefixes[0];
@@ -831,6 +924,7 @@ impl Cx<'_, '_, '_> {
             key: "params".into(),
             value: New::Yaml(params_yaml(&pairs, prefix.len() + 1)),
             also: vec![(p, new_path)],
+            note: None,
         }))
     }
 }
@@ -866,18 +960,8 @@ fn fuse(entries: Vec<usize>, key: &str, value: String) -> Fuse {
         key: key.to_owned(),
         value: New::Str(value),
         also: Vec::new(),
+        note: None,
     }
-}
-
-/// `t2`, `t0.5`, `t/4`: 1.4's duration token in bar|beat notation.
-fn is_beat_duration(token: &str) -> bool {
-    token.strip_prefix('t').is_some_and(|rest| {
-        !rest.is_empty()
-            && rest.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '/')
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '.' | '/' | ':' | '+'))
-    })
 }
 
 fn left(kind: Kind, entry: usize, message: impl Into<String>, help: impl Into<String>) -> Left {

@@ -17,6 +17,7 @@
 //! the second pass makes the edits.
 
 pub mod args;
+pub mod barbeat;
 pub mod edit;
 pub mod expr;
 pub mod fields;
@@ -91,19 +92,22 @@ pub fn migrate_paths(paths: &[PathBuf]) -> Result<Vec<Migrated>, Vec<Diagnostic>
 pub fn migrate(roots: &[Playbook]) -> Vec<Migrated> {
     let files = walk::files(roots);
     let mut flow = Flow::learn(&files);
+    let meter = barbeat::Meters::of(&files);
     for pb in &files {
-        let mut scratch = Unit::new(pb.file.clone());
+        let mut scratch = Unit::new(pb.file.clone(), meter.clone());
         for step in &pb.steps {
             args::step(&mut scratch, &mut flow, step, &walk::step_ctx(step));
             args::ensure(&mut scratch, &mut flow, step, &walk::step_ctx(step));
         }
     }
     flow.decide();
-    files.iter().map(|pb| file(&mut flow, pb)).collect()
+    (files.iter())
+        .map(|pb| file(&mut flow, pb, meter.clone()))
+        .collect()
 }
 
-fn file(flow: &mut Flow, pb: &Playbook) -> Migrated {
-    let mut u = Unit::new(pb.file.clone());
+fn file(flow: &mut Flow, pb: &Playbook, meter: barbeat::Meters) -> Migrated {
+    let mut u = Unit::new(pb.file.clone(), meter);
     results::scan(&mut u, flow, pb);
     let mut info = Vec::new();
     for step in &pb.steps {
@@ -198,15 +202,19 @@ pub struct Unit<'p> {
     /// Edits inside string values, by node offset: applied in place when the
     /// source spells the string out, else by rewriting the scalar.
     sub: BTreeMap<usize, (&'p Node, Vec<SubEdit>)>,
+    /// The meters the playbook sets (the song's, its clips'), for bar|beat
+    /// conversions.
+    pub meters: barbeat::Meters,
 }
 
 impl<'p> Unit<'p> {
-    fn new(file: Arc<SourceFile>) -> Self {
+    fn new(file: Arc<SourceFile>, meters: barbeat::Meters) -> Self {
         Unit {
             file,
             edits: Edits::default(),
             notes: Vec::new(),
             sub: BTreeMap::new(),
+            meters,
         }
     }
 
@@ -249,6 +257,14 @@ impl<'p> Unit<'p> {
         let end = edit::entry_end(self.src(), k, v);
         let span = Span::new(k.span.offset(), end - k.span.offset());
         self.warn(l.kind, l.message, span, "left as it was", l.help);
+    }
+
+    /// Notes what a written unit rests on, at its entry.
+    pub fn noted(&mut self, a: &Args, entry: usize, n: args::Noted) {
+        let (k, v) = &a.entries[entry];
+        let end = edit::entry_end(self.src(), k, v);
+        let span = Span::new(k.span.offset(), end - k.span.offset());
+        self.warn(n.kind, n.message, span, n.label, n.help);
     }
 
     /// Makes one unit's edits, all or none; false when it stayed.

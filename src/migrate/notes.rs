@@ -24,9 +24,13 @@ pub enum Kind {
     Capture,
     /// The old argument and its replacement are both there.
     Conflict,
-    /// A `bar:beat` duration with a beat part, or a note's `t<beats>`
-    /// duration: 2.x writes a note value, which depends on the meter.
+    /// A `bar:beat` length whose beats cannot be converted (templated, or
+    /// in a meter nothing states).
     Duration,
+    /// A notes string with no exact 2.x form, or a templated one.
+    Notes,
+    /// A conversion that assumed 4/4, as nothing states the meter.
+    Meter,
     /// No offline rewrite exists (a removed tool, an option 2.3 dropped).
     Unsupported,
 }
@@ -42,6 +46,8 @@ impl Kind {
             Kind::Capture => "pplay::migrate::capture",
             Kind::Conflict => "pplay::migrate::conflict",
             Kind::Duration => "pplay::migrate::duration",
+            Kind::Notes => "pplay::migrate::notes",
+            Kind::Meter => "pplay::migrate::meter",
             Kind::Unsupported => "pplay::migrate::unsupported",
         }
     }

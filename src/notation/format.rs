@@ -95,14 +95,40 @@ pub fn position(start: f64, generation: Generation, meter: Meter) -> String {
         bar = 0.0;
     }
     let bar = bar as u64 + 1;
-    if generation == Generation::V2 {
-        let grid = beat.floor();
-        let offset_whole = (beat - grid) / f64::from(meter.denominator);
-        if let Some(fraction) = small_fraction(offset_whole).filter(|_| !dyadic(beat - grid)) {
-            return format!("{bar}|{}+n{fraction}", js(grid));
-        }
+    match generation {
+        Generation::V1 => format!("{bar}|{}", js(beat)),
+        Generation::V2 => format!("{bar}|{}", beat_2x(beat, meter)),
     }
-    format!("{bar}|{}", js(beat))
+}
+
+/// A 1-based beat in musical beats of `meter` as 2.x writes it: a decimal
+/// where one is exact (`1`, `2.5`), else a grid beat with a note-value
+/// offset (`1+n/12`), as 2.x has no bare fractions.
+pub fn beat_2x(beat: f64, meter: Meter) -> String {
+    let grid = beat.floor();
+    let offset_whole = (beat - grid) / f64::from(meter.denominator);
+    match small_fraction(offset_whole).filter(|_| !dyadic(beat - grid)) {
+        Some(fraction) => format!("{}+n{fraction}", js(grid)),
+        None => js(beat),
+    }
+}
+
+/// A length in musical beats of `meter` as 2.x writes a clip length: whole
+/// bars (`4bar`), bars and a note value (`1bar+n/4`), or a note value alone
+/// when under a bar.
+pub fn length_2x(musical: f64, meter: Meter) -> String {
+    let per_bar = meter.beats_per_bar();
+    let bars = (musical / per_bar + 1e-9).floor().max(0.0);
+    let rest = musical - bars * per_bar;
+    if rest.abs() < 1e-9 {
+        return format!("{}bar", js(bars));
+    }
+    let value = plain_note_value_2x(meter.ableton(rest));
+    if bars == 0.0 {
+        value
+    } else {
+        format!("{}bar+{value}", js(bars))
+    }
 }
 
 /// Whether a beat fraction is written exactly as a short decimal.
@@ -132,32 +158,45 @@ fn duration(ableton: f64, generation: Generation, meter: Meter) -> String {
                 None => format!("t{}", js(beats)),
             }
         }
-        Generation::V2 => {
-            let whole = ableton / 4.0;
-            // A note value with a power-of-two denominator, `num/den`.
-            let value = |w: f64, one: bool| {
-                (0..=8).map(|k| 2f64.powi(k)).find_map(|den| {
-                    let num = (w * den).round();
-                    let exact = (w * den - num).abs() < 1e-12 && num >= 1.0;
-                    (exact && (!one || num == 1.0)).then(|| match num as u64 {
-                        1 => format!("/{den}"),
-                        n => format!("{n}/{den}"),
-                    })
-                })
-            };
-            // Plain, dotted and triplet values of one first (n/4d rather
-            // than n3/8), then any numerator.
-            for one in [true, false] {
-                for (factor, suffix) in [(1.0, ""), (1.5, "d"), (2.0 / 3.0, "t")] {
-                    if let Some(f) = value(whole / factor, one) {
-                        return format!("n{f}{suffix}");
-                    }
-                }
-            }
-            match small_fraction(whole) {
-                Some(f) => format!("n{f}"),
-                None => format!("n{}/1", js(whole)),
+        Generation::V2 => note_value_2x(ableton),
+    }
+}
+
+/// A duration in Ableton beats as a 2.x note value: plain (`n/4`), dotted
+/// (`n/4d`), triplet (`n/8t`), else any `n<a>/<b>`.
+pub fn note_value_2x(ableton: f64) -> String {
+    let whole = ableton / 4.0;
+    // Plain, dotted and triplet values of one first (n/4d rather than
+    // n3/8), then any numerator.
+    for one in [true, false] {
+        for (factor, suffix) in [(1.0, ""), (1.5, "d"), (2.0 / 3.0, "t")] {
+            if let Some(f) = power_of_two(whole / factor, one) {
+                return format!("n{f}{suffix}");
             }
         }
     }
+    plain_note_value_2x(ableton)
+}
+
+/// A duration in Ableton beats as a 2.x note value without a dotted or
+/// triplet suffix (`n3/8`), which repeat steps and `Nbar+n…` require.
+pub fn plain_note_value_2x(ableton: f64) -> String {
+    let whole = ableton / 4.0;
+    let fraction = power_of_two(whole, false)
+        .or_else(|| small_fraction(whole))
+        .unwrap_or_else(|| format!("{}/1", js(whole)));
+    format!("n{fraction}")
+}
+
+/// `num/den` (`/den` for one) with a power-of-two denominator, when exact;
+/// `one`: only a numerator of one.
+fn power_of_two(whole: f64, one: bool) -> Option<String> {
+    (0..=8).map(|k| 2f64.powi(k)).find_map(|den| {
+        let num = (whole * den).round();
+        let exact = (whole * den - num).abs() < 1e-12 && num >= 1.0;
+        (exact && (!one || num == 1.0)).then(|| match num as u64 {
+            1 => format!("/{den}"),
+            n => format!("{n}/{den}"),
+        })
+    })
 }

@@ -20,7 +20,7 @@ pub use element::{
     BarCopy, Bracket, Element, ElementKind, Length, Pitch, Position, Repeat, Velocity,
 };
 pub use error::{ErrorKind, NotationError, Warning};
-pub use format::{format, position};
+pub use format::{beat_2x, format, length_2x, note_value_2x, plain_note_value_2x, position};
 pub use interpret::{Interpretation, Note};
 pub use meter::Meter;
 pub use parser::parse;
