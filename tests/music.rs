@@ -37,7 +37,8 @@ fn heard(text: &str, generation: Generation) -> Vec<(u8, f64, f64, u8)> {
         .collect()
 }
 
-/// The `notes` of every call a dry run plans on the simulator of `imitated`.
+/// The `notes` of every call a dry run plans on the simulator of `imitated`
+/// (calls without notes left out).
 async fn planned_notes(yaml: &str, imitated: Imitated) -> Vec<String> {
     let out = Test::new(yaml)
         .sim_options(SimOptions::for_generation(imitated))
@@ -46,7 +47,7 @@ async fn planned_notes(yaml: &str, imitated: Imitated) -> Vec<String> {
         .await;
     assert_eq!(out.exit_code, 0, "{}", out.report);
     (out.planned().into_iter())
-        .map(|(_, args, _)| args["notes"].as_str().unwrap().to_owned())
+        .filter_map(|(_, args, _)| Some(args.get("notes")?.as_str()?.to_owned()))
         .collect()
 }
 
@@ -256,4 +257,21 @@ fn the_roll_is_coloured_only_under_the_usual_rules() {
     assert!(!roll(("NO_COLOR", "1")).contains('\u{1b}'));
     // Not a terminal, nothing forced: plain.
     assert!(!roll(("PPAL_URL", "http://127.0.0.1:9")).contains('\u{1b}'));
+}
+
+/// The README's two drum playbooks, by their names.
+fn readme_playbook(name: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find(&format!("```yaml\nname: {name}\n")).unwrap() + "```yaml\n".len();
+    let len = readme[start..].find("```").unwrap();
+    readme[start..start + len].to_owned()
+}
+
+#[tokio::test]
+async fn the_readmes_batch_job_writes_the_same_notes_with_the_helpers() {
+    let by_hand = planned_notes(&readme_playbook("Drums by hand"), Imitated::V2_3).await;
+    let helped = planned_notes(&readme_playbook("Drums from patterns"), Imitated::V2_3).await;
+    assert_eq!(by_hand.len(), 3);
+    assert_eq!(helped, by_hand);
 }
