@@ -35,7 +35,8 @@ pub const PLACED: &[&str] = &["steps", "transpose", "csv"];
 #[derive(Debug)]
 pub struct Place {
     /// `None` only for the vars evaluated for a templated `url`, before
-    /// the catalog is known: the check evaluates them again with it.
+    /// the catalog is known: they get 2.x's notation, and on a 1.4 catalog
+    /// the check evaluates them again.
     pub generation: Option<Generation>,
     /// The folder of the template's file: `csv()` paths start there, as an
     /// include's path does.
