@@ -201,6 +201,19 @@ fn notes_json_is_the_notes_as_data() {
             (67, "1|2.5", 1.5, 0.5, 90)
         ]
     );
+    // The simulator's names for a 2.x release read it as 2.x does.
+    let read_by = |pp: &str| {
+        let args = [
+            "notes",
+            "v90 C3 E3 1|1 n/8 G3 1|2.5",
+            "--json",
+            "--producer-pal",
+            pp,
+        ];
+        Cmd::new().args(args).run().json()
+    };
+    assert_eq!(read_by("2.3"), read_by("2.x"));
+    assert_eq!(read_by("2.4"), read_by("2.x"));
 }
 
 #[test]

@@ -15,9 +15,12 @@ use crate::report::{self, piano_roll};
 /// Which Producer Pal reads the string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Reader {
+    /// Producer Pal 1.4.6
     #[value(name = "1.4")]
     V1_4,
-    #[value(name = "2.x")]
+    /// Producer Pal 2.3 or the 2.4 candidate, which read notes alike (also
+    /// accepted as 2.3 or 2.4)
+    #[value(name = "2.x", alias = "2.3", alias = "2.4")]
     V2,
 }
 
