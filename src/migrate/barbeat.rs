@@ -279,15 +279,7 @@ fn time(bar: &str, ps: &[Position], meter: Meter) -> String {
 }
 
 fn apply(text: &str, list: &Edits) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut at = 0;
-    for (r, t) in list {
-        out.push_str(&text[at..r.start]);
-        out.push_str(t);
-        at = r.end;
-    }
-    out.push_str(&text[at..]);
-    out
+    super::edit::splice(text, list.iter().map(|(r, t)| (r, t.as_str())))
 }
 
 /// The same notes, times within a billionth of a beat.

@@ -25,6 +25,24 @@ pub struct Edits {
     by_start: BTreeMap<usize, Edit>,
 }
 
+/// `src` with each range replaced by its text: the one splice of every
+/// edit migrate makes, of a file or inside a string. The ranges come in
+/// order and do not overlap.
+pub fn splice<'a>(
+    src: &str,
+    edits: impl IntoIterator<Item = (&'a Range<usize>, &'a str)>,
+) -> String {
+    let mut out = String::with_capacity(src.len() + 64);
+    let mut at = 0;
+    for (range, text) in edits {
+        out.push_str(&src[at..range.start]);
+        out.push_str(text);
+        at = range.end;
+    }
+    out.push_str(&src[at..]);
+    out
+}
+
 /// Two rules wanted the same bytes: the caller leaves the unit untouched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overlap;
@@ -85,15 +103,10 @@ impl Edits {
 
     /// The text with every edit applied.
     pub fn apply(&self, src: &str) -> String {
-        let mut out = String::with_capacity(src.len() + 64);
-        let mut at = 0;
-        for e in self.by_start.values() {
-            out.push_str(&src[at..e.range.start]);
-            out.push_str(&e.text);
-            at = e.range.end;
-        }
-        out.push_str(&src[at..]);
-        out
+        splice(
+            src,
+            self.by_start.values().map(|e| (&e.range, e.text.as_str())),
+        )
     }
 
     /// Where an untouched byte offset of the old text lands in the new one.

@@ -421,13 +421,5 @@ fn args_left(
 fn apply_sub(s: &str, list: &[SubEdit]) -> String {
     let mut sorted: Vec<_> = list.iter().collect();
     sorted.sort_by_key(|(r, _)| r.start);
-    let mut out = String::with_capacity(s.len() + 16);
-    let mut at = 0;
-    for (r, t) in sorted {
-        out.push_str(&s[at..r.start]);
-        out.push_str(t);
-        at = r.end;
-    }
-    out.push_str(&s[at..]);
-    out
+    edit::splice(s, sorted.into_iter().map(|(r, t)| (r, t.as_str())))
 }
