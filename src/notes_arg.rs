@@ -86,7 +86,7 @@ pub fn standalone(
     generation: Generation,
 ) -> Result<notation::Interpretation, Diagnostic> {
     let file = SourceFile::new("notes", text.to_owned());
-    let ts = format!("{}/{}", meter.numerator, meter.denominator);
+    let ts = meter.to_string();
     if let Err(p) = read(text, Some(&ts), generation, Notation::Barbeat) {
         let span = Span::new(p.span.start, p.span.len());
         return Err(refused(&file, p, span, generation));

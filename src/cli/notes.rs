@@ -65,12 +65,7 @@ pub fn notes(args: NotesArgs) -> i32 {
         return exit::OK;
     }
     let color = report::use_color(args.output.color, report::stdout_is_terminal());
-    outln!(
-        "As {} reads it, in {}/{}:",
-        generation.label(),
-        meter.numerator,
-        meter.denominator
-    );
+    outln!("As {} reads it, in {meter}:", generation.label());
     for line in piano_roll::render(&read.notes, generation, meter, color) {
         outln!("{}", line.trim_end());
     }

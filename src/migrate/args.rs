@@ -242,8 +242,7 @@ fn templated_notes(u: &mut Unit<'_>, node: &Node, text: &str, meter: Known) {
     }
     let why = match meter {
         Ok((m, Source::Step | Source::Set)) if m.denominator != 4 => format!(
-            "in {} a 1.4 note with no duration lasts one beat ({}), a 2.x one a quarter",
-            barbeat::name(m),
+            "in {m} a 1.4 note with no duration lasts one beat ({}), a 2.x one a quarter",
             notation::note_value_2x(m.ableton(1.0))
         ),
         Err(why) => format!("the clip's meter is not known: {why}"),

@@ -136,11 +136,6 @@ fn entry<'n>(map: &'n Node, name: &str) -> Option<&'n Node> {
     entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
 }
 
-/// A meter as the notes say it: `4/4`.
-pub fn name(m: Meter) -> String {
-    format!("{}/{}", m.numerator, m.denominator)
-}
-
 /// Replacements of byte ranges of a string, in order.
 pub type Edits = Vec<(Range<usize>, String)>;
 

@@ -9,6 +9,14 @@ pub struct Meter {
     pub denominator: u32,
 }
 
+/// A meter as a time signature is written (`6/8`), the form
+/// [`Meter::parse`] reads.
+impl std::fmt::Display for Meter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.numerator, self.denominator)
+    }
+}
+
 impl Default for Meter {
     fn default() -> Meter {
         Meter {
