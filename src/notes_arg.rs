@@ -305,62 +305,8 @@ fn place(file: &SourceFile, node: &Node, text: &str, r: std::ops::Range<usize>) 
     if let Some(s) = crate::migrate::scalar::source_range(src, node, text, r.clone()) {
         return Span::new(s.start, s.end - s.start);
     }
-    same_token(src, node, text, r).map_or(node.span, |s| Span::new(s.start, s.end - s.start))
-}
-
-/// The source range of `text[r]` found as the same token of the raw scalar.
-fn same_token(
-    src: &str,
-    node: &Node,
-    text: &str,
-    r: std::ops::Range<usize>,
-) -> Option<std::ops::Range<usize>> {
-    let tokens = |s: &str| -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut start = None;
-        for (i, c) in s.char_indices().chain([(s.len(), ' ')]) {
-            match (c.is_whitespace(), start) {
-                (false, None) => start = Some(i),
-                (true, Some(b)) => {
-                    out.push((b, i));
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        out
-    };
-    let decoded = tokens(text);
-    let k = decoded
-        .iter()
-        .position(|&(b, e)| b <= r.start && r.start < e.max(b + 1))?;
-    let (b, e) = decoded[k];
-    let raw_range = node.span.range();
-    let mut raw = &src[raw_range.clone()];
-    let mut base = raw_range.start;
-    let unescaped;
-    if raw.starts_with('"') && raw.len() >= 2 {
-        // Whitespace escapes become the same number of spaces, so offsets
-        // stay those of the source.
-        unescaped = (raw[1..raw.len() - 1]
-            .replace("\\t", "  ")
-            .replace("\\n", "  "))
-        .replace("\\r", "  ")
-        .replace("\\ ", "  ");
-        raw = &unescaped;
-        base += 1;
-    } else if raw.starts_with('\'') && raw.len() >= 2 {
-        raw = &raw[1..raw.len() - 1];
-        base += 1;
-    } else if raw.starts_with(['|', '>']) {
-        let header = raw.find('\n').map_or(raw.len(), |n| n + 1);
-        raw = &raw[header..];
-        base += header;
-    }
-    let source = tokens(raw);
-    let (sb, se) = *source.get(k)?;
-    (source.len() == decoded.len() && raw[sb..se] == text[b..e])
-        .then(|| base + sb + (r.start - b)..base + sb + (r.end.min(e) - b).max(r.start - b))
+    crate::migrate::scalar::same_token(src, node, text, r)
+        .map_or(node.span, |s| Span::new(s.start, s.end - s.start))
 }
 
 /// Whether `tool`'s `notes` is a notes string.

@@ -65,7 +65,7 @@ fn report(ms: &[Migrated]) -> String {
     let mut out = String::new();
     for m in ms {
         out.push_str(&format!("==> {} <==\n{}", m.path.display(), m.text));
-        for n in &m.notes {
+        for n in m.notes.iter().chain(&m.info) {
             out.push_str(&n.render(false, 100));
             out.push('\n');
         }
@@ -762,7 +762,7 @@ fn one_clip(notes: &str, ts: &str) -> String {
 /// in each clip's meter (the step's, else the set's), and the 2.x strings
 /// give the notes the 1.4 ones give; what has no exact form (a zero
 /// duration, a template, a meter known only at run time) stays, noted at
-/// its place.
+/// its place. A block scalar keeps its layout.
 #[test]
 fn notes_strings_become_the_same_music_in_2x_notation() {
     let ms = run(&[Path::new("tests/migrate/notes.yaml")]);
@@ -780,7 +780,13 @@ fn notes_strings_become_the_same_music_in_2x_notation() {
         same_music(old, new, meter(ts.as_deref().unwrap_or("3/4"))).unwrap();
         converted += 1;
     }
-    assert_eq!((converted, left), (4, 4), "{}", report(&ms));
+    assert_eq!((converted, left), (5, 4), "{}", report(&ms));
+    for block in [
+        "notes: |\n        // a block scalar with a comment\n        n/2 C3 E3 G3 1|1\n",
+        "notes: >-\n        n/16 C1 1|1x4@n/4\n        D1 1|3\n",
+    ] {
+        assert!(m.text.contains(block), "{}", m.text);
+    }
     let codes: Vec<&str> = m.notes.iter().map(|n| n.code).collect();
     assert_eq!(
         codes,
@@ -972,4 +978,46 @@ mod generated {
             prop_assert!(same_music(&notes, &new, meter(ts)).is_ok(), "{}", same_music(&notes, &new, meter(ts)).unwrap_err());
         }
     }
+}
+
+/// A notes string kept as written rests on the meter when it has a note
+/// with no duration (one beat on 1.4, a quarter on 2.x). When nothing
+/// states the meter the run says so once, at the first such string, and
+/// counts the others; a stated meter, or strings 2.x already writes, need
+/// no word.
+#[test]
+fn a_meter_nothing_states_is_said_once_for_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = |name: &str, song: &str, notes: [&str; 2]| {
+        let text = format!(
+            "name: Two clips\nsteps:\n{song}  - tool: ppal-create-clip\n    args: {{ slot: \"0/0\", notes: \"{}\" }}\n  - tool: ppal-create-clip\n    args: {{ slot: \"0/1\", notes: \"{}\" }}\n",
+            notes[0], notes[1]
+        );
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let ms = migrate::migrate_paths(&[path]).unwrap();
+        assert!(ms[0].notes.is_empty(), "{}", report(&ms));
+        let meter: Vec<String> = (ms[0].info.iter())
+            .filter(|d| d.code == "pplay::migrate::meter")
+            .map(|d| d.message.clone())
+            .collect();
+        (ms[0].text.clone(), meter)
+    };
+    let four = "  - tool: ppal-update-live-set\n    args: { timeSignature: 4/4 }\n";
+    let six = "  - tool: ppal-update-live-set\n    args: { timeSignature: 6/8 }\n";
+    let (text, said) = migrated("assumed.yaml", "", ["C1 1|1", "v90 D1 1|2"]);
+    assert!(text.contains("notes: \"C1 1|1\""), "{text}");
+    assert_eq!(
+        said,
+        [
+            "notes kept as written, as in 4/4: nothing in the playbook sets the clip's meter (and 1 more notes string)"
+        ]
+    );
+    let (_, said) = migrated("stated.yaml", four, ["C1 1|1", "v90 D1 1|2"]);
+    assert!(said.is_empty(), "{said:?}");
+    let (text, said) = migrated("six-eight.yaml", six, ["C1 1|1", "v90 D1 1|2"]);
+    assert!(text.contains("notes: \"n/8 C1 1|1\""), "{text}");
+    assert!(said.is_empty(), "{said:?}");
+    let (_, said) = migrated("already-2x.yaml", "", ["n/16 C1 1|1", "v90 p0.5"]);
+    assert!(said.is_empty(), "{said:?}");
 }

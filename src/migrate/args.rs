@@ -4,8 +4,12 @@
 //! Arguments that become one (`trackIndex` and `arrangementStart` into one
 //! `path`) form a unit: the unit is rewritten whole or left whole and noted.
 
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostic;
 use crate::notation;
 use crate::playbook::{Action, EnsureKind, Step};
+use crate::source::SourceFile;
 use crate::yaml::{Key, Node, Span, Value};
 
 use super::Unit;
@@ -206,7 +210,11 @@ fn notes<'p>(u: &mut Unit<'p>, a: &Args<'p>, tool: &str) {
         return templated_notes(u, node, text, meter);
     }
     match barbeat::notes(text, meter.clone()) {
-        Notes::Same => {}
+        Notes::Same => {
+            if matches!(meter, Ok((_, Source::Assumed))) && !barbeat::is_meter_free(text) {
+                u.kept_in_4_4.push(node.span);
+            }
+        }
         Notes::Edits(list) => {
             for (r, t) in &list {
                 u.sub_edit(node, r.clone(), t);
@@ -246,6 +254,7 @@ fn templated_notes(u: &mut Unit<'_>, node: &Node, text: &str, meter: Known) {
             notation::note_value_2x(m.ableton(1.0))
         ),
         Err(why) => format!("the clip's meter is not known: {why}"),
+        Ok((_, Source::Assumed)) => return u.kept_in_4_4.push(node.span),
         Ok(_) => return,
     };
     let message = format!("this templated notes string was left as it was: {why}");
@@ -262,6 +271,25 @@ fn assumed(whose: &str, what: &str) -> Noted {
             "if {whose} meter is not 4/4, convert the 1.4 text by hand (a 1.4 beat is one count of the meter: `n/8` in 6/8), or give the 1.4 step a `timeSignature` (or set the song's with ppal-update-live-set) before migrating it"
         ),
     }
+}
+
+/// The one note of a run whose notes strings were kept as written while
+/// nothing states their clips' meter: kept, they mean on 2.x what they
+/// meant on 1.4 only where the meter's beat is a quarter note. Information,
+/// at the first of them, since in 4/4 (a new Live Set's) nothing changes.
+pub fn kept_in_4_4(file: &Arc<SourceFile>, first: Span, more: usize) -> Diagnostic {
+    let others = match more {
+        0 => String::new(),
+        1 => " (and 1 more notes string)".to_owned(),
+        n => format!(" (and {n} more notes strings)"),
+    };
+    Diagnostic::note(
+        Kind::Meter.code(),
+        format!("notes kept as written, as in 4/4: nothing in the playbook sets the clip's meter{others}"),
+    )
+    .in_file(file)
+    .label(first, "the same music on 2.x only if the clip's beat is a quarter note")
+    .help("a 1.4 note with no duration lasts one beat of the clip's meter (an eighth in 6/8), a 2.x note a quarter: if a clip is not in 4/4, 3/4 or another quarter-beat meter, give the 1.4 step a `timeSignature` (or set the song's with ppal-update-live-set) and migrate again")
 }
 
 /// The playbook span of `text[r]` of a string scalar, where the source

@@ -164,12 +164,7 @@ pub fn notes(text: &str, meter: Known) -> Notes {
         // Unknown: only a string that needs no edit in any meter is safe
         // (edits depend on the meter only through its beat's note value).
         Err(why) => {
-            let six_eight = Meter {
-                numerator: 6,
-                denominator: 8,
-            };
-            let none = |m| matches!(edits(text, &elements, m), Ok(e) if e.is_empty());
-            if none(Meter::default()) && none(six_eight) {
+            if meter_free(text, &elements) {
                 return Notes::Same;
             }
             return Notes::Inexact(
@@ -194,6 +189,22 @@ pub fn notes(text: &str, meter: Known) -> Notes {
             0..text.len(),
         ),
     }
+}
+
+/// Does `text` (1.4 bar|beat) mean the same on 2.x in every meter? Edits
+/// depend on the meter only through its beat's note value, so 4/4 and 6/8
+/// stand for all meters. A string 1.4 does not read is not 1.4's: free.
+pub fn is_meter_free(text: &str) -> bool {
+    notation::parse(text, Generation::V1).map_or(true, |elements| meter_free(text, &elements))
+}
+
+fn meter_free(text: &str, elements: &[Element]) -> bool {
+    let six_eight = Meter {
+        numerator: 6,
+        denominator: 8,
+    };
+    let none = |m| matches!(edits(text, elements, m), Ok(e) if e.is_empty());
+    none(Meter::default()) && none(six_eight)
 }
 
 fn meter_or_default(meter: &Known) -> Meter {
@@ -371,6 +382,16 @@ mod tests {
         assert!(converted("t2 C1 1|1", unknown.clone()).starts_with("inexact: the clip's meter"));
         // Nothing meter-dependent: no meter needed.
         assert_eq!(converted("v90 p0.5", unknown), "v90 p0.5");
+    }
+
+    #[test]
+    fn a_note_with_no_duration_rests_on_the_meter() {
+        // One beat on 1.4, a quarter on 2.x: the same only in quarter beats.
+        assert!(!is_meter_free("C1 1|1 1|3"));
+        assert!(!is_meter_free("t1 C1 1|1"));
+        assert!(is_meter_free("v90 p0.5"));
+        // 2.x's own form, which 1.4 does not read.
+        assert!(is_meter_free("n/16 C1 1|1"));
     }
 
     #[test]

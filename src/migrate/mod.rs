@@ -101,12 +101,19 @@ pub fn migrate(roots: &[Playbook]) -> Vec<Migrated> {
         }
     }
     flow.decide();
-    (files.iter())
+    let (mut out, kept): (Vec<Migrated>, Vec<Vec<Span>>) = (files.iter())
         .map(|pb| file(&mut flow, pb, meter.clone()))
-        .collect()
+        .unzip();
+    let more = kept.iter().map(Vec::len).sum::<usize>().saturating_sub(1);
+    if let Some(i) = kept.iter().position(|k| !k.is_empty()) {
+        let d = args::kept_in_4_4(&files[i].file, kept[i][0], more);
+        out[i].info.push(d);
+    }
+    out
 }
 
-fn file(flow: &mut Flow, pb: &Playbook, meter: barbeat::Meters) -> Migrated {
+/// One file migrated, and the notes strings it kept while assuming 4/4.
+fn file(flow: &mut Flow, pb: &Playbook, meter: barbeat::Meters) -> (Migrated, Vec<Span>) {
     let mut u = Unit::new(pb.file.clone(), meter);
     results::scan(&mut u, flow, pb);
     let mut info = Vec::new();
@@ -142,14 +149,15 @@ fn file(flow: &mut Flow, pb: &Playbook, meter: barbeat::Meters) -> Migrated {
         text = original.clone();
         u.edits = Edits::default();
     }
-    Migrated {
+    let m = Migrated {
         path: pb.file.path().to_path_buf(),
         original,
         text,
         notes: crate::diagnostic::in_file_order(u.notes),
         info,
         edits: u.edits,
-    }
+    };
+    (m, u.kept_in_4_4)
 }
 
 /// Points the editor at the 2.x schema: a leading
@@ -205,6 +213,9 @@ pub struct Unit<'p> {
     /// The meters the playbook sets (the song's, its clips'), for bar|beat
     /// conversions.
     pub meters: barbeat::Meters,
+    /// Notes strings kept as written that mean the same on 2.x only in a
+    /// quarter-beat meter, while 4/4 was assumed: noted once for the run.
+    pub kept_in_4_4: Vec<Span>,
 }
 
 impl<'p> Unit<'p> {
@@ -215,6 +226,7 @@ impl<'p> Unit<'p> {
             notes: Vec::new(),
             sub: BTreeMap::new(),
             meters,
+            kept_in_4_4: Vec::new(),
         }
     }
 
@@ -376,7 +388,7 @@ impl<'p> Unit<'p> {
             let src = self.file.text();
             let in_place: Option<Vec<_>> = list
                 .iter()
-                .map(|(r, t)| scalar::source_range(src, node, s, r.clone()).map(|sr| (sr, t)))
+                .map(|(r, t)| scalar::edit_range(src, node, s, r.clone()).map(|sr| (sr, t)))
                 .collect();
             let mut local = Edits::default();
             let ok = match in_place {

@@ -104,6 +104,69 @@ pub fn source_range(
     })
 }
 
+/// Where `decoded[r]` of a string scalar can be replaced in the source:
+/// spelled out whole, or as its own token (so a block scalar keeps its
+/// layout), and only where the source holds exactly those bytes.
+pub fn edit_range(src: &str, node: &Node, decoded: &str, r: Range<usize>) -> Option<Range<usize>> {
+    let at = source_range(src, node, decoded, r.clone())
+        .or_else(|| same_token(src, node, decoded, r.clone()))?;
+    (src.get(at.clone())? == decoded.get(r)?).then_some(at)
+}
+
+/// The source range of `text[r]` of a string scalar found as the same
+/// whitespace-separated token of its raw text, where the source does not
+/// spell the string out byte for byte (escapes elsewhere in it, a block
+/// scalar's indentation, folded lines). Only when that token is spelled
+/// exactly as decoded, so the range can be edited in place.
+pub fn same_token(src: &str, node: &Node, text: &str, r: Range<usize>) -> Option<Range<usize>> {
+    let tokens = |s: &str| -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in s.char_indices().chain([(s.len(), ' ')]) {
+            match (c.is_whitespace(), start) {
+                (false, None) => start = Some(i),
+                (true, Some(b)) => {
+                    out.push((b, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let decoded = tokens(text);
+    let k = decoded
+        .iter()
+        .position(|&(b, e)| b <= r.start && r.start < e.max(b + 1))?;
+    let (b, e) = decoded[k];
+    let raw_range = node.span.range();
+    let mut raw = &src[raw_range.clone()];
+    let mut base = raw_range.start;
+    let unescaped;
+    if raw.starts_with('"') && raw.len() >= 2 {
+        // Whitespace escapes become the same number of spaces, so offsets
+        // stay those of the source.
+        unescaped = (raw[1..raw.len() - 1]
+            .replace("\\t", "  ")
+            .replace("\\n", "  "))
+        .replace("\\r", "  ")
+        .replace("\\ ", "  ");
+        raw = &unescaped;
+        base += 1;
+    } else if raw.starts_with('\'') && raw.len() >= 2 {
+        raw = &raw[1..raw.len() - 1];
+        base += 1;
+    } else if raw.starts_with(['|', '>']) {
+        let header = raw.find('\n').map_or(raw.len(), |n| n + 1);
+        raw = &raw[header..];
+        base += header;
+    }
+    let source = tokens(raw);
+    let (sb, se) = *source.get(k)?;
+    (source.len() == decoded.len() && raw[sb..se] == text[b..e])
+        .then(|| base + sb + (r.start - b)..base + sb + (r.end.min(e) - b).max(r.start - b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
