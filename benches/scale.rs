@@ -1,13 +1,16 @@
 //! `cargo bench --bench scale`: how pplay's time and memory grow with the
 //! length of a playbook, measured on the whole `pplay` process.
 //!
-//! Three kinds of generated playbooks, each at two sizes ten times apart:
+//! Four kinds of generated playbooks, each at two sizes ten times apart:
 //! *plain* steps (one literal `ppal-create-clip` call each), *templated*
 //! steps (an `id`, templated args, one of which reads the previous step's
-//! `steps.<id>`, a capture and an expectation) and *notes* steps (plain
+//! `steps.<id>`, a capture and an expectation), *notes* steps (plain
 //! steps whose literal notes string makes 64 notes, with chords, repeats
 //! and a bar copy, its velocity different from step to step, so check
-//! reads a 1.4 bar|beat string of every step). For each, `pplay check`
+//! reads a 1.4 bar|beat string of every step) and a *batch* (steps that
+//! each loop over a table of 1,000 rows in `vars`, their notes written by
+//! `steps()` from the row's pattern, pitch and velocity, so check renders
+//! and reads the notes of every iteration). For each, `pplay check`
 //! (pinned catalog) and `pplay run` (against a server that answers every
 //! call with the same fixed body, so the client's cost is what is measured)
 //! are timed and their peak resident memory read from `/usr/bin/time`.
@@ -49,7 +52,12 @@ enum Kind {
     Plain,
     Templated,
     Notes,
+    Batch,
 }
+
+/// The most rows a batch step loops over; `n` calls are `n / ROWS` steps
+/// (one step of `n` rows when `n` is smaller).
+const ROWS: usize = 1_000;
 
 impl Kind {
     fn name(self) -> &'static str {
@@ -57,6 +65,7 @@ impl Kind {
             Kind::Plain => "plain",
             Kind::Templated => "templated",
             Kind::Notes => "notes",
+            Kind::Batch => "batch",
         }
     }
 }
@@ -67,15 +76,45 @@ fn notes_string(v: usize) -> String {
     format!("v{v} t/4 C1 1|1,2,3,4 D1 1|2,4 F#1 1|1x8@/2 E1 2|1x16@/4 A1 2|1,3 @3-4=1-2")
 }
 
-/// A playbook of `n` steps of one kind.
+/// A batch's table: a row per clip, its 16-step pattern, pitch and
+/// velocity all varying, so few rows write the same notes.
+fn rows(count: usize) -> String {
+    let mut s = String::from("  rows:\n");
+    for i in 0..count {
+        let pattern: String = (0..16)
+            .map(|b| match ((i * 7 + 3) >> (b % 10)) & 3 {
+                0 => 'X',
+                1 => 'x',
+                _ => '.',
+            })
+            .collect();
+        let pitch = ["C1", "D1", "F#1", "A#1"][i % 4];
+        s.push_str(&format!(
+            "    - {{ pitch: {pitch}, velocity: {}, pattern: \"x{pattern}\" }}\n",
+            1 + i % 127
+        ));
+    }
+    s
+}
+
+/// A playbook of `n` calls of one kind.
 fn playbook(kind: Kind, n: usize) -> String {
     let mut s = format!("name: scale {} {n}\n", kind.name());
     if kind == Kind::Templated {
         s.push_str("vars:\n  t: 0\n  n: C3 1|1\n");
     }
+    if kind == Kind::Batch {
+        let count = ROWS.min(n);
+        s.push_str(&format!("vars:\n{}steps:\n", rows(count)));
+        for _ in 0..n / count {
+            s.push_str("  - tool: ppal-create-clip\n    loop: \"{{ rows }}\"\n    args: { trackIndex: 0, arrangementStart: \"1|1\", notes: \"{{ steps(item.pattern, item.pitch, velocity=item.velocity) }}\" }\n");
+        }
+        return s;
+    }
     s.push_str("steps:\n");
     for i in 0..n {
         match kind {
+            Kind::Batch => unreachable!("written above"),
             Kind::Plain => s.push_str(
                 "  - tool: ppal-create-clip\n    args: { trackIndex: 0, arrangementStart: \"1|1\", notes: C3 1|1 }\n",
             ),
@@ -282,7 +321,7 @@ impl Series {
 
 fn write_playbooks(dir: &Path, sizes: &[usize]) -> Vec<(Kind, usize, PathBuf)> {
     let mut out = Vec::new();
-    for kind in [Kind::Plain, Kind::Templated, Kind::Notes] {
+    for kind in [Kind::Plain, Kind::Templated, Kind::Notes, Kind::Batch] {
         for &n in sizes {
             let path = dir.join(format!("{}-{n}.yaml", kind.name()));
             std::fs::write(&path, playbook(kind, n)).unwrap();
