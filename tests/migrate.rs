@@ -758,6 +758,14 @@ fn one_clip(notes: &str, ts: &str) -> String {
     )
 }
 
+/// The same clip with its notes in a literal block scalar, a group a line.
+fn one_block_clip(groups: &[String], ts: &str) -> String {
+    let lines: String = groups.iter().map(|g| format!("        {g}\n")).collect();
+    format!(
+        "name: One clip\nsteps:\n  - tool: ppal-create-clip\n    args:\n      slot: \"0/0\"\n      timeSignature: \"{ts}\"\n      notes: |\n{lines}"
+    )
+}
+
 /// 1.4 durations, repeat steps, fraction beats and lengths become 2.x's
 /// in each clip's meter (the step's, else the set's), and the 2.x strings
 /// give the notes the 1.4 ones give; what has no exact form (a zero
@@ -976,6 +984,13 @@ mod generated {
             prop_assert!(m.notes.is_empty(), "{}", report(std::slice::from_ref(&m)));
             let (new, _) = clip_notes(&m.text).remove(0);
             prop_assert!(same_music(&notes, &new, meter(ts)).is_ok(), "{}", same_music(&notes, &new, meter(ts)).unwrap_err());
+            // A group a line, in a block scalar: the same tokens change and
+            // the lines stay.
+            let m = migrate_text(&one_block_clip(&groups, ts));
+            prop_assert!(m.notes.is_empty(), "{}", report(std::slice::from_ref(&m)));
+            prop_assert!(m.text.contains("      notes: |\n        "), "{}", m.text);
+            let (block, _) = clip_notes(&m.text).remove(0);
+            prop_assert_eq!(block.trim_end().replace('\n', " "), new);
         }
     }
 }
