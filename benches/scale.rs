@@ -76,7 +76,7 @@ fn notes_string(v: usize) -> String {
     format!("v{v} t/4 C1 1|1,2,3,4 D1 1|2,4 F#1 1|1x8@/2 E1 2|1x16@/4 A1 2|1,3 @3-4=1-2")
 }
 
-/// A batch's table: a row per clip, its 16-step pattern, pitch and
+/// A batch's table: a row per clip, its 17-step pattern, pitch and
 /// velocity all varying, so few rows write the same notes.
 fn rows(count: usize) -> String {
     let mut s = String::from("  rows:\n");
