@@ -274,8 +274,8 @@ pub fn check_sent(
     let notes = written("notes");
     // Literal notes in a literal (or no) meter were read by the check,
     // which refuses the playbook over any it would refuse here.
-    let literal = |n: Option<&Node>| n.is_some_and(|n| !crate::template::has_template(n));
-    if literal(notes) && (literal(written("timeSignature")) || written("timeSignature").is_none()) {
+    let literal = |n: &Node| !crate::template::has_template(n);
+    if notes.is_some_and(literal) && written("timeSignature").is_none_or(literal) {
         return Ok(());
     }
     let ts = args.get("timeSignature").and_then(|t| t.as_str());
@@ -307,10 +307,7 @@ fn token(text: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
 fn place(file: &SourceFile, node: &Node, text: &str, r: std::ops::Range<usize>) -> Span {
     let src = file.text();
     let r = r.start.min(text.len())..r.end.min(text.len()).max(r.start.min(text.len()));
-    if let Some(s) = crate::migrate::scalar::source_range(src, node, text, r.clone()) {
-        return Span::new(s.start, s.end - s.start);
-    }
-    crate::migrate::scalar::same_token(src, node, text, r)
+    crate::migrate::scalar::spelled_range(src, node, text, r)
         .map_or(node.span, |s| Span::new(s.start, s.end - s.start))
 }
 

@@ -104,12 +104,23 @@ pub fn source_range(
     })
 }
 
-/// Where `decoded[r]` of a string scalar can be replaced in the source:
-/// spelled out whole, or as its own token (so a block scalar keeps its
-/// layout), and only where the source holds exactly those bytes.
+/// Where `decoded[r]` of a string scalar sits in the source: spelled out
+/// whole, else as its own token (through escapes and a block scalar's
+/// indentation).
+pub fn spelled_range(
+    src: &str,
+    node: &Node,
+    decoded: &str,
+    r: Range<usize>,
+) -> Option<Range<usize>> {
+    source_range(src, node, decoded, r.clone()).or_else(|| same_token(src, node, decoded, r))
+}
+
+/// Where `decoded[r]` of a string scalar can be replaced in the source
+/// (so a block scalar keeps its layout): only where the source holds
+/// exactly those bytes.
 pub fn edit_range(src: &str, node: &Node, decoded: &str, r: Range<usize>) -> Option<Range<usize>> {
-    let at = source_range(src, node, decoded, r.clone())
-        .or_else(|| same_token(src, node, decoded, r.clone()))?;
+    let at = spelled_range(src, node, decoded, r.clone())?;
     (src.get(at.clone())? == decoded.get(r)?).then_some(at)
 }
 
@@ -118,7 +129,7 @@ pub fn edit_range(src: &str, node: &Node, decoded: &str, r: Range<usize>) -> Opt
 /// spell the string out byte for byte (escapes elsewhere in it, a block
 /// scalar's indentation, folded lines). Only when that token is spelled
 /// exactly as decoded, so the range can be edited in place.
-pub fn same_token(src: &str, node: &Node, text: &str, r: Range<usize>) -> Option<Range<usize>> {
+fn same_token(src: &str, node: &Node, text: &str, r: Range<usize>) -> Option<Range<usize>> {
     let tokens = |s: &str| -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut start = None;
